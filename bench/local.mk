@@ -1,0 +1,1 @@
+# bench: appended to the top-level Makefile.am variables

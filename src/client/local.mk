@@ -1,0 +1,1 @@
+# src/client: appended to the top-level Makefile.am variables

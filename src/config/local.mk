@@ -1,0 +1,1 @@
+# src/config: appended to the top-level Makefile.am variables

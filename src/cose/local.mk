@@ -1,0 +1,1 @@
+# src/cose: appended to the top-level Makefile.am variables

@@ -1,0 +1,1 @@
+# src/crypto: appended to the top-level Makefile.am variables

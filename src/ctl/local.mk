@@ -1,0 +1,1 @@
+# src/ctl: appended to the top-level Makefile.am variables

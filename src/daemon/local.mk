@@ -1,0 +1,1 @@
+# src/daemon: appended to the top-level Makefile.am variables

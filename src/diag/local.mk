@@ -1,0 +1,1 @@
+# src/diag: appended to the top-level Makefile.am variables

@@ -1,0 +1,1 @@
+# src/gateway: appended to the top-level Makefile.am variables

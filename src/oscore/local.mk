@@ -1,0 +1,1 @@
+# src/oscore: appended to the top-level Makefile.am variables

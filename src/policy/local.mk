@@ -1,0 +1,1 @@
+# src/policy: appended to the top-level Makefile.am variables

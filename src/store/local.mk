@@ -1,0 +1,1 @@
+# src/store: appended to the top-level Makefile.am variables

@@ -1,0 +1,1 @@
+# tests/e2e: appended to the top-level Makefile.am variables
