@@ -1,0 +1,1 @@
+# src/tools: small operator tools (edhoc-keygen)
