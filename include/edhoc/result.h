@@ -49,6 +49,13 @@
 	X(EDHOC_E_ID_CRED_MALFORMED, -104, 'A', "ID_CRED is not a valid map or compact kid")    \
 	X(EDHOC_E_ID_CRED_UNSUPPORTED, -105, 'C', "ID_CRED uses an unsupported header label")  \
 	X(EDHOC_E_CRED_MISMATCH, -106, 'C', "transported credential does not match ID_CRED")   \
+	X(EDHOC_E_CRED_HAS_PRIVATE, -107, 'C', "public credential contains a private key")      \
+	X(EDHOC_E_CRED_KEY_MISMATCH, -108, 'C', "private key does not match the credential")    \
+	X(EDHOC_E_CRED_NO_PRIVATE, -109, 'C', "own credential has no private key")              \
+	X(EDHOC_E_CRED_FILE_IO, -110, 'C', "credential file cannot be read or written")         \
+	X(EDHOC_E_CRED_FILE_SYNTAX, -111, 'C', "credential file has a syntax error")            \
+	X(EDHOC_E_CRED_FILE_MODE, -112, 'C', "private key file is accessible by group or others") \
+	X(EDHOC_E_CRED_FILE_EXISTS, -113, 'C', "credential file exists (not overwritten)")      \
 	/* EDHOC */                                                                             \
 	X(EDHOC_E_METHOD_UNSUPPORTED, -150, 'A', "METHOD is not supported or not enabled")     \
 	X(EDHOC_E_SUITE_NOT_SUPPORTED, -151, 'G',                                               \
@@ -86,7 +93,16 @@
 	X(OSCORE_E_ECHO_REQUIRED, -258, 'B',                                                    \
 	  "replay window not initialised: Echo challenge required")                             \
 	X(OSCORE_E_PIV_MISSING, -259, 'A', "request has no Partial IV")                         \
-	X(OSCORE_E_ALG_UNSUPPORTED, -260, 'G', "AEAD or HKDF algorithm not supported")
+	X(OSCORE_E_ALG_UNSUPPORTED, -260, 'G', "AEAD or HKDF algorithm not supported")     \
+	/* daemon state store (src/store): -350..-369 */                                       \
+	X(STORE_E_IO, -350, 'E', "state database read or write failed")                         \
+	X(STORE_E_CORRUPT, -351, 'E', "state database is corrupt or not a database")           \
+	X(STORE_E_SCHEMA, -352, 'E', "state database schema is newer than this program")       \
+	X(STORE_E_PERMISSIONS, -353, 'E',                                                       \
+	  "state directory or database file is accessible to other users")                      \
+	X(STORE_E_BUSY, -354, 'E', "state database is in use by another process")              \
+	X(STORE_E_NOT_FOUND, -355, 'E', "no stored session for this Recipient ID")             \
+	X(STORE_E_LEASE_BACKWARDS, -356, 'E', "sequence-number lease limit would decrease")
 
 typedef enum {
 #define EDHOC_RESULT_ENUM(name, value, cat, desc) name = value,
