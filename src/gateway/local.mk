@@ -1,1 +1,30 @@
-# src/gateway: appended to the top-level Makefile.am variables
+# src/gateway: CoAP glue of the daemon (tables, caches, EDHOC and OSCORE
+# resources).  Owned by the gateway module.
+src_libgw_a_SOURCES += \
+	src/gateway/addr.c src/gateway/addr.h \
+	src/gateway/hash.c src/gateway/hash.h \
+	src/gateway/cid.c src/gateway/cid.h \
+	src/gateway/halfopen.c src/gateway/halfopen.h \
+	src/gateway/rtx.c src/gateway/rtx.h \
+	src/gateway/sessions.c src/gateway/sessions.h
+
+# Unit tests of the gateway's tables (no sockets, no libcoap).
+GW_TABLE_TEST_CFLAGS = $(TEST_CFLAGS) $(src_libgw_a_CFLAGS)
+GW_TABLE_TEST_LIBS = $(GW_LIBS) $(CMOCKA_LIBS) tests/unit/libtestutil.a $(JANSSON_LIBS)
+
+check_PROGRAMS += tests/unit/test_gw_cid tests/unit/test_gw_halfopen \
+	tests/unit/test_gw_rtx tests/unit/test_gw_sessions
+TESTS += tests/unit/test_gw_cid tests/unit/test_gw_halfopen \
+	tests/unit/test_gw_rtx tests/unit/test_gw_sessions
+tests_unit_test_gw_cid_SOURCES = tests/unit/test_gw_cid.c
+tests_unit_test_gw_cid_CFLAGS = $(GW_TABLE_TEST_CFLAGS)
+tests_unit_test_gw_cid_LDADD = $(GW_TABLE_TEST_LIBS)
+tests_unit_test_gw_halfopen_SOURCES = tests/unit/test_gw_halfopen.c
+tests_unit_test_gw_halfopen_CFLAGS = $(GW_TABLE_TEST_CFLAGS)
+tests_unit_test_gw_halfopen_LDADD = $(GW_TABLE_TEST_LIBS)
+tests_unit_test_gw_rtx_SOURCES = tests/unit/test_gw_rtx.c
+tests_unit_test_gw_rtx_CFLAGS = $(GW_TABLE_TEST_CFLAGS)
+tests_unit_test_gw_rtx_LDADD = $(GW_TABLE_TEST_LIBS)
+tests_unit_test_gw_sessions_SOURCES = tests/unit/test_gw_sessions.c
+tests_unit_test_gw_sessions_CFLAGS = $(GW_TABLE_TEST_CFLAGS)
+tests_unit_test_gw_sessions_LDADD = $(GW_TABLE_TEST_LIBS)
