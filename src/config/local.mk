@@ -1,1 +1,3 @@
-# src/config: appended to the top-level Makefile.am variables
+# src/config: configuration files -> validated, immutable config object
+src_libgw_a_SOURCES += src/config/errors.c src/config/errors.h \
+	src/config/ini.c src/config/ini.h

@@ -143,7 +143,7 @@ const char *diag_target_name(int target);
  * NULL for anything else.  Handshake success and suppression records have
  * their own IDs below. */
 const char *diag_message_id(char category);
-#define DIAG_MESSAGE_ID_HANDSHAKE_OK "5c1f9e2a7b7d4e0f9a3c2d1e6b8f4a01"
-#define DIAG_MESSAGE_ID_SUPPRESSED "5c1f9e2a7b7d4e0f9a3c2d1e6b8f4a02"
+#define DIAG_MESSAGE_ID_HANDSHAKE_OK "5a867d97453c442783d6562652bb632b"
+#define DIAG_MESSAGE_ID_SUPPRESSED "a38dc28fe57848e48eaaec8e1769f876"
 
 #endif

@@ -1,1 +1,2 @@
-# src/diag: appended to the top-level Makefile.am variables
+# src/diag: failure records, ticket IDs, journald/stderr sinks, throttling
+src_libgw_a_SOURCES += src/diag/diag.c src/diag/diag.h

@@ -1,1 +1,3 @@
-# src/policy: appended to the top-level Makefile.am variables
+# src/policy: trust store, ACL, routes
+src_libgw_a_SOURCES += src/policy/routes.c src/policy/routes.h \
+	src/policy/acl.c src/policy/acl.h
