@@ -81,6 +81,10 @@
 	X(EDHOC_E_ERROR_MALFORMED, -169, 'A', "EDHOC error message is malformed")               \
 	X(EDHOC_E_ACCESS_DENIED, -170, 'D', "peer is not authorised")                           \
 	X(EDHOC_E_CRED_REJECTED, -171, 'C', "credential rejected by the application")           \
+	X(EDHOC_E_EPHEMERAL_KEY_LENGTH, -172, 'A',                                              \
+	  "G_X or G_Y length does not match the cipher suite's curve")                          \
+	X(EDHOC_E_SIG_OR_MAC_LENGTH, -173, 'A',                                                 \
+	  "Signature_or_MAC has the wrong length for the method and cipher suite")              \
 	/* OSCORE */                                                                            \
 	X(OSCORE_E_OPTION_MALFORMED, -250, 'A', "OSCORE option cannot be parsed")               \
 	X(OSCORE_E_NO_CONTEXT, -251, 'C', "no security context for this kid")                   \
