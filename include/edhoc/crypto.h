@@ -82,6 +82,11 @@ bool crypto_memeq(const void *a, const void *b, size_t len);
 /* Wipes a secret. */
 void crypto_cleanse(void *p, size_t len);
 
+/* Frees this thread's cached OpenSSL objects (fetched algorithms, reusable
+ * contexts).  Optional: call before a thread or the program ends so leak
+ * checkers stay quiet; later crypto calls fetch them again. */
+void crypto_thread_cleanup(void);
+
 /* ---- hashes and the EDHOC KDF ---- */
 
 /* Output length of a COSE hash algorithm, 0 when unsupported. */
