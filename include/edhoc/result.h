@@ -31,6 +31,7 @@
 	X(EDHOC_E_NOMEM, -11, 'E', "out of memory")                                             \
 	X(EDHOC_E_INTERNAL, -12, 'E', "internal error")                                         \
 	X(EDHOC_E_LIMIT, -13, 'E', "a configured limit was reached")                            \
+	X(EDHOC_E_CBOR_TOO_DEEP, -14, 'A', "CBOR items are nested deeper than allowed")        \
 	/* crypto */                                                                            \
 	X(EDHOC_E_CRYPTO, -50, 'E', "cryptographic library failure")                            \
 	X(EDHOC_E_RNG, -51, 'E', "random number generator failure")                             \
