@@ -22,7 +22,8 @@
 #define COSE_CRED_MAX_BYTES 2048 /* a CCS or one certificate (DER) */
 #define COSE_MAX_KID 16          /* bytes of a COSE kid we accept */
 #define COSE_MAX_SUB 64          /* bytes of a CCS subject (claim 2) */
-#define COSE_ID_CRED_MAX 2200    /* an ID_CRED_x map (by value: + the credential) */
+/* An ID_CRED_x map; by value it holds the credential(s) themselves. */
+#define COSE_ID_CRED_MAX (EDHOC_MAX_CHAIN * (COSE_CRED_MAX_BYTES + 3) + 8)
 
 /* COSE_Key labels and values used in a CCS (RFC 9052 §7, RFC 9053). */
 enum {
@@ -85,6 +86,16 @@ int cose_curve_kty(int crv);
  * case-insensitive) or 0; and the name of a curve (static, "?" if unknown). */
 int cose_curve_from_name(const char *name);
 const char *cose_curve_name(int crv);
+
+/* Bytes of an x (and y) coordinate, and of the private key d, in a COSE_Key
+ * of that curve; 0 when unknown. */
+size_t cose_curve_coord_len(int crv);
+size_t cose_curve_priv_len(int crv);
+
+/* New private key on a curve (signature or DH), random bytes from rng
+ * (NULL: crypto_rng_default); an out-of-range P-256/P-384 scalar is
+ * redrawn.  Caller frees with crypto_key_free. */
+int cose_key_generate(int crv, crypto_rng_fn rng, void *rng_ctx, crypto_key **ret);
 
 /* ---- ID_CRED_x ---- */
 
