@@ -9,7 +9,10 @@
  *   from the same stored limit and reuse nonces; the second one must fail.
  * - secure_delete: a deleted or evicted session's master secret is
  *   overwritten in the file instead of lingering in free pages.
- * - Every statement is prepared once on open; no SQL is built from data. */
+ * - Every statement is prepared once on open; no SQL is built from data.
+ *   Except the synchronous pragmas: SQLite applies a pragma's setting while
+ *   preparing it, so a cached "synchronous=NORMAL" would silently turn off
+ *   fsync for everything from open on.  They are run with sqlite3_exec. */
 #include "store/store.h"
 
 #include <errno.h>
@@ -83,8 +86,6 @@ enum {
 	Q_BEGIN,
 	Q_COMMIT,
 	Q_ROLLBACK,
-	Q_SYNC_FULL,
-	Q_SYNC_NORMAL,
 	Q_INSERT,
 	Q_GET,
 	Q_NEXT,
@@ -108,8 +109,6 @@ static const char *const queries[Q_COUNT_ALL_STATEMENTS] = {
 	[Q_BEGIN] = "BEGIN IMMEDIATE",
 	[Q_COMMIT] = "COMMIT",
 	[Q_ROLLBACK] = "ROLLBACK",
-	[Q_SYNC_FULL] = "PRAGMA synchronous=FULL",
-	[Q_SYNC_NORMAL] = "PRAGMA synchronous=NORMAL",
 	[Q_INSERT] = "INSERT INTO session(" SESSION_COLS ") VALUES "
 		     "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
 	[Q_GET] = "SELECT " SESSION_COLS " FROM session WHERE rid = ?1",
@@ -140,6 +139,7 @@ struct store {
 	struct touch_ent *touch; /* open addressing, touch_cap a power of two */
 	size_t touch_cap;
 	size_t touch_n;
+	bool sync_broken; /* synchronous=FULL could not be restored */
 };
 
 static int map_sqlite(int rc)
@@ -810,7 +810,7 @@ int store_flush(store *st)
 	/* Last-used times only order evictions: losing the newest on power
 	 * failure is harmless, so no fsync; the next lease commit syncs the
 	 * WAL and these frames with it. */
-	r = run(st, Q_SYNC_NORMAL);
+	r = exec_sql(st->db, "PRAGMA synchronous=NORMAL");
 	if (r < 0)
 		goto out;
 	r = begin(st);
@@ -827,10 +827,14 @@ out:
 	 * a failing write on every request. */
 	clear_touches(st);
 	{
-		int r2 = run(st, Q_SYNC_FULL);
+		int r2 = exec_sql(st->db, "PRAGMA synchronous=FULL");
 
-		if (r == 0)
-			r = r2;
+		if (r2 < 0) {
+			/* Without FULL a lease would not be durable: refuse them. */
+			st->sync_broken = true;
+			if (r == 0)
+				r = r2;
+		}
 	}
 	return r;
 }
@@ -1101,6 +1105,11 @@ int store_lease(store *st, const uint8_t *rid, size_t rid_len, uint64_t new_limi
 	/* Inside an open transaction the UPDATE would not commit here. */
 	if (!sqlite3_get_autocommit(st->db))
 		return OSCORE_E_LEASE_FAILED;
+	if (st->sync_broken) {
+		if (exec_sql(st->db, "PRAGMA synchronous=FULL") < 0)
+			return OSCORE_E_LEASE_FAILED;
+		st->sync_broken = false;
+	}
 	q = st->q[Q_LEASE];
 	bind_bytes(q, 1, rid, rid_len);
 	sqlite3_bind_int64(q, 2, (sqlite3_int64)new_limit);

@@ -21,11 +21,11 @@
 
 #include "edhoc/result.h"
 
-#define STORE_ID_MAX 16          /* OSCORE Sender/Recipient ID */
+#define STORE_ID_MAX 16          /* OSCORE Sender/Recipient ID (core allows 7) */
 #define STORE_ID_CONTEXT_MAX 32  /* OSCORE ID Context */
 #define STORE_IDENTITY_MAX 256   /* credential identity name incl. NUL */
-#define STORE_SECRET_MAX 32      /* OSCORE Master Secret */
-#define STORE_SALT_MAX 16        /* OSCORE Master Salt */
+#define STORE_SECRET_MAX 64      /* OSCORE Master Secret (= OSCORE_MAX_MASTER_SECRET) */
+#define STORE_SALT_MAX 64        /* OSCORE Master Salt (= OSCORE_MAX_MASTER_SALT) */
 
 /* Schema version this program writes; older files are migrated on open. */
 #define STORE_SCHEMA_VERSION 1
