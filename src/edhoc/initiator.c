@@ -1,0 +1,508 @@
+/* The EDHOC initiator (RFC 9528 §5.2-5.5): message_1 out, message_2 (or an
+ * error) in, message_3 out, optional message_4 in. */
+#include <string.h>
+
+#include "edhoc/cbor.h"
+#include "edhoc/crypto.h"
+#include "edhoc/edhoc.h"
+#include "internal.h"
+
+static int plaintext_code(int rc)
+{
+	return (rc <= EDHOC_E_CBOR_TRUNCATED && rc >= EDHOC_E_TRAILING_BYTES) ||
+			       rc == EDHOC_E_VALUE_RANGE
+		       ? EDHOC_E_PLAINTEXT_MALFORMED
+		       : rc;
+}
+
+static bool in_list(const int *list, size_t n, int v)
+{
+	for (size_t i = 0; i < n; i++)
+		if (list[i] == v)
+			return true;
+	return false;
+}
+
+/* Index in cfg->suites of the suite to select: the most preferred one the
+ * first time, the most preferred one in SUITES_R after an error. */
+static int choose_suite(const edhoc_handshake *h, size_t *ret_index)
+{
+	const edhoc_config *cfg = h->cfg;
+	size_t n = cfg->n_suites;
+
+	if (n == 0 || n > EDHOC_MAX_SUITES)
+		return EDHOC_E_INVALID_ARGUMENT;
+	if (h->rejected_suite < 0) {
+		if (!edhoc_suite_checked(cfg->suites[0]))
+			return EDHOC_E_ALG_UNSUPPORTED;
+		*ret_index = 0;
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (cfg->suites[i] != h->rejected_suite &&
+		    in_list(h->suites_r, h->n_suites_r, cfg->suites[i]) &&
+		    edhoc_suite_checked(cfg->suites[i])) {
+			*ret_index = i;
+			return 0;
+		}
+	}
+	return EDHOC_E_PEER_WRONG_SUITE;
+}
+
+int edhoc_initiator_write_message_1(edhoc_handshake *h, const edhoc_cid *c_i, uint8_t *out,
+				    size_t cap, size_t *ret_len)
+{
+	const edhoc_config *cfg;
+	const uint8_t *ead;
+	size_t k, ead_len, pub_len;
+	uint8_t g_x[CRYPTO_MAX_DH_PUB];
+	cose_writer w;
+	int rc;
+
+	if (!h)
+		return EDHOC_E_INVALID_ARGUMENT;
+	cfg = h->cfg;
+	if (cfg->role != EDHOC_INITIATOR || h->state != ST_START)
+		return EDHOC_E_UNEXPECTED_MESSAGE;
+	if (!c_i || c_i->len > EDHOC_MAX_CID || !out || !ret_len || cfg->method < 0 ||
+	    cfg->method > EDHOC_METHOD_STAT_STAT)
+		return edhoc_fail(h, EDHOC_E_INVALID_ARGUMENT);
+	rc = choose_suite(h, &k);
+	if (rc < 0)
+		return edhoc_fail(h, rc);
+	/* A retry starts from scratch with a new ephemeral key. */
+	h->have = 0;
+	h->method = (uint8_t)cfg->method;
+	h->suite_id = cfg->suites[k];
+	h->suite = edhoc_suite_checked(h->suite_id);
+	rc = edhoc_own_cred_check(h, edhoc_method_i_signs(h->method));
+	if (rc < 0)
+		return edhoc_fail(h, rc);
+
+	pub_len = crypto_dh_pub_len(h->suite->dh_curve);
+	h->eph_priv_len = crypto_dh_priv_len(h->suite->dh_curve);
+	rc = crypto_dh_keygen(h->suite->dh_curve, cfg->rng ? cfg->rng : crypto_rng_default,
+			      cfg->rng_ctx, h->eph_priv, g_x);
+	if (rc < 0)
+		return edhoc_fail(h, rc);
+
+	/* message_1 = (METHOD, SUITES_I, G_X, C_I, ? EAD_1); SUITES_I lists our
+	 * suites in order of preference up to the selected one (§5.2.2). */
+	edhoc_ead_out(h, 1, &ead, &ead_len);
+	cose_writer_init(&w, out, cap);
+	cose_write_uint(&w, h->method);
+	if (k == 0) {
+		cose_write_int(&w, cfg->suites[0]);
+	} else {
+		cose_write_array(&w, k + 1);
+		for (size_t i = 0; i <= k; i++)
+			cose_write_int(&w, cfg->suites[i]);
+	}
+	cose_write_bstr(&w, g_x, pub_len);
+	edhoc_write_compact_bytes(&w, c_i->bytes, c_i->len);
+	if (ead_len > 0)
+		cose_write_raw(&w, ead, ead_len);
+	rc = cose_writer_result(&w);
+	if (rc < 0)
+		return edhoc_fail(h, rc);
+	if (w.len > edhoc_max_message(h))
+		return edhoc_fail(h, EDHOC_E_MESSAGE_TOO_LARGE);
+	rc = crypto_hash(h->suite->edhoc_hash, out, w.len, h->h_m1);
+	if (rc < 0)
+		return edhoc_fail(h, rc);
+	h->c_i = *c_i;
+	*ret_len = w.len;
+	h->state = ST_I_SENT_M1;
+	return 0;
+}
+
+/* An error message in place of message_2.  After Wrong Selected Cipher
+ * Suite with a common suite left, the handshake goes back to the start. */
+static int read_error(edhoc_handshake *h, const uint8_t *msg, size_t len)
+{
+	edhoc_error err;
+	size_t k;
+	int rc;
+
+	rc = edhoc_error_decode(msg, len, &err);
+	if (rc < 0)
+		return edhoc_fail(h, rc);
+	if (err.err_code != EDHOC_ERR_WRONG_SUITE)
+		return edhoc_fail(h, EDHOC_E_PEER_ERROR);
+	memcpy(h->suites_r, err.suites, err.n_suites * sizeof(err.suites[0]));
+	h->n_suites_r = err.n_suites;
+	h->rejected_suite = h->suite_id;
+	if (choose_suite(h, &k) < 0)
+		return edhoc_fail(h, EDHOC_E_PEER_WRONG_SUITE);
+	crypto_cleanse(h->eph_priv, sizeof(h->eph_priv));
+	h->state = ST_START;
+	return EDHOC_E_SUITE_NOT_SUPPORTED;
+}
+
+/* After PLAINTEXT_2 is parsed: credential, PRK_3e2m, MAC_2 and
+ * Signature_or_MAC_2, EAD_2. */
+static int verify_message_2(edhoc_handshake *h, const edhoc_id_cred *id, const edhoc_cred *cred,
+			    const uint8_t *som, size_t som_len, const uint8_t *ead, size_t ead_len)
+{
+	size_t hl = h->suite->hash_len, mac_len = edhoc_mac_len(h, true), secret_len;
+	bool r_signs = edhoc_method_r_signs(h->method);
+	uint8_t salt[CRYPTO_MAX_HASH], g_rx[CRYPTO_MAX_DH_SECRET];
+	int rc;
+
+	if (r_signs) {
+		if (som_len != crypto_sig_len(h->suite->sig_alg, crypto_key_curve(cred->key)))
+			return EDHOC_E_SIG_OR_MAC_LENGTH;
+		memcpy(h->prk_3e2m, h->prk_2e, hl);
+	} else {
+		if (som_len != mac_len)
+			return EDHOC_E_SIG_OR_MAC_LENGTH;
+		rc = edhoc_kdf(h, h->prk_2e, 1, h->th_2, hl, salt, hl);
+		if (rc == 0)
+			rc = edhoc_dh_eph_key(h, h->eph_priv, h->eph_priv_len, cred->key, g_rx,
+					      &secret_len);
+		if (rc == 0)
+			rc = crypto_kdf_extract(h->suite->edhoc_hash, salt, hl, g_rx, secret_len,
+						h->prk_3e2m);
+		crypto_cleanse(salt, sizeof(salt));
+		crypto_cleanse(g_rx, sizeof(g_rx));
+		if (rc < 0)
+			return rc;
+	}
+	edhoc_have(h, EDHOC_V_PRK_3E2M);
+
+	rc = edhoc_mac(h, h->prk_3e2m, 2, &h->c_r, id->map, id->map_len, h->th_2, cred->cred,
+		       cred->cred_len, ead, ead_len, h->mac_2, mac_len);
+	if (rc < 0)
+		return rc;
+	h->mac_2_len = mac_len;
+	edhoc_have(h, EDHOC_V_MAC_2);
+	if (r_signs) {
+		rc = edhoc_verify(h, cred->key, id->map, id->map_len, h->th_2, cred->cred,
+				  cred->cred_len, ead, ead_len, h->mac_2, mac_len, som, som_len);
+		if (rc == EDHOC_E_SIGNATURE_INVALID)
+			return EDHOC_E_SIG2_INVALID;
+		if (rc < 0)
+			return rc;
+	} else if (!crypto_memeq(som, h->mac_2, mac_len)) {
+		return EDHOC_E_MAC2_MISMATCH;
+	}
+	return edhoc_ead_process(h, 2, ead, ead_len);
+}
+
+/* PRK_4e3m: the initiator's static DH key with G_Y (methods 2 and 3). */
+static int initiator_prk_4e3m(edhoc_handshake *h, const crypto_key *gy)
+{
+	size_t hl = h->suite->hash_len, secret_len;
+	uint8_t salt[CRYPTO_MAX_HASH], g_iy[CRYPTO_MAX_DH_SECRET];
+	int rc;
+
+	if (edhoc_method_i_signs(h->method)) {
+		memcpy(h->prk_4e3m, h->prk_3e2m, hl);
+		edhoc_have(h, EDHOC_V_PRK_4E3M);
+		return 0;
+	}
+	rc = edhoc_kdf(h, h->prk_3e2m, 5, h->th_3, hl, salt, hl);
+	if (rc == 0)
+		rc = crypto_dh_derive(h->cfg->own->key, gy, g_iy, &secret_len);
+	if (rc == 0)
+		rc = crypto_kdf_extract(h->suite->edhoc_hash, salt, hl, g_iy, secret_len,
+					h->prk_4e3m);
+	crypto_cleanse(salt, sizeof(salt));
+	crypto_cleanse(g_iy, sizeof(g_iy));
+	if (rc == 0)
+		edhoc_have(h, EDHOC_V_PRK_4E3M);
+	return rc;
+}
+
+int edhoc_initiator_read_message_2(edhoc_handshake *h, const uint8_t *msg, size_t len)
+{
+	const edhoc_config *cfg;
+	const uint8_t *m2, *som, *ead;
+	uint8_t stack[1024], in[2 * (CRYPTO_MAX_HASH + 2)], mapbuf[EDHOC_MAX_CID + 4];
+	size_t m2_len, g_y_len, pt_len, som_len, ead_len, hl;
+	edhoc_scratch s = {0};
+	crypto_key *gy = NULL;
+	edhoc_id_cred id;
+	edhoc_cred cred;
+	cose_reader r;
+	cose_writer w;
+	uint8_t *pt;
+	int rc;
+
+	if (!h)
+		return EDHOC_E_INVALID_ARGUMENT;
+	cfg = h->cfg;
+	if (cfg->role != EDHOC_INITIATOR || h->state != ST_I_SENT_M1)
+		return EDHOC_E_UNEXPECTED_MESSAGE;
+	if (!msg && len > 0)
+		return edhoc_fail(h, EDHOC_E_INVALID_ARGUMENT);
+	if (len > edhoc_max_message(h))
+		return edhoc_fail(h, EDHOC_E_MESSAGE_TOO_LARGE);
+	if (edhoc_is_error_message(msg, len))
+		return read_error(h, msg, len);
+	hl = h->suite->hash_len;
+
+	/* message_2 = (G_Y_CIPHERTEXT_2 : bstr) */
+	cose_reader_init(&r, msg, len);
+	rc = cose_read_bstr(&r, &m2, &m2_len);
+	if (rc < 0)
+		goto out;
+	if (!cose_reader_done(&r)) {
+		rc = EDHOC_E_TRAILING_BYTES;
+		goto out;
+	}
+	g_y_len = crypto_dh_pub_len(h->suite->dh_curve);
+	if (m2_len < g_y_len) {
+		rc = EDHOC_E_EPHEMERAL_KEY_LENGTH;
+		goto out;
+	}
+	/* validates G_Y */
+	rc = crypto_dh_derive_raw(h->suite->dh_curve, h->eph_priv, h->eph_priv_len, m2, g_y_len,
+				  h->g_xy, &h->g_xy_len);
+	if (rc < 0)
+		goto out;
+	edhoc_have(h, EDHOC_V_G_XY);
+
+	/* TH_2 = H(G_Y, H(message_1)); PRK_2e = EDHOC_Extract(TH_2, G_XY) */
+	cose_writer_init(&w, in, sizeof(in));
+	cose_write_bstr(&w, m2, g_y_len);
+	cose_write_bstr(&w, h->h_m1, hl);
+	rc = cose_writer_result(&w);
+	if (rc == 0)
+		rc = crypto_hash(h->suite->edhoc_hash, in, w.len, h->th_2);
+	if (rc < 0)
+		goto out;
+	edhoc_have(h, EDHOC_V_TH_2);
+	rc = crypto_kdf_extract(h->suite->edhoc_hash, h->th_2, hl, h->g_xy, h->g_xy_len,
+				h->prk_2e);
+	if (rc < 0)
+		goto out;
+	edhoc_have(h, EDHOC_V_PRK_2E);
+
+	pt_len = m2_len - g_y_len;
+	rc = edhoc_scratch_init(&s, stack, sizeof(stack), pt_len + 1);
+	if (rc < 0)
+		goto out;
+	pt = s.p;
+	rc = edhoc_kdf(h, h->prk_2e, 0, h->th_2, hl, pt, pt_len);
+	if (rc < 0)
+		goto out;
+	edhoc_trace_copy(h->keystream_2, &h->keystream_2_len, pt, pt_len);
+	edhoc_have(h, EDHOC_V_KEYSTREAM_2);
+	for (size_t i = 0; i < pt_len; i++)
+		pt[i] ^= m2[g_y_len + i];
+	edhoc_trace_copy(h->plaintext_2, &h->plaintext_2_len, pt, pt_len);
+	edhoc_have(h, EDHOC_V_PLAINTEXT_2);
+
+	/* PLAINTEXT_2 = (C_R, ID_CRED_R / bstr / -24..23, Signature_or_MAC_2, ? EAD_2) */
+	cose_reader_init(&r, pt, pt_len);
+	rc = edhoc_read_compact_bytes(&r, h->c_r.bytes, sizeof(h->c_r.bytes), &h->c_r.len,
+				      EDHOC_E_CONN_ID_MALFORMED);
+	if (rc == 0)
+		rc = edhoc_id_cred_read(&r, &id, mapbuf, sizeof(mapbuf));
+	if (rc == 0)
+		rc = cose_read_bstr(&r, &som, &som_len);
+	if (rc == 0)
+		rc = edhoc_ead_parse(h, &r, &ead, &ead_len);
+	if (rc < 0) {
+		rc = plaintext_code(rc);
+		goto out;
+	}
+	/* Equal identifiers would give both OSCORE directions one Sender ID. */
+	if (h->c_r.len == h->c_i.len && memcmp(h->c_r.bytes, h->c_i.bytes, h->c_r.len) == 0) {
+		rc = EDHOC_E_CONN_ID_SAME;
+		goto out;
+	}
+
+	memset(&cred, 0, sizeof(cred));
+	rc = cfg->lookup ? cfg->lookup(cfg->lookup_ctx, &id, &cred) : EDHOC_E_UNKNOWN_CRED;
+	if (rc > 0)
+		rc = EDHOC_E_INTERNAL;
+	if (rc == 0)
+		rc = edhoc_peer_cred_accept(h, &id, &cred, edhoc_method_r_signs(h->method));
+	if (rc == 0)
+		rc = verify_message_2(h, &id, &cred, som, som_len, ead, ead_len);
+	if (rc < 0)
+		goto out;
+
+	/* TH_3 = H(TH_2, PLAINTEXT_2, CRED_R) */
+	rc = edhoc_th_next(h, h->th_2, pt, pt_len, cred.cred, cred.cred_len, h->th_3);
+	if (rc < 0)
+		goto out;
+	edhoc_have(h, EDHOC_V_TH_3);
+	/* G_Y as a key object only where the static DH key I needs it */
+	if (!edhoc_method_i_signs(h->method)) {
+		rc = crypto_key_from_public(h->suite->dh_curve, m2, g_y_len, NULL, 0, &gy);
+		if (rc < 0)
+			goto out;
+	}
+	rc = initiator_prk_4e3m(h, gy);
+	if (rc < 0)
+		goto out;
+	crypto_cleanse(h->eph_priv, sizeof(h->eph_priv));
+	h->state = ST_I_GOT_M2;
+out:
+	crypto_key_free(gy);
+	edhoc_scratch_release(&s);
+	return rc < 0 ? edhoc_fail(h, rc) : 0;
+}
+
+int edhoc_initiator_write_message_3(edhoc_handshake *h, uint8_t *out, size_t cap,
+				    size_t *ret_len)
+{
+	const edhoc_cred *own;
+	const uint8_t *ead, *som;
+	uint8_t stack[1024], sig[CRYPTO_MAX_SIG], aad[CRYPTO_MAX_HASH + 16];
+	size_t ead_len, mac_len, som_len, sig_len, pt_len, aad_len, ct_len;
+	edhoc_scratch s = {0};
+	cose_writer w;
+	int rc;
+
+	if (!h)
+		return EDHOC_E_INVALID_ARGUMENT;
+	if (h->cfg->role != EDHOC_INITIATOR || h->state != ST_I_GOT_M2)
+		return EDHOC_E_UNEXPECTED_MESSAGE;
+	if (!out || !ret_len)
+		return edhoc_fail(h, EDHOC_E_INVALID_ARGUMENT);
+	own = h->cfg->own;
+	edhoc_ead_out(h, 3, &ead, &ead_len);
+
+	mac_len = edhoc_mac_len(h, false);
+	rc = edhoc_mac(h, h->prk_4e3m, 6, NULL, own->id_cred, own->id_cred_len, h->th_3, own->cred,
+		       own->cred_len, ead, ead_len, h->mac_3, mac_len);
+	if (rc < 0)
+		goto out;
+	h->mac_3_len = mac_len;
+	edhoc_have(h, EDHOC_V_MAC_3);
+	if (edhoc_method_i_signs(h->method)) {
+		rc = edhoc_sign(h, own->key, own->id_cred, own->id_cred_len, h->th_3, own->cred,
+				own->cred_len, ead, ead_len, h->mac_3, mac_len, sig, &sig_len);
+		if (rc < 0)
+			goto out;
+		som = sig;
+		som_len = sig_len;
+	} else {
+		som = h->mac_3;
+		som_len = mac_len;
+	}
+
+	/* PLAINTEXT_3 = (ID_CRED_I / bstr / -24..23, Signature_or_MAC_3, ? EAD_3) */
+	pt_len = own->id_cred_len + som_len + 3 + ead_len;
+	rc = edhoc_scratch_init(&s, stack, sizeof(stack), pt_len);
+	if (rc < 0)
+		goto out;
+	cose_writer_init(&w, s.p, pt_len);
+	edhoc_id_cred_write(&w, own->id_cred, own->id_cred_len);
+	cose_write_bstr(&w, som, som_len);
+	if (ead_len > 0)
+		cose_write_raw(&w, ead, ead_len);
+	rc = cose_writer_result(&w);
+	if (rc < 0)
+		goto out;
+	pt_len = w.len;
+	edhoc_trace_copy(h->plaintext_3, &h->plaintext_3_len, s.p, pt_len);
+	edhoc_have(h, EDHOC_V_PLAINTEXT_3);
+
+	rc = edhoc_aead_keys(h, h->prk_3e2m, 3, h->th_3, h->k_3, h->iv_3);
+	if (rc < 0)
+		goto out;
+	edhoc_have(h, EDHOC_V_K_3);
+	edhoc_have(h, EDHOC_V_IV_3);
+	aad_len = edhoc_enc_structure(h, h->th_3, aad, sizeof(aad));
+
+	/* message_3 = bstr(CIPHERTEXT_3) */
+	ct_len = pt_len + crypto_aead_tag_len(h->suite->edhoc_aead);
+	cose_writer_init(&w, out, cap);
+	cose_write_bstr_head(&w, ct_len);
+	rc = cose_writer_result(&w);
+	if (rc < 0 || cap - w.len < ct_len) {
+		rc = EDHOC_E_BUFFER_TOO_SMALL;
+		goto out;
+	}
+	rc = crypto_aead_encrypt(h->suite->edhoc_aead, h->k_3, h->iv_3, aad, aad_len, s.p, pt_len,
+				 out + w.len);
+	if (rc < 0)
+		goto out;
+
+	/* TH_4 = H(TH_3, PLAINTEXT_3, CRED_I) */
+	rc = edhoc_th_next(h, h->th_3, s.p, pt_len, own->cred, own->cred_len, h->th_4);
+	if (rc < 0)
+		goto out;
+	edhoc_have(h, EDHOC_V_TH_4);
+	rc = edhoc_derive_prk_out(h);
+	if (rc < 0)
+		goto out;
+	*ret_len = w.len + ct_len;
+	h->state = ST_DONE;
+out:
+	crypto_cleanse(sig, sizeof(sig));
+	edhoc_scratch_release(&s);
+	return rc < 0 ? edhoc_fail(h, rc) : 0;
+}
+
+int edhoc_initiator_read_message_4(edhoc_handshake *h, const uint8_t *msg, size_t len)
+{
+	uint8_t aad[CRYPTO_MAX_HASH + 16], stack[512];
+	const uint8_t *ct, *ead;
+	size_t ct_len, tag_len, aad_len, pt_len, ead_len;
+	edhoc_scratch s = {0};
+	edhoc_error err;
+	cose_reader r;
+	int rc;
+
+	if (!h)
+		return EDHOC_E_INVALID_ARGUMENT;
+	if (h->cfg->role != EDHOC_INITIATOR || h->state != ST_DONE)
+		return EDHOC_E_UNEXPECTED_MESSAGE;
+	if (!msg && len > 0)
+		return edhoc_fail(h, EDHOC_E_INVALID_ARGUMENT);
+	if (len > edhoc_max_message(h))
+		return edhoc_fail(h, EDHOC_E_MESSAGE_TOO_LARGE);
+	if (edhoc_is_error_message(msg, len) && edhoc_error_decode(msg, len, &err) == 0)
+		return edhoc_fail(h, EDHOC_E_PEER_ERROR);
+
+	/* message_4 = (CIPHERTEXT_4 : bstr) */
+	cose_reader_init(&r, msg, len);
+	rc = cose_read_bstr(&r, &ct, &ct_len);
+	if (rc < 0)
+		goto out;
+	if (!cose_reader_done(&r)) {
+		rc = EDHOC_E_TRAILING_BYTES;
+		goto out;
+	}
+	tag_len = crypto_aead_tag_len(h->suite->edhoc_aead);
+	if (ct_len < tag_len) {
+		rc = EDHOC_E_MSG4_DECRYPT;
+		goto out;
+	}
+	rc = edhoc_aead_keys(h, h->prk_4e3m, 8, h->th_4, h->k_4, h->iv_4);
+	if (rc < 0)
+		goto out;
+	edhoc_have(h, EDHOC_V_K_4);
+	edhoc_have(h, EDHOC_V_IV_4);
+	aad_len = edhoc_enc_structure(h, h->th_4, aad, sizeof(aad));
+	pt_len = ct_len - tag_len;
+	rc = edhoc_scratch_init(&s, stack, sizeof(stack), pt_len + 1);
+	if (rc < 0)
+		goto out;
+	rc = crypto_aead_decrypt(h->suite->edhoc_aead, h->k_4, h->iv_4, aad, aad_len, ct, ct_len,
+				 s.p);
+	if (rc < 0) {
+		rc = rc == EDHOC_E_AEAD_DECRYPT ? EDHOC_E_MSG4_DECRYPT : rc;
+		goto out;
+	}
+	/* PLAINTEXT_4 = (? EAD_4) */
+	cose_reader_init(&r, s.p, pt_len);
+	rc = edhoc_ead_parse(h, &r, &ead, &ead_len);
+	if (rc < 0) {
+		rc = plaintext_code(rc);
+		goto out;
+	}
+	rc = edhoc_ead_process(h, 4, ead, ead_len);
+	if (rc < 0)
+		goto out;
+	h->state = ST_DONE_M4;
+out:
+	edhoc_scratch_release(&s);
+	return rc < 0 ? edhoc_fail(h, rc) : 0;
+}
