@@ -315,7 +315,8 @@ int oscore_protect_request(oscore_ctx *c, const oscore_msg *request, uint8_t *bu
  *     request decrypted fine and ret_inner/ret_info are filled, but it must
  *     not be processed; answer with oscore_protect_echo_response.
  * A request whose inner Echo matches the challenge initialises the window
- * to its Partial IV; the consumed Echo option is removed from ret_inner.
+ * with its Partial IV as the lower limit (it and everything below count as
+ * received); the consumed Echo option is removed from ret_inner.
  * The replay window is only updated after successful decryption. */
 int oscore_unprotect_request(oscore_ctx *c, const oscore_msg *outer, uint8_t *buf, size_t cap,
 			     oscore_msg *ret_inner, oscore_request_info *ret_info);

@@ -33,11 +33,13 @@ static size_t make_info(uint8_t *out, const uint8_t *id, size_t id_len, const os
 	size_t off = 0;
 	out[off++] = 0x85;
 	off += cbor_head(out + off, 2, id_len);
-	memcpy(out + off, id, id_len);
+	if (id_len)
+		memcpy(out + off, id, id_len);
 	off += id_len;
 	if (c->has_id_context) {
 		off += cbor_head(out + off, 2, c->id_context_len);
-		memcpy(out + off, c->id_context, c->id_context_len);
+		if (c->id_context_len)
+			memcpy(out + off, c->id_context, c->id_context_len);
 		off += c->id_context_len;
 	} else {
 		out[off++] = 0xf6;

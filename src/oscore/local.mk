@@ -14,3 +14,9 @@ tests_unit_test_oscore_vectors_SOURCES = tests/unit/test_oscore_vectors.c
 tests_unit_test_oscore_vectors_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_oscore_vectors_LDADD = $(TEST_LIBS)
 TESTS += tests/unit/test_oscore_vectors
+
+check_PROGRAMS += tests/unit/test_oscore_replay
+tests_unit_test_oscore_replay_SOURCES = tests/unit/test_oscore_replay.c
+tests_unit_test_oscore_replay_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_oscore_replay_LDADD = $(TEST_LIBS)
+TESTS += tests/unit/test_oscore_replay

@@ -533,7 +533,7 @@ int oscore_unprotect_request(oscore_ctx *c, const oscore_msg *outer, uint8_t *bu
 				*ret_info = info;
 			return OSCORE_E_ECHO_REQUIRED;
 		}
-		oscore_replay_reset_to(&c->replay, piv);
+		oscore_replay_start_at(&c->replay, piv);
 		c->window_ready = true;
 		c->echo_pending = false;
 		crypto_cleanse(c->echo, sizeof(c->echo));

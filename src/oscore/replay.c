@@ -31,7 +31,9 @@ int oscore_replay_check(const oscore_replay *w, uint64_t piv)
 void oscore_replay_update(oscore_replay *w, uint64_t piv)
 {
 	if (!w->seen_any) {
-		oscore_replay_reset_to(w, piv);
+		w->highest = piv;
+		w->bitmap = 1;
+		w->seen_any = true;
 		return;
 	}
 	if (piv > w->highest) {
@@ -46,9 +48,11 @@ void oscore_replay_update(oscore_replay *w, uint64_t piv)
 	w->bitmap &= window_mask(w->size);
 }
 
-void oscore_replay_reset_to(oscore_replay *w, uint64_t piv)
+void oscore_replay_start_at(oscore_replay *w, uint64_t piv)
 {
+	/* Every position of the window counts as received: older Partial
+	 * IVs may have been accepted before the restart. */
 	w->highest = piv;
-	w->bitmap = 1;
+	w->bitmap = window_mask(w->size);
 	w->seen_any = true;
 }

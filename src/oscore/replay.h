@@ -25,8 +25,9 @@ int oscore_replay_check(const oscore_replay *w, uint64_t piv);
  * oscore_replay_check. */
 void oscore_replay_update(oscore_replay *w, uint64_t piv);
 
-/* Forgets everything and starts the window at piv (received), as after an
+/* Forgets everything and makes piv the lower limit of the window (App.
+ * B.1.2): piv and every Partial IV below it count as received, as after an
  * Echo round trip on a restored context. */
-void oscore_replay_reset_to(oscore_replay *w, uint64_t piv);
+void oscore_replay_start_at(oscore_replay *w, uint64_t piv);
 
 #endif
