@@ -6,7 +6,8 @@ src_libgw_a_SOURCES += \
 	src/gateway/cid.c src/gateway/cid.h \
 	src/gateway/halfopen.c src/gateway/halfopen.h \
 	src/gateway/rtx.c src/gateway/rtx.h \
-	src/gateway/sessions.c src/gateway/sessions.h
+	src/gateway/sessions.c src/gateway/sessions.h \
+	src/gateway/gateway.c src/gateway/gateway.h
 
 # Unit tests of the gateway's tables (no sockets, no libcoap).
 GW_TABLE_TEST_CFLAGS = $(TEST_CFLAGS) $(src_libgw_a_CFLAGS)

@@ -1,0 +1,973 @@
+/* The gateway's CoAP layer on libcoap 4.3.1: resources, the EDHOC and
+ * OSCORE request paths, and the glue to the tables (C_R allocator,
+ * half-open handshakes, retransmission cache, sessions).
+ *
+ * Every response is built first as an oscore_msg (code, options, payload)
+ * and only then copied into libcoap's PDU, so the same bytes can go into the
+ * retransmission cache: a duplicate CON gets exactly the first answer. */
+#include "gateway/gateway.h"
+
+#include <coap3/coap.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "edhoc/cbor.h"
+#include "edhoc/edhoc.h"
+#include "edhoc/oscore.h"
+#include "gateway/addr.h"
+#include "gateway/cid.h"
+#include "gateway/halfopen.h"
+#include "gateway/rtx.h"
+#include "gateway/sessions.h"
+
+/* libcoap's receive buffer: larger datagrams are truncated, so this is also
+ * the largest PDU we let a session accept. */
+#define GW_COAP_MTU 1472
+#define GW_MAX_IDLE_SESSIONS 100
+#define GW_BODY_MAX 1400
+#define GW_PATH_MAX 256
+
+#define CODE(c, d) ((uint8_t)(((c) << 5) | (d)))
+
+/* A validated config plus the edhoc_config derived from it.  Half-open
+ * handshakes point at ecfg, so they hold a reference until they finish. */
+struct gw_conf {
+	unsigned refs;
+	cfg *cfg;
+	edhoc_config ecfg;
+};
+
+struct peer {
+	gw_addr addr;
+	char text[GW_ADDR_STRLEN];
+};
+
+/* Storage behind a response under construction (oscore_msg borrows). */
+struct reply {
+	oscore_msg m;
+	uint8_t cf[4];
+	uint8_t max_age[4];
+	uint8_t body[GW_BODY_MAX];
+};
+
+struct gw {
+	coap_context_t *ctx;
+	diag *diag;
+	struct gw_conf *conf;
+	gw_cidalloc *cids;
+	gw_halfopen *half;
+	gw_rtx *rtx;
+	gw_sessions *sessions;
+	coap_resource_t *r_edhoc;
+	gw_stats stats;
+	/* Scratch buffers of the single-threaded request path. */
+	struct reply reply;
+	struct reply inner_reply;
+	uint8_t plain[2048];
+	uint8_t prot[2048];
+};
+
+uint64_t gw_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* ---- config holders ---- */
+
+static struct gw_conf *conf_new(cfg *c)
+{
+	struct gw_conf *k = calloc(1, sizeof(*k));
+	if (!k)
+		return NULL;
+	k->refs = 1;
+	k->cfg = cfg_ref(c);
+	cfg_edhoc_responder(c, &k->ecfg);
+	return k;
+}
+
+static struct gw_conf *conf_ref(struct gw_conf *k)
+{
+	k->refs++;
+	return k;
+}
+
+static void conf_unref(struct gw_conf *k)
+{
+	if (!k || --k->refs > 0)
+		return;
+	cfg_unref(k->cfg);
+	free(k);
+}
+
+static const cfg_limits *limits(const gw *g)
+{
+	return cfg_limits_get(g->conf->cfg);
+}
+
+/* ---- table callbacks ---- */
+
+static void halfopen_dropped(void *ctx, const edhoc_cid *c_r, edhoc_handshake *hs, void *ref)
+{
+	gw *g = ctx;
+	edhoc_handshake_free(hs);
+	conf_unref(ref);
+	gw_cidalloc_put(g->cids, c_r);
+}
+
+static void session_dropped(void *ctx, gw_session *s, int reason)
+{
+	gw *g = ctx;
+	static const char *const why[] = {"removed", "identity limit", "table full", "shutdown"};
+	char rid[2 * EDHOC_MAX_CID + 1];
+	if (reason != GW_DROP_SHUTDOWN && reason >= 0 && reason <= GW_DROP_SHUTDOWN)
+		diag_log(g->diag, LOG_INFO, "session c_r=%s identity=%s closed (%s)",
+			 gw_cid_hex(&s->rid, rid, sizeof(rid)), s->identity, why[reason]);
+	oscore_ctx_free(s->ctx);
+	s->ctx = NULL;
+	gw_cidalloc_put(g->cids, &s->rid);
+}
+
+/* ---- responses ---- */
+
+static void reply_init(struct reply *r, uint8_t code)
+{
+	oscore_msg_init(&r->m, code);
+}
+
+static void reply_cf(struct reply *r, unsigned cf)
+{
+	size_t n = oscore_uint_encode(cf, r->cf);
+	oscore_msg_add(&r->m, OSCORE_OPT_CONTENT_FORMAT, r->cf, n);
+}
+
+static void reply_text(struct reply *r, uint8_t code, const char *text)
+{
+	size_t n = strlen(text);
+	if (n > sizeof(r->body))
+		n = sizeof(r->body);
+	reply_init(r, code);
+	memcpy(r->body, text, n);
+	oscore_msg_set_payload(&r->m, r->body, n);
+}
+
+static void peer_from_session(const coap_session_t *s, struct peer *p)
+{
+	const coap_address_t *a = coap_session_get_addr_remote(s);
+	if (a)
+		gw_addr_set(&p->addr, &a->addr.sa, a->size);
+	else
+		memset(&p->addr, 0, sizeof(p->addr));
+	gw_addr_format(&p->addr, p->text, sizeof(p->text));
+}
+
+/* Copies m into libcoap's response and, when cache is set, into the
+ * retransmission cache under (peer, mid). */
+static void send_reply(gw *g, const struct peer *p, uint16_t mid, coap_pdu_t *resp,
+		       const oscore_msg *m, bool cache, uint64_t now)
+{
+	gw_rtx_resp r;
+	coap_pdu_set_code(resp, (coap_pdu_code_t)m->code);
+	for (size_t i = 0; i < m->n_opts; i++)
+		coap_add_option(resp, m->opts[i].number, m->opts[i].len, m->opts[i].value);
+	if (m->payload_len && !coap_add_data(resp, m->payload_len, m->payload)) {
+		/* Above the session's PDU size: say so instead of an empty 2.xx. */
+		diag_log(g->diag, LOG_ERR, "response of %zu bytes to %s does not fit the PDU",
+			 m->payload_len, p->text);
+		coap_pdu_set_code(resp, (coap_pdu_code_t)CODE(5, 0));
+		return;
+	}
+	if (!cache || m->n_opts > GW_RTX_MAX_OPTS)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.code = m->code;
+	r.n_opts = m->n_opts;
+	for (size_t i = 0; i < m->n_opts; i++) {
+		r.opts[i].num = m->opts[i].number;
+		r.opts[i].len = (uint16_t)m->opts[i].len;
+		r.opts[i].val = m->opts[i].value;
+	}
+	r.payload = m->payload;
+	r.payload_len = m->payload_len;
+	gw_rtx_store(g->rtx, &p->addr, mid, &r, now);
+}
+
+/* A duplicate (same peer and Message ID) gets the cached response. */
+static bool send_cached(gw *g, const struct peer *p, uint16_t mid, coap_pdu_t *resp,
+			uint64_t now)
+{
+	gw_rtx_resp r;
+	if (!gw_rtx_lookup(g->rtx, &p->addr, mid, now, &r))
+		return false;
+	coap_pdu_set_code(resp, (coap_pdu_code_t)r.code);
+	for (size_t i = 0; i < r.n_opts; i++)
+		coap_add_option(resp, r.opts[i].num, r.opts[i].len, r.opts[i].val);
+	if (r.payload_len)
+		coap_add_data(resp, r.payload_len, r.payload);
+	g->stats.retransmissions++;
+	return true;
+}
+
+/* ---- EDHOC ---- */
+
+/* Logs a failed handshake step and turns it into the EDHOC error message
+ * the peer gets: 4.00 when the peer's message was at fault, 5.00 for our
+ * own (category E) failures. */
+static void edhoc_fail(gw *g, const struct peer *p, const edhoc_handshake *h, int rc,
+		       const char *step, const char *identity, const char *detail,
+		       struct reply *r)
+{
+	char ticket[DIAG_TICKET_SIZE] = "";
+	char text[DIAG_PEER_TEXT_SIZE];
+	char cat = edhoc_result_category(rc);
+	diag_event ev = {.code = rc,
+			 .step = step,
+			 .peer = p->text,
+			 .identity = identity && *identity ? identity : NULL,
+			 .detail = detail};
+	size_t n = 0;
+	int disclosure = cfg_gateway_get(g->conf->cfg)->disclosure;
+
+	diag_failure(g->diag, &ev, ticket);
+	diag_peer_text(disclosure, cat, rc, ticket, text, sizeof(text));
+	reply_init(r, cat == 'E' ? CODE(5, 0) : CODE(4, 0));
+	if (h) {
+		if (edhoc_error_message(h, rc, text, r->body, sizeof(r->body), &n) != 0)
+			n = 0;
+	} else if (edhoc_error_encode(EDHOC_ERR_UNSPECIFIED, text, NULL, 0, r->body,
+				      sizeof(r->body), &n) != 0) {
+		n = 0;
+	}
+	if (n) {
+		reply_cf(r, GW_CF_EDHOC);
+		oscore_msg_set_payload(&r->m, r->body, n);
+	}
+	g->stats.handshakes_failed++;
+}
+
+static size_t message_max(const gw *g)
+{
+	size_t m = limits(g)->message_max;
+	return m ? m : EDHOC_MAX_MESSAGE;
+}
+
+static void handle_message_1(gw *g, const struct peer *p, const uint8_t *msg, size_t len,
+			     uint64_t now, struct reply *r)
+{
+	struct gw_conf *conf = g->conf;
+	edhoc_handshake *h = NULL;
+	edhoc_cid c_r;
+	bool have_c_r = false;
+	size_t n;
+	int rc;
+
+	gw_halfopen_expire(g->half, now);
+	if (gw_halfopen_count(g->half) >= limits(g)->half_open_max) {
+		/* Refuse before any expensive work; the peer may retry once
+		 * the oldest pending handshake has timed out. */
+		uint64_t exp = gw_halfopen_next_expiry(g->half);
+		uint64_t secs = exp == UINT64_MAX || exp <= now ? 1 : (exp - now + 999) / 1000;
+		diag_event ev = {.code = EDHOC_E_LIMIT,
+				 .step = "message_1",
+				 .peer = p->text,
+				 .detail = "half-open handshake table full"};
+		diag_failure(g->diag, &ev, NULL);
+		reply_init(r, CODE(5, 3));
+		n = oscore_uint_encode((uint32_t)(secs > 0xffffffffu ? 0xffffffffu : secs),
+				       r->max_age);
+		oscore_msg_add(&r->m, OSCORE_OPT_MAX_AGE, r->max_age, n);
+		g->stats.message_1_busy++;
+		return;
+	}
+	if (len > message_max(g)) {
+		edhoc_fail(g, p, NULL, EDHOC_E_MESSAGE_TOO_LARGE, "message_1", NULL, NULL, r);
+		return;
+	}
+	h = edhoc_handshake_new(&conf->ecfg);
+	if (!h) {
+		edhoc_fail(g, p, NULL, EDHOC_E_NOMEM, "message_1", NULL, NULL, r);
+		return;
+	}
+	rc = edhoc_responder_read_message_1(h, msg, len);
+	if (rc != 0) {
+		edhoc_fail(g, p, h, rc, "message_1", NULL, NULL, r);
+		goto out;
+	}
+	rc = gw_cidalloc_get(g->cids, edhoc_handshake_c_i(h), &c_r);
+	if (rc != 0) {
+		edhoc_fail(g, p, h, rc, "message_1", NULL, "no free connection identifier", r);
+		goto out;
+	}
+	have_c_r = true;
+	rc = edhoc_responder_write_message_2(h, &c_r, r->body, sizeof(r->body), &n);
+	if (rc != 0) {
+		edhoc_fail(g, p, h, rc, "message_2", NULL, NULL, r);
+		goto out;
+	}
+	rc = gw_halfopen_add(g->half, &c_r, h, conf_ref(conf), &p->addr, now);
+	if (rc != 0) {
+		conf_unref(conf);
+		edhoc_fail(g, p, h, rc, "message_2", NULL, NULL, r);
+		goto out;
+	}
+	/* The table owns h and c_r now. */
+	h = NULL;
+	have_c_r = false;
+	reply_init(r, CODE(2, 4));
+	reply_cf(r, GW_CF_EDHOC);
+	oscore_msg_set_payload(&r->m, r->body, n);
+out:
+	if (have_c_r)
+		gw_cidalloc_put(g->cids, &c_r);
+	edhoc_handshake_free(h);
+}
+
+/* message_3 for the half-open handshake c_r: verify, admit, derive the
+ * OSCORE context, add the session.  On failure r holds the EDHOC error and
+ * the C_R is released (a replayed message_3 then finds nothing). */
+static int complete_handshake(gw *g, const struct peer *p, const edhoc_cid *c_r,
+			      const uint8_t *msg, size_t len, uint64_t now, struct reply *r,
+			      gw_session **ret_s)
+{
+	edhoc_handshake *h = NULL;
+	struct gw_conf *conf = NULL;
+	oscore_ctx *octx = NULL;
+	edhoc_oscore op;
+	gw_session tmpl, *s = NULL;
+	const char *identity = NULL;
+	char rid[2 * EDHOC_MAX_CID + 1], detail[160];
+	bool taken = false;
+	int rc;
+
+	memset(&op, 0, sizeof(op));
+	rc = gw_halfopen_take(g->half, c_r, &p->addr, now, &h, (void **)&conf);
+	if (rc != 0) {
+		snprintf(detail, sizeof(detail), "no pending handshake for C_R h'%s'",
+			 gw_cid_hex(c_r, rid, sizeof(rid)));
+		edhoc_fail(g, p, NULL, rc, "message_3", NULL, detail, r);
+		return rc;
+	}
+	taken = true;
+	if (len > message_max(g)) {
+		rc = EDHOC_E_MESSAGE_TOO_LARGE;
+		edhoc_fail(g, p, h, rc, "message_3", NULL, NULL, r);
+		goto out;
+	}
+	rc = edhoc_responder_read_message_3(h, msg, len);
+	identity = edhoc_handshake_peer_identity(h);
+	if (rc != 0) {
+		const char *why = NULL;
+		if (edhoc_result_category(rc) == 'C')
+			why = trust_last_error(cfg_trust(conf->cfg));
+		edhoc_fail(g, p, h, rc, "message_3", identity, why && *why ? why : NULL, r);
+		goto out;
+	}
+	/* Admission follows the newest policy, even for a handshake that
+	 * started under an older config. */
+	rc = acl_admits(cfg_acl(g->conf->cfg), identity);
+	if (rc != 0) {
+		rc = EDHOC_E_ACCESS_DENIED;
+		edhoc_fail(g, p, h, rc, "admission", identity, "identity not admitted by the ACL",
+			   r);
+		goto out;
+	}
+	rc = edhoc_oscore_params(h, &op);
+	if (rc == 0) {
+		oscore_ctx_params opts;
+		memset(&opts, 0, sizeof(opts));
+		opts.replay_window = cfg_oscore_get(g->conf->cfg)->replay_window;
+		rc = oscore_ctx_from_edhoc(&op, &opts, &octx);
+	}
+	if (rc != 0) {
+		edhoc_fail(g, p, h, rc, "oscore_context", identity, NULL, r);
+		goto out;
+	}
+	memset(&tmpl, 0, sizeof(tmpl));
+	tmpl.rid = *c_r;
+	tmpl.sid = *edhoc_handshake_c_i(h);
+	snprintf(tmpl.identity, sizeof(tmpl.identity), "%s", identity ? identity : "");
+	tmpl.method = edhoc_handshake_method(h);
+	tmpl.suite = edhoc_handshake_suite(h);
+	tmpl.established_unix = (int64_t)time(NULL);
+	tmpl.peer = p->addr;
+	tmpl.ctx = octx;
+	rc = gw_sessions_add(g->sessions, &tmpl, now, &s);
+	if (rc != 0) {
+		edhoc_fail(g, p, h, rc, "session", identity, NULL, r);
+		goto out;
+	}
+	octx = NULL;
+	taken = false; /* the session owns the C_R now */
+	diag_handshake_ok(g->diag, p->text, s->identity, s->method, s->suite, c_r->bytes,
+			  c_r->len);
+	g->stats.handshakes_ok++;
+	if (ret_s)
+		*ret_s = s;
+out:
+	OPENSSL_cleanse(&op, sizeof(op));
+	oscore_ctx_free(octx);
+	edhoc_handshake_free(h);
+	conf_unref(conf);
+	if (taken)
+		gw_cidalloc_put(g->cids, c_r);
+	return rc;
+}
+
+static void handle_message_3(gw *g, const struct peer *p, const uint8_t *data, size_t len,
+			     uint64_t now, struct reply *r)
+{
+	edhoc_cid c_r;
+	size_t used;
+	int rc = edhoc_cid_decode(data, len, &c_r, &used);
+	if (rc != 0) {
+		edhoc_fail(g, p, NULL, rc, "message_3", NULL, "no valid C_R before message_3", r);
+		return;
+	}
+	if (complete_handshake(g, p, &c_r, data + used, len - used, now, r, NULL) != 0)
+		return;
+	/* message_4 is not sent: the device's first OSCORE request serves as
+	 * key confirmation (RFC 9528 §5.5). */
+	reply_init(r, CODE(2, 4));
+}
+
+/* POST /.well-known/edhoc */
+static void edhoc_post(coap_resource_t *res, coap_session_t *session, const coap_pdu_t *req,
+		       const coap_string_t *query, coap_pdu_t *resp)
+{
+	gw *g = coap_get_app_data(coap_session_get_context(session));
+	struct reply *r = &g->reply;
+	struct peer p;
+	uint16_t mid = (uint16_t)coap_pdu_get_mid(req);
+	uint64_t now = gw_now_ms();
+	const uint8_t *data = NULL;
+	size_t len = 0;
+
+	peer_from_session(session, &p);
+	if (send_cached(g, &p, mid, resp, now))
+		return;
+	if (!coap_get_data(req, &len, &data)) {
+		len = 0;
+		data = NULL;
+	}
+	if (len > 0 && data[0] == 0xf5)
+		handle_message_1(g, &p, data + 1, len - 1, now, r);
+	else
+		handle_message_3(g, &p, data, len, now, r);
+	send_reply(g, &p, mid, resp, &r->m, true, now);
+}
+
+/* ---- OSCORE ---- */
+
+static int pdu_to_msg(const coap_pdu_t *pdu, oscore_msg *m)
+{
+	coap_opt_iterator_t it;
+	coap_opt_t *opt;
+	const uint8_t *data;
+	size_t len;
+
+	oscore_msg_init(m, (uint8_t)coap_pdu_get_code(pdu));
+	coap_option_iterator_init(pdu, &it, COAP_OPT_ALL);
+	while ((opt = coap_option_next(&it))) {
+		int rc = oscore_msg_add(m, it.number, coap_opt_value(opt), coap_opt_length(opt));
+		if (rc != 0)
+			return rc;
+	}
+	if (coap_get_data(pdu, &len, &data))
+		oscore_msg_set_payload(m, data, len);
+	return 0;
+}
+
+static void oscore_fail(gw *g, const struct peer *p, int rc, const char *identity,
+			struct reply *r)
+{
+	diag_event ev = {.code = rc, .step = "oscore", .peer = p->text, .identity = identity};
+	diag_failure(g->diag, &ev, NULL);
+	reply_text(r, oscore_result_coap_code(rc), oscore_result_diagnostic(rc));
+	g->stats.oscore_failed++;
+}
+
+/* The inner request's path from its Uri-Path options: "/a/b", "/" when
+ * none.  Returns false when it does not fit or a segment holds '/' or NUL. */
+static bool inner_path(const oscore_msg *m, char *out, size_t cap)
+{
+	size_t o = 0;
+	bool any = false;
+	for (size_t i = 0; i < m->n_opts; i++) {
+		const oscore_option *opt = &m->opts[i];
+		if (opt->number != OSCORE_OPT_URI_PATH)
+			continue;
+		if (o + 1 + opt->len + 1 > cap)
+			return false;
+		if (opt->len && (memchr(opt->value, '/', opt->len) || memchr(opt->value, 0, opt->len)))
+			return false;
+		out[o++] = '/';
+		if (opt->len)
+			memcpy(out + o, opt->value, opt->len);
+		o += opt->len;
+		any = true;
+	}
+	if (!any)
+		out[o++] = '/';
+	out[o] = '\0';
+	return true;
+}
+
+static void hex_into(char *out, size_t cap, const edhoc_cid *c)
+{
+	gw_cid_hex(c, out, cap);
+}
+
+/* GET /.well-known/edhocd/whoami: what the gateway knows about the
+ * requesting session.  CBOR map with Accept: 60, else text lines. */
+static void serve_whoami(gw *g, const gw_session *s, const oscore_msg *in, uint64_t now,
+			 struct reply *r)
+{
+	const oscore_option *accept = oscore_msg_find(in, OSCORE_OPT_ACCEPT);
+	uint32_t want = 0;
+	uint64_t age = (now - s->established_ms) / 1000;
+	char ci[2 * EDHOC_MAX_CID + 1], cr[2 * EDHOC_MAX_CID + 1];
+
+	if (accept && oscore_uint_decode(accept->value, accept->len, &want) != 0)
+		want = 0;
+	if (accept && want != 0 && want != 60) {
+		reply_init(r, CODE(4, 6));
+		return;
+	}
+	reply_init(r, CODE(2, 5));
+	if (want == 60) {
+		cose_writer w;
+		cose_writer_init(&w, r->body, sizeof(r->body));
+		cose_write_map(&w, 6);
+		cose_write_tstr(&w, "identity", 8);
+		cose_write_tstr(&w, s->identity, strlen(s->identity));
+		cose_write_tstr(&w, "method", 6);
+		cose_write_uint(&w, (uint64_t)s->method);
+		cose_write_tstr(&w, "suite", 5);
+		cose_write_int(&w, s->suite);
+		cose_write_tstr(&w, "age", 3);
+		cose_write_uint(&w, age);
+		cose_write_tstr(&w, "c_i", 3);
+		cose_write_bstr(&w, s->sid.bytes, s->sid.len);
+		cose_write_tstr(&w, "c_r", 3);
+		cose_write_bstr(&w, s->rid.bytes, s->rid.len);
+		if (cose_writer_result(&w) != 0) {
+			reply_init(r, CODE(5, 0));
+			return;
+		}
+		reply_cf(r, 60);
+		oscore_msg_set_payload(&r->m, r->body, w.len);
+		return;
+	}
+	hex_into(ci, sizeof(ci), &s->sid);
+	hex_into(cr, sizeof(cr), &s->rid);
+	int n = snprintf((char *)r->body, sizeof(r->body),
+			 "identity=%s\nmethod=%d\nsuite=%d\nage=%llu\nc_i=%s\nc_r=%s\n",
+			 s->identity, s->method, s->suite, (unsigned long long)age, ci, cr);
+	if (n < 0 || (size_t)n >= sizeof(r->body)) {
+		reply_init(r, CODE(5, 0));
+		return;
+	}
+	reply_cf(r, 0);
+	oscore_msg_set_payload(&r->m, r->body, (size_t)n);
+}
+
+/* Serves a decrypted request.  Built-in paths first; everything else is
+ * where ACL + route lookup + forwarding go. */
+static void serve_inner(gw *g, const struct peer *p, const gw_session *s, const oscore_msg *in,
+			uint64_t now, struct reply *r)
+{
+	char path[GW_PATH_MAX];
+	acl_match match;
+	int rc;
+
+	if (!inner_path(in, path, sizeof(path))) {
+		reply_text(r, CODE(4, 0), "Bad Uri-Path");
+		return;
+	}
+	if (strcmp(path, GW_WHOAMI_PATH) == 0) {
+		if (in->code != OSCORE_CODE_GET) {
+			reply_init(r, CODE(4, 5));
+			return;
+		}
+		serve_whoami(g, s, in, now, r);
+		return;
+	}
+	rc = acl_allows(cfg_acl(g->conf->cfg), s->identity, in->code, path, &match);
+	if (rc != 0) {
+		char detail[GW_PATH_MAX + 32];
+		diag_event ev = {.code = EDHOC_E_ACCESS_DENIED,
+				 .step = "acl",
+				 .peer = p->text,
+				 .identity = s->identity,
+				 .detail = detail};
+		snprintf(detail, sizeof(detail), "%s %s", acl_method_name(in->code), path);
+		diag_failure(g->diag, &ev, NULL);
+		reply_init(r, CODE(4, 3));
+		return;
+	}
+	/* Forwarding to routes_match(cfg_routes(...), path) slots in here. */
+	reply_init(r, CODE(4, 4));
+}
+
+static void handle_oscore(gw *g, const struct peer *p, const oscore_msg *outer_in, uint64_t now,
+			  struct reply *r)
+{
+	oscore_msg outer = *outer_in, inner;
+	oscore_request_info info;
+	oscore_header hdr;
+	gw_session *s = NULL;
+	struct reply *ir = &g->inner_reply;
+	int rc;
+
+	rc = oscore_request_header(&outer, &hdr);
+	if (rc != 0) {
+		oscore_fail(g, p, rc, NULL, r);
+		return;
+	}
+	if (oscore_msg_find(&outer, GW_OPT_EDHOC)) {
+		/* RFC 9668: the kid is C_R, the payload message_3 followed by
+		 * the OSCORE ciphertext. */
+		edhoc_cid c_r;
+		size_t m3 = 0;
+		g->stats.combined_requests++;
+		if (!hdr.has_kid || hdr.kid_len == 0 || hdr.kid_len > EDHOC_MAX_CID) {
+			edhoc_fail(g, p, NULL, EDHOC_E_CONN_ID_MALFORMED, "message_3", NULL,
+				   "combined request without a usable kid", r);
+			return;
+		}
+		memset(&c_r, 0, sizeof(c_r));
+		memcpy(c_r.bytes, hdr.kid, hdr.kid_len);
+		c_r.len = hdr.kid_len;
+		rc = cose_item_len(outer.payload, outer.payload_len, 4, &m3);
+		if (rc != 0) {
+			edhoc_fail(g, p, NULL, rc, "message_3", NULL,
+				   "combined request: message_3 unparsable", r);
+			return;
+		}
+		if (complete_handshake(g, p, &c_r, outer.payload, m3, now, r, &s) != 0)
+			return;
+		oscore_msg_remove(&outer, GW_OPT_EDHOC);
+		oscore_msg_set_payload(&outer, outer.payload + m3, outer.payload_len - m3);
+	} else {
+		s = hdr.has_kid ? gw_sessions_find(g->sessions, hdr.kid, hdr.kid_len) : NULL;
+	}
+	if (!s || !oscore_ctx_matches(s->ctx, &hdr)) {
+		oscore_fail(g, p, OSCORE_E_NO_CONTEXT, NULL, r);
+		return;
+	}
+	rc = oscore_unprotect_request(s->ctx, &outer, g->plain, sizeof(g->plain), &inner, &info);
+	if (rc == OSCORE_E_ECHO_REQUIRED) {
+		/* Restored context: prove freshness before trusting the window. */
+		rc = oscore_protect_echo_response(s->ctx, &info, NULL, NULL, g->prot,
+						  sizeof(g->prot), &r->m);
+		if (rc != 0)
+			oscore_fail(g, p, rc, s->identity, r);
+		return;
+	}
+	if (rc != 0) {
+		oscore_fail(g, p, rc, s->identity, r);
+		return;
+	}
+	gw_sessions_touch(g->sessions, s, now);
+	s->peer = p->addr;
+	serve_inner(g, p, s, &inner, now, ir);
+	rc = oscore_protect_response(s->ctx, &info, &ir->m, false, g->prot, sizeof(g->prot),
+				     &r->m);
+	if (rc != 0) {
+		diag_event ev = {.code = rc, .step = "oscore_response", .peer = p->text,
+				 .identity = s->identity};
+		diag_failure(g->diag, &ev, NULL);
+		reply_init(r, CODE(5, 0));
+		g->stats.oscore_failed++;
+		return;
+	}
+	g->stats.oscore_ok++;
+}
+
+/* Requests without Uri-Path (the usual outer OSCORE request) and requests
+ * to unknown paths. */
+static void oscore_request(coap_resource_t *res, coap_session_t *session, const coap_pdu_t *req,
+			   const coap_string_t *query, coap_pdu_t *resp)
+{
+	gw *g = coap_get_app_data(coap_session_get_context(session));
+	struct reply *r = &g->reply;
+	struct peer p;
+	uint16_t mid = (uint16_t)coap_pdu_get_mid(req);
+	uint64_t now = gw_now_ms();
+	oscore_msg outer;
+	int rc;
+
+	peer_from_session(session, &p);
+	if (send_cached(g, &p, mid, resp, now))
+		return;
+	rc = pdu_to_msg(req, &outer);
+	if (rc != 0) {
+		oscore_fail(g, &p, OSCORE_E_OPTION_MALFORMED, NULL, r);
+	} else if (!oscore_msg_find(&outer, OSCORE_OPT_OSCORE)) {
+		reply_init(r, CODE(4, 4));
+		/* Plain CoAP gets nothing worth caching. */
+		send_reply(g, &p, mid, resp, &r->m, false, now);
+		return;
+	} else {
+		handle_oscore(g, &p, &outer, now, r);
+	}
+	send_reply(g, &p, mid, resp, &r->m, true, now);
+}
+
+/* ---- libcoap setup ---- */
+
+static int event_handler(coap_session_t *session, const coap_event_t event)
+{
+	/* Fires before the first PDU of a new peer is parsed: without it,
+	 * libcoap drops anything above 1152 bytes. */
+	if (event == COAP_EVENT_SERVER_SESSION_NEW)
+		coap_session_set_mtu(session, GW_COAP_MTU);
+	return 0;
+}
+
+static void add_attr(coap_resource_t *r, const char *name, const char *value)
+{
+	coap_str_const_t *n = coap_new_str_const((const uint8_t *)name, strlen(name));
+	coap_str_const_t *v =
+		value ? coap_new_str_const((const uint8_t *)value, strlen(value)) : NULL;
+	int flags = COAP_ATTR_FLAGS_RELEASE_NAME | (v ? COAP_ATTR_FLAGS_RELEASE_VALUE : 0);
+	if (!n || (value && !v) || !coap_add_attr(r, n, v, flags)) {
+		coap_delete_str_const(n);
+		coap_delete_str_const(v);
+	}
+}
+
+/* The EDHOC resource with its RFC 9668 §6 link attributes, from the
+ * config: methods, suites, the credential types the trust store can hold
+ * (1 CCS, 2 X.509) and ID_CRED_x labels it resolves. */
+static coap_resource_t *make_edhoc_resource(const cfg *c)
+{
+	const cfg_gateway *gwc = cfg_gateway_get(c);
+	coap_resource_t *r =
+		coap_resource_init(coap_make_str_const(GW_EDHOC_PATH), 0);
+	char v[16];
+	static const char *const idcred[] = {"4", "14", "32", "33", "34"};
+
+	if (!r)
+		return NULL;
+	coap_register_handler(r, COAP_REQUEST_POST, edhoc_post);
+	add_attr(r, "rt", "\"core.edhoc\"");
+	add_attr(r, "ed-r", NULL);
+	for (int m = 0; m < 4; m++) {
+		if (gwc->methods & (1u << m)) {
+			snprintf(v, sizeof(v), "%d", m);
+			add_attr(r, "ed-method", v);
+		}
+	}
+	for (size_t i = 0; i < gwc->n_suites; i++) {
+		snprintf(v, sizeof(v), "%d", gwc->suites[i]);
+		add_attr(r, "ed-csuite", v);
+	}
+	add_attr(r, "ed-cred-t", "1");
+	add_attr(r, "ed-cred-t", "2");
+	for (size_t i = 0; i < sizeof(idcred) / sizeof(idcred[0]); i++)
+		add_attr(r, "ed-idcred-t", idcred[i]);
+	add_attr(r, "ed-comb-req", NULL);
+	return r;
+}
+
+static int bind_endpoints(gw *g, const cfg_gateway *gwc)
+{
+	for (size_t i = 0; i < gwc->n_listen; i++) {
+		coap_address_t a;
+		coap_address_init(&a);
+		if (gwc->listen[i].addr_len > sizeof(a.addr)) {
+			diag_log(g->diag, LOG_ERR, "listen %s: bad address", gwc->listen[i].text);
+			return EDHOC_E_INVALID_ARGUMENT;
+		}
+		memcpy(&a.addr, &gwc->listen[i].addr, gwc->listen[i].addr_len);
+		a.size = gwc->listen[i].addr_len;
+		if (!coap_new_endpoint(g->ctx, &a, COAP_PROTO_UDP)) {
+			diag_log(g->diag, LOG_ERR, "cannot listen on %s (UDP)", gwc->listen[i].text);
+			return EDHOC_E_INTERNAL;
+		}
+		diag_log(g->diag, LOG_INFO, "listening on %s (UDP)", gwc->listen[i].text);
+	}
+	return 0;
+}
+
+static uint64_t rtx_lifetime(void)
+{
+	return GW_RTX_DEFAULT_LIFETIME_MS;
+}
+
+int gw_create(cfg *c, diag *d, gw **ret)
+{
+	const cfg_limits *lim = cfg_limits_get(c);
+	coap_resource_t *root = NULL, *unknown = NULL;
+	gw *g;
+	int rc = EDHOC_E_NOMEM;
+
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return EDHOC_E_NOMEM;
+	g->diag = d;
+	g->conf = conf_new(c);
+	g->cids = gw_cidalloc_create();
+	g->half = gw_halfopen_create(lim->half_open_max, lim->half_open_timeout_ms,
+				     halfopen_dropped, g);
+	g->rtx = gw_rtx_create(lim->retransmit_cache_max, rtx_lifetime());
+	g->sessions = gw_sessions_create(lim->sessions_max, lim->sessions_per_identity,
+					 session_dropped, g);
+	if (!g->conf || !g->cids || !g->half || !g->rtx || !g->sessions)
+		goto fail;
+
+	coap_startup();
+	g->ctx = coap_new_context(NULL);
+	if (!g->ctx) {
+		diag_log(d, LOG_ERR, "cannot create the CoAP context");
+		goto fail;
+	}
+	coap_set_app_data(g->ctx, g);
+	/* Without registration every request with these options gets 4.02
+	 * and no handler runs. */
+	coap_register_option(g->ctx, OSCORE_OPT_OSCORE);
+	coap_register_option(g->ctx, GW_OPT_EDHOC);
+	coap_context_set_max_idle_sessions(g->ctx, GW_MAX_IDLE_SESSIONS);
+	coap_context_set_block_mode(g->ctx, 0);
+	coap_register_event_handler(g->ctx, event_handler);
+
+	g->r_edhoc = make_edhoc_resource(c);
+	root = coap_resource_init(NULL, 0);
+	unknown = coap_resource_unknown_init2(oscore_request, 0);
+	if (!g->r_edhoc || !root || !unknown) {
+		coap_delete_resource(NULL, g->r_edhoc);
+		coap_delete_resource(NULL, root);
+		coap_delete_resource(NULL, unknown);
+		g->r_edhoc = NULL;
+		goto fail;
+	}
+	coap_register_handler(root, COAP_REQUEST_POST, oscore_request);
+	coap_register_handler(root, COAP_REQUEST_FETCH, oscore_request);
+	coap_register_handler(unknown, COAP_REQUEST_POST, oscore_request);
+	coap_register_handler(unknown, COAP_REQUEST_FETCH, oscore_request);
+	coap_add_resource(g->ctx, g->r_edhoc);
+	coap_add_resource(g->ctx, root);
+	coap_add_resource(g->ctx, unknown);
+
+	rc = bind_endpoints(g, cfg_gateway_get(c));
+	if (rc != 0)
+		goto fail;
+	*ret = g;
+	return 0;
+fail:
+	gw_free(g);
+	return rc;
+}
+
+void gw_free(gw *g)
+{
+	if (!g)
+		return;
+	/* Tables first: their callbacks use the allocator and the config. */
+	gw_sessions_free(g->sessions);
+	gw_halfopen_free(g->half);
+	gw_rtx_free(g->rtx);
+	if (g->ctx)
+		coap_free_context(g->ctx);
+	gw_cidalloc_free(g->cids);
+	conf_unref(g->conf);
+	OPENSSL_cleanse(g->plain, sizeof(g->plain));
+	OPENSSL_cleanse(&g->reply, sizeof(g->reply));
+	OPENSSL_cleanse(&g->inner_reply, sizeof(g->inner_reply));
+	free(g);
+	coap_cleanup();
+}
+
+static bool listen_same(const cfg_gateway *a, const cfg_gateway *b)
+{
+	if (a->n_listen != b->n_listen)
+		return false;
+	for (size_t i = 0; i < a->n_listen; i++)
+		if (strcmp(a->listen[i].text, b->listen[i].text) != 0)
+			return false;
+	return true;
+}
+
+int gw_reload(gw *g, cfg *c)
+{
+	struct gw_conf *k = conf_new(c);
+	const cfg_limits *lim = cfg_limits_get(c);
+	coap_resource_t *r;
+	size_t closed = 0;
+
+	if (!k)
+		return EDHOC_E_NOMEM;
+	r = make_edhoc_resource(c);
+	if (!r) {
+		conf_unref(k);
+		return EDHOC_E_NOMEM;
+	}
+	if (!listen_same(cfg_gateway_get(g->conf->cfg), cfg_gateway_get(c)))
+		diag_log(g->diag, LOG_WARNING,
+			 "listen addresses changed: they take effect after a restart");
+	coap_delete_resource(g->ctx, g->r_edhoc);
+	g->r_edhoc = r;
+	coap_add_resource(g->ctx, r);
+
+	conf_unref(g->conf);
+	g->conf = k;
+	gw_halfopen_set_limits(g->half, lim->half_open_max, lim->half_open_timeout_ms);
+	gw_rtx_set_limits(g->rtx, lim->retransmit_cache_max, rtx_lifetime());
+	gw_sessions_set_limits(g->sessions, lim->sessions_max, lim->sessions_per_identity);
+
+	/* Sessions of identities the new ACL no longer admits end now.  Each
+	 * pass removes one, so this is bounded by the session count. */
+	for (bool again = true; again;) {
+		again = false;
+		for (gw_session *s = gw_sessions_first(g->sessions); s; s = gw_sessions_next(s)) {
+			if (acl_admits(cfg_acl(c), s->identity) != 0) {
+				gw_sessions_remove(g->sessions, s);
+				closed++;
+				again = true;
+				break;
+			}
+		}
+	}
+	if (closed)
+		diag_log(g->diag, LOG_NOTICE, "reload closed %zu session(s) no longer admitted",
+			 closed);
+	return 0;
+}
+
+int gw_fd(const gw *g)
+{
+	return coap_context_get_coap_fd(g->ctx);
+}
+
+void gw_process(gw *g)
+{
+	coap_io_process(g->ctx, COAP_IO_NO_WAIT);
+}
+
+void gw_tick(gw *g)
+{
+	uint64_t now = gw_now_ms();
+	gw_halfopen_expire(g->half, now);
+	gw_rtx_expire(g->rtx, now);
+}
+
+uint64_t gw_next_deadline(const gw *g)
+{
+	uint64_t a = gw_halfopen_next_expiry(g->half);
+	uint64_t b = gw_rtx_next_expiry(g->rtx);
+	return a < b ? a : b;
+}
+
+void gw_get_stats(const gw *g, gw_stats *ret)
+{
+	*ret = g->stats;
+	ret->half_open = gw_halfopen_count(g->half);
+	ret->sessions = gw_sessions_count(g->sessions);
+	ret->rtx_entries = gw_rtx_count(g->rtx);
+}
