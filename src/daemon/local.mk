@@ -9,3 +9,4 @@
 #src_daemon_edhocd_SOURCES = src/daemon/main.c src/daemon/loop.c src/daemon/loop.h
 #src_daemon_edhocd_CFLAGS = $(src_libgw_a_CFLAGS)
 #src_daemon_edhocd_LDADD = $(GW_LIBS)
+dist_man_MANS += man/edhocd.8
