@@ -594,6 +594,8 @@ static int configure_db(sqlite3 *db, const store_limits *lim)
 			 "PRAGMA trusted_schema=OFF;"
 			 "PRAGMA cell_size_check=ON;"
 			 "PRAGMA secure_delete=ON;"
+			 /* Keep the WAL from staying large after a burst. */
+			 "PRAGMA journal_size_limit=4194304;"
 			 "PRAGMA synchronous=FULL");
 	if (r < 0)
 		return r;
