@@ -5,9 +5,10 @@
  *   *.ccs        one CWT Claims Set, binary CBOR (public key only)
  *   *.cred       one credential in the text form of src/tools/credfile.h
  *   *.pem *.crt  one device certificate each (PEM), pinned
- *   ca/*.pem ca/*.crt   CA certificates (trust anchors and intermediates)
- *   ca/*.crl     CRLs; when present every chain is checked against them
- *                (X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL)
+ *   ca/ *.pem, *.crt   CA certificates (trust anchors and intermediates)
+ *   ca/ *.crl    CRLs (PEM or DER); when any is present the end-entity
+ *                certificate of every chain must be covered by a current
+ *                CRL of its issuer and not listed (X509_V_FLAG_CRL_CHECK)
  *   names        optional "file = identity" lines that name credentials
  * Other files are errors (typo safety); hidden files are ignored.
  *
@@ -50,7 +51,7 @@
 
 typedef struct trust_options {
 	size_t chain_length_max; /* certificates in a validated chain incl. the
-				    anchor, 1..8; 0: TRUST_DEFAULT_CHAIN_MAX */
+				    anchor, 2..8; 0: TRUST_DEFAULT_CHAIN_MAX */
 	time_t verify_time;      /* 0: now at each lookup (tests set a time) */
 } trust_options;
 
