@@ -1,0 +1,94 @@
+#!/bin/bash
+# The daemon's life: --check-config, SIGHUP with a broken and a good
+# config, an OSCORE session that survives a restart (Echo), SIGTERM speed.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
+
+PLAN=11
+t_plan $PLAN
+
+have_binaries "$EDHOCD" || t_skip_rest $PLAN "edhocd not built"
+have_binaries "$CLIENT" || t_skip_rest $PLAN "edhoc-client not built"
+have_binaries "$KEYGEN" || t_skip_rest $PLAN "edhoc-keygen not built"
+
+make_ccs gw gw P-256 a0 && make_ccs dev1 dev1 P-256 01 ||
+	t_skip_rest $PLAN "cannot make test credentials"
+
+port=$(free_port)
+GW_SUITES="2"
+gw_dir gw ccs gw
+trust "$GW_DIR" dev1.ccs
+acl "$GW_DIR" "dev1"
+gw_config "$GW_DIR" "$port"
+gw=$GW_DIR
+CONF="$gw/edhocd.conf"
+LOG="$gw/log"
+URI="coap://127.0.0.1:$port"
+DEV=(--cred "$T_DIR/creds/dev1.cred" --peer-cred "$T_DIR/creds/gw.ccs" --method 3)
+
+# 1-3: --check-config
+timeout 10 "$EDHOCD" --check-config --config "$CONF" >"$T_DIR/check.out" 2>&1
+rc=$?
+t_check "--check-config on a good config: exit 0" test $rc -eq 0
+[ $rc -eq 0 ] || t_diag_file "$T_DIR/check.out"
+
+cp "$CONF" "$gw/bad.conf"
+echo "no_such_key = 1" >>"$gw/bad.conf"
+badline=$(wc -l <"$gw/bad.conf")
+timeout 10 "$EDHOCD" --check-config --config "$gw/bad.conf" >"$T_DIR/check.out" 2>&1
+rc=$?
+t_check "--check-config on an unknown key: exit 1" test $rc -eq 1
+t_check "--check-config names file:line of the unknown key" \
+	grep -q "bad.conf:$badline" "$T_DIR/check.out"
+[ $rc -eq 1 ] || t_diag_file "$T_DIR/check.out"
+
+gw_start "$gw" "$port" || t_skip_rest $PLAN "edhocd did not start"
+
+# 4-6: SIGHUP with a broken config keeps the old one
+cp "$CONF" "$gw/good.conf"
+echo "suites = 2, banana" >>"$CONF"
+hupline=$(wc -l <"$CONF")
+kill -HUP "$GW_PID"
+t_wait_for 3000 grep -q "edhocd.conf:$hupline" "$LOG"
+t_check "SIGHUP with a broken config: the log names edhocd.conf:$hupline" \
+	grep -q "edhocd.conf:$hupline" "$LOG"
+t_check "SIGHUP with a broken config: the daemon keeps running" kill -0 "$GW_PID"
+client "${DEV[@]}" "$URI"
+rc=$?
+t_check "SIGHUP with a broken config: the next handshake still works" \
+	eval 'test $rc -eq 0 && test "$(cat "$T_DIR/out")" = dev1'
+[ $rc -eq 0 ] || { t_diag_file "$T_DIR/err"; t_diag_file "$LOG"; }
+cp "$gw/good.conf" "$CONF"
+
+# 7-9: an OSCORE session survives a restart; the first request after it is
+# answered with an Echo challenge (RFC 8613 App. B.1.2), which the client
+# answers.
+client "${DEV[@]}" --save-context "$T_DIR/session.ctx" --requests 2 "$URI"
+rc=$?
+t_check "session established and stored (mode 0600)" \
+	eval 'test $rc -eq 0 && test "$(stat -c %a "$T_DIR/session.ctx")" = 600 &&
+	      grep -q "^sender_seq = 2$" "$T_DIR/session.ctx"'
+gw_stop
+gw_start "$gw" "$port" || t_skip_rest $PLAN "edhocd did not restart"
+client --load-context "$T_DIR/session.ctx" -v "$URI"
+rc=$?
+t_check "after a gateway restart the stored session still works" \
+	eval 'test $rc -eq 0 && test "$(cat "$T_DIR/out")" = dev1'
+[ $rc -eq 0 ] || { t_diag_file "$T_DIR/err"; t_diag_file "$LOG"; }
+t_check "the first request after the restart met an Echo challenge" \
+	grep -q "Echo challenge" "$T_DIR/err"
+
+# 10-11: SIGTERM
+pid=$GW_PID
+start=$(date +%s%N)
+kill -TERM "$pid"
+t_wait_gone "$pid" 5000
+end=$(date +%s%N)
+wait "$pid" 2>/dev/null
+status=$?
+GW_PID=""
+ms=$(((end - start) / 1000000))
+echo "# SIGTERM to exit: $ms ms (exit status $status)"
+t_check "SIGTERM stops the daemon within 100 ms (took $ms ms)" test "$ms" -lt 100
+t_check "SIGTERM: exit status 0" test "$status" -eq 0
+
+t_done
