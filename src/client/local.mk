@@ -1,7 +1,5 @@
 # src/client: edhoc-client, the EDHOC initiator / OSCORE client tool.
-# Built as EXTRA_PROGRAMS until the core (edhoc, cose) and src/libcredfile.a
-# it links are in the tree; then it moves to bin_PROGRAMS.
-EXTRA_PROGRAMS = src/client/edhoc-client
+bin_PROGRAMS += src/client/edhoc-client
 src_client_edhoc_client_SOURCES = \
 	src/client/main.c \
 	src/client/run.h \
@@ -13,4 +11,4 @@ src_client_edhoc_client_SOURCES = \
 	src/client/transport.c \
 	src/client/transport.h
 src_client_edhoc_client_CFLAGS = $(AM_CFLAGS) $(COAP_CFLAGS)
-src_client_edhoc_client_LDADD = src/libcredfile.a $(CORE_LIBS) $(COAP_LIBS)
+src_client_edhoc_client_LDADD = $(CREDFILE_LIBS) $(CORE_LIBS) $(COAP_LIBS)

@@ -17,7 +17,7 @@ set -u
 EDHOCD="$top_builddir/src/daemon/edhocd"
 EDHOCCTL="$top_builddir/src/ctl/edhocctl"
 CLIENT="$top_builddir/src/client/edhoc-client"
-KEYGEN="$top_builddir/src/tools/edhoc-keygen"
+KEYGEN="$top_builddir/src/edhoc-keygen"
 
 T_NUM=0
 T_FAILED=0
