@@ -590,7 +590,7 @@ static void test_malformed_id_cred_rejected(void **state)
 		{"a118228220480102030405060708", EDHOC_E_ID_CRED_UNSUPPORTED}, /* x5t alg -1 */
 		{"a1182281412b", EDHOC_E_ID_CRED_MALFORMED},        /* x5t array of 1 */
 		{"a1182181410a", EDHOC_E_ID_CRED_MALFORMED},        /* x5chain array of 1 */
-		{"a118214100", EDHOC_E_ID_CRED_MALFORMED},          /* x5chain empty cert */
+		{"a1182140", EDHOC_E_ID_CRED_MALFORMED},            /* x5chain empty cert */
 		{"a11821854101410141014101410a", EDHOC_E_LIMIT},    /* 5 certificates */
 		{"a20441010441", EDHOC_E_ID_CRED_MALFORMED},        /* kid twice */
 		{"a204412b0e", EDHOC_E_ID_CRED_MALFORMED},          /* kid + kccs */
