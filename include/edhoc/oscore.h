@@ -14,7 +14,7 @@
  * so a context with hash -45 fails with OSCORE_E_ALG_UNSUPPORTED.
  *
  * A security context (sender + recipient + common context) is one fixed-size
- * heap object of oscore_ctx_size() bytes (296 on x86-64) and owns nothing
+ * heap object of oscore_ctx_size() bytes (216 on x86-64) and owns nothing
  * else; keys live inside it and are cleansed by oscore_ctx_free. */
 #ifndef EDHOC_OSCORE_H
 #define EDHOC_OSCORE_H

@@ -20,3 +20,9 @@ tests_unit_test_oscore_replay_SOURCES = tests/unit/test_oscore_replay.c
 tests_unit_test_oscore_replay_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_oscore_replay_LDADD = $(TEST_LIBS)
 TESTS += tests/unit/test_oscore_replay
+
+check_PROGRAMS += tests/unit/test_oscore_message
+tests_unit_test_oscore_message_SOURCES = tests/unit/test_oscore_message.c
+tests_unit_test_oscore_message_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_oscore_message_LDADD = $(TEST_LIBS)
+TESTS += tests/unit/test_oscore_message
