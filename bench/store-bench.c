@@ -126,11 +126,12 @@ int main(int argc, char **argv)
 	/* The floor: what one durable 4 KiB append costs on this filesystem. */
 	fd = open(raw, O_CREAT | O_WRONLY | O_APPEND, 0600);
 	if (fd >= 0) {
-		char page[4096] = { 0 };
+		char page[4096] = {0};
 
 		t0 = now_s();
 		for (unsigned i = 0; i < n_leases; i++)
-			if (write(fd, page, sizeof(page)) != (ssize_t)sizeof(page) || fdatasync(fd) < 0)
+			if (write(fd, page, sizeof(page)) != (ssize_t)sizeof(page) ||
+			    fdatasync(fd) < 0)
 				break;
 		t = now_s() - t0;
 		close(fd);
@@ -173,7 +174,7 @@ int main(int argc, char **argv)
 	t0 = now_s();
 	for (unsigned i = 0; i < n_leases; i++) {
 		r = store_lease(st, s.rid, s.rid_len,
-				(uint64_t)(i + 2) * STORE_DEFAULT_LEASE_BLOCK);
+		                (uint64_t)(i + 2) * STORE_DEFAULT_LEASE_BLOCK);
 		if (r < 0)
 			goto fail;
 	}

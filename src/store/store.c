@@ -30,39 +30,39 @@
 /* "EDHC": marks the file as ours, so a foreign database is never migrated. */
 #define STORE_APPLICATION_ID 0x45444843
 
-#define SESSION_COLS                                                                   \
-	"rid, sid, id_context, identity, method, suite, aead_alg, hkdf_alg, "          \
-	"master_secret, master_salt, replay_window, created, last_used, expires, "     \
+#define SESSION_COLS                                                               \
+	"rid, sid, id_context, identity, method, suite, aead_alg, hkdf_alg, "      \
+	"master_secret, master_salt, replay_window, created, last_used, expires, " \
 	"seq_limit"
 
 /* migrations[i] takes the schema from version i to version i + 1, inside one
  * transaction together with the version update.  Append, never edit. */
 static const char *const migrations[] = {
-	/* 0 -> 1 */
-	"CREATE TABLE meta(key TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL);"
-	"CREATE TABLE session("
-	" rid BLOB PRIMARY KEY NOT NULL,"
-	" sid BLOB NOT NULL,"
-	" id_context BLOB,"
-	" identity TEXT NOT NULL,"
-	" method INTEGER NOT NULL,"
-	" suite INTEGER NOT NULL,"
-	" aead_alg INTEGER NOT NULL,"
-	" hkdf_alg INTEGER NOT NULL,"
-	" master_secret BLOB NOT NULL,"
-	" master_salt BLOB NOT NULL,"
-	" replay_window INTEGER NOT NULL,"
-	" created INTEGER NOT NULL,"
-	" last_used INTEGER NOT NULL,"
-	" expires INTEGER NOT NULL,"
-	" seq_limit INTEGER NOT NULL CHECK (seq_limit >= 0));"
-	"CREATE INDEX session_lru ON session(last_used);"
-	"CREATE INDEX session_identity ON session(identity, last_used);"
-	"CREATE INDEX session_expires ON session(expires) WHERE expires > 0;",
+    /* 0 -> 1 */
+    "CREATE TABLE meta(key TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL);"
+    "CREATE TABLE session("
+    " rid BLOB PRIMARY KEY NOT NULL,"
+    " sid BLOB NOT NULL,"
+    " id_context BLOB,"
+    " identity TEXT NOT NULL,"
+    " method INTEGER NOT NULL,"
+    " suite INTEGER NOT NULL,"
+    " aead_alg INTEGER NOT NULL,"
+    " hkdf_alg INTEGER NOT NULL,"
+    " master_secret BLOB NOT NULL,"
+    " master_salt BLOB NOT NULL,"
+    " replay_window INTEGER NOT NULL,"
+    " created INTEGER NOT NULL,"
+    " last_used INTEGER NOT NULL,"
+    " expires INTEGER NOT NULL,"
+    " seq_limit INTEGER NOT NULL CHECK (seq_limit >= 0));"
+    "CREATE INDEX session_lru ON session(last_used);"
+    "CREATE INDEX session_identity ON session(identity, last_used);"
+    "CREATE INDEX session_expires ON session(expires) WHERE expires > 0;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
-	       "one migration per schema version");
+               "one migration per schema version");
 
 struct touch_ent {
 	bool used;
@@ -106,30 +106,30 @@ enum {
 };
 
 static const char *const queries[Q_COUNT_ALL_STATEMENTS] = {
-	[Q_BEGIN] = "BEGIN IMMEDIATE",
-	[Q_COMMIT] = "COMMIT",
-	[Q_ROLLBACK] = "ROLLBACK",
-	[Q_INSERT] = "INSERT INTO session(" SESSION_COLS ") VALUES "
-		     "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-	[Q_GET] = "SELECT " SESSION_COLS " FROM session WHERE rid = ?1",
-	/* Keyset pagination: no statement stays active while the caller's
-	 * load callback runs, so that callback may lease (and commit). */
-	[Q_NEXT] = "SELECT " SESSION_COLS ", rowid FROM session"
-		   " WHERE (last_used, rowid) > (?1, ?2) ORDER BY last_used, rowid LIMIT 1",
-	[Q_DELETE] = "DELETE FROM session WHERE rid = ?1",
-	[Q_DELETE_ROWID] = "DELETE FROM session WHERE rowid = ?1",
-	[Q_LEASE] = "UPDATE session SET seq_limit = ?2 WHERE rid = ?1 AND seq_limit <= ?2",
-	[Q_LEASE_GET] = "SELECT seq_limit FROM session WHERE rid = ?1",
-	[Q_TOUCH] = "UPDATE session SET last_used = ?2 WHERE rid = ?1 AND last_used < ?2",
-	[Q_COUNT] = "SELECT count(*) FROM session",
-	[Q_COUNT_IDENTITY] = "SELECT count(*) FROM session WHERE identity = ?1",
-	[Q_LRU_IDENTITY] = "SELECT rid FROM session WHERE identity = ?1"
-			   " ORDER BY last_used, rowid LIMIT ?2",
-	[Q_LRU_ALL] = "SELECT rid FROM session ORDER BY last_used, rowid LIMIT ?1",
-	[Q_SEL_EXPIRED] = "SELECT rid FROM session WHERE expires > 0 AND expires <= ?1",
-	[Q_DEL_EXPIRED] = "DELETE FROM session WHERE expires > 0 AND expires <= ?1",
-	[Q_SEL_IDENTITY] = "SELECT rid FROM session WHERE identity = ?1",
-	[Q_DEL_IDENTITY] = "DELETE FROM session WHERE identity = ?1",
+    [Q_BEGIN] = "BEGIN IMMEDIATE",
+    [Q_COMMIT] = "COMMIT",
+    [Q_ROLLBACK] = "ROLLBACK",
+    [Q_INSERT] = "INSERT INTO session(" SESSION_COLS ") VALUES "
+                 "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    [Q_GET] = "SELECT " SESSION_COLS " FROM session WHERE rid = ?1",
+    /* Keyset pagination: no statement stays active while the caller's
+     * load callback runs, so that callback may lease (and commit). */
+    [Q_NEXT] = "SELECT " SESSION_COLS ", rowid FROM session"
+               " WHERE (last_used, rowid) > (?1, ?2) ORDER BY last_used, rowid LIMIT 1",
+    [Q_DELETE] = "DELETE FROM session WHERE rid = ?1",
+    [Q_DELETE_ROWID] = "DELETE FROM session WHERE rowid = ?1",
+    [Q_LEASE] = "UPDATE session SET seq_limit = ?2 WHERE rid = ?1 AND seq_limit <= ?2",
+    [Q_LEASE_GET] = "SELECT seq_limit FROM session WHERE rid = ?1",
+    [Q_TOUCH] = "UPDATE session SET last_used = ?2 WHERE rid = ?1 AND last_used < ?2",
+    [Q_COUNT] = "SELECT count(*) FROM session",
+    [Q_COUNT_IDENTITY] = "SELECT count(*) FROM session WHERE identity = ?1",
+    [Q_LRU_IDENTITY] = "SELECT rid FROM session WHERE identity = ?1"
+                       " ORDER BY last_used, rowid LIMIT ?2",
+    [Q_LRU_ALL] = "SELECT rid FROM session ORDER BY last_used, rowid LIMIT ?1",
+    [Q_SEL_EXPIRED] = "SELECT rid FROM session WHERE expires > 0 AND expires <= ?1",
+    [Q_DEL_EXPIRED] = "DELETE FROM session WHERE expires > 0 AND expires <= ?1",
+    [Q_SEL_IDENTITY] = "SELECT rid FROM session WHERE identity = ?1",
+    [Q_DEL_IDENTITY] = "DELETE FROM session WHERE identity = ?1",
 };
 
 struct store {
@@ -524,8 +524,8 @@ static int schema_version(sqlite3 *db, int64_t *ret)
 	r = query_int(db, "PRAGMA application_id", &appid);
 	if (r < 0)
 		return r;
-	r = query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
-		      &n);
+	r = query_int(
+	    db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'", &n);
 	if (r < 0)
 		return r;
 	if (n == 0) {
@@ -570,9 +570,9 @@ static int migrate(sqlite3 *db)
 			goto out;
 	}
 	snprintf(sql, sizeof(sql),
-		 "PRAGMA application_id = %d;"
-		 "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', %d)",
-		 STORE_APPLICATION_ID, STORE_SCHEMA_VERSION);
+	         "PRAGMA application_id = %d;"
+	         "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', %d)",
+	         STORE_APPLICATION_ID, STORE_SCHEMA_VERSION);
 	r = exec_sql(db, sql);
 	if (r < 0)
 		goto out;
@@ -591,12 +591,12 @@ static int configure_db(sqlite3 *db, const store_limits *lim)
 	sqlite3_extended_result_codes(db, 1);
 	sqlite3_busy_timeout(db, (int)lim->busy_timeout_ms);
 	r = exec_sql(db, "PRAGMA locking_mode=EXCLUSIVE;"
-			 "PRAGMA trusted_schema=OFF;"
-			 "PRAGMA cell_size_check=ON;"
-			 "PRAGMA secure_delete=ON;"
-			 /* Keep the WAL from staying large after a burst. */
-			 "PRAGMA journal_size_limit=4194304;"
-			 "PRAGMA synchronous=FULL");
+	                 "PRAGMA trusted_schema=OFF;"
+	                 "PRAGMA cell_size_check=ON;"
+	                 "PRAGMA secure_delete=ON;"
+	                 /* Keep the WAL from staying large after a burst. */
+	                 "PRAGMA journal_size_limit=4194304;"
+	                 "PRAGMA synchronous=FULL");
 	if (r < 0)
 		return r;
 	/* journal_mode answers with the mode in effect; anything but "wal"
@@ -660,8 +660,8 @@ int store_open(const char *path, const store_limits *lim, store **ret)
 	r = touch_table_init(st);
 	if (r < 0)
 		goto out;
-	r = map_sqlite(sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW,
-				       NULL));
+	r = map_sqlite(
+	    sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL));
 	if (r < 0)
 		goto out;
 	r = configure_db(st->db, &st->lim);
@@ -675,7 +675,7 @@ int store_open(const char *path, const store_limits *lim, store **ret)
 		goto out;
 	for (int i = 0; i < Q_COUNT_ALL_STATEMENTS; i++) {
 		int rc = sqlite3_prepare_v3(st->db, queries[i], -1, SQLITE_PREPARE_PERSISTENT,
-					    &st->q[i], NULL);
+		                            &st->q[i], NULL);
 
 		if (rc != SQLITE_OK) {
 			/* Right version but wrong tables: not a file we wrote. */
@@ -697,7 +697,7 @@ static int corrupt_name(const char *path, int64_t now, char *buf, size_t len)
 
 	for (int i = 0; i < 100; i++) {
 		int n = i == 0 ? snprintf(buf, len, "%s.corrupt-%lld", path, (long long)now)
-			       : snprintf(buf, len, "%s.corrupt-%lld.%d", path, (long long)now, i);
+		               : snprintf(buf, len, "%s.corrupt-%lld.%d", path, (long long)now, i);
 
 		if (n < 0 || (size_t)n + 5 > len)
 			return EDHOC_E_INVALID_ARGUMENT;
@@ -708,7 +708,7 @@ static int corrupt_name(const char *path, int64_t now, char *buf, size_t len)
 }
 
 int store_open_recover(const char *path, const store_limits *lim, int64_t now, char *ret_moved,
-		       size_t moved_len, store **ret)
+                       size_t moved_len, store **ret)
 {
 	char moved[PATH_MAX], from[PATH_MAX], to[PATH_MAX + 8];
 	int r;
@@ -847,6 +847,8 @@ int store_session_touch(store *st, const uint8_t *rid, size_t rid_len, int64_t n
 
 	if (!st || (!rid && rid_len) || rid_len > STORE_ID_MAX || now < 0)
 		return EDHOC_E_INVALID_ARGUMENT;
+	if (!rid)
+		rid = (const uint8_t *)""; /* empty ID: keep memcmp's arguments valid */
 	mask = st->touch_cap - 1;
 	for (i = rid_hash(rid, rid_len) & mask;; i = (i + 1) & mask) {
 		struct touch_ent *e = &st->touch[i];
@@ -890,7 +892,7 @@ static int evict_lru(store *st, sqlite3_stmt *q, int lim_idx, size_t n, struct r
 
 int store_session_put(store *st, const store_session *s, store_evict_fn on_evict, void *arg)
 {
-	struct rid_list evicted = { 0 };
+	struct rid_list evicted = {0};
 	sqlite3_stmt *q;
 	size_t n;
 	int r;
@@ -1001,9 +1003,9 @@ int store_session_delete(store *st, const uint8_t *rid, size_t rid_len)
 
 /* Deletes what sel selects (same parameter bound by the caller on both). */
 static int delete_selected(store *st, sqlite3_stmt *sel, sqlite3_stmt *del, store_evict_fn fn,
-			   void *arg)
+                           void *arg)
 {
-	struct rid_list gone = { 0 };
+	struct rid_list gone = {0};
 	int r;
 
 	r = begin(st);
@@ -1027,7 +1029,7 @@ static int delete_selected(store *st, sqlite3_stmt *sel, sqlite3_stmt *del, stor
 }
 
 int store_session_delete_identity(store *st, const char *identity, store_evict_fn on_evict,
-				  void *arg)
+                                  void *arg)
 {
 	if (!st || !identity_ok(identity))
 		return EDHOC_E_INVALID_ARGUMENT;
@@ -1045,8 +1047,7 @@ int store_session_expire(store *st, int64_t now, store_evict_fn on_evict, void *
 	return delete_selected(st, st->q[Q_SEL_EXPIRED], st->q[Q_DEL_EXPIRED], on_evict, arg);
 }
 
-int store_session_load_all(store *st, int64_t now, store_load_fn fn, void *arg,
-			   size_t *ret_count)
+int store_session_load_all(store *st, int64_t now, store_load_fn fn, void *arg, size_t *ret_count)
 {
 	sqlite3_stmt *q;
 	store_session s;

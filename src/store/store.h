@@ -21,11 +21,11 @@
 
 #include "edhoc/result.h"
 
-#define STORE_ID_MAX 16          /* OSCORE Sender/Recipient ID (core allows 7) */
+#define STORE_ID_MAX         16  /* OSCORE Sender/Recipient ID (core allows 7) */
 #define STORE_ID_CONTEXT_MAX 32  /* OSCORE ID Context */
-#define STORE_IDENTITY_MAX 256   /* credential identity name incl. NUL */
-#define STORE_SECRET_MAX 64      /* OSCORE Master Secret (= OSCORE_MAX_MASTER_SECRET) */
-#define STORE_SALT_MAX 64        /* OSCORE Master Salt (= OSCORE_MAX_MASTER_SALT) */
+#define STORE_IDENTITY_MAX   256 /* credential identity name incl. NUL */
+#define STORE_SECRET_MAX     64  /* OSCORE Master Secret (= OSCORE_MAX_MASTER_SECRET) */
+#define STORE_SALT_MAX       64  /* OSCORE Master Salt (= OSCORE_MAX_MASTER_SALT) */
 
 /* Schema version this program writes; older files are migrated on open. */
 #define STORE_SCHEMA_VERSION 1
@@ -34,10 +34,10 @@
  * K protected messages.  See docs/state.md for the measured cost. */
 #define STORE_DEFAULT_LEASE_BLOCK 1024
 
-#define STORE_DEFAULT_SESSIONS_MAX 10000
+#define STORE_DEFAULT_SESSIONS_MAX          10000
 #define STORE_DEFAULT_SESSIONS_PER_IDENTITY 4
-#define STORE_DEFAULT_BUSY_TIMEOUT_MS 2000
-#define STORE_DEFAULT_TOUCH_BATCH 256
+#define STORE_DEFAULT_BUSY_TIMEOUT_MS       2000
+#define STORE_DEFAULT_TOUCH_BATCH           256
 
 typedef struct store store;
 
@@ -57,22 +57,23 @@ typedef struct {
 	size_t rid_len;            /* 0..STORE_ID_MAX; empty IDs are legal */
 	uint8_t sid[STORE_ID_MAX]; /* gateway's Sender ID (= device's kid) */
 	size_t sid_len;
-	bool has_id_context;       /* ID Context present (may be empty) */
+	bool has_id_context; /* ID Context present (may be empty) */
 	uint8_t id_context[STORE_ID_CONTEXT_MAX];
 	size_t id_context_len;
-	char identity[STORE_IDENTITY_MAX]; /* authenticated credential name, NUL-terminated, non-empty */
-	int method;                /* EDHOC method 0..3 */
-	int suite;                 /* EDHOC cipher suite */
-	int aead_alg;              /* COSE AEAD algorithm of the OSCORE context */
-	int hkdf_alg;              /* COSE hash algorithm of the OSCORE HKDF */
+	char identity[STORE_IDENTITY_MAX]; /* authenticated credential name, NUL-terminated,
+	                                      non-empty */
+	int method;                        /* EDHOC method 0..3 */
+	int suite;                         /* EDHOC cipher suite */
+	int aead_alg;                      /* COSE AEAD algorithm of the OSCORE context */
+	int hkdf_alg;                      /* COSE hash algorithm of the OSCORE HKDF */
 	uint8_t master_secret[STORE_SECRET_MAX];
-	size_t master_secret_len;  /* 1..STORE_SECRET_MAX */
+	size_t master_secret_len; /* 1..STORE_SECRET_MAX */
 	uint8_t master_salt[STORE_SALT_MAX];
-	size_t master_salt_len;    /* 0..STORE_SALT_MAX */
-	uint32_t replay_window;    /* recipient replay window size (state is not stored) */
-	int64_t created;           /* Unix seconds */
-	int64_t last_used;         /* Unix seconds, LRU order */
-	int64_t expires;           /* Unix seconds; 0 = never */
+	size_t master_salt_len; /* 0..STORE_SALT_MAX */
+	uint32_t replay_window; /* recipient replay window size (state is not stored) */
+	int64_t created;        /* Unix seconds */
+	int64_t last_used;      /* Unix seconds, LRU order */
+	int64_t expires;        /* Unix seconds; 0 = never */
 	/* Sender sequence numbers below seq_limit may have been used; a context
 	 * restored from this record must continue at seq_limit. */
 	uint64_t seq_limit;
@@ -105,8 +106,8 @@ int store_open(const char *path, const store_limits *lim, store **ret);
  * "<path>.corrupt-<now>" (with its -wal file) and a fresh database is
  * created.  ret_moved (size moved_len, may be NULL) receives the new name of
  * the bad file, or "" when nothing was moved. */
-int store_open_recover(const char *path, const store_limits *lim, int64_t now,
-		       char *ret_moved, size_t moved_len, store **ret);
+int store_open_recover(const char *path, const store_limits *lim, int64_t now, char *ret_moved,
+                       size_t moved_len, store **ret);
 
 /* Flushes pending touches and closes.  NULL is a no-op. */
 void store_close(store *st);
@@ -137,7 +138,7 @@ int store_session_delete(store *st, const uint8_t *rid, size_t rid_len);
 
 /* Deletes every session of identity (credential revoked or removed). */
 int store_session_delete_identity(store *st, const char *identity, store_evict_fn on_evict,
-				  void *arg);
+                                  void *arg);
 
 /* Deletes sessions with 0 < expires <= now. */
 int store_session_expire(store *st, int64_t now, store_evict_fn on_evict, void *arg);
@@ -145,8 +146,7 @@ int store_session_expire(store *st, int64_t now, store_evict_fn on_evict, void *
 /* Startup: deletes expired sessions (and records that fail validation), then
  * calls fn for each remaining session, least recently used first.
  * ret_count (may be NULL) receives the number passed to fn. */
-int store_session_load_all(store *st, int64_t now, store_load_fn fn, void *arg,
-			   size_t *ret_count);
+int store_session_load_all(store *st, int64_t now, store_load_fn fn, void *arg, size_t *ret_count);
 
 /* Durably raises the sender sequence lease of a session to new_limit and
  * returns only after the commit reached the disk (synchronous=FULL): this is

@@ -283,7 +283,7 @@ static void test_symlinked_file_is_refused(void **state)
 static void test_second_open_is_busy(void **state)
 {
 	struct fx *f = *state;
-	store_limits lim = { .busy_timeout_ms = 20 };
+	store_limits lim = {.busy_timeout_ms = 20};
 	store *a = open_ok(f->path, &lim), *b = NULL;
 
 	assert_int_equal(store_open(f->path, &lim, &b), STORE_E_BUSY);
@@ -311,9 +311,9 @@ static void test_delete_removes_and_reports_missing(void **state)
 static void test_full_store_evicts_least_recently_used(void **state)
 {
 	struct fx *f = *state;
-	store_limits lim = { .sessions_max = 3, .sessions_per_identity = 10 };
+	store_limits lim = {.sessions_max = 3, .sessions_per_identity = 10};
 	store *st = open_ok(f->path, &lim);
-	struct evicted ev = { 0 };
+	struct evicted ev = {0};
 	store_session s;
 	uint8_t rid;
 
@@ -340,9 +340,9 @@ static void test_full_store_evicts_least_recently_used(void **state)
 static void test_identity_limit_evicts_that_identitys_oldest(void **state)
 {
 	struct fx *f = *state;
-	store_limits lim = { .sessions_max = 100, .sessions_per_identity = 2 };
+	store_limits lim = {.sessions_max = 100, .sessions_per_identity = 2};
 	store *st = open_ok(f->path, &lim);
-	struct evicted ev = { 0 };
+	struct evicted ev = {0};
 	store_session s;
 	size_t n;
 
@@ -377,9 +377,9 @@ static void test_identity_limit_evicts_that_identitys_oldest(void **state)
 static void test_replacing_a_session_is_not_an_eviction(void **state)
 {
 	struct fx *f = *state;
-	store_limits lim = { .sessions_max = 2, .sessions_per_identity = 1 };
+	store_limits lim = {.sessions_max = 2, .sessions_per_identity = 1};
 	store *st = open_ok(f->path, &lim);
-	struct evicted ev = { 0 };
+	struct evicted ev = {0};
 	store_session s, got;
 
 	make_session(&s, 1, "a", 1);
@@ -417,7 +417,7 @@ static void test_load_all_skips_and_deletes_expired(void **state)
 {
 	struct fx *f = *state;
 	store *st = open_ok(f->path, NULL);
-	struct loaded l = { .fail_at = -1 };
+	struct loaded l = {.fail_at = -1};
 	store_session s;
 	size_t n = 0;
 
@@ -449,7 +449,7 @@ static void test_expire_reports_deleted_sessions(void **state)
 {
 	struct fx *f = *state;
 	store *st = open_ok(f->path, NULL);
-	struct evicted ev = { 0 };
+	struct evicted ev = {0};
 	store_session s;
 
 	make_session(&s, 1, "a", 1);
@@ -471,7 +471,7 @@ static void test_delete_identity_removes_all_of_it(void **state)
 {
 	struct fx *f = *state;
 	store *st = open_ok(f->path, NULL);
-	struct evicted ev = { 0 };
+	struct evicted ev = {0};
 	store_session s;
 
 	for (uint8_t i = 1; i <= 3; i++) {
@@ -490,7 +490,7 @@ static void test_load_callback_error_aborts(void **state)
 {
 	struct fx *f = *state;
 	store *st = open_ok(f->path, NULL);
-	struct loaded l = { .fail_at = 1 };
+	struct loaded l = {.fail_at = 1};
 	store_session s;
 	size_t n = 77;
 
@@ -523,7 +523,7 @@ static void test_lease_inside_load_callback_commits(void **state)
 {
 	struct fx *f = *state;
 	store *st = open_ok(f->path, NULL);
-	struct lease_in_load x = { .st = st };
+	struct lease_in_load x = {.st = st};
 	store_session s;
 
 	for (uint8_t i = 1; i <= 3; i++) {
@@ -562,7 +562,7 @@ static void test_lease_only_moves_forward_and_survives_reopen(void **state)
 static void test_touches_are_batched_then_written(void **state)
 {
 	struct fx *f = *state;
-	store_limits lim = { .touch_batch = 2 };
+	store_limits lim = {.touch_batch = 2};
 	store *st = open_ok(f->path, &lim);
 	store_session s, got;
 	uint8_t r1 = 1, r2 = 2;
@@ -589,6 +589,8 @@ static void test_touches_are_batched_then_written(void **state)
 	st = open_ok(f->path, &lim);
 	assert_int_equal(store_session_get(st, &r1, 1, &got), 0);
 	assert_int_equal(got.last_used, 40);
+	/* The empty Recipient ID is a valid key for touches too. */
+	assert_int_equal(store_session_touch(st, NULL, 0, 45), 0);
 	/* Explicit flush; an unknown rid is ignored. */
 	assert_int_equal(store_session_touch(st, (const uint8_t *)"zz", 2, 50), 0);
 	assert_int_equal(store_flush(st), 0);
@@ -601,7 +603,7 @@ static void test_schema_version_and_application_id_are_recorded(void **state)
 
 	store_close(open_ok(f->path, NULL));
 	assert_int_equal(raw_int(f->path, "SELECT value FROM meta WHERE key = 'schema_version'"),
-			 STORE_SCHEMA_VERSION);
+	                 STORE_SCHEMA_VERSION);
 	assert_int_equal(raw_int(f->path, "PRAGMA application_id"), 0x45444843);
 	/* Reopening an up-to-date file changes nothing. */
 	store_close(open_ok(f->path, NULL));
@@ -620,10 +622,39 @@ static void test_newer_schema_is_refused_and_kept(void **state)
 	assert_int_equal(store_open(f->path, NULL, &st), STORE_E_SCHEMA);
 	/* Recovery only moves corrupt files, never a newer version's data. */
 	assert_int_equal(store_open_recover(f->path, NULL, 1, moved, sizeof(moved), &st),
-			 STORE_E_SCHEMA);
+	                 STORE_E_SCHEMA);
 	assert_null(st);
 	assert_string_equal(moved, "");
 	assert_int_equal(stat(f->path, &sb), 0);
+}
+
+static void test_unreadable_file_is_an_io_error_and_not_moved(void **state)
+{
+	struct fx *f = *state;
+	char moved[256];
+	store *st = NULL;
+	struct stat sb;
+
+	/* A directory where the file should be: cannot be opened, even by root. */
+	assert_int_equal(mkdir(f->path, 0700), 0);
+	assert_int_equal(store_open_recover(f->path, NULL, 1, moved, sizeof(moved), &st),
+	                 STORE_E_IO);
+	assert_null(st);
+	assert_string_equal(moved, "");
+	assert_int_equal(stat(f->path, &sb), 0);
+	assert_true(S_ISDIR(sb.st_mode));
+	assert_int_equal(rmdir(f->path), 0);
+
+	/* A file we may not read (meaningless for root, who reads it anyway). */
+	if (geteuid() != 0) {
+		store_close(open_ok(f->path, NULL));
+		assert_int_equal(chmod(f->path, 0), 0);
+		assert_int_equal(store_open_recover(f->path, NULL, 1, moved, sizeof(moved), &st),
+		                 STORE_E_IO);
+		assert_null(st);
+		assert_string_equal(moved, "");
+		assert_int_equal(stat(f->path, &sb), 0);
+	}
 }
 
 static void test_foreign_database_is_not_adopted(void **state)
@@ -663,7 +694,7 @@ static void test_garbage_file_is_moved_aside_and_replaced(void **state)
 	assert_null(st);
 
 	assert_int_equal(store_open_recover(f->path, NULL, 1700000000, moved, sizeof(moved), &st),
-			 0);
+	                 0);
 	snprintf(expect, sizeof(expect), "%s.corrupt-1700000000", f->path);
 	assert_string_equal(moved, expect);
 	fd = open(moved, O_RDONLY);
@@ -680,7 +711,7 @@ static void test_garbage_file_is_moved_aside_and_replaced(void **state)
 	/* A second corruption in the same second gets its own name. */
 	write_file(f->path, garbage, sizeof(garbage));
 	assert_int_equal(store_open_recover(f->path, NULL, 1700000000, moved, sizeof(moved), &st),
-			 0);
+	                 0);
 	snprintf(expect, sizeof(expect), "%s.corrupt-1700000000.1", f->path);
 	assert_string_equal(moved, expect);
 	store_close(st);
@@ -720,7 +751,7 @@ static void test_invalid_row_is_skipped_and_deleted_at_load(void **state)
 {
 	struct fx *f = *state;
 	store *st = open_ok(f->path, NULL);
-	struct loaded l = { .fail_at = -1 };
+	struct loaded l = {.fail_at = -1};
 	store_session s;
 	size_t n;
 
@@ -744,7 +775,7 @@ static void test_invalid_arguments_are_rejected(void **state)
 	struct fx *f = *state;
 	store *st = open_ok(f->path, NULL);
 	store_session s;
-	uint8_t rid[17] = { 0 };
+	uint8_t rid[17] = {0};
 
 	make_session(&s, 1, "a", 1);
 	s.master_secret_len = 0;
@@ -819,7 +850,10 @@ static sqlite3_vfs count_vfs;
 static unsigned wal_syncs;
 
 #define REAL(f) (((struct cfile *)(f))->real)
-static int c_close(sqlite3_file *f) { return REAL(f)->pMethods->xClose(REAL(f)); }
+static int c_close(sqlite3_file *f)
+{
+	return REAL(f)->pMethods->xClose(REAL(f));
+}
 static int c_read(sqlite3_file *f, void *b, int n, sqlite3_int64 o)
 {
 	return REAL(f)->pMethods->xRead(REAL(f), b, n, o);
@@ -838,9 +872,18 @@ static int c_sync(sqlite3_file *f, int flags)
 		wal_syncs++;
 	return REAL(f)->pMethods->xSync(REAL(f), flags);
 }
-static int c_size(sqlite3_file *f, sqlite3_int64 *n) { return REAL(f)->pMethods->xFileSize(REAL(f), n); }
-static int c_lock(sqlite3_file *f, int l) { return REAL(f)->pMethods->xLock(REAL(f), l); }
-static int c_unlock(sqlite3_file *f, int l) { return REAL(f)->pMethods->xUnlock(REAL(f), l); }
+static int c_size(sqlite3_file *f, sqlite3_int64 *n)
+{
+	return REAL(f)->pMethods->xFileSize(REAL(f), n);
+}
+static int c_lock(sqlite3_file *f, int l)
+{
+	return REAL(f)->pMethods->xLock(REAL(f), l);
+}
+static int c_unlock(sqlite3_file *f, int l)
+{
+	return REAL(f)->pMethods->xUnlock(REAL(f), l);
+}
 static int c_reserved(sqlite3_file *f, int *r)
 {
 	return REAL(f)->pMethods->xCheckReservedLock(REAL(f), r);
@@ -849,12 +892,18 @@ static int c_fcntl(sqlite3_file *f, int op, void *a)
 {
 	return REAL(f)->pMethods->xFileControl(REAL(f), op, a);
 }
-static int c_sector(sqlite3_file *f) { return REAL(f)->pMethods->xSectorSize(REAL(f)); }
-static int c_dev(sqlite3_file *f) { return REAL(f)->pMethods->xDeviceCharacteristics(REAL(f)); }
+static int c_sector(sqlite3_file *f)
+{
+	return REAL(f)->pMethods->xSectorSize(REAL(f));
+}
+static int c_dev(sqlite3_file *f)
+{
+	return REAL(f)->pMethods->xDeviceCharacteristics(REAL(f));
+}
 
 static const sqlite3_io_methods count_io = {
-	1, c_close, c_read, c_write, c_truncate, c_sync, c_size, c_lock, c_unlock, c_reserved,
-	c_fcntl, c_sector, c_dev, NULL, NULL, NULL, NULL, NULL, NULL,
+    1,       c_close,  c_read, c_write, c_truncate, c_sync, c_size, c_lock, c_unlock, c_reserved,
+    c_fcntl, c_sector, c_dev,  NULL,    NULL,       NULL,   NULL,   NULL,   NULL,
 };
 
 static int c_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out)
@@ -920,7 +969,7 @@ static void test_lease_is_fsynced_and_touches_are_not(void **state)
 /* ---- crash safety ---- */
 
 #define CRASH_ITERATIONS 50
-#define CRASH_BLOCK 16
+#define CRASH_BLOCK      16
 
 /* The child is the "gateway": it restores the context from the store,
  * leases blocks before using numbers, and reports each number it used
@@ -955,21 +1004,22 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Reads reported numbers until EOF or the deadline; keeps the maximum. */
-static void drain(int fd, uint64_t deadline, bool *used_any, uint64_t *max_used)
+/* Reads reported numbers until EOF or the deadline (or, with until_first,
+ * the first number read); keeps the maximum. */
+static size_t drain(int fd, uint64_t deadline, bool until_first, bool *used_any, uint64_t *max_used)
 {
 	uint8_t buf[8 * 512];
-	size_t have = 0;
+	size_t have = 0, got = 0;
 
 	while (now_ms() < deadline) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p = {.fd = fd, .events = POLLIN};
 		ssize_t n;
 
 		if (poll(&p, 1, 10) <= 0)
 			continue;
 		n = read(fd, buf + have, sizeof(buf) - have);
 		if (n <= 0)
-			return;
+			return got;
 		have += (size_t)n;
 		for (size_t i = 0; i + 8 <= have; i += 8) {
 			uint64_t v;
@@ -978,10 +1028,14 @@ static void drain(int fd, uint64_t deadline, bool *used_any, uint64_t *max_used)
 			if (!*used_any || v > *max_used)
 				*max_used = v;
 			*used_any = true;
+			got++;
 		}
 		memmove(buf, buf + (have / 8) * 8, have % 8);
 		have %= 8;
+		if (until_first && got)
+			return got;
 	}
+	return got;
 }
 
 static void test_sigkill_never_reuses_a_sequence_number(void **state)
@@ -1016,10 +1070,16 @@ static void test_sigkill_never_reuses_a_sequence_number(void **state)
 			crash_child(f->path, pfd[1]);
 		}
 		close(pfd[1]);
-		/* Kill at a random point: during open, mid-lease or mid-use. */
-		drain(pfd[0], now_ms() + (uint64_t)(rand() % 40), &used_any, &max_used);
+		/* Kill at a random point.  Even iterations count from the fork, so
+		 * some kills land in open or the first lease; odd ones from the
+		 * first used number, so that a loaded machine still gets kills
+		 * in the lease/use loop. */
+		if (it % 2)
+			(void)drain(pfd[0], now_ms() + 5000, true, &used_any, &max_used);
+		(void)drain(pfd[0], now_ms() + (uint64_t)(rand() % 40), false, &used_any,
+		            &max_used);
 		kill(pid, SIGKILL);
-		drain(pfd[0], now_ms() + 5000, &used_any, &max_used);
+		(void)drain(pfd[0], now_ms() + 5000, false, &used_any, &max_used);
 		close(pfd[0]);
 		assert_int_equal(waitpid(pid, &status, 0), pid);
 		/* Exit codes 2..4 would mean the child failed, not that it was killed. */
@@ -1036,8 +1096,8 @@ static void test_sigkill_never_reuses_a_sequence_number(void **state)
 			assert_true(s.seq_limit > max_used);
 	}
 	print_message("# %u of %d children used numbers; highest used %llu, limit %llu\n",
-		      progressed, CRASH_ITERATIONS, (unsigned long long)max_used,
-		      (unsigned long long)s.seq_limit);
+	              progressed, CRASH_ITERATIONS, (unsigned long long)max_used,
+	              (unsigned long long)s.seq_limit);
 	(void)total_start;
 	/* Otherwise the test proved nothing. */
 	assert_true(progressed >= CRASH_ITERATIONS / 5);
@@ -1047,34 +1107,35 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
-		T(test_put_then_get_returns_every_field),
-		T(test_absent_id_context_is_not_empty_id_context),
-		T(test_file_is_0600_in_wal_mode),
-		T(test_world_readable_dir_is_refused),
-		T(test_group_readable_file_is_refused),
-		T(test_symlinked_file_is_refused),
-		T(test_second_open_is_busy),
-		T(test_delete_removes_and_reports_missing),
-		T(test_full_store_evicts_least_recently_used),
-		T(test_identity_limit_evicts_that_identitys_oldest),
-		T(test_replacing_a_session_is_not_an_eviction),
-		T(test_load_all_skips_and_deletes_expired),
-		T(test_expire_reports_deleted_sessions),
-		T(test_delete_identity_removes_all_of_it),
-		T(test_load_callback_error_aborts),
-		T(test_lease_inside_load_callback_commits),
-		T(test_lease_only_moves_forward_and_survives_reopen),
-		T(test_touches_are_batched_then_written),
-		T(test_schema_version_and_application_id_are_recorded),
-		T(test_newer_schema_is_refused_and_kept),
-		T(test_foreign_database_is_not_adopted),
-		T(test_garbage_file_is_moved_aside_and_replaced),
-		T(test_damaged_page_is_detected_at_open),
-		T(test_invalid_row_is_skipped_and_deleted_at_load),
-		T(test_invalid_arguments_are_rejected),
-		T(test_deleted_secret_is_wiped_from_the_file),
-		T(test_lease_is_fsynced_and_touches_are_not),
-		T(test_sigkill_never_reuses_a_sequence_number),
+	    T(test_put_then_get_returns_every_field),
+	    T(test_absent_id_context_is_not_empty_id_context),
+	    T(test_file_is_0600_in_wal_mode),
+	    T(test_world_readable_dir_is_refused),
+	    T(test_group_readable_file_is_refused),
+	    T(test_symlinked_file_is_refused),
+	    T(test_second_open_is_busy),
+	    T(test_delete_removes_and_reports_missing),
+	    T(test_full_store_evicts_least_recently_used),
+	    T(test_identity_limit_evicts_that_identitys_oldest),
+	    T(test_replacing_a_session_is_not_an_eviction),
+	    T(test_load_all_skips_and_deletes_expired),
+	    T(test_expire_reports_deleted_sessions),
+	    T(test_delete_identity_removes_all_of_it),
+	    T(test_load_callback_error_aborts),
+	    T(test_lease_inside_load_callback_commits),
+	    T(test_lease_only_moves_forward_and_survives_reopen),
+	    T(test_touches_are_batched_then_written),
+	    T(test_schema_version_and_application_id_are_recorded),
+	    T(test_newer_schema_is_refused_and_kept),
+	    T(test_unreadable_file_is_an_io_error_and_not_moved),
+	    T(test_foreign_database_is_not_adopted),
+	    T(test_garbage_file_is_moved_aside_and_replaced),
+	    T(test_damaged_page_is_detected_at_open),
+	    T(test_invalid_row_is_skipped_and_deleted_at_load),
+	    T(test_invalid_arguments_are_rejected),
+	    T(test_deleted_secret_is_wiped_from_the_file),
+	    T(test_lease_is_fsynced_and_touches_are_not),
+	    T(test_sigkill_never_reuses_a_sequence_number),
 #undef T
 	};
 
