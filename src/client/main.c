@@ -240,7 +240,7 @@ static int oscore_request(client_run *run, const oscore_call *call, client_ctxfi
 	uint8_t *pbuf = NULL, *ubuf = NULL, *comb = NULL;
 	client_response *resp = NULL;
 	client_req_option opts[OSCORE_MAX_OPTIONS];
-	char segs[CLIENT_MAX_PATH];
+	char segs[CLIENT_MAX_PATH], qbuf[CLIENT_MAX_PATH];
 	uint8_t cf[4], acc[4], echo[OSCORE_MAX_ECHO];
 	size_t echo_len = 0;
 	bool have_echo = false;
@@ -269,6 +269,16 @@ static int oscore_request(client_run *run, const oscore_call *call, client_ctxfi
 			if (*s != '\0' &&
 			    oscore_msg_add(&inner, OSCORE_OPT_URI_PATH, (const uint8_t *)s,
 					   strlen(s)) < 0)
+				goto too_many;
+		}
+		snprintf(qbuf, sizeof(qbuf), "%s", run->query);
+		for (char *q = qbuf, *next; q != NULL && *q != '\0'; q = next) {
+			next = strchr(q, '&');
+			if (next != NULL)
+				*next++ = '\0';
+			if (*q != '\0' &&
+			    oscore_msg_add(&inner, OSCORE_OPT_URI_QUERY, (const uint8_t *)q,
+					   strlen(q)) < 0)
 				goto too_many;
 		}
 		if (o->content_format >= 0 &&
@@ -386,7 +396,9 @@ static int oscore_request(client_run *run, const oscore_call *call, client_ctxfi
 		if (plain.payload_len > 0) {
 			if (CLIENT_CODE_CLASS(plain.code) == 2) {
 				fwrite(plain.payload, 1, plain.payload_len, stdout);
-				fputc('\n', stdout);
+				/* One answer per line, also with --requests. */
+				if (plain.payload[plain.payload_len - 1] != '\n')
+					fputc('\n', stdout);
 			} else {
 				fprintf(stderr, "edhoc-client: diagnostic payload: %.*s\n",
 					(int)plain.payload_len, (const char *)plain.payload);
@@ -473,10 +485,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	run->o = o;
-	r = client_transport_create(o->uri, run->path, sizeof(run->path), &run->t);
+	r = client_transport_create(o->uri, run->path, run->query, sizeof(run->path), &run->t);
 	if (r < 0) {
 		fprintf(stderr, "edhoc-client: %s: %s\n", o->uri,
-			r == -EINVAL ? "expected coap://HOST[:PORT][/PATH] (no query)"
+			r == -EINVAL ? "expected coap://HOST[:PORT][/PATH][?QUERY]"
 				     : strerror(-r));
 		goto out;
 	}

@@ -22,6 +22,7 @@ typedef struct client_run {
 	const client_opts *o;
 	client_transport *t;
 	char path[CLIENT_MAX_PATH]; /* from the URI, without the leading '/' */
+	char query[CLIENT_MAX_PATH]; /* from the URI, without the '?' */
 
 	credfile *own;
 	credfile *peers[CLIENT_MAX_PEERS];

@@ -210,7 +210,7 @@ static int resolve(const char *host, uint16_t port, coap_address_t *ret)
 	return 0;
 }
 
-int client_transport_create(const char *uri, char *ret_path, size_t path_cap,
+int client_transport_create(const char *uri, char *ret_path, char *ret_query, size_t cap,
 			    client_transport **ret)
 {
 	coap_uri_t u;
@@ -219,18 +219,20 @@ int client_transport_create(const char *uri, char *ret_path, size_t path_cap,
 	client_transport *t = NULL;
 	int r;
 
-	if (uri == NULL || ret_path == NULL || path_cap == 0)
+	if (uri == NULL || ret_path == NULL || ret_query == NULL || cap == 0)
 		return -EINVAL;
 	if (coap_split_uri((const uint8_t *)uri, strlen(uri), &u) < 0 ||
 	    u.scheme != COAP_URI_SCHEME_COAP)
 		return -EINVAL; /* only plain coap:// over UDP */
-	if (u.host.length == 0 || u.host.length >= sizeof(host) || u.path.length >= path_cap ||
-	    u.query.length > 0)
+	if (u.host.length == 0 || u.host.length >= sizeof(host) || u.path.length >= cap ||
+	    u.query.length >= cap)
 		return -EINVAL;
 	memcpy(host, u.host.s, u.host.length);
 	host[u.host.length] = '\0';
 	memcpy(ret_path, u.path.s, u.path.length);
 	ret_path[u.path.length] = '\0';
+	memcpy(ret_query, u.query.s, u.query.length);
+	ret_query[u.query.length] = '\0';
 
 	r = resolve(host, u.port, &dst);
 	if (r < 0)

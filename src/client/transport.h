@@ -67,11 +67,12 @@ typedef struct client_response {
 
 typedef struct client_transport client_transport;
 
-/* Parses coap://host[:port][/path] (IPv4/IPv6 literal or name) and opens a
- * UDP client session.  On success *ret_path holds the URI path (without
- * the leading '/', NUL-terminated, possibly empty) in a buffer of
- * path_cap bytes. */
-int client_transport_create(const char *uri, char *ret_path, size_t path_cap,
+/* Parses coap://host[:port][/path][?query] (IPv4/IPv6 literal or name) and
+ * opens a UDP client session.  On success ret_path holds the URI path
+ * (without the leading '/', possibly empty) and ret_query the query
+ * (without '?', possibly empty), both NUL-terminated, in buffers of cap
+ * bytes each. */
+int client_transport_create(const char *uri, char *ret_path, char *ret_query, size_t cap,
 			    client_transport **ret);
 
 /* Closes the session and frees everything.  NULL is a no-op. */

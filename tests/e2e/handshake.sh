@@ -4,7 +4,7 @@
 # cipher-suite negotiation, several requests on one context.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 
-PLAN=16
+PLAN=17
 t_plan $PLAN
 
 have_binaries "$CLIENT" || t_skip_rest $PLAN "edhoc-client not built"
@@ -54,11 +54,18 @@ t_check "method 3, suite 2, CCS: whoami answers the device identity" \
 [ $rc -eq 0 ] || t_diag_file "$T_DIR/err"
 
 # 3
+client "${CCS1[@]}" --method 3 --suite 2 "$URI/.well-known/edhocd/whoami?full"
+rc=$?
+t_check "whoami?full: the gateway saw method 3, suite 2, identity dev1" \
+	eval 'test $rc -eq 0 && grep -qx "identity=dev1" "$T_DIR/out" &&
+	      grep -qx "method=3" "$T_DIR/out" && grep -qx "suite=2" "$T_DIR/out"'
+
+# 4
 t_check "gateway logged both handshakes with method and suite" \
 	eval 'grep -q "handshake ok identity=dev1 method=0 suite=2" "$gw1/log" &&
 	      grep -q "handshake ok identity=dev1 method=3 suite=2" "$gw1/log"'
 
-# 4
+# 5
 client --cert "$T_DIR/creds/devx.pem" --key "$T_DIR/creds/devx.key" \
 	--peer-cred "$T_DIR/creds/gw.ccs" --method 0 --suite 2 "$URI"
 rc=$?
@@ -66,7 +73,7 @@ t_check "method 0, suite 2, X.509 device certificate: identity is the CN" \
 	eval 'test $rc -eq 0 && test "$(cat "$T_DIR/out")" = devx'
 [ $rc -eq 0 ] || t_diag_file "$T_DIR/err"
 
-# 5
+# 6
 client "${CCS1[@]}" --method 3 --combined -v "$URI"
 rc=$?
 t_check "combined EDHOC + OSCORE request (RFC 9668)" \
@@ -74,14 +81,13 @@ t_check "combined EDHOC + OSCORE request (RFC 9668)" \
 	      grep -q "combined with message_3" "$T_DIR/err"'
 [ $rc -eq 0 ] || t_diag_file "$T_DIR/err"
 
-# 6
+# 7
 client "${CCS1[@]}" --method 3 --message-4 -v "$URI"
 rc=$?
-t_check "message_4 requested and verified" \
+t_check_todo "message_4 requested and verified" "edhocd does not send message_4 yet (edhocd(8) BUGS)" \
 	eval 'test $rc -eq 0 && grep -q "message_4 verified" "$T_DIR/err"'
-[ $rc -eq 0 ] || t_diag_file "$T_DIR/err"
 
-# 7: suite 6 (X25519 + ES256) first: the gateway answers Wrong Selected
+# 8: suite 6 (X25519 + ES256) first: the gateway answers Wrong Selected
 # Cipher Suite with SUITES_R [2]; the client retries with suite 2.
 client "${CCS1[@]}" --method 0 --suite 6 --suite 2 -v "$URI"
 rc=$?
@@ -90,26 +96,26 @@ t_check "wrong cipher suite: negotiation ends in suite 2" \
 	      grep -q "handshake complete (method 0, suite 2)" "$T_DIR/err"'
 [ $rc -eq 0 ] || t_diag_file "$T_DIR/err"
 
-# 8
+# 9
 client "${CCS1[@]}" --method 3 --requests 5 "$URI"
 rc=$?
 t_check "five OSCORE requests on one context" \
 	eval 'test $rc -eq 0 && test "$(grep -c "^dev1$" "$T_DIR/out")" -eq 5'
 
-# 9
+# 10
 client "${CCS1[@]}" --method 3 -v --no-oscore "$URI"
 rc=$?
 t_check "--no-oscore stops after EDHOC and shows the OSCORE IDs" \
 	eval 'test $rc -eq 0 && test ! -s "$T_DIR/out" &&
 	      grep -q "OSCORE Sender ID h'"'"'[0-9a-f]*'"'"', Recipient ID" "$T_DIR/err"'
 
-# 10: verbose output shows messages in CBOR diagnostic notation
+# 11: verbose output shows messages in CBOR diagnostic notation
 client "${CCS1[@]}" --method 3 -v --no-oscore "$URI"
 t_check "--verbose prints message_1..3 in hex and diagnostic notation" \
 	eval 'grep -q "^message_1 (" "$T_DIR/err" && grep -q "^message_2 (" "$T_DIR/err" &&
 	      grep -q "^message_3 (" "$T_DIR/err" && grep -q "^  diag: " "$T_DIR/err"'
 
-# 11: the wrong gateway credential makes the client fail, not the gateway
+# 12: the wrong gateway credential makes the client fail, not the gateway
 client --cred "$T_DIR/creds/dev1.cred" --peer-cred "$T_DIR/creds/dev1.ccs" "$URI"
 rc=$?
 t_check "client refuses a gateway whose credential it does not know (exit 3)" \
@@ -126,14 +132,14 @@ gw_config "$GW_DIR" "$port"
 gw2=$GW_DIR
 if gw_start "$gw2" "$port"; then
 	URI="coap://127.0.0.1:$port"
-	# 12
+	# 13
 	client --cert "$T_DIR/creds/devy.pem" --key "$T_DIR/creds/devy.key" \
 		--peer-cred "$T_DIR/creds/gwy.pem" --method 0 --suite 0 "$URI"
 	rc=$?
 	t_check "method 0, suite 0, X.509 on both sides" \
 		eval 'test $rc -eq 0 && test "$(cat "$T_DIR/out")" = devy'
 	[ $rc -eq 0 ] || { t_diag_file "$T_DIR/err"; t_diag_file "$gw2/log"; }
-	# 13
+	# 14
 	client --cred "$T_DIR/creds/dev0.cred" --peer-cred "$T_DIR/creds/gwy.pem" \
 		--method 0 --suite 0 "$URI"
 	rc=$?
@@ -156,20 +162,20 @@ gw_config "$GW_DIR" "$port"
 gw3=$GW_DIR
 if gw_start "$gw3" "$port"; then
 	URI="coap://127.0.0.1:$port"
-	# 14
+	# 15
 	client --cred "$T_DIR/creds/dev25519.cred" --peer-cred "$T_DIR/creds/gw25519.ccs" \
 		--method 3 --suite 0 "$URI"
 	rc=$?
 	t_check "method 3, suite 0, X25519 CCS on both sides" \
 		eval 'test $rc -eq 0 && test "$(cat "$T_DIR/out")" = dev25519'
 	[ $rc -eq 0 ] || { t_diag_file "$T_DIR/err"; t_diag_file "$gw3/log"; }
-	# 15
+	# 16
 	client --cred "$T_DIR/creds/dev25519.cred" --peer-cred "$T_DIR/creds/gw25519.ccs" \
 		--method 3 --suite 0 --combined "$URI"
 	rc=$?
 	t_check "method 3, suite 0, combined request" \
 		eval 'test $rc -eq 0 && test "$(cat "$T_DIR/out")" = dev25519'
-	# 16
+	# 17
 	client --cred "$T_DIR/creds/dev25519.cred" --peer-cred "$T_DIR/creds/gw25519.ccs" \
 		--method 0 --suite 0 "$URI"
 	rc=$?
