@@ -75,9 +75,9 @@ int edhoc_initiator_write_message_1(edhoc_handshake *h, const edhoc_cid *c_i, ui
 	h->method = (uint8_t)cfg->method;
 	h->suite_id = cfg->suites[k];
 	h->suite = edhoc_suite_checked(h->suite_id);
-	rc = edhoc_own_cred_check(h, edhoc_method_i_signs(h->method));
-	if (rc < 0)
-		return edhoc_fail(h, rc);
+	/* The own key is checked against the suite only when message_2 comes:
+	 * a first message_1 may name a preferred suite that our credential
+	 * cannot serve, as in RFC 9529 trace 2. */
 
 	pub_len = crypto_dh_pub_len(h->suite->dh_curve);
 	h->eph_priv_len = crypto_dh_priv_len(h->suite->dh_curve);
@@ -241,6 +241,9 @@ int edhoc_initiator_read_message_2(edhoc_handshake *h, const uint8_t *msg, size_
 	if (edhoc_is_error_message(msg, len))
 		return read_error(h, msg, len);
 	hl = h->suite->hash_len;
+	rc = edhoc_own_cred_check(h, edhoc_method_i_signs(h->method));
+	if (rc < 0)
+		goto out;
 
 	/* message_2 = (G_Y_CIPHERTEXT_2 : bstr) */
 	cose_reader_init(&r, msg, len);

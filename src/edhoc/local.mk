@@ -10,3 +10,10 @@ src_libedhoc_a_SOURCES += \
 	src/edhoc/handshake.c \
 	src/edhoc/responder.c \
 	src/edhoc/initiator.c
+
+# Unit tests of the EDHOC core (RFC 9529 traces, invalid messages, units).
+check_PROGRAMS += tests/unit/test_edhoc_vectors
+tests_unit_test_edhoc_vectors_SOURCES = tests/unit/test_edhoc_vectors.c tests/unit/edhoc_fixture.h
+tests_unit_test_edhoc_vectors_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_edhoc_vectors_LDADD = $(TEST_LIBS)
+TESTS += tests/unit/test_edhoc_vectors

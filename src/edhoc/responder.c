@@ -150,7 +150,7 @@ int edhoc_responder_read_message_1(edhoc_handshake *h, const uint8_t *msg, size_
 {
 	int64_t method, suites[EDHOC_MAX_SUITES];
 	const uint8_t *g_x, *ead;
-	size_t n_suites, g_x_len, ead_len;
+	size_t n_suites = 0, g_x_len, ead_len;
 	cose_reader r;
 	int major, rc;
 
