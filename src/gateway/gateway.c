@@ -332,7 +332,7 @@ out:
  * the C_R is released (a replayed message_3 then finds nothing). */
 static int complete_handshake(gw *g, const struct peer *p, const edhoc_cid *c_r,
 			      const uint8_t *msg, size_t len, uint64_t now, struct reply *r,
-			      gw_session **ret_s)
+			      gw_session **ret_s, bool with_message_4)
 {
 	edhoc_handshake *h = NULL;
 	struct gw_conf *conf = NULL;
@@ -341,6 +341,7 @@ static int complete_handshake(gw *g, const struct peer *p, const edhoc_cid *c_r,
 	gw_session tmpl, *s = NULL;
 	const char *identity = NULL;
 	char rid[2 * EDHOC_MAX_CID + 1], detail[160];
+	size_t m4_len = 0;
 	bool taken = false;
 	int rc;
 
@@ -396,6 +397,16 @@ static int complete_handshake(gw *g, const struct peer *p, const edhoc_cid *c_r,
 	tmpl.established_unix = (int64_t)time(NULL);
 	tmpl.peer = p->addr;
 	tmpl.ctx = octx;
+	if (with_message_4) {
+		/* message_4 gives the initiator key confirmation even when it
+		 * sends no OSCORE request it expects an answer to (RFC 9528
+		 * §5.5); initiators that do not want it ignore it. */
+		rc = edhoc_responder_write_message_4(h, r->body, sizeof(r->body), &m4_len);
+		if (rc != 0) {
+			edhoc_fail(g, p, h, rc, "message_4", identity, NULL, r);
+			goto out;
+		}
+	}
 	rc = gw_sessions_add(g->sessions, &tmpl, now, &s);
 	if (rc != 0) {
 		edhoc_fail(g, p, h, rc, "session", identity, NULL, r);
@@ -406,6 +417,11 @@ static int complete_handshake(gw *g, const struct peer *p, const edhoc_cid *c_r,
 	diag_handshake_ok(g->diag, p->text, s->identity, s->method, s->suite, c_r->bytes,
 			  c_r->len);
 	g->stats.handshakes_ok++;
+	if (with_message_4) {
+		reply_init(r, CODE(2, 4));
+		reply_cf(r, GW_CF_EDHOC);
+		oscore_msg_set_payload(&r->m, r->body, m4_len);
+	}
 	if (ret_s)
 		*ret_s = s;
 out:
@@ -428,11 +444,7 @@ static void handle_message_3(gw *g, const struct peer *p, const uint8_t *data, s
 		edhoc_fail(g, p, NULL, rc, "message_3", NULL, "no valid C_R before message_3", r);
 		return;
 	}
-	if (complete_handshake(g, p, &c_r, data + used, len - used, now, r, NULL) != 0)
-		return;
-	/* message_4 is not sent: the device's first OSCORE request serves as
-	 * key confirmation (RFC 9528 §5.5). */
-	reply_init(r, CODE(2, 4));
+	complete_handshake(g, p, &c_r, data + used, len - used, now, r, NULL, true);
 }
 
 /* POST /.well-known/edhoc */
@@ -523,12 +535,15 @@ static void hex_into(char *out, size_t cap, const edhoc_cid *c)
 }
 
 /* GET /.well-known/edhocd/whoami: what the gateway knows about the
- * requesting session.  CBOR map with Accept: 60, else text lines. */
+ * requesting session.  CBOR map with Accept: 60, else text. */
 static void serve_whoami(gw *g, const gw_session *s, const oscore_msg *in, uint64_t now,
 			 struct reply *r)
 {
 	const oscore_option *accept = oscore_msg_find(in, OSCORE_OPT_ACCEPT);
+	const oscore_option *query = oscore_msg_find(in, OSCORE_OPT_URI_QUERY);
+	bool want_full = query && query->len == 4 && memcmp(query->value, "full", 4) == 0;
 	uint32_t want = 0;
+	int n;
 	uint64_t age = (now - s->established_ms) / 1000;
 	char ci[2 * EDHOC_MAX_CID + 1], cr[2 * EDHOC_MAX_CID + 1];
 
@@ -563,11 +578,17 @@ static void serve_whoami(gw *g, const gw_session *s, const oscore_msg *in, uint6
 		oscore_msg_set_payload(&r->m, r->body, w.len);
 		return;
 	}
-	hex_into(ci, sizeof(ci), &s->sid);
-	hex_into(cr, sizeof(cr), &s->rid);
-	int n = snprintf((char *)r->body, sizeof(r->body),
-			 "identity=%s\nmethod=%d\nsuite=%d\nage=%llu\nc_i=%s\nc_r=%s\n",
-			 s->identity, s->method, s->suite, (unsigned long long)age, ci, cr);
+	/* Plain text is the identity alone (scripts compare it); the query
+	 * "full" adds the other fields, one "key=value" per line. */
+	if (!want_full) {
+		n = snprintf((char *)r->body, sizeof(r->body), "%s", s->identity);
+	} else {
+		hex_into(ci, sizeof(ci), &s->sid);
+		hex_into(cr, sizeof(cr), &s->rid);
+		n = snprintf((char *)r->body, sizeof(r->body),
+			     "identity=%s\nmethod=%d\nsuite=%d\nage=%llu\nc_i=%s\nc_r=%s\n",
+			     s->identity, s->method, s->suite, (unsigned long long)age, ci, cr);
+	}
 	if (n < 0 || (size_t)n >= sizeof(r->body)) {
 		reply_init(r, CODE(5, 0));
 		return;
@@ -649,7 +670,7 @@ static void handle_oscore(gw *g, const struct peer *p, const oscore_msg *outer_i
 				   "combined request: message_3 unparsable", r);
 			return;
 		}
-		if (complete_handshake(g, p, &c_r, outer.payload, m3, now, r, &s) != 0)
+		if (complete_handshake(g, p, &c_r, outer.payload, m3, now, r, &s, false) != 0)
 			return;
 		oscore_msg_remove(&outer, GW_OPT_EDHOC);
 		oscore_msg_set_payload(&outer, outer.payload + m3, outer.payload_len - m3);
