@@ -895,7 +895,8 @@ int store_session_put(store *st, const store_session *s, store_evict_fn on_evict
 	struct rid_list evicted = {0};
 	sqlite3_stmt *q;
 	size_t n;
-	int r;
+	uint64_t seq_limit = s->seq_limit;
+	int rc, r;
 
 	if (!st || !s || !session_ok(s))
 		return EDHOC_E_INVALID_ARGUMENT;
@@ -906,6 +907,19 @@ int store_session_put(store *st, const store_session *s, store_evict_fn on_evict
 	r = write_touches(st);
 	if (r < 0)
 		goto out;
+	/* A replacement never lowers the lease: re-putting a session with a
+	 * stale seq_limit would hand out used numbers again after a restart.
+	 * Keeping a higher limit for new keys only skips numbers. */
+	q = st->q[Q_LEASE_GET];
+	bind_bytes(q, 1, s->rid, s->rid_len);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW && sqlite3_column_int64(q, 0) > (sqlite3_int64)seq_limit)
+		seq_limit = (uint64_t)sqlite3_column_int64(q, 0);
+	stmt_done(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		r = map_sqlite(rc);
+		goto out;
+	}
 	/* Replacing is not an eviction: drop the old row before counting. */
 	r = delete_rid(st, s->rid, s->rid_len, NULL);
 	if (r < 0)
@@ -951,7 +965,7 @@ int store_session_put(store *st, const store_session *s, store_evict_fn on_evict
 	sqlite3_bind_int64(q, 12, s->created);
 	sqlite3_bind_int64(q, 13, s->last_used);
 	sqlite3_bind_int64(q, 14, s->expires);
-	sqlite3_bind_int64(q, 15, (sqlite3_int64)s->seq_limit);
+	sqlite3_bind_int64(q, 15, (sqlite3_int64)seq_limit);
 	r = step_done(q);
 	if (r < 0)
 		goto out;
@@ -1144,4 +1158,13 @@ int store_session_count_identity(store *st, const char *identity, size_t *ret_co
 		return EDHOC_E_INVALID_ARGUMENT;
 	sqlite3_bind_text(st->q[Q_COUNT_IDENTITY], 1, identity, -1, SQLITE_STATIC);
 	return count_query(st->q[Q_COUNT_IDENTITY], ret_count);
+}
+
+int store_lease_cb(void *arg, uint64_t new_limit)
+{
+	const store_lease_ref *ref = arg;
+
+	if (!ref)
+		return EDHOC_E_INVALID_ARGUMENT;
+	return store_lease(ref->st, ref->rid, ref->rid_len, new_limit);
 }

@@ -119,7 +119,8 @@ void store_set_limits(store *st, const store_limits *lim);
  * room it first evicts the least recently used session of s->identity while
  * that identity is at its limit, then the least recently used sessions
  * overall while the store is full; on_evict (may be NULL) hears each one
- * after the commit. */
+ * after the commit.  Replacing keeps the higher of the stored and the given
+ * seq_limit, so a stale record can never lower a lease. */
 int store_session_put(store *st, const store_session *s, store_evict_fn on_evict, void *arg);
 
 /* Records that the session was used at time now.  Cheap: kept in memory and
@@ -132,6 +133,17 @@ int store_flush(store *st);
 
 /* Reads one session into *ret_s.  STORE_E_NOT_FOUND when absent. */
 int store_session_get(store *st, const uint8_t *rid, size_t rid_len, store_session *ret_s);
+
+/* Adapter for oscore_ctx_params.lease: the gateway keeps one of these per
+ * context (in its session entry) and passes it as lease_arg. */
+typedef struct {
+	store *st;
+	uint8_t rid[STORE_ID_MAX];
+	size_t rid_len;
+} store_lease_ref;
+
+/* oscore_lease_fn: store_lease(ref->st, ref->rid, ref->rid_len, new_limit). */
+int store_lease_cb(void *arg, uint64_t new_limit);
 
 /* Deletes one session durably.  STORE_E_NOT_FOUND when absent. */
 int store_session_delete(store *st, const uint8_t *rid, size_t rid_len);

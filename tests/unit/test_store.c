@@ -387,12 +387,40 @@ static void test_replacing_a_session_is_not_an_eviction(void **state)
 	make_session(&s, 2, "b", 2);
 	assert_int_equal(store_session_put(st, &s, on_evict, &ev), 0);
 	make_session(&s, 1, "a", 3);
-	s.seq_limit = 7;
+	s.seq_limit = 4096;
+	s.master_secret[0] ^= 0xff; /* new keys under the same Recipient ID */
 	assert_int_equal(store_session_put(st, &s, on_evict, &ev), 0);
 	assert_int_equal(ev.n, 0);
 	assert_int_equal(count(st), 2);
 	assert_int_equal(store_session_get(st, s.rid, 1, &got), 0);
-	assert_int_equal(got.seq_limit, 7);
+	assert_session_equal(&s, &got);
+	store_close(st);
+}
+
+static void test_replace_never_lowers_the_lease(void **state)
+{
+	struct fx *f = *state;
+	store *st = open_ok(f->path, NULL);
+	store_lease_ref ref = {.st = st, .rid = {1}, .rid_len = 1};
+	store_session s, got;
+
+	make_session(&s, 1, "a", 1);
+	s.seq_limit = 1024;
+	assert_int_equal(store_session_put(st, &s, NULL, NULL), 0);
+	/* The lease callback as the OSCORE core would call it. */
+	assert_int_equal(store_lease_cb(&ref, 5000), 0);
+	assert_int_equal(store_lease_cb(&ref, 10), STORE_E_LEASE_BACKWARDS);
+	/* The gateway re-puts its stale copy (e.g. a new expiry). */
+	s.expires = 999999;
+	assert_int_equal(store_session_put(st, &s, NULL, NULL), 0);
+	assert_int_equal(store_session_get(st, s.rid, 1, &got), 0);
+	assert_int_equal(got.seq_limit, 5000);
+	assert_int_equal(got.expires, 999999);
+	/* A higher given limit wins. */
+	s.seq_limit = 7000;
+	assert_int_equal(store_session_put(st, &s, NULL, NULL), 0);
+	assert_int_equal(store_session_get(st, s.rid, 1, &got), 0);
+	assert_int_equal(got.seq_limit, 7000);
 	store_close(st);
 }
 
@@ -1118,6 +1146,7 @@ int main(void)
 	    T(test_full_store_evicts_least_recently_used),
 	    T(test_identity_limit_evicts_that_identitys_oldest),
 	    T(test_replacing_a_session_is_not_an_eviction),
+	    T(test_replace_never_lowers_the_lease),
 	    T(test_load_all_skips_and_deletes_expired),
 	    T(test_expire_reports_deleted_sessions),
 	    T(test_delete_identity_removes_all_of_it),
