@@ -14,8 +14,8 @@ set -u
 : "${top_builddir:=$(pwd)}"
 : "${COAP_SERVER:=$(command -v coap-server-openssl || true)}"
 
-EDHOCD="$top_builddir/src/daemon/edhocd"
-EDHOCCTL="$top_builddir/src/ctl/edhocctl"
+EDHOCD="${E2E_EDHOCD:-$top_builddir/src/daemon/edhocd}"
+EDHOCCTL="${E2E_EDHOCCTL:-$top_builddir/src/ctl/edhocctl}"
 CLIENT="$top_builddir/src/client/edhoc-client"
 KEYGEN="$top_builddir/src/edhoc-keygen"
 

@@ -49,7 +49,7 @@ echo "# replayed message_3 answered '$code'"
 t_check "replayed message_3 (new MID) is refused" \
 	eval 'test $rc -eq 0 && test -n "$code" && test "${code%%.*}" -ge 4'
 after=$(sessions)
-t_check "replayed message_3: still one session ($before -> $after)" \
+t_check "replayed message_3: one session for the run, not two ($before -> $after)" \
 	test "$after" -eq $((before + 1))
 
 # 5-6: OSCORE requests sent twice with one MID
