@@ -3,7 +3,7 @@
 # config, an OSCORE session that survives a restart (Echo), SIGTERM speed.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 
-PLAN=11
+PLAN=12
 t_plan $PLAN
 
 have_binaries "$EDHOCD" || t_skip_rest $PLAN "edhocd not built"
@@ -45,8 +45,8 @@ gw_start "$gw" "$port" || t_skip_rest $PLAN "edhocd did not start"
 
 # 4-6: SIGHUP with a broken config keeps the old one
 cp "$CONF" "$gw/good.conf"
-echo "suites = 2, banana" >>"$CONF"
-hupline=$(wc -l <"$CONF")
+hupline=$(grep -n '^suites' "$CONF" | cut -d: -f1)
+sed -i 's/^suites = .*/suites = 2, banana/' "$CONF"
 kill -HUP "$GW_PID"
 t_wait_for 3000 grep -q "edhocd.conf:$hupline" "$LOG"
 t_check "SIGHUP with a broken config: the log names edhocd.conf:$hupline" \
@@ -59,7 +59,25 @@ t_check "SIGHUP with a broken config: the next handshake still works" \
 [ $rc -eq 0 ] || { t_diag_file "$T_DIR/err"; t_diag_file "$LOG"; }
 cp "$gw/good.conf" "$CONF"
 
-# 7-9: an OSCORE session survives a restart; the first request after it is
+# 7: SIGHUP with a valid config applies it: dev1 no longer admitted
+cp "$gw/acl.conf" "$gw/acl.good"
+sed -i 's/^identities = dev1$/identities = nobody/' "$gw/acl.conf"
+sed -i '1i [identities]\ncertified = nobody\n' "$gw/acl.conf"
+reloads=$(grep -c "configuration reloaded" "$LOG")
+kill -HUP "$GW_PID"
+t_wait_for 3000 eval 'test "$(grep -c "configuration reloaded" "$LOG")" -gt "$reloads"'
+client "${DEV[@]}" "$URI"
+rc=$?
+ticket=$(client_ticket)
+t_check "SIGHUP with a valid config applies it: dev1 now refused (category D)" \
+	eval 'test $rc -eq 3 && test -n "$ticket" && log_record "$LOG" "$ticket" | grep -q "category=D"'
+[ $rc -eq 3 ] || { t_diag_file "$T_DIR/err"; t_diag_file "$LOG"; }
+cp "$gw/acl.good" "$gw/acl.conf"
+reloads=$(grep -c "configuration reloaded" "$LOG")
+kill -HUP "$GW_PID"
+t_wait_for 3000 eval 'test "$(grep -c "configuration reloaded" "$LOG")" -gt "$reloads"'
+
+# 8-10: an OSCORE session survives a restart; the first request after it is
 # answered with an Echo challenge (RFC 8613 App. B.1.2), which the client
 # answers.
 client "${DEV[@]}" --save-context "$T_DIR/session.ctx" --requests 2 "$URI"
@@ -78,7 +96,7 @@ t_check_todo "after a gateway restart the stored session still works" "$RESTART_
 t_check_todo "the first request after the restart met an Echo challenge" "$RESTART_TODO" \
 	grep -q "Echo challenge" "$T_DIR/err"
 
-# 10-11: SIGTERM
+# 11-12: SIGTERM
 pid=$GW_PID
 start=$(date +%s%N)
 kill -TERM "$pid"
