@@ -619,7 +619,7 @@ int acl_allows(const acl *a, const char *identity, int method, const char *path,
 	acl_match m = {0};
 	size_t best = 0;
 	bool found = false, allow = false, deny = false;
-	const struct rule *decider = NULL;
+	const struct rule *decider = NULL, *best_rule = NULL;
 
 	if (a && identity && *identity && path && path[0] == '/' && method >= ACL_GET &&
 	    method <= ACL_IPATCH) {
@@ -635,6 +635,7 @@ int acl_allows(const acl *a, const char *identity, int method, const char *path,
 				best = len;
 				allow = deny = false;
 				decider = NULL;
+				best_rule = r;
 			}
 			if (!(r->methods & (1u << method)))
 				continue;
@@ -649,6 +650,9 @@ int acl_allows(const acl *a, const char *identity, int method, const char *path,
 			}
 		}
 	}
+	/* With no deciding rule, prefix still says which rules applied. */
+	if (best_rule)
+		m.prefix = best_rule->prefix;
 	if (decider) {
 		m.rule = decider->name;
 		m.route = decider->route[0] ? decider->route : NULL;

@@ -78,7 +78,9 @@ int acl_admits(const acl *a, const char *identity);
 typedef struct acl_match {
 	const char *rule;  /* deciding rule name, NULL when no rule applied */
 	const char *route; /* route name of that rule, NULL for "path =" rules */
-	const char *prefix; /* prefix of that rule */
+	const char *prefix; /* prefix of that rule; when no rule decided but
+			       rules for the identity matched the path: their
+			       (longest) prefix; else NULL */
 } acl_match;
 
 /* 0 when identity may use method (enum acl_method) on path ("/a/b"),

@@ -99,6 +99,10 @@ int routes_parse_uri(const char *uri, char *ret_host, uint16_t *ret_port, char *
 		goto out;
 	}
 	p = uri + 7;
+	if (strpbrk(p, "?#")) {
+		why = "unexpected character after host/port (query and fragment are not allowed)";
+		goto out;
+	}
 	size_t hlen;
 	if (*p == '[') {
 		const char *close = strchr(p, ']');
