@@ -9,11 +9,14 @@
 
 #include <coap3/coap.h>
 #include <openssl/crypto.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "edhoc/cbor.h"
 #include "edhoc/edhoc.h"
@@ -23,6 +26,7 @@
 #include "gateway/halfopen.h"
 #include "gateway/rtx.h"
 #include "gateway/sessions.h"
+#include "store/store.h"
 
 /* libcoap's receive buffer: larger datagrams are truncated, so this is also
  * the largest PDU we let a session accept. */
@@ -32,6 +36,8 @@
 #define GW_PATH_MAX 256
 
 #define CODE(c, d) ((uint8_t)(((c) << 5) | (d)))
+#define GW_STORE_FILE "sessions.db"
+#define GW_STORE_FLUSH_MS 10000
 
 /* A validated config plus the edhoc_config derived from it.  Half-open
  * handshakes point at ecfg, so they hold a reference until they finish. */
@@ -62,6 +68,8 @@ struct gw {
 	gw_halfopen *half;
 	gw_rtx *rtx;
 	gw_sessions *sessions;
+	store *store;           /* NULL: sessions live in memory only */
+	uint64_t next_flush_ms; /* store touches and expiry */
 	coap_resource_t *r_edhoc;
 	gw_stats stats;
 	/* Scratch buffers of the single-threaded request path. */
@@ -128,9 +136,246 @@ static void session_dropped(void *ctx, gw_session *s, int reason)
 	if (reason != GW_DROP_SHUTDOWN && reason >= 0 && reason <= GW_DROP_SHUTDOWN)
 		diag_log(g->diag, LOG_INFO, "session c_r=%s identity=%s closed (%s)",
 			 gw_cid_hex(&s->rid, rid, sizeof(rid)), s->identity, why[reason]);
+	/* At shutdown sessions stay in the store, to be restored at start. */
+	if (g->store && reason != GW_DROP_SHUTDOWN)
+		store_session_delete(g->store, s->rid.bytes, s->rid.len);
 	oscore_ctx_free(s->ctx);
 	s->ctx = NULL;
+	free(s->aux);
+	s->aux = NULL;
 	gw_cidalloc_put(g->cids, &s->rid);
+}
+
+/* ---- durable state ---- */
+
+/* Argument of a context's lease callback: which stored session to raise. */
+struct lease_ref {
+	gw *g;
+	uint8_t rid[EDHOC_MAX_CID];
+	size_t rid_len;
+};
+
+static int lease_cb(void *arg, uint64_t new_limit)
+{
+	struct lease_ref *l = arg;
+	int rc = store_lease(l->g->store, l->rid, l->rid_len, new_limit);
+	if (rc != 0)
+		diag_log(l->g->diag, LOG_ERR, "sequence-number lease failed (%s)",
+			 edhoc_result_name(rc));
+	return rc;
+}
+
+static struct lease_ref *lease_ref_new(gw *g, const edhoc_cid *rid)
+{
+	struct lease_ref *l = calloc(1, sizeof(*l));
+	if (!l)
+		return NULL;
+	l->g = g;
+	memcpy(l->rid, rid->bytes, rid->len);
+	l->rid_len = rid->len;
+	return l;
+}
+
+/* The store dropped a session (its limits, expiry): drop ours too. */
+static void store_evicted(void *arg, const uint8_t *rid, size_t rid_len)
+{
+	gw *g = arg;
+	gw_session *s = gw_sessions_find(g->sessions, rid, rid_len);
+	if (s) {
+		/* Already gone from the store: no delete from the callback. */
+		store *st = g->store;
+		g->store = NULL;
+		gw_sessions_remove(g->sessions, s);
+		g->store = st;
+	}
+}
+
+static void store_limits_from(const cfg *c, store_limits *lim)
+{
+	store_limits_default(lim);
+	lim->sessions_max = cfg_limits_get(c)->sessions_max;
+	lim->sessions_per_identity = cfg_limits_get(c)->sessions_per_identity;
+}
+
+static uint64_t lease_block(const gw *g)
+{
+	uint64_t k = cfg_oscore_get(g->conf->cfg)->seq_lease_block;
+	return k ? k : STORE_DEFAULT_LEASE_BLOCK;
+}
+
+/* Persists a new session before it is used.  Secrets go through fixed
+ * buffers that are cleansed here. */
+static int persist_session(gw *g, const gw_session *s, const edhoc_oscore *op)
+{
+	store_session ss;
+	uint64_t life = cfg_oscore_get(g->conf->cfg)->session_lifetime_s;
+	int rc;
+
+	if (!g->store)
+		return 0;
+	if (op->master_secret_len > sizeof(ss.master_secret) ||
+	    op->master_salt_len > sizeof(ss.master_salt))
+		return EDHOC_E_INVALID_ARGUMENT;
+	memset(&ss, 0, sizeof(ss));
+	memcpy(ss.rid, s->rid.bytes, s->rid.len);
+	ss.rid_len = s->rid.len;
+	memcpy(ss.sid, s->sid.bytes, s->sid.len);
+	ss.sid_len = s->sid.len;
+	snprintf(ss.identity, sizeof(ss.identity), "%s", s->identity);
+	ss.method = s->method;
+	ss.suite = s->suite;
+	ss.aead_alg = op->aead_alg;
+	ss.hkdf_alg = op->hash_alg;
+	memcpy(ss.master_secret, op->master_secret, op->master_secret_len);
+	ss.master_secret_len = op->master_secret_len;
+	memcpy(ss.master_salt, op->master_salt, op->master_salt_len);
+	ss.master_salt_len = op->master_salt_len;
+	ss.replay_window = cfg_oscore_get(g->conf->cfg)->replay_window;
+	ss.created = s->established_unix;
+	ss.last_used = s->established_unix;
+	ss.expires = life ? s->established_unix + (int64_t)life : 0;
+	ss.seq_limit = 0;
+	rc = store_session_put(g->store, &ss, store_evicted, g);
+	OPENSSL_cleanse(&ss, sizeof(ss));
+	return rc;
+}
+
+/* Startup: one stored session back into memory.  Its replay window is
+ * unknown, so the context starts "restored" and the first request meets an
+ * Echo challenge (RFC 8613 App. B.1.2); sending continues at the leased
+ * limit so no nonce is ever reused (App. B.1.1). */
+static int restore_session(void *arg, const store_session *ss)
+{
+	gw *g = arg;
+	oscore_ctx_params p;
+	oscore_ctx *octx = NULL;
+	struct lease_ref *l = NULL;
+	gw_session tmpl, *s = NULL;
+	edhoc_cid rid;
+	int64_t age_s = (int64_t)time(NULL) - ss->created;
+	uint64_t now = gw_now_ms();
+	int rc;
+
+	if (ss->rid_len == 0 || ss->rid_len > EDHOC_MAX_CID || ss->sid_len > EDHOC_MAX_CID)
+		return 0; /* not one of ours: leave it */
+	memset(&rid, 0, sizeof(rid));
+	memcpy(rid.bytes, ss->rid, ss->rid_len);
+	rid.len = ss->rid_len;
+	rc = gw_cidalloc_reserve(g->cids, &rid);
+	if (rc == EDHOC_E_LIMIT)
+		return 0; /* duplicate */
+	l = lease_ref_new(g, &rid);
+	if (!l) {
+		if (rc == 0)
+			gw_cidalloc_put(g->cids, &rid);
+		return EDHOC_E_NOMEM;
+	}
+	memset(&p, 0, sizeof(p));
+	p.master_secret = ss->master_secret;
+	p.master_secret_len = ss->master_secret_len;
+	p.master_salt = ss->master_salt;
+	p.master_salt_len = ss->master_salt_len;
+	p.sender_id = ss->sid;
+	p.sender_id_len = ss->sid_len;
+	p.recipient_id = ss->rid;
+	p.recipient_id_len = ss->rid_len;
+	p.has_id_context = ss->has_id_context;
+	p.id_context = ss->id_context;
+	p.id_context_len = ss->id_context_len;
+	p.aead_alg = ss->aead_alg;
+	p.hash_alg = ss->hkdf_alg;
+	p.replay_window = ss->replay_window;
+	p.sender_seq = ss->seq_limit;
+	p.restored = true;
+	p.lease = lease_cb;
+	p.lease_arg = l;
+	p.lease_block = lease_block(g);
+	rc = oscore_ctx_new(&p, &octx);
+	if (rc != 0) {
+		diag_log(g->diag, LOG_WARNING, "stored session of %s not restored (%s)",
+			 ss->identity, edhoc_result_name(rc));
+		goto fail;
+	}
+	memset(&tmpl, 0, sizeof(tmpl));
+	tmpl.rid = rid;
+	memcpy(tmpl.sid.bytes, ss->sid, ss->sid_len);
+	tmpl.sid.len = ss->sid_len;
+	if (strnlen(ss->identity, sizeof(ss->identity)) >= sizeof(tmpl.identity)) {
+		rc = EDHOC_E_LIMIT;
+		goto fail;
+	}
+	memcpy(tmpl.identity, ss->identity, strlen(ss->identity) + 1);
+	tmpl.method = ss->method;
+	tmpl.suite = ss->suite;
+	tmpl.established_unix = ss->created;
+	tmpl.ctx = octx;
+	tmpl.aux = l;
+	/* Restoring must not write back to the store through evictions. */
+	{
+		store *st = g->store;
+		g->store = NULL;
+		rc = gw_sessions_add(g->sessions, &tmpl, now, &s);
+		g->store = st;
+	}
+	if (rc != 0)
+		goto fail;
+	if (age_s > 0 && (uint64_t)age_s * 1000u < now)
+		s->established_ms = now - (uint64_t)age_s * 1000u;
+	return 0;
+fail:
+	oscore_ctx_free(octx);
+	free(l);
+	gw_cidalloc_put(g->cids, &rid);
+	return 0;
+}
+
+/* The state directory must not be open to others (the store refuses it);
+ * tighten a directory we own, as systemd's StateDirectoryMode would. */
+static void tighten_dir(gw *g, const char *dir)
+{
+	struct stat sb;
+	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode) || sb.st_uid != geteuid())
+		return;
+	if ((sb.st_mode & 077) == 0)
+		return;
+	if (chmod(dir, sb.st_mode & 0700) == 0)
+		diag_log(g->diag, LOG_NOTICE, "state directory %s: mode tightened to %04o", dir,
+			 (unsigned)(sb.st_mode & 0700));
+}
+
+static int open_store(gw *g, const cfg *c)
+{
+	const char *dir = cfg_gateway_get(c)->state_dir;
+	char path[CFG_PATH_MAX + sizeof(GW_STORE_FILE) + 1];
+	char moved[CFG_PATH_MAX + 64] = "";
+	store_limits lim;
+	size_t n = 0;
+	int rc;
+
+	if (!dir[0])
+		return 0;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, GW_STORE_FILE) >= sizeof(path))
+		return EDHOC_E_INVALID_ARGUMENT;
+	tighten_dir(g, dir);
+	store_limits_from(c, &lim);
+	rc = store_open_recover(path, &lim, (int64_t)time(NULL), moved, sizeof(moved), &g->store);
+	if (rc != 0) {
+		diag_log(g->diag, LOG_ERR, "state database %s: %s", path, edhoc_result_describe(rc));
+		g->store = NULL;
+		return rc;
+	}
+	if (moved[0])
+		diag_log(g->diag, LOG_WARNING, "state database %s was corrupt: moved to %s", path,
+			 moved);
+	rc = store_session_load_all(g->store, (int64_t)time(NULL), restore_session, g, &n);
+	if (rc != 0) {
+		diag_log(g->diag, LOG_ERR, "state database %s: loading sessions failed (%s)", path,
+			 edhoc_result_describe(rc));
+		return rc;
+	}
+	diag_log(g->diag, LOG_INFO, "restored %zu session(s) from %s", gw_sessions_count(g->sessions),
+		 path);
+	return 0;
 }
 
 /* ---- responses ---- */
@@ -342,6 +587,7 @@ static int complete_handshake(gw *g, const struct peer *p, const edhoc_cid *c_r,
 	const char *identity = NULL;
 	char rid[2 * EDHOC_MAX_CID + 1], detail[160];
 	size_t m4_len = 0;
+	struct lease_ref *lease = NULL;
 	bool taken = false;
 	int rc;
 
@@ -378,10 +624,20 @@ static int complete_handshake(gw *g, const struct peer *p, const edhoc_cid *c_r,
 		goto out;
 	}
 	rc = edhoc_oscore_params(h, &op);
+	if (rc == 0 && g->store) {
+		lease = lease_ref_new(g, c_r);
+		if (!lease)
+			rc = EDHOC_E_NOMEM;
+	}
 	if (rc == 0) {
 		oscore_ctx_params opts;
 		memset(&opts, 0, sizeof(opts));
 		opts.replay_window = cfg_oscore_get(g->conf->cfg)->replay_window;
+		if (lease) {
+			opts.lease = lease_cb;
+			opts.lease_arg = lease;
+			opts.lease_block = lease_block(g);
+		}
 		rc = oscore_ctx_from_edhoc(&op, &opts, &octx);
 	}
 	if (rc != 0) {
@@ -397,6 +653,12 @@ static int complete_handshake(gw *g, const struct peer *p, const edhoc_cid *c_r,
 	tmpl.established_unix = (int64_t)time(NULL);
 	tmpl.peer = p->addr;
 	tmpl.ctx = octx;
+	tmpl.aux = lease;
+	rc = persist_session(g, &tmpl, &op);
+	if (rc != 0) {
+		edhoc_fail(g, p, h, rc, "session_store", identity, NULL, r);
+		goto out;
+	}
 	if (with_message_4) {
 		/* message_4 gives the initiator key confirmation even when it
 		 * sends no OSCORE request it expects an answer to (RFC 9528
@@ -409,10 +671,13 @@ static int complete_handshake(gw *g, const struct peer *p, const edhoc_cid *c_r,
 	}
 	rc = gw_sessions_add(g->sessions, &tmpl, now, &s);
 	if (rc != 0) {
+		if (g->store)
+			store_session_delete(g->store, c_r->bytes, c_r->len);
 		edhoc_fail(g, p, h, rc, "session", identity, NULL, r);
 		goto out;
 	}
 	octx = NULL;
+	lease = NULL;
 	taken = false; /* the session owns the C_R now */
 	diag_handshake_ok(g->diag, p->text, s->identity, s->method, s->suite, c_r->bytes,
 			  c_r->len);
@@ -427,6 +692,7 @@ static int complete_handshake(gw *g, const struct peer *p, const edhoc_cid *c_r,
 out:
 	OPENSSL_cleanse(&op, sizeof(op));
 	oscore_ctx_free(octx);
+	free(lease);
 	edhoc_handshake_free(h);
 	conf_unref(conf);
 	if (taken)
@@ -675,7 +941,13 @@ static void handle_oscore(gw *g, const struct peer *p, const oscore_msg *outer_i
 		oscore_msg_remove(&outer, GW_OPT_EDHOC);
 		oscore_msg_set_payload(&outer, outer.payload + m3, outer.payload_len - m3);
 	} else {
+		uint64_t life = cfg_oscore_get(g->conf->cfg)->session_lifetime_s;
 		s = hdr.has_kid ? gw_sessions_find(g->sessions, hdr.kid, hdr.kid_len) : NULL;
+		if (s && life && (int64_t)time(NULL) - s->established_unix >= (int64_t)life) {
+			/* Expired: the device has to run EDHOC again. */
+			gw_sessions_remove(g->sessions, s);
+			s = NULL;
+		}
 	}
 	if (!s || !oscore_ctx_matches(s->ctx, &hdr)) {
 		oscore_fail(g, p, OSCORE_E_NO_CONTEXT, NULL, r);
@@ -695,6 +967,8 @@ static void handle_oscore(gw *g, const struct peer *p, const oscore_msg *outer_i
 		return;
 	}
 	gw_sessions_touch(g->sessions, s, now);
+	if (g->store)
+		store_session_touch(g->store, s->rid.bytes, s->rid.len, (int64_t)time(NULL));
 	s->peer = p->addr;
 	serve_inner(g, p, s, &inner, now, ir);
 	rc = oscore_protect_response(s->ctx, &info, &ir->m, false, g->prot, sizeof(g->prot),
@@ -876,6 +1150,10 @@ int gw_create(cfg *c, diag *d, gw **ret)
 	coap_add_resource(g->ctx, root);
 	coap_add_resource(g->ctx, unknown);
 
+	rc = open_store(g, c);
+	if (rc != 0)
+		goto fail;
+	g->next_flush_ms = gw_now_ms() + GW_STORE_FLUSH_MS;
 	rc = bind_endpoints(g, cfg_gateway_get(c));
 	if (rc != 0)
 		goto fail;
@@ -890,8 +1168,10 @@ void gw_free(gw *g)
 {
 	if (!g)
 		return;
-	/* Tables first: their callbacks use the allocator and the config. */
+	/* Tables first: their callbacks use the allocator, the config and
+	 * the store (which keeps the sessions for the next start). */
 	gw_sessions_free(g->sessions);
+	store_close(g->store);
 	gw_halfopen_free(g->half);
 	gw_rtx_free(g->rtx);
 	if (g->ctx)
@@ -941,6 +1221,11 @@ int gw_reload(gw *g, cfg *c)
 	gw_halfopen_set_limits(g->half, lim->half_open_max, lim->half_open_timeout_ms);
 	gw_rtx_set_limits(g->rtx, lim->retransmit_cache_max, rtx_lifetime());
 	gw_sessions_set_limits(g->sessions, lim->sessions_max, lim->sessions_per_identity);
+	if (g->store) {
+		store_limits sl;
+		store_limits_from(c, &sl);
+		store_set_limits(g->store, &sl);
+	}
 
 	/* Sessions of identities the new ACL no longer admits end now.  Each
 	 * pass removes one, so this is bounded by the session count. */
@@ -976,13 +1261,21 @@ void gw_tick(gw *g)
 	uint64_t now = gw_now_ms();
 	gw_halfopen_expire(g->half, now);
 	gw_rtx_expire(g->rtx, now);
+	if (g->store && now >= g->next_flush_ms) {
+		store_session_expire(g->store, (int64_t)time(NULL), store_evicted, g);
+		store_flush(g->store);
+		g->next_flush_ms = now + GW_STORE_FLUSH_MS;
+	}
 }
 
 uint64_t gw_next_deadline(const gw *g)
 {
 	uint64_t a = gw_halfopen_next_expiry(g->half);
 	uint64_t b = gw_rtx_next_expiry(g->rtx);
-	return a < b ? a : b;
+	uint64_t m = a < b ? a : b;
+	if (g->store && g->next_flush_ms < m)
+		m = g->next_flush_ms;
+	return m;
 }
 
 void gw_get_stats(const gw *g, gw_stats *ret)

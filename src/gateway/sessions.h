@@ -30,6 +30,8 @@ typedef struct gw_session {
 	uint64_t last_used_ms;
 	gw_addr peer;
 	void *ctx; /* OSCORE context, owned: the drop callback frees it */
+	void *aux; /* owner's per-session data (e.g. the lease callback's
+		      argument), freed by the drop callback */
 
 	/* Table links, private. */
 	struct gw_session *hnext;
