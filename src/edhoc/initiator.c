@@ -150,12 +150,8 @@ static int verify_message_2(edhoc_handshake *h, const edhoc_id_cred *id, const e
 	int rc;
 
 	if (r_signs) {
-		if (som_len != crypto_sig_len(h->suite->sig_alg, crypto_key_curve(cred->key)))
-			return EDHOC_E_SIG_OR_MAC_LENGTH;
 		memcpy(h->prk_3e2m, h->prk_2e, hl);
 	} else {
-		if (som_len != mac_len)
-			return EDHOC_E_SIG_OR_MAC_LENGTH;
 		rc = edhoc_kdf(h, h->prk_2e, 1, h->th_2, hl, salt, hl);
 		if (rc == 0)
 			rc = edhoc_dh_eph_key(h, h->eph_priv, h->eph_priv_len, cred->key, g_rx,
@@ -309,6 +305,10 @@ int edhoc_initiator_read_message_2(edhoc_handshake *h, const uint8_t *msg, size_
 		rc = edhoc_ead_parse(h, &r, &ead, &ead_len);
 	if (rc < 0) {
 		rc = plaintext_code(rc);
+		goto out;
+	}
+	if (som_len != edhoc_som_len(h, true)) {
+		rc = EDHOC_E_SIG_OR_MAC_LENGTH;
 		goto out;
 	}
 	/* Equal identifiers would give both OSCORE directions one Sender ID. */

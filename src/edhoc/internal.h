@@ -149,6 +149,8 @@ int edhoc_dh_eph_key(const edhoc_handshake *h, const uint8_t *priv, size_t priv_
 		     const crypto_key *peer, uint8_t *ret_secret, size_t *ret_len);
 
 size_t edhoc_mac_len(const edhoc_handshake *h, bool responder_side);
+/* Length Signature_or_MAC_x must have: the suite's signature or MAC length. */
+size_t edhoc_som_len(const edhoc_handshake *h, bool responder_side);
 bool edhoc_method_r_signs(int method);
 bool edhoc_method_i_signs(int method);
 

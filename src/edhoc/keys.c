@@ -34,6 +34,15 @@ void edhoc_scratch_release(edhoc_scratch *s)
 	s->p = NULL;
 }
 
+size_t edhoc_som_len(const edhoc_handshake *h, bool responder_side)
+{
+	bool signs = responder_side ? edhoc_method_r_signs(h->method)
+				    : edhoc_method_i_signs(h->method);
+
+	return signs ? crypto_sig_len(h->suite->sig_alg, h->suite->sig_curve)
+		     : h->suite->mac_len;
+}
+
 bool edhoc_method_r_signs(int method)
 {
 	return method == EDHOC_METHOD_SIG_SIG || method == EDHOC_METHOD_STAT_SIG;

@@ -17,3 +17,9 @@ tests_unit_test_edhoc_vectors_SOURCES = tests/unit/test_edhoc_vectors.c tests/un
 tests_unit_test_edhoc_vectors_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_edhoc_vectors_LDADD = $(TEST_LIBS)
 TESTS += tests/unit/test_edhoc_vectors
+
+check_PROGRAMS += tests/unit/test_edhoc_negative
+tests_unit_test_edhoc_negative_SOURCES = tests/unit/test_edhoc_negative.c tests/unit/edhoc_fixture.h
+tests_unit_test_edhoc_negative_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_edhoc_negative_LDADD = $(TEST_LIBS)
+TESTS += tests/unit/test_edhoc_negative

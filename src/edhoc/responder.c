@@ -318,12 +318,8 @@ static int verify_message_3(edhoc_handshake *h, const edhoc_id_cred *id, const e
 	int rc;
 
 	if (i_signs) {
-		if (som_len != crypto_sig_len(h->suite->sig_alg, crypto_key_curve(cred->key)))
-			return EDHOC_E_SIG_OR_MAC_LENGTH;
 		memcpy(h->prk_4e3m, h->prk_3e2m, hl);
 	} else {
-		if (som_len != mac_len)
-			return EDHOC_E_SIG_OR_MAC_LENGTH;
 		/* PRK_4e3m = EDHOC_Extract(SALT_4e3m, G_IY) */
 		rc = edhoc_kdf(h, h->prk_3e2m, 5, h->th_3, hl, salt, hl);
 		if (rc == 0)
@@ -425,6 +421,11 @@ int edhoc_responder_read_message_3(edhoc_handshake *h, const uint8_t *msg, size_
 		rc = edhoc_ead_parse(h, &r, &ead, &ead_len);
 	if (rc < 0) {
 		rc = plaintext_code(rc);
+		goto out;
+	}
+
+	if (som_len != edhoc_som_len(h, false)) {
+		rc = EDHOC_E_SIG_OR_MAC_LENGTH;
 		goto out;
 	}
 
