@@ -1,0 +1,347 @@
+/* Diagnostics: the stable stderr line format, tickets, throttling with
+ * "suppressed N" lines, the peer text by disclosure level, libcoap lines. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <cmocka.h>
+#include <coap3/coap.h>
+#include <netinet/in.h>
+#include <syslog.h>
+
+#include "diag/diag.h"
+#include "edhoc/result.h"
+
+struct fx {
+	char *buf;
+	size_t len;
+	size_t taken;
+	FILE *out;
+	uint64_t now;
+	diag *d;
+};
+
+static uint64_t fake_now(void *ctx)
+{
+	return ((struct fx *)ctx)->now;
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	f->out = open_memstream(&f->buf, &f->len);
+	f->now = 1000000;
+	diag_options opt = {.target = DIAG_TARGET_STDERR,
+			    .stream = f->out,
+			    .burst = 3,
+			    .table_size = 4,
+			    .now_ms = fake_now,
+			    .now_ctx = f,
+			    .has_ticket_seed = true,
+			    .ticket_seed = 0x0a1b2c3d};
+	assert_int_equal(diag_create(&opt, &f->d), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	diag_free(f->d);
+	fclose(f->out);
+	free(f->buf);
+	free(f);
+	return 0;
+}
+
+/* Output so far, and forget it. */
+static const char *take(struct fx *f)
+{
+	static char copy[8192];
+	fflush(f->out);
+	snprintf(copy, sizeof(copy), "%s", f->buf ? f->buf + f->taken : "");
+	f->taken = f->len;
+	return copy;
+}
+
+static void test_failure_line_is_stable(void **state)
+{
+	struct fx *f = *state;
+	char ticket[DIAG_TICKET_SIZE];
+	diag_event ev = {.code = EDHOC_E_MAC3_MISMATCH,
+			 .step = "message_3",
+			 .peer = "127.0.0.1:40000",
+			 .identity = "dev1",
+			 .detail = "MAC_3 does not verify"};
+	assert_int_equal(diag_failure(f->d, &ev, ticket), 0);
+	assert_string_equal(ticket, "T-0a1b2c3d");
+	assert_string_equal(take(f), "edhocd: failure category=B code=EDHOC_E_MAC3_MISMATCH "
+				     "step=message_3 peer=127.0.0.1:40000 identity=dev1 "
+				     "ticket=T-0a1b2c3d detail=\"MAC_3 does not verify\"\n");
+	assert_int_equal(diag_target_in_use(f->d), DIAG_TARGET_STDERR);
+}
+
+static void test_explicit_category_and_missing_fields(void **state)
+{
+	struct fx *f = *state;
+	char ticket[DIAG_TICKET_SIZE];
+	diag_event ev = {.category = 'D', .step = "acl", .peer = "[::1]:5683"};
+	assert_int_equal(diag_failure(f->d, &ev, ticket), 0);
+	assert_string_equal(take(f), "edhocd: failure category=D code=- step=acl peer=[::1]:5683 "
+				     "identity=- ticket=T-0a1b2c3d detail=\"\"\n");
+	/* an unknown code falls into E (internal) */
+	diag_event e2 = {.code = -9999};
+	assert_int_equal(diag_failure(f->d, &e2, NULL), 0);
+	assert_string_equal(take(f), "edhocd: failure category=E code=EDHOC_E_UNKNOWN step=- "
+				     "peer=- identity=- ticket=T-0a1b2c3e detail=\"\"\n");
+}
+
+static void test_peer_text_cannot_forge_fields(void **state)
+{
+	struct fx *f = *state;
+	diag_event ev = {.code = EDHOC_E_UNKNOWN_CRED,
+			 .step = "message_3",
+			 .peer = "10.0.0.1:1",
+			 .identity = "evil ticket=T-00000000",
+			 .detail = "line1\nline2 \"quoted\" back\\slash"};
+	diag_failure(f->d, &ev, NULL);
+	assert_string_equal(take(f), "edhocd: failure category=C code=EDHOC_E_UNKNOWN_CRED "
+				     "step=message_3 peer=10.0.0.1:1 "
+				     "identity=evil\\x20ticket\\x3dT-00000000 ticket=T-0a1b2c3d "
+				     "detail=\"line1\\x0aline2 \\\"quoted\\\" back\\\\slash\"\n");
+}
+
+static void test_tickets_are_unique_and_consecutive(void **state)
+{
+	struct fx *f = *state;
+	char prev[DIAG_TICKET_SIZE] = "";
+	/* Each failure from its own peer, so throttling does not interfere. */
+	for (unsigned i = 0; i < 1000; i++) {
+		char peer[32], ticket[DIAG_TICKET_SIZE], want[DIAG_TICKET_SIZE];
+		snprintf(peer, sizeof(peer), "10.0.%u.%u:1", i / 256, i % 256);
+		diag_event ev = {.code = EDHOC_E_CBOR_MALFORMED, .peer = peer};
+		diag_failure(f->d, &ev, ticket);
+		snprintf(want, sizeof(want), "T-%08x", 0x0a1b2c3du + i);
+		assert_string_equal(ticket, want);
+		assert_string_not_equal(ticket, prev);
+		memcpy(prev, ticket, sizeof(prev));
+		f->now += 1;
+	}
+	take(f);
+
+	/* Without a seed two sinks start at different random points. */
+	diag *a = NULL, *b = NULL;
+	diag_options opt = {.target = DIAG_TARGET_STDERR, .stream = f->out};
+	assert_int_equal(diag_create(&opt, &a), 0);
+	assert_int_equal(diag_create(&opt, &b), 0);
+	char ta[DIAG_TICKET_SIZE], tb[DIAG_TICKET_SIZE];
+	diag_event ev = {.code = EDHOC_E_CBOR_MALFORMED};
+	diag_failure(a, &ev, ta);
+	diag_failure(b, &ev, tb);
+	assert_int_equal(strlen(ta), 10);
+	assert_memory_equal(ta, "T-", 2);
+	assert_string_not_equal(ta, tb);
+	diag_free(a);
+	diag_free(b);
+	take(f);
+}
+
+static unsigned count_lines(const char *s, const char *needle)
+{
+	unsigned n = 0;
+	for (const char *p = s; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+static void test_repeated_failures_are_throttled(void **state)
+{
+	struct fx *f = *state;
+	diag_event ev = {.code = EDHOC_E_MAC3_MISMATCH, .step = "message_3",
+			 .peer = "127.0.0.1:40000"};
+	int suppressed = 0;
+	for (int i = 0; i < 10; i++)
+		suppressed += diag_failure(f->d, &ev, NULL);
+	assert_int_equal(suppressed, 7); /* burst 3 */
+	const char *out = take(f);
+	assert_int_equal(count_lines(out, "edhocd: failure"), 3);
+
+	/* another category from the same peer has its own budget */
+	diag_event other = {.code = EDHOC_E_SUITE_NOT_SUPPORTED, .peer = "127.0.0.1:40000"};
+	assert_int_equal(diag_failure(f->d, &other, NULL), 0);
+	take(f);
+
+	/* a second later the count is reported before the next record */
+	f->now += 1000;
+	char ticket[DIAG_TICKET_SIZE];
+	assert_int_equal(diag_failure(f->d, &ev, ticket), 0);
+	assert_string_equal(ticket, "T-0a1b2c48");
+	out = take(f);
+	assert_string_equal(out, "edhocd: suppressed 7 failures category=B peer=127.0.0.1:40000 "
+				 "tickets=T-0a1b2c40..T-0a1b2c46\n"
+				 "edhocd: failure category=B code=EDHOC_E_MAC3_MISMATCH "
+				 "step=message_3 peer=127.0.0.1:40000 identity=- "
+				 "ticket=T-0a1b2c48 detail=\"\"\n");
+}
+
+static void test_flush_and_table_eviction_report_counts(void **state)
+{
+	struct fx *f = *state;
+	diag_event ev = {.code = EDHOC_E_MAC3_MISMATCH, .peer = "1.1.1.1:1"};
+	for (int i = 0; i < 5; i++)
+		diag_failure(f->d, &ev, NULL);
+	take(f);
+	diag_flush(f->d);
+	assert_string_equal(take(f), "edhocd: suppressed 2 failures category=B peer=1.1.1.1:1 "
+				     "tickets=T-0a1b2c40..T-0a1b2c41\n");
+	diag_flush(f->d);
+	assert_string_equal(take(f), "");
+
+	/* table of 4 keys: a fifth key evicts the oldest, whose pending
+	 * count must not be lost */
+	for (int i = 0; i < 5; i++)
+		diag_failure(f->d, &ev, NULL);
+	take(f);
+	for (unsigned i = 0; i < 4; i++) {
+		char peer[32];
+		snprintf(peer, sizeof(peer), "2.2.2.%u:1", i);
+		diag_event e2 = {.code = EDHOC_E_CBOR_MALFORMED, .peer = peer};
+		f->now += 1;
+		diag_failure(f->d, &e2, NULL);
+	}
+	const char *out = take(f);
+	assert_int_equal(count_lines(out, "edhocd: suppressed 5 failures category=B "
+					  "peer=1.1.1.1:1"),
+			 1);
+}
+
+static void test_success_and_plain_lines(void **state)
+{
+	struct fx *f = *state;
+	const uint8_t c_r[] = {0x27};
+	diag_handshake_ok(f->d, "127.0.0.1:40000", "dev1", 3, 2, c_r, 1);
+	assert_string_equal(take(f), "edhocd: handshake ok identity=dev1 method=3 suite=2 "
+				     "peer=127.0.0.1:40000 c_r=h'27'\n");
+	diag_log(f->d, LOG_NOTICE, "reloaded %s", "/etc/edhocd/edhocd.conf");
+	assert_string_equal(take(f), "edhocd: reloaded /etc/edhocd/edhocd.conf\n");
+}
+
+static void test_peer_text_by_disclosure(void **state)
+{
+	char out[DIAG_PEER_TEXT_SIZE];
+	assert_int_equal(diag_peer_text(DIAG_DISCLOSE_NONE, 'B', EDHOC_E_MAC3_MISMATCH,
+					"T-0a1b2c3d", out, sizeof(out)),
+			 strlen("ticket T-0a1b2c3d"));
+	assert_string_equal(out, "ticket T-0a1b2c3d");
+	diag_peer_text(DIAG_DISCLOSE_CATEGORY, 'B', EDHOC_E_MAC3_MISMATCH, "T-0a1b2c3d", out,
+		       sizeof(out));
+	assert_string_equal(out, "category B ticket T-0a1b2c3d");
+	diag_peer_text(DIAG_DISCLOSE_FULL, 'B', EDHOC_E_MAC3_MISMATCH, "T-0a1b2c3d", out,
+		       sizeof(out));
+	assert_string_equal(out, "category B EDHOC_E_MAC3_MISMATCH ticket T-0a1b2c3d");
+	/* truncation never overflows */
+	char small[8];
+	assert_int_equal(diag_peer_text(DIAG_DISCLOSE_FULL, 'B', EDHOC_E_MAC3_MISMATCH,
+					"T-0a1b2c3d", small, sizeof(small)),
+			 7);
+	assert_string_equal(small, "categor");
+}
+
+static void test_names_and_addresses(void **state)
+{
+	assert_int_equal(diag_disclosure_from_name("none"), DIAG_DISCLOSE_NONE);
+	assert_int_equal(diag_disclosure_from_name("full"), DIAG_DISCLOSE_FULL);
+	assert_int_equal(diag_disclosure_from_name("all"), -1);
+	assert_int_equal(diag_target_from_name("journal"), DIAG_TARGET_JOURNAL);
+	assert_int_equal(diag_target_from_name("auto"), DIAG_TARGET_AUTO);
+	assert_int_equal(diag_target_from_name("syslog"), -1);
+	assert_string_equal(diag_target_name(DIAG_TARGET_STDERR), "stderr");
+	assert_string_equal(diag_disclosure_name(DIAG_DISCLOSE_CATEGORY), "category");
+	assert_non_null(diag_message_id('A'));
+	assert_int_equal(strlen(diag_message_id('G')), 32);
+	assert_null(diag_message_id('H'));
+	assert_string_not_equal(diag_message_id('A'), diag_message_id('B'));
+
+	char buf[DIAG_ADDR_SIZE];
+	struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = htons(40000)};
+	inet_pton(AF_INET, "127.0.0.1", &in.sin_addr);
+	assert_string_equal(diag_format_addr((struct sockaddr *)&in, sizeof(in), buf, sizeof(buf)),
+			    "127.0.0.1:40000");
+	struct sockaddr_in6 in6 = {.sin6_family = AF_INET6, .sin6_port = htons(5683)};
+	inet_pton(AF_INET6, "fe80::1", &in6.sin6_addr);
+	assert_string_equal(
+		diag_format_addr((struct sockaddr *)&in6, sizeof(in6), buf, sizeof(buf)),
+		"[fe80::1]:5683");
+	in6.sin6_scope_id = 2;
+	assert_string_equal(
+		diag_format_addr((struct sockaddr *)&in6, sizeof(in6), buf, sizeof(buf)),
+		"[fe80::1%2]:5683");
+	assert_string_equal(diag_format_addr(NULL, 0, buf, sizeof(buf)), "?");
+}
+
+static void test_libcoap_lines_are_routed_and_throttled(void **state)
+{
+	struct fx *f = *state;
+	coap_set_log_level(LOG_WARNING);
+	diag_attach_libcoap(f->d);
+	for (int i = 0; i < 10; i++)
+		coap_log(LOG_WARNING, "bad packet %d from peer\n", i);
+	coap_log(LOG_DEBUG, "below the level: never seen\n");
+	const char *out = take(f);
+	assert_int_equal(count_lines(out, "edhocd: libcoap: bad packet"), 3);
+	assert_non_null(strstr(out, "edhocd: libcoap: bad packet 0 from peer\n"));
+	assert_null(strstr(out, "never seen"));
+	f->now += 1000;
+	coap_log(LOG_WARNING, "later\n");
+	assert_string_equal(take(f), "edhocd: suppressed 7 libcoap lines\n"
+				     "edhocd: libcoap: later\n");
+	/* after diag_free libcoap must not call into freed memory */
+	diag_free(f->d);
+	f->d = NULL;
+	coap_log(LOG_WARNING, "after free\n");
+	diag_options opt = {.target = DIAG_TARGET_STDERR, .stream = f->out};
+	assert_int_equal(diag_create(&opt, &f->d), 0);
+}
+
+static void test_auto_target_resolves(void **state)
+{
+	diag *d = NULL;
+	diag_options opt = {.target = DIAG_TARGET_AUTO};
+	setenv("JOURNAL_STREAM", "8:1234", 1);
+	assert_int_equal(diag_create(&opt, &d), 0);
+	assert_int_equal(diag_target_in_use(d), DIAG_TARGET_JOURNAL);
+	diag_free(d);
+	unsetenv("JOURNAL_STREAM");
+	opt.target = 7;
+	assert_int_equal(diag_create(&opt, &d), EDHOC_E_INVALID_ARGUMENT);
+	diag_free(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_failure_line_is_stable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_explicit_category_and_missing_fields, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_peer_text_cannot_forge_fields, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_tickets_are_unique_and_consecutive, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_repeated_failures_are_throttled, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_flush_and_table_eviction_report_counts, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_success_and_plain_lines, setup, teardown),
+		cmocka_unit_test(test_peer_text_by_disclosure),
+		cmocka_unit_test(test_names_and_addresses),
+		cmocka_unit_test_setup_teardown(test_libcoap_lines_are_routed_and_throttled, setup,
+						teardown),
+		cmocka_unit_test(test_auto_target_resolves),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
