@@ -10,7 +10,8 @@
  * other load on the machine inflates neither side of the ratio.
  *
  * Usage: edhoc-bench [--all] [--time SECONDS] [--method M --suite S]
- *        [--x509] [--msg4] */
+ *        [--x509] [--msg4] [--ops]
+ * --ops also times each of the responder's crypto calls alone. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -294,66 +295,55 @@ static void trace_clear(void)
 	trace.overflow = false;
 }
 
-/* Replays the recorded calls of one side ('I', 'R' or 0 for both). */
-static int replay(char side)
+/* Replays one recorded call through the real crypto layer. */
+static int replay_rec(const rec *r)
 {
 	uint8_t out[4096], out2[CRYPTO_MAX_COORD];
 	size_t len, len2;
-	int rc = 0;
 
-	for (size_t i = 0; i < trace.n && rc == 0; i++) {
-		rec *r = &trace.r[i];
-		if (side && r->side != side)
-			continue;
-		switch (r->op) {
-		case OP_HASH:
-			rc = __real_crypto_hash(r->alg, r->a, r->al, out);
-			break;
-		case OP_EXTRACT:
-			rc = __real_crypto_kdf_extract(r->alg, r->a, r->al, r->b, r->bl, out);
-			break;
-		case OP_EXPAND:
-			rc = __real_crypto_kdf_expand(r->alg, r->a, r->al, r->b, r->bl, out,
-						      r->out_len);
-			break;
-		case OP_AEAD_ENC:
-			rc = __real_crypto_aead_encrypt(r->alg, r->a, r->b, r->c, r->cl, r->d,
-							r->dl, out);
-			break;
-		case OP_AEAD_DEC:
-			rc = __real_crypto_aead_decrypt(r->alg, r->a, r->b, r->c, r->cl, r->d,
-							r->dl, out);
-			break;
-		case OP_DH_KEYGEN:
-			rc = __real_crypto_dh_keygen(r->alg, crypto_rng_default, NULL, out,
-						     out + 128);
-			break;
-		case OP_DH_DERIVE:
-			rc = __real_crypto_dh_derive(r->k1, r->k2, out, &len);
-			break;
-		case OP_DH_DERIVE_RAW:
-			rc = __real_crypto_dh_derive_raw(r->alg, r->a, r->al, r->b, r->bl, out,
-							 &len);
-			break;
-		case OP_KEY_FROM_PUBLIC: {
-			crypto_key *k = NULL;
-			rc = __real_crypto_key_from_public(r->alg, r->a, r->al, r->b, r->bl, &k);
-			crypto_key_free(k);
-			break;
-		}
-		case OP_KEY_PUBLIC:
-			rc = __real_crypto_key_public(r->k1, out, &len, out2, &len2);
-			break;
-		case OP_SIGN:
-			rc = __real_crypto_sign(r->k1, r->alg, r->a, r->al, out, &len);
-			break;
-		case OP_VERIFY:
-			rc = __real_crypto_verify(r->k1, r->alg, r->a, r->al, r->b, r->bl);
-			break;
-		default:
-			break;
-		}
+	switch (r->op) {
+	case OP_HASH:
+		return __real_crypto_hash(r->alg, r->a, r->al, out);
+	case OP_EXTRACT:
+		return __real_crypto_kdf_extract(r->alg, r->a, r->al, r->b, r->bl, out);
+	case OP_EXPAND:
+		return __real_crypto_kdf_expand(r->alg, r->a, r->al, r->b, r->bl, out, r->out_len);
+	case OP_AEAD_ENC:
+		return __real_crypto_aead_encrypt(r->alg, r->a, r->b, r->c, r->cl, r->d, r->dl,
+						  out);
+	case OP_AEAD_DEC:
+		return __real_crypto_aead_decrypt(r->alg, r->a, r->b, r->c, r->cl, r->d, r->dl,
+						  out);
+	case OP_DH_KEYGEN:
+		return __real_crypto_dh_keygen(r->alg, crypto_rng_default, NULL, out, out + 128);
+	case OP_DH_DERIVE:
+		return __real_crypto_dh_derive(r->k1, r->k2, out, &len);
+	case OP_DH_DERIVE_RAW:
+		return __real_crypto_dh_derive_raw(r->alg, r->a, r->al, r->b, r->bl, out, &len);
+	case OP_KEY_FROM_PUBLIC: {
+		crypto_key *k = NULL;
+		int rc = __real_crypto_key_from_public(r->alg, r->a, r->al, r->b, r->bl, &k);
+		crypto_key_free(k);
+		return rc;
 	}
+	case OP_KEY_PUBLIC:
+		return __real_crypto_key_public(r->k1, out, &len, out2, &len2);
+	case OP_SIGN:
+		return __real_crypto_sign(r->k1, r->alg, r->a, r->al, out, &len);
+	case OP_VERIFY:
+		return __real_crypto_verify(r->k1, r->alg, r->a, r->al, r->b, r->bl);
+	default:
+		return 0;
+	}
+}
+
+/* Replays the recorded calls of one side ('I', 'R' or 0 for both). */
+static int replay(char side)
+{
+	int rc = 0;
+	for (size_t i = 0; i < trace.n && rc == 0; i++)
+		if (!side || trace.r[i].side == side)
+			rc = replay_rec(&trace.r[i]);
 	return rc;
 }
 
@@ -508,6 +498,8 @@ static double percentile(double *v, size_t n, int p)
 	return v[(n - 1) * (size_t)p / 100];
 }
 
+static bool show_ops;
+
 static int run_config(int method, int suite, bool x509, bool msg4, double seconds, result *res)
 {
 	const crypto_suite *s = crypto_suite_get(suite);
@@ -601,6 +593,24 @@ static int run_config(int method, int suite, bool x509, bool msg4, double second
 	res->raw_both = percentile(samples[3], iters, 10);
 	res->med_ratio_resp = percentile(samples[1], iters, 50) / percentile(samples[2], iters, 50);
 	res->iters = iters;
+
+	if (show_ops) {
+		/* Cost of each responder call alone: where the time goes. */
+		printf("  method %d suite %d, responder calls (median of 31, us):", method, suite);
+		for (size_t i = 0, col = 0; i < trace.n; i++) {
+			double v[31];
+			if (trace.r[i].side != 'R')
+				continue;
+			for (int k = 0; k < 31; k++) {
+				t0 = now_s();
+				replay_rec(&trace.r[i]);
+				v[k] = now_s() - t0;
+			}
+			printf("%s%s %.1f", col++ % 6 ? ", " : "\n    ", op_names[trace.r[i].op],
+			       percentile(v, 31, 50) * 1e6);
+		}
+		printf("\n");
+	}
 	rc = 0;
 out:
 	trace_clear();
@@ -631,6 +641,7 @@ int main(int argc, char **argv)
 					     {"suite", required_argument, NULL, 's'},
 					     {"x509", no_argument, NULL, 'x'},
 					     {"msg4", no_argument, NULL, '4'},
+					     {"ops", no_argument, NULL, 'o'},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
 	/* The two configurations that matter most, then a few more. */
@@ -642,7 +653,7 @@ int main(int argc, char **argv)
 	bool all = false, x509 = false, msg4 = false;
 	int method = -1, suite = -1, opt, status = 0;
 
-	while ((opt = getopt_long(argc, argv, "at:m:s:x4h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "at:m:s:x4oh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'a':
 			all = true;
@@ -666,9 +677,12 @@ int main(int argc, char **argv)
 		case '4':
 			msg4 = true;
 			break;
+		case 'o':
+			show_ops = true;
+			break;
 		default:
 			fprintf(stderr, "usage: edhoc-bench [--all] [--time SECONDS] [--method M "
-					"--suite S] [--x509] [--msg4]\n");
+					"--suite S] [--x509] [--msg4] [--ops]\n");
 			return opt == 'h' ? 0 : 2;
 		}
 	}
