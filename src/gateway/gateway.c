@@ -1051,23 +1051,25 @@ static coap_resource_t *make_edhoc_resource(const cfg *c)
 	if (!r)
 		return NULL;
 	coap_register_handler(r, COAP_REQUEST_POST, edhoc_post);
-	add_attr(r, "rt", "\"core.edhoc\"");
-	add_attr(r, "ed-r", NULL);
-	for (int m = 0; m < 4; m++) {
+	/* libcoap lists attributes last-added first: add in reverse so the
+	 * link reads rt=...;ed-r;ed-method=...;...;ed-comb-req. */
+	add_attr(r, "ed-comb-req", NULL);
+	for (size_t i = sizeof(idcred) / sizeof(idcred[0]); i-- > 0;)
+		add_attr(r, "ed-idcred-t", idcred[i]);
+	add_attr(r, "ed-cred-t", "2");
+	add_attr(r, "ed-cred-t", "1");
+	for (size_t i = gwc->n_suites; i-- > 0;) {
+		snprintf(v, sizeof(v), "%d", gwc->suites[i]);
+		add_attr(r, "ed-csuite", v);
+	}
+	for (int m = 3; m >= 0; m--) {
 		if (gwc->methods & (1u << m)) {
 			snprintf(v, sizeof(v), "%d", m);
 			add_attr(r, "ed-method", v);
 		}
 	}
-	for (size_t i = 0; i < gwc->n_suites; i++) {
-		snprintf(v, sizeof(v), "%d", gwc->suites[i]);
-		add_attr(r, "ed-csuite", v);
-	}
-	add_attr(r, "ed-cred-t", "1");
-	add_attr(r, "ed-cred-t", "2");
-	for (size_t i = 0; i < sizeof(idcred) / sizeof(idcred[0]); i++)
-		add_attr(r, "ed-idcred-t", idcred[i]);
-	add_attr(r, "ed-comb-req", NULL);
+	add_attr(r, "ed-r", NULL);
+	add_attr(r, "rt", "\"core.edhoc\"");
 	return r;
 }
 
