@@ -753,7 +753,11 @@ void store_close(store *st)
 
 void store_set_limits(store *st, const store_limits *lim)
 {
-	size_t cap = st->touch_cap;
+	size_t cap;
+
+	if (!st)
+		return;
+	cap = st->touch_cap;
 
 	limits_fill(&st->lim, lim);
 	sqlite3_busy_timeout(st->db, (int)st->lim.busy_timeout_ms);
