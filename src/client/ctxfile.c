@@ -15,7 +15,7 @@
 #include "client/options.h"
 
 #define LINE_MAX_LEN 512
-#define LINES_MAX 64
+#define LINES_MAX    64
 
 void client_ctxfile_clear(client_ctxfile *c)
 {
@@ -97,17 +97,19 @@ int client_ctxfile_load(const char *path, client_ctxfile *ret, char *err, size_t
 		val = trim(eq + 1);
 		if (strcmp(key, "master_secret") == 0) {
 			ok = hex_field(val, c.master_secret, sizeof(c.master_secret),
-				       &c.master_secret_len) && c.master_secret_len > 0;
+			               &c.master_secret_len) &&
+			     c.master_secret_len > 0;
 			seen |= 1;
 		} else if (strcmp(key, "master_salt") == 0) {
-			ok = hex_field(val, c.master_salt, sizeof(c.master_salt), &c.master_salt_len);
+			ok = hex_field(val, c.master_salt, sizeof(c.master_salt),
+			               &c.master_salt_len);
 			seen |= 2;
 		} else if (strcmp(key, "sender_id") == 0) {
 			ok = hex_field(val, c.sender_id, sizeof(c.sender_id), &c.sender_id_len);
 			seen |= 4;
 		} else if (strcmp(key, "recipient_id") == 0) {
 			ok = hex_field(val, c.recipient_id, sizeof(c.recipient_id),
-				       &c.recipient_id_len);
+			               &c.recipient_id_len);
 			seen |= 8;
 		} else if (strcmp(key, "aead") == 0) {
 			ok = int_field(val, -65536, 65535, &x);
@@ -137,8 +139,10 @@ int client_ctxfile_load(const char *path, client_ctxfile *ret, char *err, size_t
 		}
 	}
 	if (seen != 127) {
-		snprintf(err, err_size, "%s: incomplete context (need master_secret, master_salt, "
-			 "sender_id, recipient_id, aead, hkdf, sender_seq)", path);
+		snprintf(err, err_size,
+		         "%s: incomplete context (need master_secret, master_salt, "
+		         "sender_id, recipient_id, aead, hkdf, sender_seq)",
+		         path);
 		goto out;
 	}
 	*ret = c;
@@ -157,8 +161,7 @@ int client_ctxfile_save(const char *path, const client_ctxfile *c, char *err, si
 	FILE *f = NULL;
 	int fd = -1, r = -1;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >=
-	    sizeof(tmp)) {
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= sizeof(tmp)) {
 		snprintf(err, err_size, "%s: path too long", path);
 		return -1;
 	}
@@ -183,7 +186,7 @@ int client_ctxfile_save(const char *path, const client_ctxfile *c, char *err, si
 	client_hex_encode(c->recipient_id, c->recipient_id_len, hex);
 	fprintf(f, "recipient_id = %s\n", hex);
 	fprintf(f, "aead = %d\nhkdf = %d\nsender_seq = %" PRIu64 "\n", c->aead_alg, c->hkdf_alg,
-		c->sender_seq);
+	        c->sender_seq);
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
 		snprintf(err, err_size, "%s: %s", tmp, strerror(errno));
 		goto out;

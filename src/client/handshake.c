@@ -11,7 +11,7 @@
 #include "edhoc/crypto.h"
 
 /* RFC 9528 §9.9/§9.10 Content-Formats. */
-#define CF_EDHOC_CBOR_SEQ 64     /* application/edhoc+cbor-seq */
+#define CF_EDHOC_CBOR_SEQ     64 /* application/edhoc+cbor-seq */
 #define CF_CID_EDHOC_CBOR_SEQ 65 /* application/cid-edhoc+cbor-seq */
 
 #define WELL_KNOWN_SEG1 ".well-known"
@@ -49,7 +49,7 @@ bool client_show_edhoc_error(const char *what, uint8_t code, const uint8_t *payl
 	    edhoc_error_decode(payload, len, &e) < 0)
 		return false;
 	fprintf(stderr, "edhoc-client: %s: EDHOC error message (%s): ERR_CODE %lld", what,
-		client_code_str(code, cbuf), (long long)e.err_code);
+	        client_code_str(code, cbuf), (long long)e.err_code);
 	if (e.err_code == EDHOC_ERR_UNSPECIFIED) {
 		fputs(" \"", stderr);
 		/* The text comes from the peer: no control characters to the
@@ -93,15 +93,17 @@ static int lookup_peer(void *ctx, const edhoc_id_cred *id, edhoc_cred *ret_cred)
 	r = cose_cred_from_id_cred(id, &run->by_value);
 	if (r < 0)
 		return r == EDHOC_E_ID_CRED_UNSUPPORTED ? EDHOC_E_UNKNOWN_CRED : r;
-	fprintf(stderr, "edhoc-client: warning: gateway credential '%s' not verified "
-		"(no --peer-cred)\n", cose_cred_identity(run->by_value));
+	fprintf(stderr,
+	        "edhoc-client: warning: gateway credential '%s' not verified "
+	        "(no --peer-cred)\n",
+	        cose_cred_identity(run->by_value));
 	*ret_cred = *cose_cred_edhoc(run->by_value);
 	return 0;
 }
 
 static bool is_cred_file(const char *name)
 {
-	static const char *const exts[] = { ".ccs", ".cred", ".pem", ".crt", ".der" };
+	static const char *const exts[] = {".ccs", ".cred", ".pem", ".crt", ".der"};
 	size_t n = strlen(name);
 
 	if (name[0] == '.')
@@ -123,7 +125,7 @@ static int load_peer(client_run *run, const char *path, bool from_dir)
 
 	if (run->n_peers == CLIENT_MAX_PEERS) {
 		fprintf(stderr, "edhoc-client: %s: more than %d credentials\n", path,
-			CLIENT_MAX_PEERS);
+		        CLIENT_MAX_PEERS);
 		return -1;
 	}
 	err[0] = '\0';
@@ -137,13 +139,13 @@ static int load_peer(client_run *run, const char *path, bool from_dir)
 			return 0;
 		}
 		fprintf(stderr, "edhoc-client: %s (%s)\n", err[0] ? err : path,
-			edhoc_result_name(r));
+		        edhoc_result_name(r));
 		return -1;
 	}
 	run->peers[run->n_peers++] = f;
 	if (run->o->verbose)
 		fprintf(stderr, "edhoc-client: peer credential %s: %s\n", path,
-			cose_cred_identity(credfile_cred(f)));
+		        cose_cred_identity(credfile_cred(f)));
 	return 0;
 }
 
@@ -169,7 +171,7 @@ static int load_peers(client_run *run)
 	for (int i = 0; i < n; i++) {
 		if (r == 0 && is_cred_file(names[i]->d_name) &&
 		    (size_t)snprintf(full, sizeof(full), "%s/%s", p, names[i]->d_name) <
-			    sizeof(full))
+		        sizeof(full))
 			r = load_peer(run, full, true);
 		free(names[i]);
 	}
@@ -193,16 +195,16 @@ int client_load_credentials(client_run *run)
 	copts.key_path = o->key_path;
 	err[0] = '\0';
 	r = credfile_load(o->cred_path != NULL ? o->cred_path : o->cert_path, &copts, &run->own,
-			  err, sizeof(err));
+	                  err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "edhoc-client: %s (%s)\n",
-			err[0] ? err : (o->cred_path ? o->cred_path : o->cert_path),
-			edhoc_result_name(r));
+		        err[0] ? err : (o->cred_path ? o->cred_path : o->cert_path),
+		        edhoc_result_name(r));
 		return CLIENT_EXIT_USAGE;
 	}
 	if (o->verbose)
 		fprintf(stderr, "edhoc-client: own credential: %s\n",
-			cose_cred_identity(credfile_cred(run->own)));
+		        cose_cred_identity(credfile_cred(run->own)));
 	if (o->peer_cred_path != NULL && load_peers(run) < 0)
 		return CLIENT_EXIT_USAGE;
 	return CLIENT_EXIT_OK;
@@ -211,13 +213,13 @@ int client_load_credentials(client_run *run)
 /* ---- the handshake ---- */
 
 /* Registry order, but the suites most gateways offer first. */
-static const int default_order[] = { 2, 0, 3, 1, 6, 4, 5, 24, 25 };
+static const int default_order[] = {2, 0, 3, 1, 6, 4, 5, 24, 25};
 
 static void pick_default_suites(client_run *run)
 {
 	crypto_key *k = cose_cred_key(credfile_cred(run->own));
-	bool static_dh = run->cfg.method == EDHOC_METHOD_STAT_SIG ||
-			 run->cfg.method == EDHOC_METHOD_STAT_STAT;
+	bool static_dh =
+	    run->cfg.method == EDHOC_METHOD_STAT_SIG || run->cfg.method == EDHOC_METHOD_STAT_STAT;
 
 	run->cfg.n_suites = 0;
 	for (size_t i = 0; i < sizeof(default_order) / sizeof(default_order[0]); i++) {
@@ -235,7 +237,7 @@ static int show_ead(void *ctx, int message_no, const edhoc_ead_item *item)
 
 	if (run->o->verbose) {
 		fprintf(stderr, "edhoc-client: EAD_%d item label %lld", message_no,
-			(long long)item->label);
+		        (long long)item->label);
 		if (item->value != NULL) {
 			char hex[2 * 64 + 1];
 			size_t n = item->value_len < 64 ? item->value_len : 64;
@@ -285,7 +287,7 @@ static void show_value(client_run *run, const char *name, int which)
 static int exit_for_transport(int r, const char *step)
 {
 	fprintf(stderr, "edhoc-client: %s: %s\n", step,
-		r == -ETIMEDOUT ? "no answer before the deadline" : strerror(-r));
+	        r == -ETIMEDOUT ? "no answer before the deadline" : strerror(-r));
 	return CLIENT_EXIT_NETWORK;
 }
 
@@ -293,14 +295,14 @@ static void request_well_known(client_req_option *opts, size_t *n, const char *p
 {
 	/* The URI's path is ignored for EDHOC: the resource is fixed. */
 	(void)path;
-	opts[(*n)++] = (client_req_option){ 11, (const uint8_t *)WELL_KNOWN_SEG1,
-					    sizeof(WELL_KNOWN_SEG1) - 1 };
-	opts[(*n)++] = (client_req_option){ 11, (const uint8_t *)WELL_KNOWN_SEG2,
-					    sizeof(WELL_KNOWN_SEG2) - 1 };
+	opts[(*n)++] =
+	    (client_req_option){11, (const uint8_t *)WELL_KNOWN_SEG1, sizeof(WELL_KNOWN_SEG1) - 1};
+	opts[(*n)++] =
+	    (client_req_option){11, (const uint8_t *)WELL_KNOWN_SEG2, sizeof(WELL_KNOWN_SEG2) - 1};
 }
 
 static int send_message_1(client_run *run, const edhoc_cid *c_i, const client_option *echo,
-			  client_response *resp)
+                          client_response *resp)
 {
 	uint8_t msg[CLIENT_MSG_BUF + 1];
 	uint8_t cf[4];
@@ -313,16 +315,16 @@ static int send_message_1(client_run *run, const edhoc_cid *c_i, const client_op
 	r = edhoc_initiator_write_message_1(run->hs, c_i, msg + 1, sizeof(msg) - 1, &len);
 	if (r < 0) {
 		fprintf(stderr, "edhoc-client: writing message_1: %s (%s)\n",
-			edhoc_result_describe(r), edhoc_result_name(r));
+		        edhoc_result_describe(r), edhoc_result_name(r));
 		return CLIENT_EXIT_EDHOC;
 	}
 	if (run->o->verbose)
 		client_show_bytes("message_1", msg + 1, len);
 	request_well_known(opts, &n_opts, run->path);
-	opts[n_opts++] = (client_req_option){ CLIENT_OPT_CONTENT_FORMAT, cf,
-					      oscore_uint_encode(CF_CID_EDHOC_CBOR_SEQ, cf) };
+	opts[n_opts++] = (client_req_option){CLIENT_OPT_CONTENT_FORMAT, cf,
+	                                     oscore_uint_encode(CF_CID_EDHOC_CBOR_SEQ, cf)};
 	if (echo != NULL)
-		opts[n_opts++] = (client_req_option){ CLIENT_OPT_ECHO, echo->value, echo->len };
+		opts[n_opts++] = (client_req_option){CLIENT_OPT_ECHO, echo->value, echo->len};
 	memset(&req, 0, sizeof(req));
 	req.code = CLIENT_CODE(0, 2);
 	req.options = opts;
@@ -350,7 +352,7 @@ static int exchange_1_2(client_run *run, const edhoc_cid *c_i, client_response *
 		echo = NULL;
 		if (run->o->verbose)
 			fprintf(stderr, "edhoc-client: message_1 answered %s\n",
-				client_code_str(resp->code, cbuf));
+			        client_code_str(resp->code, cbuf));
 		if (resp->code == CLIENT_CODE(4, 1) &&
 		    client_response_option(resp, CLIENT_OPT_ECHO) != NULL) {
 			/* The gateway wants proof that we see its answers
@@ -358,17 +360,18 @@ static int exchange_1_2(client_run *run, const edhoc_cid *c_i, client_response *
 			echo_copy = *client_response_option(resp, CLIENT_OPT_ECHO);
 			echo = &echo_copy;
 			if (run->o->verbose)
-				fprintf(stderr, "edhoc-client: Echo challenge, repeating message_1\n");
+				fprintf(stderr,
+				        "edhoc-client: Echo challenge, repeating message_1\n");
 			continue;
 		}
 		if (CLIENT_CODE_CLASS(resp->code) != 2) {
 			if (!client_show_edhoc_error("message_1", resp->code, resp->payload,
-						     resp->payload_len)) {
+			                             resp->payload_len)) {
 				fprintf(stderr, "edhoc-client: message_1 answered %s",
-					client_code_str(resp->code, cbuf));
+				        client_code_str(resp->code, cbuf));
 				if (resp->payload_len > 0)
 					fprintf(stderr, ": %.*s", (int)resp->payload_len,
-						(const char *)resp->payload);
+					        (const char *)resp->payload);
 				fputc('\n', stderr);
 				return CLIENT_EXIT_EDHOC;
 			}
@@ -378,13 +381,14 @@ static int exchange_1_2(client_run *run, const edhoc_cid *c_i, client_response *
 		r = edhoc_initiator_read_message_2(run->hs, resp->payload, resp->payload_len);
 		if (r == EDHOC_E_SUITE_NOT_SUPPORTED) {
 			if (run->o->verbose)
-				fprintf(stderr, "edhoc-client: retrying with a suite from SUITES_R\n");
+				fprintf(stderr,
+				        "edhoc-client: retrying with a suite from SUITES_R\n");
 			continue;
 		}
 		if (r < 0) {
 			fprintf(stderr, "edhoc-client: message_2: %s (%s, category %c)\n",
-				edhoc_result_describe(r), edhoc_result_name(r),
-				edhoc_result_category(r));
+			        edhoc_result_describe(r), edhoc_result_name(r),
+			        edhoc_result_category(r));
 			return CLIENT_EXIT_EDHOC;
 		}
 		if (CLIENT_CODE_CLASS(resp->code) != 2)
@@ -392,12 +396,12 @@ static int exchange_1_2(client_run *run, const edhoc_cid *c_i, client_response *
 		return CLIENT_EXIT_OK;
 	}
 	fprintf(stderr, "edhoc-client: message_1: giving up after %d attempts\n",
-		MAX_MESSAGE_1_ATTEMPTS);
+	        MAX_MESSAGE_1_ATTEMPTS);
 	return CLIENT_EXIT_EDHOC;
 }
 
 static int send_message_3(client_run *run, const uint8_t *payload, size_t len, bool twice,
-			  client_response *resp, const char *step)
+                          client_response *resp, const char *step)
 {
 	client_req_option opts[3];
 	size_t n_opts = 0;
@@ -406,8 +410,8 @@ static int send_message_3(client_run *run, const uint8_t *payload, size_t len, b
 	int r;
 
 	request_well_known(opts, &n_opts, run->path);
-	opts[n_opts++] = (client_req_option){ CLIENT_OPT_CONTENT_FORMAT, cf,
-					      oscore_uint_encode(CF_CID_EDHOC_CBOR_SEQ, cf) };
+	opts[n_opts++] = (client_req_option){CLIENT_OPT_CONTENT_FORMAT, cf,
+	                                     oscore_uint_encode(CF_CID_EDHOC_CBOR_SEQ, cf)};
 	memset(&req, 0, sizeof(req));
 	req.code = CLIENT_CODE(0, 2);
 	req.options = opts;
@@ -421,20 +425,23 @@ static int send_message_3(client_run *run, const uint8_t *payload, size_t len, b
 	return CLIENT_EXIT_OK;
 }
 
-void client_check_retransmission(client_run *run, const client_response *resp,
-				 const char *step)
+void client_check_retransmission(client_run *run, const client_response *resp, const char *step)
 {
 	if (resp->received < 2) {
-		fprintf(stderr, "edhoc-client: retransmitted %s (MID %u): no answer to the "
-			"duplicate\n", step, (unsigned)resp->mid);
+		fprintf(stderr,
+		        "edhoc-client: retransmitted %s (MID %u): no answer to the "
+		        "duplicate\n",
+		        step, (unsigned)resp->mid);
 		run->retransmit_failed = true;
 	} else if (!resp->answers_identical) {
-		fprintf(stderr, "edhoc-client: retransmitted %s (MID %u): the two answers "
-			"differ\n", step, (unsigned)resp->mid);
+		fprintf(stderr,
+		        "edhoc-client: retransmitted %s (MID %u): the two answers "
+		        "differ\n",
+		        step, (unsigned)resp->mid);
 		run->retransmit_failed = true;
 	} else {
 		fprintf(stderr, "edhoc-client: retransmitted %s (MID %u): identical answers\n",
-			step, (unsigned)resp->mid);
+		        step, (unsigned)resp->mid);
 	}
 }
 
@@ -447,8 +454,10 @@ static void show_oscore_ids(client_run *run)
 		return;
 	client_hex_encode(p.sender_id, p.sender_id_len, s);
 	client_hex_encode(p.recipient_id, p.recipient_id_len, rcp);
-	fprintf(stderr, "edhoc-client: OSCORE Sender ID h'%s', Recipient ID h'%s', AEAD %d, "
-		"HKDF %d\n", s, rcp, p.aead_alg, p.hash_alg);
+	fprintf(stderr,
+	        "edhoc-client: OSCORE Sender ID h'%s', Recipient ID h'%s', AEAD %d, "
+	        "HKDF %d\n",
+	        s, rcp, p.aead_alg, p.hash_alg);
 	crypto_cleanse(&p, sizeof(p));
 }
 
@@ -477,8 +486,10 @@ int client_handshake(client_run *run)
 	} else {
 		pick_default_suites(run);
 		if (run->cfg.n_suites == 0) {
-			fprintf(stderr, "edhoc-client: no cipher suite fits the own key and "
-				"method %d\n", o->method);
+			fprintf(stderr,
+			        "edhoc-client: no cipher suite fits the own key and "
+			        "method %d\n",
+			        o->method);
 			return CLIENT_EXIT_USAGE;
 		}
 	}
@@ -507,8 +518,8 @@ int client_handshake(client_run *run)
 		goto out;
 	if (o->verbose) {
 		fprintf(stderr, "edhoc-client: gateway identity '%s', method %d, suite %d\n",
-			edhoc_handshake_peer_identity(run->hs), edhoc_handshake_method(run->hs),
-			edhoc_handshake_suite(run->hs));
+		        edhoc_handshake_peer_identity(run->hs), edhoc_handshake_method(run->hs),
+		        edhoc_handshake_suite(run->hs));
 		show_value(run, "TH_2", EDHOC_V_TH_2);
 	}
 
@@ -516,10 +527,10 @@ int client_handshake(client_run *run)
 	r = edhoc_cid_encode(edhoc_handshake_c_r(run->hs), payload, sizeof(payload), &c_r_len);
 	if (r == 0)
 		r = edhoc_initiator_write_message_3(run->hs, payload + c_r_len,
-						    sizeof(payload) - c_r_len, &m3_len);
+		                                    sizeof(payload) - c_r_len, &m3_len);
 	if (r < 0) {
 		fprintf(stderr, "edhoc-client: writing message_3: %s (%s, category %c)\n",
-			edhoc_result_describe(r), edhoc_result_name(r), edhoc_result_category(r));
+		        edhoc_result_describe(r), edhoc_result_name(r), edhoc_result_category(r));
 		ex = CLIENT_EXIT_EDHOC;
 		goto out;
 	}
@@ -539,21 +550,22 @@ int client_handshake(client_run *run)
 		goto out;
 	}
 
-	ex = send_message_3(run, payload, c_r_len + m3_len,
-			    o->retransmit == CLIENT_RTX_MESSAGE_3 || o->retransmit == CLIENT_RTX_ALL,
-			    resp, "message_3");
+	ex =
+	    send_message_3(run, payload, c_r_len + m3_len,
+	                   o->retransmit == CLIENT_RTX_MESSAGE_3 || o->retransmit == CLIENT_RTX_ALL,
+	                   resp, "message_3");
 	if (ex != CLIENT_EXIT_OK)
 		goto out;
 	if (o->retransmit == CLIENT_RTX_MESSAGE_3 || o->retransmit == CLIENT_RTX_ALL)
 		client_check_retransmission(run, resp, "message_3");
 	if (o->verbose)
 		fprintf(stderr, "edhoc-client: message_3 answered %s\n",
-			client_code_str(resp->code, cbuf));
+		        client_code_str(resp->code, cbuf));
 	if (CLIENT_CODE_CLASS(resp->code) != 2) {
 		if (!client_show_edhoc_error("message_3", resp->code, resp->payload,
-					     resp->payload_len))
+		                             resp->payload_len))
 			fprintf(stderr, "edhoc-client: message_3 answered %s\n",
-				client_code_str(resp->code, cbuf));
+			        client_code_str(resp->code, cbuf));
 		ex = CLIENT_EXIT_EDHOC;
 		goto out;
 	}
@@ -562,15 +574,15 @@ int client_handshake(client_run *run)
 			client_show_bytes("message_4", resp->payload, resp->payload_len);
 		if (resp->payload_len == 0) {
 			fprintf(stderr, "edhoc-client: expected message_4, got an empty %s\n",
-				client_code_str(resp->code, cbuf));
+			        client_code_str(resp->code, cbuf));
 			ex = CLIENT_EXIT_EDHOC;
 			goto out;
 		}
 		r = edhoc_initiator_read_message_4(run->hs, resp->payload, resp->payload_len);
 		if (r < 0) {
 			fprintf(stderr, "edhoc-client: message_4: %s (%s, category %c)\n",
-				edhoc_result_describe(r), edhoc_result_name(r),
-				edhoc_result_category(r));
+			        edhoc_result_describe(r), edhoc_result_name(r),
+			        edhoc_result_category(r));
 			ex = CLIENT_EXIT_EDHOC;
 			goto out;
 		}
@@ -583,13 +595,13 @@ int client_handshake(client_run *run)
 		/* The same message_3 as a new request (new MID and token): a
 		 * replay the gateway must not turn into a second session. */
 		ex = send_message_3(run, payload, c_r_len + m3_len, false, resp,
-				    "replayed message_3");
+		                    "replayed message_3");
 		if (ex != CLIENT_EXIT_OK)
 			goto out;
 		fprintf(stderr, "edhoc-client: replayed message_3 answered %s\n",
-			client_code_str(resp->code, cbuf));
+		        client_code_str(resp->code, cbuf));
 		client_show_edhoc_error("replayed message_3", resp->code, resp->payload,
-					resp->payload_len);
+		                        resp->payload_len);
 	}
 	ex = CLIENT_EXIT_OK;
 out:

@@ -12,3 +12,11 @@ src_client_edhoc_client_SOURCES = \
 	src/client/transport.h
 src_client_edhoc_client_CFLAGS = $(AM_CFLAGS) $(COAP_CFLAGS)
 src_client_edhoc_client_LDADD = $(CREDFILE_LIBS) $(CORE_LIBS) $(COAP_LIBS)
+dist_man_MANS += man/edhoc-client.1
+
+check_PROGRAMS += tests/unit/test_client
+tests_unit_test_client_SOURCES = tests/unit/test_client.c \
+	src/client/options.c src/client/ctxfile.c
+tests_unit_test_client_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_client_LDADD = $(TEST_LIBS)
+TESTS += tests/unit/test_client

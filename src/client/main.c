@@ -15,28 +15,45 @@
 #include "edhoc/oscore.h"
 
 #define CF_CID_EDHOC_CBOR_SEQ 65
-#define OSCORE_BUF (CLIENT_MAX_PAYLOAD + OSCORE_PROTECT_OVERHEAD + 512)
+#define OSCORE_BUF            (CLIENT_MAX_PAYLOAD + OSCORE_PROTECT_OVERHEAD + 512)
 
 static const char *code_name(uint8_t code)
 {
 	switch (code) {
-	case CLIENT_CODE(2, 1): return "Created";
-	case CLIENT_CODE(2, 2): return "Deleted";
-	case CLIENT_CODE(2, 3): return "Valid";
-	case CLIENT_CODE(2, 4): return "Changed";
-	case CLIENT_CODE(2, 5): return "Content";
-	case CLIENT_CODE(4, 0): return "Bad Request";
-	case CLIENT_CODE(4, 1): return "Unauthorized";
-	case CLIENT_CODE(4, 2): return "Bad Option";
-	case CLIENT_CODE(4, 3): return "Forbidden";
-	case CLIENT_CODE(4, 4): return "Not Found";
-	case CLIENT_CODE(4, 5): return "Method Not Allowed";
-	case CLIENT_CODE(4, 13): return "Request Entity Too Large";
-	case CLIENT_CODE(5, 0): return "Internal Server Error";
-	case CLIENT_CODE(5, 2): return "Bad Gateway";
-	case CLIENT_CODE(5, 3): return "Service Unavailable";
-	case CLIENT_CODE(5, 4): return "Gateway Timeout";
-	default: return "";
+	case CLIENT_CODE(2, 1):
+		return "Created";
+	case CLIENT_CODE(2, 2):
+		return "Deleted";
+	case CLIENT_CODE(2, 3):
+		return "Valid";
+	case CLIENT_CODE(2, 4):
+		return "Changed";
+	case CLIENT_CODE(2, 5):
+		return "Content";
+	case CLIENT_CODE(4, 0):
+		return "Bad Request";
+	case CLIENT_CODE(4, 1):
+		return "Unauthorized";
+	case CLIENT_CODE(4, 2):
+		return "Bad Option";
+	case CLIENT_CODE(4, 3):
+		return "Forbidden";
+	case CLIENT_CODE(4, 4):
+		return "Not Found";
+	case CLIENT_CODE(4, 5):
+		return "Method Not Allowed";
+	case CLIENT_CODE(4, 13):
+		return "Request Entity Too Large";
+	case CLIENT_CODE(5, 0):
+		return "Internal Server Error";
+	case CLIENT_CODE(5, 2):
+		return "Bad Gateway";
+	case CLIENT_CODE(5, 3):
+		return "Service Unavailable";
+	case CLIENT_CODE(5, 4):
+		return "Gateway Timeout";
+	default:
+		return "";
 	}
 }
 
@@ -45,7 +62,7 @@ static void print_code(const char *what, uint8_t code)
 	char cbuf[8];
 
 	fprintf(stderr, "%s%s%s %s\n", what ? what : "", what ? ": " : "",
-		client_code_str(code, cbuf), code_name(code));
+	        client_code_str(code, cbuf), code_name(code));
 }
 
 /* Reads -f FILE (bounded) into buf. */
@@ -65,7 +82,8 @@ static long read_body_file(const char *path, uint8_t *buf, size_t cap)
 			char extra;
 
 			if (read(fd, &extra, 1) > 0) {
-				fprintf(stderr, "edhoc-client: %s: more than %zu bytes\n", path, cap);
+				fprintf(stderr, "edhoc-client: %s: more than %zu bytes\n", path,
+				        cap);
 				close(fd);
 				return -1;
 			}
@@ -102,10 +120,10 @@ static int run_raw(client_run *run)
 		if (next != NULL)
 			*next++ = '\0';
 		if (*s != '\0' && n_opts < CLIENT_MAX_OPTIONS - 1)
-			opts[n_opts++] = (client_req_option){ 11, (const uint8_t *)s, strlen(s) };
+			opts[n_opts++] = (client_req_option){11, (const uint8_t *)s, strlen(s)};
 	}
-	opts[n_opts++] = (client_req_option){ CLIENT_OPT_CONTENT_FORMAT, cf,
-					      oscore_uint_encode(CF_CID_EDHOC_CBOR_SEQ, cf) };
+	opts[n_opts++] = (client_req_option){CLIENT_OPT_CONTENT_FORMAT, cf,
+	                                     oscore_uint_encode(CF_CID_EDHOC_CBOR_SEQ, cf)};
 	memset(&req, 0, sizeof(req));
 	req.code = CLIENT_CODE(0, 2);
 	req.options = opts;
@@ -118,7 +136,7 @@ static int run_raw(client_run *run)
 	r = client_transport_request(run->t, &req, resp);
 	if (r < 0) {
 		fprintf(stderr, "edhoc-client: %s\n",
-			r == -ETIMEDOUT ? "no answer before the deadline" : strerror(-r));
+		        r == -ETIMEDOUT ? "no answer before the deadline" : strerror(-r));
 		ex = CLIENT_EXIT_NETWORK;
 		goto out;
 	}
@@ -127,7 +145,7 @@ static int run_raw(client_run *run)
 	print_code(NULL, resp->code);
 	if (resp->payload_len > 0) {
 		if (!client_show_edhoc_error("answer", resp->code, resp->payload,
-					     resp->payload_len))
+		                             resp->payload_len))
 			client_show_bytes("answer payload", resp->payload, resp->payload_len);
 		else if (o->verbose)
 			client_show_bytes("answer payload", resp->payload, resp->payload_len);
@@ -176,7 +194,7 @@ static int make_context(client_run *run, client_ctxfile *ret_saved)
 		r = edhoc_oscore_params(run->hs, &e);
 		if (r < 0) {
 			fprintf(stderr, "edhoc-client: OSCORE parameters: %s\n",
-				edhoc_result_describe(r));
+			        edhoc_result_describe(r));
 			return CLIENT_EXIT_EDHOC;
 		}
 		ctxfile_from_edhoc(&e, ret_saved);
@@ -196,7 +214,7 @@ static int make_context(client_run *run, client_ctxfile *ret_saved)
 	r = oscore_ctx_new(&p, &run->ctx);
 	if (r < 0) {
 		fprintf(stderr, "edhoc-client: OSCORE context: %s (%s)\n", edhoc_result_describe(r),
-			edhoc_result_name(r));
+		        edhoc_result_name(r));
 		return CLIENT_EXIT_OSCORE;
 	}
 	if (o->verbose) {
@@ -204,9 +222,10 @@ static int make_context(client_run *run, client_ctxfile *ret_saved)
 
 		client_hex_encode(ret_saved->sender_id, ret_saved->sender_id_len, s);
 		client_hex_encode(ret_saved->recipient_id, ret_saved->recipient_id_len, rc);
-		fprintf(stderr, "edhoc-client: OSCORE context: Sender ID h'%s', Recipient ID "
-			"h'%s', next sequence number %llu\n", s, rc,
-			(unsigned long long)oscore_ctx_sender_seq(run->ctx));
+		fprintf(stderr,
+		        "edhoc-client: OSCORE context: Sender ID h'%s', Recipient ID "
+		        "h'%s', next sequence number %llu\n",
+		        s, rc, (unsigned long long)oscore_ctx_sender_seq(run->ctx));
 	}
 	return CLIENT_EXIT_OK;
 }
@@ -228,8 +247,8 @@ static int save_context(client_run *run, client_ctxfile *c)
 typedef struct oscore_call {
 	const uint8_t *body;
 	size_t body_len;
-	bool combined;  /* carry message_3 (first request of --combined) */
-	bool twice;     /* --retransmit */
+	bool combined; /* carry message_3 (first request of --combined) */
+	bool twice;    /* --retransmit */
 } oscore_call;
 
 /* One OSCORE request/response; answers an Echo challenge once.  The inner
@@ -266,9 +285,8 @@ static int oscore_request(client_run *run, const oscore_call *call, client_ctxfi
 			next = strchr(s, '/');
 			if (next != NULL)
 				*next++ = '\0';
-			if (*s != '\0' &&
-			    oscore_msg_add(&inner, OSCORE_OPT_URI_PATH, (const uint8_t *)s,
-					   strlen(s)) < 0)
+			if (*s != '\0' && oscore_msg_add(&inner, OSCORE_OPT_URI_PATH,
+			                                 (const uint8_t *)s, strlen(s)) < 0)
 				goto too_many;
 		}
 		snprintf(qbuf, sizeof(qbuf), "%s", run->query);
@@ -276,18 +294,17 @@ static int oscore_request(client_run *run, const oscore_call *call, client_ctxfi
 			next = strchr(q, '&');
 			if (next != NULL)
 				*next++ = '\0';
-			if (*q != '\0' &&
-			    oscore_msg_add(&inner, OSCORE_OPT_URI_QUERY, (const uint8_t *)q,
-					   strlen(q)) < 0)
+			if (*q != '\0' && oscore_msg_add(&inner, OSCORE_OPT_URI_QUERY,
+			                                 (const uint8_t *)q, strlen(q)) < 0)
 				goto too_many;
 		}
 		if (o->content_format >= 0 &&
 		    oscore_msg_add(&inner, OSCORE_OPT_CONTENT_FORMAT, cf,
-				   oscore_uint_encode((uint32_t)o->content_format, cf)) < 0)
+		                   oscore_uint_encode((uint32_t)o->content_format, cf)) < 0)
 			goto too_many;
 		if (o->accept >= 0 &&
 		    oscore_msg_add(&inner, OSCORE_OPT_ACCEPT, acc,
-				   oscore_uint_encode((uint32_t)o->accept, acc)) < 0)
+		                   oscore_uint_encode((uint32_t)o->accept, acc)) < 0)
 			goto too_many;
 		if (have_echo && oscore_msg_add(&inner, OSCORE_OPT_ECHO, echo, echo_len) < 0)
 			goto too_many;
@@ -296,7 +313,7 @@ static int oscore_request(client_run *run, const oscore_call *call, client_ctxfi
 		r = oscore_protect_request(run->ctx, &inner, pbuf, OSCORE_BUF, &outer, &info);
 		if (r < 0) {
 			fprintf(stderr, "edhoc-client: OSCORE protect: %s (%s)\n",
-				edhoc_result_describe(r), edhoc_result_name(r));
+			        edhoc_result_describe(r), edhoc_result_name(r));
 			ex = CLIENT_EXIT_OSCORE;
 			goto out;
 		}
@@ -305,9 +322,8 @@ static int oscore_request(client_run *run, const oscore_call *call, client_ctxfi
 		if (save_context(run, saved) < 0)
 			goto out;
 		for (size_t i = 0; i < outer.n_opts; i++)
-			opts[n_opts++] = (client_req_option){ outer.opts[i].number,
-							      outer.opts[i].value,
-							      outer.opts[i].len };
+			opts[n_opts++] = (client_req_option){
+			    outer.opts[i].number, outer.opts[i].value, outer.opts[i].len};
 		memset(&req, 0, sizeof(req));
 		req.code = outer.code;
 		req.payload = outer.payload;
@@ -317,7 +333,7 @@ static int oscore_request(client_run *run, const oscore_call *call, client_ctxfi
 			 * OSCORE ciphertext. */
 			if (n_opts == OSCORE_MAX_OPTIONS)
 				goto too_many;
-			opts[n_opts++] = (client_req_option){ CLIENT_OPT_EDHOC, NULL, 0 };
+			opts[n_opts++] = (client_req_option){CLIENT_OPT_EDHOC, NULL, 0};
 			memcpy(comb, run->msg3, run->msg3_len);
 			memcpy(comb + run->msg3_len, outer.payload, outer.payload_len);
 			req.payload = comb;
@@ -328,13 +344,13 @@ static int oscore_request(client_run *run, const oscore_call *call, client_ctxfi
 		req.send_twice = call->twice;
 		if (o->verbose) {
 			fprintf(stderr, "edhoc-client: OSCORE request, sequence number %llu%s\n",
-				(unsigned long long)(oscore_ctx_sender_seq(run->ctx) - 1),
-				call->combined && attempt == 0 ? " (combined with message_3)" : "");
+			        (unsigned long long)(oscore_ctx_sender_seq(run->ctx) - 1),
+			        call->combined && attempt == 0 ? " (combined with message_3)" : "");
 		}
 		r = client_transport_request(run->t, &req, resp);
 		if (r < 0) {
 			fprintf(stderr, "edhoc-client: OSCORE request: %s\n",
-				r == -ETIMEDOUT ? "no answer before the deadline" : strerror(-r));
+			        r == -ETIMEDOUT ? "no answer before the deadline" : strerror(-r));
 			ex = CLIENT_EXIT_NETWORK;
 			goto out;
 		}
@@ -346,14 +362,15 @@ static int oscore_request(client_run *run, const oscore_call *call, client_ctxfi
 			 * combined request, ...). */
 			print_code("unprotected answer", resp->code);
 			if (client_show_edhoc_error(call->combined ? "combined request" : "request",
-						    resp->code, resp->payload, resp->payload_len)) {
+			                            resp->code, resp->payload, resp->payload_len)) {
 				ex = CLIENT_EXIT_EDHOC;
 			} else {
 				if (resp->payload_len > 0)
 					fprintf(stderr, "edhoc-client: diagnostic payload: %.*s\n",
-						(int)resp->payload_len, (const char *)resp->payload);
+					        (int)resp->payload_len,
+					        (const char *)resp->payload);
 				ex = CLIENT_CODE_CLASS(resp->code) == 2 ? CLIENT_EXIT_OSCORE
-									: CLIENT_EXIT_COAP;
+				                                        : CLIENT_EXIT_COAP;
 			}
 			goto out;
 		}
@@ -365,14 +382,15 @@ static int oscore_request(client_run *run, const oscore_call *call, client_ctxfi
 		oscore_msg_init(&answer, resp->code);
 		for (size_t i = 0; i < resp->n_options; i++)
 			if (oscore_msg_add(&answer, resp->options[i].number, resp->options[i].value,
-					   resp->options[i].len) < 0)
+			                   resp->options[i].len) < 0)
 				goto too_many;
 		oscore_msg_set_payload(&answer, resp->payload, resp->payload_len);
 		r = oscore_unprotect_response(run->ctx, &info, &answer, ubuf, OSCORE_BUF, &plain);
 		if (r < 0) {
-			fprintf(stderr, "edhoc-client: OSCORE unprotect of the %s answer: %s (%s)\n",
-				client_code_str(resp->code, cbuf), edhoc_result_describe(r),
-				edhoc_result_name(r));
+			fprintf(stderr,
+			        "edhoc-client: OSCORE unprotect of the %s answer: %s (%s)\n",
+			        client_code_str(resp->code, cbuf), edhoc_result_describe(r),
+			        edhoc_result_name(r));
 			ex = CLIENT_EXIT_OSCORE;
 			goto out;
 		}
@@ -388,7 +406,7 @@ static int oscore_request(client_run *run, const oscore_call *call, client_ctxfi
 			have_echo = true;
 			if (o->verbose)
 				fprintf(stderr, "edhoc-client: Echo challenge, repeating the "
-					"request\n");
+				                "request\n");
 			continue;
 		}
 		if (o->verbose || CLIENT_CODE_CLASS(plain.code) != 2)
@@ -401,7 +419,7 @@ static int oscore_request(client_run *run, const oscore_call *call, client_ctxfi
 					fputc('\n', stdout);
 			} else {
 				fprintf(stderr, "edhoc-client: diagnostic payload: %.*s\n",
-					(int)plain.payload_len, (const char *)plain.payload);
+				        (int)plain.payload_len, (const char *)plain.payload);
 			}
 		}
 		fflush(stdout);
@@ -455,8 +473,9 @@ static int run_oscore(client_run *run)
 	}
 	for (unsigned long i = 0; i < o->requests; i++) {
 		call.combined = o->combined && i == 0;
-		call.twice = o->retransmit == CLIENT_RTX_OSCORE || o->retransmit == CLIENT_RTX_ALL ||
-			     (call.combined && o->retransmit == CLIENT_RTX_MESSAGE_3);
+		call.twice = o->retransmit == CLIENT_RTX_OSCORE ||
+		             o->retransmit == CLIENT_RTX_ALL ||
+		             (call.combined && o->retransmit == CLIENT_RTX_MESSAGE_3);
 		ex = oscore_request(run, &call, &saved);
 		if (ex != CLIENT_EXIT_OK)
 			break;
@@ -488,8 +507,7 @@ int main(int argc, char **argv)
 	r = client_transport_create(o->uri, run->path, run->query, sizeof(run->path), &run->t);
 	if (r < 0) {
 		fprintf(stderr, "edhoc-client: %s: %s\n", o->uri,
-			r == -EINVAL ? "expected coap://HOST[:PORT][/PATH][?QUERY]"
-				     : strerror(-r));
+		        r == -EINVAL ? "expected coap://HOST[:PORT][/PATH][?QUERY]" : strerror(-r));
 		goto out;
 	}
 	client_transport_set_verbose(run->t, o->verbose);
@@ -513,9 +531,10 @@ int main(int argc, char **argv)
 		if (ex != CLIENT_EXIT_OK)
 			goto out;
 		if (o->verbose || o->no_oscore)
-			fprintf(stderr, "edhoc-client: EDHOC handshake complete (method %d, suite "
-				"%d)\n", edhoc_handshake_method(run->hs),
-				edhoc_handshake_suite(run->hs));
+			fprintf(stderr,
+			        "edhoc-client: EDHOC handshake complete (method %d, suite "
+			        "%d)\n",
+			        edhoc_handshake_method(run->hs), edhoc_handshake_suite(run->hs));
 		if (o->no_oscore)
 			goto out;
 	}

@@ -37,70 +37,70 @@ enum {
 };
 
 static const struct option long_options[] = {
-	{ "cred", required_argument, NULL, OPT_CRED },
-	{ "cert", required_argument, NULL, OPT_CERT },
-	{ "key", required_argument, NULL, OPT_KEY },
-	{ "peer-cred", required_argument, NULL, OPT_PEER_CRED },
-	{ "method", required_argument, NULL, OPT_METHOD },
-	{ "suite", required_argument, NULL, OPT_SUITE },
-	{ "cid", required_argument, NULL, OPT_CID },
-	{ "combined", no_argument, NULL, OPT_COMBINED },
-	{ "message-4", no_argument, NULL, OPT_MESSAGE_4 },
-	{ "ead", required_argument, NULL, OPT_EAD },
-	{ "ead-3", required_argument, NULL, OPT_EAD_3 },
-	{ "no-oscore", no_argument, NULL, OPT_NO_OSCORE },
-	{ "requests", required_argument, NULL, OPT_REQUESTS },
-	{ "save-context", required_argument, NULL, OPT_SAVE_CONTEXT },
-	{ "load-context", required_argument, NULL, OPT_LOAD_CONTEXT },
-	{ "raw-hex", required_argument, NULL, OPT_RAW_HEX },
-	{ "retransmit", optional_argument, NULL, OPT_RETRANSMIT },
-	{ "replay-message-3", no_argument, NULL, OPT_REPLAY_MESSAGE_3 },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ "version", no_argument, NULL, OPT_VERSION },
-	{ NULL, 0, NULL, 0 },
+    {"cred", required_argument, NULL, OPT_CRED},
+    {"cert", required_argument, NULL, OPT_CERT},
+    {"key", required_argument, NULL, OPT_KEY},
+    {"peer-cred", required_argument, NULL, OPT_PEER_CRED},
+    {"method", required_argument, NULL, OPT_METHOD},
+    {"suite", required_argument, NULL, OPT_SUITE},
+    {"cid", required_argument, NULL, OPT_CID},
+    {"combined", no_argument, NULL, OPT_COMBINED},
+    {"message-4", no_argument, NULL, OPT_MESSAGE_4},
+    {"ead", required_argument, NULL, OPT_EAD},
+    {"ead-3", required_argument, NULL, OPT_EAD_3},
+    {"no-oscore", no_argument, NULL, OPT_NO_OSCORE},
+    {"requests", required_argument, NULL, OPT_REQUESTS},
+    {"save-context", required_argument, NULL, OPT_SAVE_CONTEXT},
+    {"load-context", required_argument, NULL, OPT_LOAD_CONTEXT},
+    {"raw-hex", required_argument, NULL, OPT_RAW_HEX},
+    {"retransmit", optional_argument, NULL, OPT_RETRANSMIT},
+    {"replay-message-3", no_argument, NULL, OPT_REPLAY_MESSAGE_3},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
 };
 
 static const char usage_text[] =
-	"Usage: edhoc-client [OPTIONS] coap://HOST[:PORT][/PATH]\n"
-	"EDHOC initiator (RFC 9528) and OSCORE client (RFC 8613) over CoAP/UDP.\n"
-	"\n"
-	"Credentials:\n"
-	"  --cred FILE          own credential (.cred text form with private key)\n"
-	"  --cert PEM --key PEM own X.509 certificate and private key\n"
-	"  --peer-cred PATH     the gateway's credential (file or directory)\n"
-	"EDHOC:\n"
-	"  --method N           0-3 (default 0)\n"
-	"  --suite N            cipher suite, repeatable, most preferred first\n"
-	"  --cid HEX            own connection identifier C_I\n"
-	"  --combined           send message_3 with the first OSCORE request (RFC 9668)\n"
-	"  --message-4          expect message_4 in the answer to message_3\n"
-	"  --ead LABEL[:HEX]    EAD item in message_1 (repeatable)\n"
-	"  --ead-3 LABEL[:HEX]  EAD item in message_3 (repeatable)\n"
-	"  --no-oscore          stop after the handshake\n"
-	"OSCORE request:\n"
-	"  -m METHOD            get, post, put, delete, fetch (default get)\n"
-	"  -e TEXT | -f FILE    request payload\n"
-	"  -t FORMAT            Content-Format (number or name)\n"
-	"  -A FORMAT            Accept\n"
-	"  --requests N         send N requests on one context\n"
-	"  --save-context FILE  store the OSCORE context after the run\n"
-	"  --load-context FILE  reuse a stored context instead of EDHOC\n"
-	"Testing:\n"
-	"  --raw-hex HEX        POST these bytes to /.well-known/edhoc and show the answer\n"
-	"  --retransmit[=WHAT]  send WHAT twice with one MID: message_3 (default),\n"
-	"                       oscore or all\n"
-	"  --replay-message-3   send message_3 again as a new message afterwards\n"
-	"  --timeout SECONDS    overall time limit (default 10)\n"
-	"  -v, --verbose        show messages, decoded errors and OSCORE IDs\n"
-	"\n"
-	"Exit status: 0 success, 1 usage or local error, 2 no answer, 3 EDHOC\n"
-	"failure, 4 OSCORE failure, 5 CoAP error response, 6 retransmission check\n"
-	"failed.\n";
+    "Usage: edhoc-client [OPTIONS] coap://HOST[:PORT][/PATH]\n"
+    "EDHOC initiator (RFC 9528) and OSCORE client (RFC 8613) over CoAP/UDP.\n"
+    "\n"
+    "Credentials:\n"
+    "  --cred FILE          own credential (.cred text form with private key)\n"
+    "  --cert PEM --key PEM own X.509 certificate and private key\n"
+    "  --peer-cred PATH     the gateway's credential (file or directory)\n"
+    "EDHOC:\n"
+    "  --method N           0-3 (default 0)\n"
+    "  --suite N            cipher suite, repeatable, most preferred first\n"
+    "  --cid HEX            own connection identifier C_I\n"
+    "  --combined           send message_3 with the first OSCORE request (RFC 9668)\n"
+    "  --message-4          expect message_4 in the answer to message_3\n"
+    "  --ead LABEL[:HEX]    EAD item in message_1 (repeatable)\n"
+    "  --ead-3 LABEL[:HEX]  EAD item in message_3 (repeatable)\n"
+    "  --no-oscore          stop after the handshake\n"
+    "OSCORE request:\n"
+    "  -m METHOD            get, post, put, delete, fetch (default get)\n"
+    "  -e TEXT | -f FILE    request payload\n"
+    "  -t FORMAT            Content-Format (number or name)\n"
+    "  -A FORMAT            Accept\n"
+    "  --requests N         send N requests on one context\n"
+    "  --save-context FILE  store the OSCORE context after the run\n"
+    "  --load-context FILE  reuse a stored context instead of EDHOC\n"
+    "Testing:\n"
+    "  --raw-hex HEX        POST these bytes to /.well-known/edhoc and show the answer\n"
+    "  --retransmit[=WHAT]  send WHAT twice with one MID: message_3 (default),\n"
+    "                       oscore or all\n"
+    "  --replay-message-3   send message_3 again as a new message afterwards\n"
+    "  --timeout SECONDS    overall time limit (default 10)\n"
+    "  -v, --verbose        show messages, decoded errors and OSCORE IDs\n"
+    "\n"
+    "Exit status: 0 success, 1 usage or local error, 2 no answer, 3 EDHOC\n"
+    "failure, 4 OSCORE failure, 5 CoAP error response, 6 retransmission check\n"
+    "failed.\n";
 
 static int fail(char *err, size_t err_size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int fail(char *err, size_t err_size, const char *fmt, ...)
 {
@@ -158,7 +158,7 @@ void client_hex_encode(const uint8_t *in, size_t len, char *out)
 
 uint8_t client_method_from_name(const char *name)
 {
-	static const char *const names[] = { "get", "post", "put", "delete", "fetch" };
+	static const char *const names[] = {"get", "post", "put", "delete", "fetch"};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcasecmp(name, names[i]) == 0)
@@ -187,12 +187,17 @@ int client_content_format_from_name(const char *name)
 		const char *name;
 		int cf;
 	} names[] = {
-		{ "text/plain", 0 },     { "text", 0 },
-		{ "link-format", 40 },   { "application/link-format", 40 },
-		{ "xml", 41 },           { "octet-stream", 42 },
-		{ "application/octet-stream", 42 },
-		{ "json", 50 },          { "application/json", 50 },
-		{ "cbor", 60 },          { "application/cbor", 60 },
+	    {"text/plain", 0},
+	    {"text", 0},
+	    {"link-format", 40},
+	    {"application/link-format", 40},
+	    {"xml", 41},
+	    {"octet-stream", 42},
+	    {"application/octet-stream", 42},
+	    {"json", 50},
+	    {"application/json", 50},
+	    {"cbor", 60},
+	    {"application/cbor", 60},
 	};
 	unsigned long v;
 
@@ -227,8 +232,9 @@ static int parse_ead(const char *arg, client_ead_opt *ret, char *err, size_t err
 	if (colon != NULL) {
 		n = client_hex_decode(colon + 1, ret->value, sizeof(ret->value));
 		if (n < 0)
-			return fail(err, err_size, "--ead %s: value is not hex of at most %zu bytes",
-				    arg, sizeof(ret->value));
+			return fail(err, err_size,
+			            "--ead %s: value is not hex of at most %zu bytes", arg,
+			            sizeof(ret->value));
 		ret->value_len = (size_t)n;
 		ret->has_value = true;
 	}
@@ -249,7 +255,7 @@ int client_opts_parse(int argc, char **argv, client_opts *ret, char *err, size_t
 	ret->requests = 1;
 	ret->timeout_ms = 10000;
 
-	optind = 1;
+	optind = 0; /* glibc: full re-initialisation, parse may run twice */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":m:e:f:t:A:v", long_options, NULL)) != -1) {
 		switch (c) {
@@ -272,10 +278,11 @@ int client_opts_parse(int argc, char **argv, client_opts *ret, char *err, size_t
 			break;
 		case OPT_SUITE:
 			if (!parse_ulong(optarg, 65535, &v))
-				return fail(err, err_size, "--suite %s: not a suite number", optarg);
+				return fail(err, err_size, "--suite %s: not a suite number",
+				            optarg);
 			if (ret->n_suites == EDHOC_MAX_SUITES)
 				return fail(err, err_size, "--suite: at most %d suites",
-					    EDHOC_MAX_SUITES);
+				            EDHOC_MAX_SUITES);
 			for (size_t i = 0; i < ret->n_suites; i++)
 				if (ret->suites[i] == (int)v)
 					return fail(err, err_size, "--suite %lu given twice", v);
@@ -284,8 +291,9 @@ int client_opts_parse(int argc, char **argv, client_opts *ret, char *err, size_t
 		case OPT_CID:
 			n = client_hex_decode(optarg, ret->c_i.bytes, sizeof(ret->c_i.bytes));
 			if (n < 0)
-				return fail(err, err_size, "--cid %s: expected hex, at most %d bytes",
-					    optarg, EDHOC_MAX_CID);
+				return fail(err, err_size,
+				            "--cid %s: expected hex, at most %d bytes", optarg,
+				            EDHOC_MAX_CID);
 			ret->c_i.len = (size_t)n;
 			ret->has_c_i = true;
 			break;
@@ -297,7 +305,8 @@ int client_opts_parse(int argc, char **argv, client_opts *ret, char *err, size_t
 			break;
 		case OPT_EAD:
 			if (ret->n_ead1 == CLIENT_MAX_EAD)
-				return fail(err, err_size, "--ead: at most %d items", CLIENT_MAX_EAD);
+				return fail(err, err_size, "--ead: at most %d items",
+				            CLIENT_MAX_EAD);
 			if (parse_ead(optarg, &ret->ead1[ret->n_ead1], err, err_size) < 0)
 				return -1;
 			ret->n_ead1++;
@@ -305,7 +314,7 @@ int client_opts_parse(int argc, char **argv, client_opts *ret, char *err, size_t
 		case OPT_EAD_3:
 			if (ret->n_ead3 == CLIENT_MAX_EAD)
 				return fail(err, err_size, "--ead-3: at most %d items",
-					    CLIENT_MAX_EAD);
+				            CLIENT_MAX_EAD);
 			if (parse_ead(optarg, &ret->ead3[ret->n_ead3], err, err_size) < 0)
 				return -1;
 			ret->n_ead3++;
@@ -316,7 +325,7 @@ int client_opts_parse(int argc, char **argv, client_opts *ret, char *err, size_t
 		case OPT_REQUESTS:
 			if (!parse_ulong(optarg, CLIENT_MAX_REQUESTS, &v) || v == 0)
 				return fail(err, err_size, "--requests %s: expected 1-%d", optarg,
-					    CLIENT_MAX_REQUESTS);
+				            CLIENT_MAX_REQUESTS);
 			ret->requests = v;
 			break;
 		case OPT_SAVE_CONTEXT:
@@ -328,8 +337,9 @@ int client_opts_parse(int argc, char **argv, client_opts *ret, char *err, size_t
 		case OPT_RAW_HEX:
 			n = client_hex_decode(optarg, ret->raw, sizeof(ret->raw));
 			if (n < 0)
-				return fail(err, err_size, "--raw-hex: expected hex, at most %d bytes",
-					    CLIENT_MAX_RAW);
+				return fail(err, err_size,
+				            "--raw-hex: expected hex, at most %d bytes",
+				            CLIENT_MAX_RAW);
 			ret->raw_len = (size_t)n;
 			ret->has_raw = true;
 			break;
@@ -342,8 +352,8 @@ int client_opts_parse(int argc, char **argv, client_opts *ret, char *err, size_t
 				ret->retransmit = CLIENT_RTX_ALL;
 			else
 				return fail(err, err_size,
-					    "--retransmit=%s: expected message_3, oscore or all",
-					    optarg);
+				            "--retransmit=%s: expected message_3, oscore or all",
+				            optarg);
 			break;
 		case OPT_REPLAY_MESSAGE_3:
 			ret->replay_message_3 = true;
@@ -351,14 +361,15 @@ int client_opts_parse(int argc, char **argv, client_opts *ret, char *err, size_t
 		case OPT_TIMEOUT:
 			if (!parse_ulong(optarg, 3600, &v) || v == 0)
 				return fail(err, err_size, "--timeout %s: expected 1-3600 seconds",
-					    optarg);
+				            optarg);
 			ret->timeout_ms = (unsigned)v * 1000u;
 			break;
 		case 'm':
 			ret->coap_method = client_method_from_name(optarg);
 			if (ret->coap_method == 0)
 				return fail(err, err_size,
-					    "-m %s: expected get, post, put, delete or fetch", optarg);
+				            "-m %s: expected get, post, put, delete or fetch",
+				            optarg);
 			break;
 		case 'e':
 			ret->payload = optarg;
@@ -389,7 +400,7 @@ int client_opts_parse(int argc, char **argv, client_opts *ret, char *err, size_t
 			return fail(err, err_size, "option %s needs an argument", argv[optind - 1]);
 		default:
 			return fail(err, err_size, "unknown option %s (see --help)",
-				    argv[optind - 1]);
+			            argv[optind - 1]);
 		}
 	}
 	if (optind != argc - 1)

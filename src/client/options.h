@@ -8,12 +8,12 @@
 
 #include "edhoc/edhoc.h"
 
-#define CLIENT_MAX_EAD 8          /* --ead items per message */
+#define CLIENT_MAX_EAD       8    /* --ead items per message */
 #define CLIENT_MAX_EAD_VALUE 128  /* bytes of one --ead value */
-#define CLIENT_MAX_RAW 1400       /* bytes of --raw-hex (one datagram) */
-#define CLIENT_MAX_BODY 1024      /* bytes of -e / -f request payload */
-#define CLIENT_MAX_REQUESTS 100000
-#define CLIENT_DEFAULT_PATH ".well-known/edhocd/whoami"
+#define CLIENT_MAX_RAW       1400 /* bytes of --raw-hex (one datagram) */
+#define CLIENT_MAX_BODY      1024 /* bytes of -e / -f request payload */
+#define CLIENT_MAX_REQUESTS  100000
+#define CLIENT_DEFAULT_PATH  ".well-known/edhocd/whoami"
 
 /* Exit statuses: distinct per failure class so scripts can tell them apart. */
 enum client_exit {
@@ -58,22 +58,22 @@ typedef struct client_opts {
 	size_t n_ead1;
 	client_ead_opt ead3[CLIENT_MAX_EAD];
 	size_t n_ead3;
-	uint8_t coap_method;        /* inner request code: 1 GET ... 5 FETCH */
-	const char *payload;        /* -e */
-	const char *payload_file;   /* -f */
-	int content_format;         /* -t, -1 when absent */
-	int accept;                 /* -A, -1 when absent */
+	uint8_t coap_method;      /* inner request code: 1 GET ... 5 FETCH */
+	const char *payload;      /* -e */
+	const char *payload_file; /* -f */
+	int content_format;       /* -t, -1 when absent */
+	int accept;               /* -A, -1 when absent */
 	bool verbose;
 	bool no_oscore;
-	unsigned long requests;     /* --requests, default 1 */
+	unsigned long requests; /* --requests, default 1 */
 	const char *save_context;
 	const char *load_context;
 	uint8_t raw[CLIENT_MAX_RAW];
 	size_t raw_len;
 	bool has_raw;
-	int retransmit;             /* enum client_rtx */
+	int retransmit; /* enum client_rtx */
 	bool replay_message_3;
-	unsigned timeout_ms;        /* overall deadline, default 10 s */
+	unsigned timeout_ms; /* overall deadline, default 10 s */
 } client_opts;
 
 /* Parses argv into ret (defaults filled first).  On error writes a message

@@ -14,14 +14,14 @@
 #include "edhoc/oscore.h"
 #include "tools/credfile.h"
 
-#define CLIENT_MAX_PEERS 256   /* credentials read from a --peer-cred directory */
-#define CLIENT_MAX_PATH 256    /* bytes of the URI path */
-#define CLIENT_MSG_BUF 2048    /* EDHOC messages we write */
+#define CLIENT_MAX_PEERS 256  /* credentials read from a --peer-cred directory */
+#define CLIENT_MAX_PATH  256  /* bytes of the URI path */
+#define CLIENT_MSG_BUF   2048 /* EDHOC messages we write */
 
 typedef struct client_run {
 	const client_opts *o;
 	client_transport *t;
-	char path[CLIENT_MAX_PATH]; /* from the URI, without the leading '/' */
+	char path[CLIENT_MAX_PATH];  /* from the URI, without the leading '/' */
 	char query[CLIENT_MAX_PATH]; /* from the URI, without the '?' */
 
 	credfile *own;
@@ -50,8 +50,7 @@ int client_handshake(client_run *run);
 
 /* --retransmit: reports whether the duplicate was answered, identically;
  * sets run->retransmit_failed when not. */
-void client_check_retransmission(client_run *run, const client_response *resp,
-				 const char *step);
+void client_check_retransmission(client_run *run, const client_response *resp, const char *step);
 
 /* Verbose/diagnostic output helpers (stderr). */
 void client_show_bytes(const char *label, const uint8_t *b, size_t len);

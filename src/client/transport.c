@@ -4,12 +4,12 @@
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
-#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <coap3/coap.h>
 
@@ -24,7 +24,7 @@
  * predictable timing) and its retransmission count. */
 #define RAW_ACK_TIMEOUT_MS 2000
 #define RAW_MAX_RETRANSMIT 4
-#define RAW_DATAGRAM 1500
+#define RAW_DATAGRAM       1500
 
 struct client_transport {
 	coap_context_t *ctx;
@@ -57,7 +57,7 @@ uint64_t client_now_ms(void)
 const char *client_code_str(uint8_t code, char *buf)
 {
 	snprintf(buf, 8, "%u.%02u", (unsigned)CLIENT_CODE_CLASS(code),
-		 (unsigned)CLIENT_CODE_DETAIL(code));
+	         (unsigned)CLIENT_CODE_DETAIL(code));
 	return buf;
 }
 
@@ -140,7 +140,7 @@ static bool same_answer(const client_response *a, const client_response *b)
 }
 
 static coap_response_t response_handler(coap_session_t *session, const coap_pdu_t *sent,
-					const coap_pdu_t *received, const coap_mid_t mid)
+                                        const coap_pdu_t *received, const coap_mid_t mid)
 {
 	client_transport *t = coap_session_get_app_data(session);
 	coap_bin_const_t tok = coap_pdu_get_token(received);
@@ -161,7 +161,7 @@ static coap_response_t response_handler(coap_session_t *session, const coap_pdu_
 }
 
 static void nack_handler(coap_session_t *session, const coap_pdu_t *sent,
-			 const coap_nack_reason_t reason, const coap_mid_t mid)
+                         const coap_nack_reason_t reason, const coap_mid_t mid)
 {
 	client_transport *t = coap_session_get_app_data(session);
 
@@ -211,7 +211,7 @@ static int resolve(const char *host, uint16_t port, coap_address_t *ret)
 }
 
 int client_transport_create(const char *uri, char *ret_path, char *ret_query, size_t cap,
-			    client_transport **ret)
+                            client_transport **ret)
 {
 	coap_uri_t u;
 	coap_address_t dst;
@@ -322,7 +322,7 @@ static coap_pdu_t *build_pdu(client_transport *t, const client_request *req)
 	if (req->n_options > CLIENT_MAX_OPTIONS)
 		return NULL;
 	pdu = coap_pdu_init(COAP_MESSAGE_CON, req->code, coap_new_message_id(t->session),
-			    coap_session_max_pdu_size(t->session));
+	                    coap_session_max_pdu_size(t->session));
 	if (pdu == NULL)
 		return NULL;
 	if (!coap_add_token(pdu, t->token_len, t->token))
@@ -340,8 +340,7 @@ fail:
 	return NULL;
 }
 
-int client_transport_request(client_transport *t, const client_request *req,
-			     client_response *ret)
+int client_transport_request(client_transport *t, const client_request *req, client_response *ret)
 {
 	client_response *second = NULL;
 	coap_pdu_t *pdu = NULL, *dup = NULL;
@@ -471,7 +470,7 @@ static size_t put_opt_part(uint8_t *out, size_t v, uint8_t *ret_nibble)
 /* RFC 7252 §3 framing of a CON request into out; returns its length or 0
  * when it does not fit. */
 static size_t raw_encode(const client_request *req, uint16_t mid, const uint8_t *token,
-			 size_t token_len, uint8_t *out, size_t cap)
+                         size_t token_len, uint8_t *out, size_t cap)
 {
 	client_req_option sorted[CLIENT_MAX_OPTIONS];
 	size_t n = 0;
@@ -514,7 +513,7 @@ static size_t raw_encode(const client_request *req, uint16_t mid, const uint8_t 
 
 static void raw_ack(client_transport *t, uint16_t mid)
 {
-	uint8_t ack[4] = { 0x60, 0, (uint8_t)(mid >> 8), (uint8_t)mid };
+	uint8_t ack[4] = {0x60, 0, (uint8_t)(mid >> 8), (uint8_t)mid};
 
 	(void)send(t->raw_fd, ack, sizeof(ack), 0);
 }
@@ -551,7 +550,7 @@ static int raw_request(client_transport *t, const client_request *req, client_re
 	next_tx = client_now_ms() + RAW_ACK_TIMEOUT_MS;
 	for (;;) {
 		uint64_t now = client_now_ms(), until;
-		struct pollfd p = { .fd = t->raw_fd, .events = POLLIN };
+		struct pollfd p = {.fd = t->raw_fd, .events = POLLIN};
 		ssize_t got;
 
 		if (ret->received == 1 && expected == 2 && grace_end == 0)
@@ -600,7 +599,8 @@ static int raw_request(client_transport *t, const client_request *req, client_re
 		coap_pdu_type_t type = coap_pdu_get_type(pdu);
 		uint16_t mid = (uint16_t)coap_pdu_get_mid(pdu);
 		coap_bin_const_t tok = coap_pdu_get_token(pdu);
-		bool our_token = tok.length == sizeof(token) && memcmp(tok.s, token, sizeof(token)) == 0;
+		bool our_token =
+		    tok.length == sizeof(token) && memcmp(tok.s, token, sizeof(token)) == 0;
 
 		if (type == COAP_MESSAGE_RST && mid == t->raw_mid) {
 			if (ret->received == 0) {

@@ -12,18 +12,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CLIENT_MAX_OPTIONS 16       /* options kept from one response */
-#define CLIENT_MAX_OPTION_VALUE 64  /* bytes kept per option value */
-#define CLIENT_MAX_PAYLOAD 4096     /* response payload bytes kept */
+#define CLIENT_MAX_OPTIONS      16   /* options kept from one response */
+#define CLIENT_MAX_OPTION_VALUE 64   /* bytes kept per option value */
+#define CLIENT_MAX_PAYLOAD      4096 /* response payload bytes kept */
 
-#define CLIENT_OPT_OSCORE 9
+#define CLIENT_OPT_OSCORE         9
 #define CLIENT_OPT_CONTENT_FORMAT 12
-#define CLIENT_OPT_EDHOC 21
-#define CLIENT_OPT_ECHO 252
+#define CLIENT_OPT_EDHOC          21
+#define CLIENT_OPT_ECHO           252
 
 /* CoAP code as class * 32 + detail (2.04 = 0x44). */
-#define CLIENT_CODE(c, d) ((uint8_t)(((c) << 5) | (d)))
-#define CLIENT_CODE_CLASS(x) ((x) >> 5)
+#define CLIENT_CODE(c, d)     ((uint8_t)(((c) << 5) | (d)))
+#define CLIENT_CODE_CLASS(x)  ((x) >> 5)
 #define CLIENT_CODE_DETAIL(x) ((x)&0x1f)
 
 typedef struct client_option {
@@ -59,10 +59,10 @@ typedef struct client_response {
 	uint8_t payload[CLIENT_MAX_PAYLOAD];
 	size_t payload_len;
 	bool payload_truncated;
-	uint16_t mid;      /* MID of the request this answers */
-	unsigned received; /* answers received (2 when send_twice worked) */
+	uint16_t mid;           /* MID of the request this answers */
+	unsigned received;      /* answers received (2 when send_twice worked) */
 	bool answers_identical; /* send_twice: both answers had the same code,
-				   options and payload */
+	                           options and payload */
 } client_response;
 
 typedef struct client_transport client_transport;
@@ -73,7 +73,7 @@ typedef struct client_transport client_transport;
  * (without '?', possibly empty), both NUL-terminated, in buffers of cap
  * bytes each. */
 int client_transport_create(const char *uri, char *ret_path, char *ret_query, size_t cap,
-			    client_transport **ret);
+                            client_transport **ret);
 
 /* Closes the session and frees everything.  NULL is a no-op. */
 void client_transport_free(client_transport *t);
@@ -96,8 +96,7 @@ int client_transport_set_raw(client_transport *t);
  * filled, -ETIMEDOUT when no answer came before the deadline, -ECONNRESET
  * when the server answered with RST, -EMSGSIZE when the request does not
  * fit in one datagram, or another negative errno. */
-int client_transport_request(client_transport *t, const client_request *req,
-			     client_response *ret);
+int client_transport_request(client_transport *t, const client_request *req, client_response *ret);
 
 /* First option with this number in a response, or NULL. */
 const client_option *client_response_option(const client_response *r, uint16_t number);
