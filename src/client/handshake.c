@@ -23,7 +23,7 @@
 
 #define DIAG_TEXT 4096
 
-void client_show_bytes(const char *label, const uint8_t *b, size_t len)
+void client_show_bytes(const char *label, const uint8_t *b, size_t len, bool cbor)
 {
 	char *hex = malloc(2 * len + 1);
 	char diag[DIAG_TEXT];
@@ -32,7 +32,7 @@ void client_show_bytes(const char *label, const uint8_t *b, size_t len)
 		return;
 	client_hex_encode(b, len, hex);
 	fprintf(stderr, "%s (%zu bytes): %s\n", label, len, hex);
-	if (len > 0) {
+	if (cbor && len > 0) {
 		int r = cose_diag(b, len, diag, sizeof(diag));
 
 		fprintf(stderr, "  diag: %s%s\n", diag, r < 0 ? " (not well-formed CBOR)" : "");
@@ -281,7 +281,7 @@ static void show_value(client_run *run, const char *name, int which)
 	size_t len;
 
 	if (edhoc_handshake_value(run->hs, which, &v, &len) == 0)
-		client_show_bytes(name, v, len);
+		client_show_bytes(name, v, len, false);
 }
 
 static int exit_for_transport(int r, const char *step)
@@ -319,7 +319,7 @@ static int send_message_1(client_run *run, const edhoc_cid *c_i, const client_op
 		return CLIENT_EXIT_EDHOC;
 	}
 	if (run->o->verbose)
-		client_show_bytes("message_1", msg + 1, len);
+		client_show_bytes("message_1", msg + 1, len, true);
 	request_well_known(opts, &n_opts, run->path);
 	opts[n_opts++] = (client_req_option){CLIENT_OPT_CONTENT_FORMAT, cf,
 	                                     oscore_uint_encode(CF_CID_EDHOC_CBOR_SEQ, cf)};
@@ -376,7 +376,7 @@ static int exchange_1_2(client_run *run, const edhoc_cid *c_i, client_response *
 				return CLIENT_EXIT_EDHOC;
 			}
 		} else if (run->o->verbose) {
-			client_show_bytes("message_2", resp->payload, resp->payload_len);
+			client_show_bytes("message_2", resp->payload, resp->payload_len, true);
 		}
 		r = edhoc_initiator_read_message_2(run->hs, resp->payload, resp->payload_len);
 		if (r == EDHOC_E_SUITE_NOT_SUPPORTED) {
@@ -536,7 +536,7 @@ int client_handshake(client_run *run)
 	}
 	if (o->verbose) {
 		show_value(run, "TH_3", EDHOC_V_TH_3);
-		client_show_bytes("message_3", payload + c_r_len, m3_len);
+		client_show_bytes("message_3", payload + c_r_len, m3_len, true);
 		show_oscore_ids(run);
 	}
 	if (o->combined) {
@@ -571,7 +571,7 @@ int client_handshake(client_run *run)
 	}
 	if (o->message_4 || resp->payload_len > 0) {
 		if (o->verbose)
-			client_show_bytes("message_4", resp->payload, resp->payload_len);
+			client_show_bytes("message_4", resp->payload, resp->payload_len, true);
 		if (resp->payload_len == 0) {
 			fprintf(stderr, "edhoc-client: expected message_4, got an empty %s\n",
 			        client_code_str(resp->code, cbuf));

@@ -132,7 +132,7 @@ static int run_raw(client_run *run)
 	req.payload_len = o->raw_len;
 	req.send_twice = o->retransmit != CLIENT_RTX_NONE;
 	if (o->verbose)
-		client_show_bytes("request payload", o->raw, o->raw_len);
+		client_show_bytes("request payload", o->raw, o->raw_len, true);
 	r = client_transport_request(run->t, &req, resp);
 	if (r < 0) {
 		fprintf(stderr, "edhoc-client: %s\n",
@@ -146,9 +146,9 @@ static int run_raw(client_run *run)
 	if (resp->payload_len > 0) {
 		if (!client_show_edhoc_error("answer", resp->code, resp->payload,
 		                             resp->payload_len))
-			client_show_bytes("answer payload", resp->payload, resp->payload_len);
+			client_show_bytes("answer payload", resp->payload, resp->payload_len, true);
 		else if (o->verbose)
-			client_show_bytes("answer payload", resp->payload, resp->payload_len);
+			client_show_bytes("answer payload", resp->payload, resp->payload_len, true);
 	}
 	ex = CLIENT_CODE_CLASS(resp->code) == 2 ? CLIENT_EXIT_OK : CLIENT_EXIT_COAP;
 out:

@@ -53,7 +53,7 @@ int client_handshake(client_run *run);
 void client_check_retransmission(client_run *run, const client_response *resp, const char *step);
 
 /* Verbose/diagnostic output helpers (stderr). */
-void client_show_bytes(const char *label, const uint8_t *b, size_t len);
+void client_show_bytes(const char *label, const uint8_t *b, size_t len, bool cbor);
 /* When payload is an EDHOC error message, prints it decoded and returns
  * true. */
 bool client_show_edhoc_error(const char *what, uint8_t code, const uint8_t *payload, size_t len);
