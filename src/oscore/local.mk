@@ -26,3 +26,9 @@ tests_unit_test_oscore_message_SOURCES = tests/unit/test_oscore_message.c
 tests_unit_test_oscore_message_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_oscore_message_LDADD = $(TEST_LIBS)
 TESTS += tests/unit/test_oscore_message
+
+check_PROGRAMS += tests/unit/test_oscore_edhoc
+tests_unit_test_oscore_edhoc_SOURCES = tests/unit/test_oscore_edhoc.c tests/unit/edhoc_fixture.h
+tests_unit_test_oscore_edhoc_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_oscore_edhoc_LDADD = $(TEST_LIBS)
+TESTS += tests/unit/test_oscore_edhoc
