@@ -1099,6 +1099,14 @@ int cfg_load(const char *path, cfg **ret_cfg, cfg_errors **ret_errors)
 	for (size_t i = 0; i < N_KEYS; i++)
 		ld->set[i].file = -1;
 
+	/* Without the main file nothing else is worth checking. */
+	FILE *probe = fopen(path, "re");
+	if (!probe) {
+		cfg_errors_add(errs, path, 0, "cannot open: %s", strerror(errno));
+		rc = EDHOC_E_INVALID_ARGUMENT;
+		goto out;
+	}
+	fclose(probe);
 	snprintf(ld->files[0], CFG_PATH_MAX, "%s", path);
 	ld->n_files = 1;
 	list_confd(ld, path);
