@@ -23,3 +23,9 @@ tests_unit_test_edhoc_negative_SOURCES = tests/unit/test_edhoc_negative.c tests/
 tests_unit_test_edhoc_negative_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_edhoc_negative_LDADD = $(TEST_LIBS)
 TESTS += tests/unit/test_edhoc_negative
+
+check_PROGRAMS += tests/unit/test_edhoc_unit
+tests_unit_test_edhoc_unit_SOURCES = tests/unit/test_edhoc_unit.c tests/unit/edhoc_fixture.h
+tests_unit_test_edhoc_unit_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_edhoc_unit_LDADD = $(TEST_LIBS)
+TESTS += tests/unit/test_edhoc_unit

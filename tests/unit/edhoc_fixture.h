@@ -20,6 +20,9 @@
 
 #define FX_MAX_RNG 4
 
+/* Not every test program uses every helper. */
+#define FX_FN static __attribute__((unused))
+
 /* Injected randomness: each call takes the next queued byte string, which
  * must have exactly the requested length; after the last, the last repeats. */
 typedef struct fx_rng {
@@ -29,7 +32,7 @@ typedef struct fx_rng {
 	int calls;
 } fx_rng;
 
-static int fx_rng_cb(void *ctx, uint8_t *buf, size_t len)
+FX_FN int fx_rng_cb(void *ctx, uint8_t *buf, size_t len)
 {
 	fx_rng *r = ctx;
 	size_t i;
@@ -46,14 +49,14 @@ static int fx_rng_cb(void *ctx, uint8_t *buf, size_t len)
 }
 
 /* Queues the bytes of a hex member of obj. */
-static void fx_rng_push(fx_rng *r, json_t *obj, const char *key)
+FX_FN void fx_rng_push(fx_rng *r, json_t *obj, const char *key)
 {
 	assert_true(r->n < FX_MAX_RNG);
 	r->bufs[r->n] = tu_hex_member(obj, key, &r->lens[r->n]);
 	r->n++;
 }
 
-static void fx_rng_free(fx_rng *r)
+FX_FN void fx_rng_free(fx_rng *r)
 {
 	for (size_t i = 0; i < r->n; i++)
 		free(r->bufs[i]);
@@ -81,7 +84,7 @@ typedef struct fx_trace {
 	fx_party r, i;
 } fx_trace;
 
-static int fx_lookup(void *ctx, const edhoc_id_cred *id, edhoc_cred *ret)
+FX_FN int fx_lookup(void *ctx, const edhoc_id_cred *id, edhoc_cred *ret)
 {
 	fx_party *p = ctx;
 
@@ -94,13 +97,13 @@ static int fx_lookup(void *ctx, const edhoc_id_cred *id, edhoc_cred *ret)
 	return 0;
 }
 
-static uint8_t *fx_hex(json_t *obj, const char *key, size_t *len)
+FX_FN uint8_t *fx_hex(json_t *obj, const char *key, size_t *len)
 {
 	return tu_hex_member(obj, key, len);
 }
 
 /* Compares bytes with a hex member of obj, showing both on mismatch. */
-static void fx_assert_member(json_t *obj, const char *key, const uint8_t *p, size_t len)
+FX_FN void fx_assert_member(json_t *obj, const char *key, const uint8_t *p, size_t len)
 {
 	size_t elen;
 	uint8_t *exp = fx_hex(obj, key, &elen);
@@ -115,7 +118,7 @@ static void fx_assert_member(json_t *obj, const char *key, const uint8_t *p, siz
 	free(exp);
 }
 
-static void fx_assert_value(const edhoc_handshake *h, int which, json_t *obj, const char *key)
+FX_FN void fx_assert_value(const edhoc_handshake *h, int which, json_t *obj, const char *key)
 {
 	const uint8_t *p;
 	size_t len;
@@ -126,7 +129,7 @@ static void fx_assert_value(const edhoc_handshake *h, int which, json_t *obj, co
 	fx_assert_member(obj, key, p, len);
 }
 
-static crypto_key *fx_key_private(int curve, json_t *v, const char *key)
+FX_FN crypto_key *fx_key_private(int curve, json_t *v, const char *key)
 {
 	size_t len;
 	uint8_t *p = fx_hex(v, key, &len);
@@ -137,7 +140,7 @@ static crypto_key *fx_key_private(int curve, json_t *v, const char *key)
 	return k;
 }
 
-static crypto_key *fx_key_public(int curve, json_t *v, const char *x, const char *y)
+FX_FN crypto_key *fx_key_public(int curve, json_t *v, const char *x, const char *y)
 {
 	size_t xl, yl = 0;
 	uint8_t *px = fx_hex(v, x, &xl), *py = y ? fx_hex(v, y, &yl) : NULL;
@@ -149,7 +152,7 @@ static crypto_key *fx_key_public(int curve, json_t *v, const char *x, const char
 	return k;
 }
 
-static void fx_party_cfg(fx_party *p, int role, int method, const int *suites, size_t n_suites)
+FX_FN void fx_party_cfg(fx_party *p, int role, int method, const int *suites, size_t n_suites)
 {
 	memset(&p->cfg, 0, sizeof(p->cfg));
 	p->own.type = p->peer.type;
@@ -179,7 +182,7 @@ static void fx_party_cfg(fx_party *p, int role, int method, const int *suites, s
 /* Loads trace idx (0 or 1) with both parties configured as in RFC 9529:
  * the responder supports only the trace's suite, the trace-2 initiator
  * prefers suite 6 over 2. */
-static void fx_trace_load(fx_trace *t, int idx)
+FX_FN void fx_trace_load(fx_trace *t, int idx)
 {
 	json_t *tr;
 	size_t len;
@@ -243,7 +246,7 @@ static void fx_trace_load(fx_trace *t, int idx)
 	}
 }
 
-static void fx_party_free(fx_party *p)
+FX_FN void fx_party_free(fx_party *p)
 {
 	free(p->cred);
 	free(p->id_cred);
@@ -254,7 +257,7 @@ static void fx_party_free(fx_party *p)
 	fx_rng_free(&p->rng);
 }
 
-static void fx_trace_free(fx_trace *t)
+FX_FN void fx_trace_free(fx_trace *t)
 {
 	fx_party_free(&t->r);
 	fx_party_free(&t->i);
@@ -263,7 +266,7 @@ static void fx_trace_free(fx_trace *t)
 }
 
 /* Connection identifier from a raw-bytes hex member. */
-static edhoc_cid fx_cid(json_t *v, const char *key)
+FX_FN edhoc_cid fx_cid(json_t *v, const char *key)
 {
 	edhoc_cid c;
 	size_t len;
@@ -279,7 +282,7 @@ static edhoc_cid fx_cid(json_t *v, const char *key)
 /* Feeds a hex member as a message to a reading function. */
 typedef int (*fx_read_fn)(edhoc_handshake *, const uint8_t *, size_t);
 
-static int fx_read(edhoc_handshake *h, fx_read_fn fn, json_t *obj, const char *key)
+FX_FN int fx_read(edhoc_handshake *h, fx_read_fn fn, json_t *obj, const char *key)
 {
 	size_t len;
 	uint8_t *p = fx_hex(obj, key, &len);
