@@ -322,7 +322,8 @@ int oscore_unprotect_request(oscore_ctx *c, const oscore_msg *outer, uint8_t *bu
 			     oscore_msg *ret_inner, oscore_request_info *ret_info);
 
 /* Server: protects response to the request described by req (§8.3).  The
- * outer code becomes 2.04, or 2.05 with Observe.  Without own_piv the
+ * outer code becomes 2.04, or 2.05 with Observe (then also an outer Max-Age
+ * 0 so proxies do not cache notifications, §4.1.3.1).  Without own_piv the
  * request nonce is reused and the OSCORE option is empty; with own_piv (or
  * when req->must_use_piv, or the response carries Observe) a new sender
  * sequence number is used and sent.  buf and ret_outer as for

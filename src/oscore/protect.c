@@ -567,6 +567,11 @@ int oscore_protect_response(oscore_ctx *c, const oscore_request_info *req,
 		return r;
 	oscore_msg_set_payload(&inner, response->payload, response->payload_len);
 	bool observe = oscore_msg_find(response, OSCORE_OPT_OBSERVE) != NULL;
+	/* §4.1.3.1: notifications look cacheable to proxies, which can never
+	 * serve them again; an outer Max-Age 0 keeps them out of caches.  The
+	 * inner Max-Age, if any, still travels inside. */
+	if (observe && (r = oscore_msg_add(&outer, OSCORE_OPT_MAX_AGE, NULL, 0)) < 0)
+		return r;
 	/* §4.1.3.5: notifications carry their own Partial IV (we do it for
 	 * the first one too); App. B.1.2: so does every answer given before
 	 * the replay window is initialised, as such a request may be a

@@ -410,6 +410,9 @@ static void test_observe_registration_and_notifications(void **state)
 		assert_int_equal(oscore_msg_add(&note, OSCORE_OPT_OBSERVE, obs[i],
 						oscore_uint_encode(5 + i, obs[i])),
 				 0);
+		assert_int_equal(oscore_msg_add(&note, OSCORE_OPT_MAX_AGE,
+						(const uint8_t *)"\x1e", 1),
+				 0);
 		oscore_msg_set_payload(&note, (const uint8_t *)"20", 2);
 		assert_int_equal(oscore_protect_response(sv, &si, &note, false, wbuf[i],
 							 sizeof(wbuf[i]), &wire[i]),
@@ -419,6 +422,9 @@ static void test_observe_registration_and_notifications(void **state)
 		assert_non_null(o); /* outer Observe keeps the value */
 		assert_int_equal(o->len, 1);
 		assert_int_equal(o->value[0], 5 + i);
+		o = oscore_msg_find(&wire[i], OSCORE_OPT_MAX_AGE);
+		assert_non_null(o); /* outer Max-Age 0 against proxy caching */
+		assert_int_equal(o->len, 0);
 		o = oscore_msg_find(&wire[i], OSCORE_OPT_OSCORE);
 		assert_int_equal(o->len, 2); /* own PIV forced for notifications */
 		assert_int_equal(o->value[1], i);
@@ -433,6 +439,10 @@ static void test_observe_registration_and_notifications(void **state)
 	assert_non_null(o);
 	assert_int_equal(o->len, 1); /* low bytes of the Partial IV, 2 */
 	assert_int_equal(o->value[0], 2);
+	o = oscore_msg_find(&inner, OSCORE_OPT_MAX_AGE); /* the inner one, 30 s */
+	assert_non_null(o);
+	assert_int_equal(o->len, 1);
+	assert_int_equal(o->value[0], 30);
 	assert_int_equal(oscore_unprotect_response(cl, &ci, &wire[1], cbuf, sizeof(cbuf), &inner),
 			 OSCORE_E_REPLAY);
 	assert_int_equal(oscore_unprotect_response(cl, &ci, &wire[2], cbuf, sizeof(cbuf), &inner),
