@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "edhoc/result.h"
 
 struct ini_run {
@@ -49,6 +51,8 @@ static const char *next_line(struct ini_run *run, size_t *ret_len)
  * libinih itself would parse them. */
 static void maybe_section(struct ini_run *run, const char *line)
 {
+	if (run->line == 1 && strncmp(line, "\xEF\xBB\xBF", 3) == 0)
+		line += 3; /* libinih skips a UTF-8 BOM too */
 	while (*line && isspace((unsigned char)*line))
 		line++;
 	if (*line != '[')
@@ -129,6 +133,9 @@ static int run_parse(struct ini_run *run)
 		cfg_errors_add(run->errs, run->file, 0, "cannot be parsed (out of memory)");
 		run->failed = true;
 	}
+	/* Lines may have held a static context's master_secret. */
+	if (run->buf)
+		OPENSSL_cleanse(run->buf, run->buf_cap);
 	free(run->buf);
 	run->buf = NULL;
 	return run->failed ? EDHOC_E_INVALID_ARGUMENT : 0;
