@@ -22,5 +22,5 @@ tests_unit_test_cred_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_cred_LDADD = tests/unit/libtestutil.a $(CREDFILE_LIBS) $(CORE_LIBS) $(CMOCKA_LIBS) $(JANSSON_LIBS)
 tests_unit_test_edhoc_roundtrip_SOURCES = tests/unit/test_edhoc_roundtrip.c tests/unit/certgen.c tests/unit/certgen.h
 tests_unit_test_edhoc_roundtrip_CFLAGS = $(TEST_CFLAGS)
-tests_unit_test_edhoc_roundtrip_LDADD = $(TEST_LIBS)
+tests_unit_test_edhoc_roundtrip_LDADD = tests/unit/libtestutil.a $(CREDFILE_LIBS) $(CORE_LIBS) $(CMOCKA_LIBS) $(JANSSON_LIBS)
 TESTS += tests/unit/test_cred tests/unit/test_edhoc_roundtrip

@@ -611,6 +611,86 @@ static void test_malformed_id_cred_rejected(void **state)
 	}
 }
 
+/* Random byte flips, truncations and insertions in a CCS and in ID_CRED
+ * maps by value: every outcome is 0 or a listed code, never a crash or an
+ * out-of-bounds read (run under ASan).  Bounded: a fixed count, fixed seed. */
+static void test_mutated_credentials_never_crash(void **state)
+{
+	size_t cl, dl;
+	uint8_t *cred = tu_hex_member(t2, "CRED_I", &cl);
+	uint8_t *der = tu_hex_member(t1, "CRED_R_der", &dl);
+	uint8_t seeds[3][512], buf[600];
+	size_t seed_len[3];
+	uint32_t rnd = 0x12345678;
+	unsigned accepted = 0;
+
+	memcpy(seeds[0], cred, cl);
+	seed_len[0] = cl;
+	assert_int_equal(cose_id_cred_kccs(cred, cl, seeds[1], sizeof(seeds[1]), &seed_len[1]), 0);
+	const uint8_t *ders[1] = {der};
+	assert_int_equal(cose_id_cred_certs(EDHOC_ID_CRED_X5CHAIN, ders, &dl, 1, seeds[2],
+					    sizeof(seeds[2]), &seed_len[2]),
+			 0);
+	for (int iter = 0; iter < 6000; iter++) {
+		int which = iter % 3;
+		size_t len = seed_len[which];
+		memcpy(buf, seeds[which], len);
+		for (int k = 0; k < 1 + (iter / 3) % 4; k++) {
+			rnd = rnd * 1103515245u + 12345u;
+			size_t pos = (rnd >> 8) % len;
+			switch ((rnd >> 4) % 4) {
+			case 0:
+				buf[pos] ^= (uint8_t)(1u << ((rnd >> 20) % 8));
+				break;
+			case 1:
+				buf[pos] = (uint8_t)(rnd >> 24);
+				break;
+			case 2:
+				len = pos + 1;
+				break;
+			default:
+				if (len < sizeof(buf)) {
+					memmove(buf + pos + 1, buf + pos, len - pos);
+					buf[pos] = (uint8_t)(rnd >> 16);
+					len++;
+				}
+				break;
+			}
+		}
+		/* An exact-size copy so ASan catches any read past the end. */
+		uint8_t *copy = malloc(len);
+		memcpy(copy, buf, len);
+		cose_cred *c = NULL;
+		int rc;
+		if (which == 0) {
+			cose_ccs p;
+			rc = cose_ccs_parse(copy, len, true, &p);
+			if (rc == 0)
+				rc = cose_cred_from_ccs(copy, len, EDHOC_ID_CRED_KCCS, true, &c);
+		} else {
+			edhoc_id_cred id;
+			rc = cose_id_cred_parse(copy, len, &id);
+			if (rc == 0 && (id.label == EDHOC_ID_CRED_KCCS ||
+					id.label == EDHOC_ID_CRED_X5CHAIN ||
+					id.label == EDHOC_ID_CRED_X5BAG))
+				rc = cose_cred_from_id_cred(&id, &c);
+		}
+		assert_true(rc <= 0);
+		assert_true(rc == 0 || edhoc_result_name(rc)[0] != '\0');
+		assert_true(strcmp(edhoc_result_name(rc), "EDHOC_E_UNKNOWN") != 0);
+		if (rc == 0) {
+			assert_non_null(c);
+			accepted++;
+		}
+		cose_cred_free(c);
+		free(copy);
+	}
+	/* Some mutations only touch values (e.g. the sub text): accepted. */
+	assert_true(accepted > 0);
+	free(cred);
+	free(der);
+}
+
 /* ---- credential files ---- */
 
 static const char *trace2_own_text(char *out, size_t cap, const char *extra)
@@ -965,6 +1045,7 @@ int main(void)
 		cmocka_unit_test(test_x5bag_end_entity_is_the_certificate_that_issued_none),
 		cmocka_unit_test(test_malformed_ccs_rejected_with_precise_codes),
 		cmocka_unit_test(test_malformed_id_cred_rejected),
+		cmocka_unit_test(test_mutated_credentials_never_crash),
 		cmocka_unit_test(test_text_file_own_credential_reproduces_cred_i),
 		cmocka_unit_test(test_text_file_private_key_needs_mode_0600),
 		cmocka_unit_test(test_text_file_errors_name_file_and_line),

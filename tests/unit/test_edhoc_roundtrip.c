@@ -19,6 +19,10 @@
 #include "edhoc/cred.h"
 #include "edhoc/edhoc.h"
 #include "testutil.h"
+#include "tools/credfile.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const int all_suites[] = {0, 1, 2, 3, 4, 5, 6, 24, 25};
 #define N_SUITES (sizeof(all_suites) / sizeof(all_suites[0]))
@@ -429,6 +433,195 @@ static void test_untrusted_initiator_is_refused(void **state)
 	cose_cred_free(pr.transported);
 }
 
+/* ---- RFC 9529 with credentials from this module ---- */
+
+typedef struct fixed_rng {
+	const uint8_t *bytes;
+	size_t len;
+	int calls;
+} fixed_rng;
+
+/* Hands out the trace's ephemeral private key, once. */
+static int rng_fixed(void *ctx, uint8_t *buf, size_t len)
+{
+	fixed_rng *f = ctx;
+	if (len != f->len || f->calls++ > 0)
+		return EDHOC_E_RNG;
+	memcpy(buf, f->bytes, len);
+	return 0;
+}
+
+static void expect_bytes(const char *what, const uint8_t *got, size_t got_len, json_t *v,
+			 const char *name)
+{
+	size_t want_len;
+	uint8_t *want = tu_hex_member(v, name, &want_len);
+	if (got_len != want_len || memcmp(got, want, want_len) != 0) {
+		print_error("%s %s\n got  %s\n", what, name, tu_to_hex(got, got_len));
+		print_error(" want %s\n", tu_to_hex(want, want_len));
+		free(want);
+		fail();
+	}
+	free(want);
+}
+
+static void expect_oscore(const edhoc_handshake *h, json_t *v)
+{
+	edhoc_oscore o;
+	json_t *os = json_object_get(v, "oscore");
+	assert_int_equal(edhoc_oscore_params(h, &o), 0);
+	expect_bytes("oscore", o.master_secret, o.master_secret_len, os, "master_secret");
+	expect_bytes("oscore", o.master_salt, o.master_salt_len, os, "master_salt");
+}
+
+/* Trace 1 (method 0, suite 0, X.509 by x5t): both parties run with
+ * credentials built by cose_cred_from_x509 from the trace's certificates and
+ * keys, and every message comes out byte for byte. */
+static void test_rfc9529_trace1_with_x509_credentials(void **state)
+{
+	json_t *vec = tu_load_vectors("edhoc-rfc9529.json");
+	json_t *v = json_object_get(json_array_get(json_object_get(vec, "traces"), 0), "values");
+	size_t idl, rdl, isl, rsl, xl, yl, l1, l2, l3, l4;
+	uint8_t *i_der = tu_hex_member(v, "CRED_I_der", &idl), *r_der = tu_hex_member(v, "CRED_R_der", &rdl);
+	uint8_t *sk_i = tu_hex_member(v, "SK_I", &isl), *sk_r = tu_hex_member(v, "SK_R", &rsl);
+	uint8_t *x = tu_hex_member(v, "X", &xl), *y = tu_hex_member(v, "Y", &yl);
+	uint8_t m1[1024], m2[1024], m3[1024], m4[256];
+	crypto_key *ki = NULL, *kr = NULL;
+	party pi = {0}, pr = {0};
+	const uint8_t *p;
+	size_t len;
+
+	const uint8_t *ders_i[1] = {i_der}, *ders_r[1] = {r_der};
+	assert_int_equal(cose_cred_from_x509(ders_i, &idl, 1, EDHOC_ID_CRED_X5T, &pi.own), 0);
+	assert_int_equal(cose_cred_from_x509(ders_r, &rdl, 1, EDHOC_ID_CRED_X5T, &pr.own), 0);
+	assert_int_equal(cose_cred_from_x509(ders_r, &rdl, 1, EDHOC_ID_CRED_X5T, &pi.trusted), 0);
+	assert_int_equal(cose_cred_from_x509(ders_i, &idl, 1, EDHOC_ID_CRED_X5T, &pr.trusted), 0);
+	assert_int_equal(crypto_key_from_private(COSE_CRV_ED25519, sk_i, isl, &ki), 0);
+	assert_int_equal(crypto_key_from_private(COSE_CRV_ED25519, sk_r, rsl, &kr), 0);
+	assert_int_equal(cose_cred_set_private(pi.own, ki), 0);
+	assert_int_equal(cose_cred_set_private(pr.own, kr), 0);
+	/* A key that is not the certificate's is refused. */
+	assert_int_equal(cose_cred_set_private(pi.own, kr), EDHOC_E_CRED_KEY_MISMATCH);
+
+	fixed_rng rx = {x, xl, 0}, ry = {y, yl, 0};
+	edhoc_config ci = {.role = EDHOC_INITIATOR, .method = 0, .suites = {0}, .n_suites = 1,
+			   .own = cose_cred_edhoc(pi.own), .lookup = lookup, .lookup_ctx = &pi,
+			   .rng = rng_fixed, .rng_ctx = &rx};
+	edhoc_config cr = {.role = EDHOC_RESPONDER, .methods = 1u, .suites = {0}, .n_suites = 1,
+			   .own = cose_cred_edhoc(pr.own), .lookup = lookup, .lookup_ctx = &pr,
+			   .rng = rng_fixed, .rng_ctx = &ry};
+	edhoc_handshake *hi = edhoc_handshake_new(&ci), *hr = edhoc_handshake_new(&cr);
+	edhoc_cid c_i = {.bytes = {0x2d}, .len = 1}, c_r = {.bytes = {0x18}, .len = 1};
+
+	assert_int_equal(edhoc_initiator_write_message_1(hi, &c_i, m1, sizeof(m1), &l1), 0);
+	expect_bytes("trace 1", m1, l1, v, "message_1");
+	assert_int_equal(edhoc_responder_read_message_1(hr, m1, l1), 0);
+	assert_int_equal(edhoc_responder_write_message_2(hr, &c_r, m2, sizeof(m2), &l2), 0);
+	expect_bytes("trace 1", m2, l2, v, "message_2");
+	assert_int_equal(edhoc_initiator_read_message_2(hi, m2, l2), 0);
+	assert_int_equal(edhoc_initiator_write_message_3(hi, m3, sizeof(m3), &l3), 0);
+	expect_bytes("trace 1", m3, l3, v, "message_3");
+	assert_int_equal(edhoc_responder_read_message_3(hr, m3, l3), 0);
+	assert_int_equal(edhoc_responder_write_message_4(hr, m4, sizeof(m4), &l4), 0);
+	expect_bytes("trace 1", m4, l4, v, "message_4");
+	assert_int_equal(edhoc_initiator_read_message_4(hi, m4, l4), 0);
+	assert_int_equal(edhoc_handshake_value(hr, EDHOC_V_PRK_OUT, &p, &len), 0);
+	expect_bytes("trace 1 responder", p, len, v, "PRK_out");
+	assert_int_equal(edhoc_handshake_value(hi, EDHOC_V_PRK_OUT, &p, &len), 0);
+	expect_bytes("trace 1 initiator", p, len, v, "PRK_out");
+	expect_oscore(hi, v);
+	expect_oscore(hr, v);
+	assert_string_equal(edhoc_handshake_peer_identity(hr), "EDHOC Initiator Ed25519");
+	assert_string_equal(edhoc_handshake_peer_identity(hi), "EDHOC Responder Ed25519");
+
+	edhoc_handshake_free(hi);
+	edhoc_handshake_free(hr);
+	cose_cred_free(pi.own);
+	cose_cred_free(pr.own);
+	cose_cred_free(pi.trusted);
+	cose_cred_free(pr.trusted);
+	crypto_key_free(ki);
+	crypto_key_free(kr);
+	free(i_der);
+	free(r_der);
+	free(sk_i);
+	free(sk_r);
+	free(x);
+	free(y);
+	json_decref(vec);
+}
+
+/* Trace 2 (method 3, suite 2, CCS by kid), responder side, with its own
+ * credential read from a .cred text file and the initiator's from a binary
+ * .ccs file, as an operator would set them up. */
+static void test_rfc9529_trace2_responder_with_credential_files(void **state)
+{
+	json_t *vec = tu_load_vectors("edhoc-rfc9529.json");
+	json_t *v = json_object_get(json_array_get(json_object_get(vec, "traces"), 1), "values");
+	size_t rsl, yl, cil, l1, l3, l2, l4, len;
+	uint8_t *sk_r = tu_hex_member(v, "SK_R", &rsl), *y = tu_hex_member(v, "Y", &yl);
+	uint8_t *cred_i = tu_hex_member(v, "CRED_I", &cil);
+	uint8_t *m1 = tu_hex_member(v, "message_1", &l1), *m3 = tu_hex_member(v, "message_3", &l3);
+	uint8_t m2[1024], m4[256];
+	char dir[] = "/tmp/test_rt.XXXXXX", own_path[64], peer_path[64], text[512], err[256];
+	credfile *own = NULL, *peer = NULL;
+	party pr = {0};
+	const uint8_t *p;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(own_path, sizeof(own_path), "%s/gw.cred", dir);
+	snprintf(peer_path, sizeof(peer_path), "%s/dev.ccs", dir);
+	snprintf(text, sizeof(text),
+		 "type = ccs\nsub = example.edu\nkid = 32\ncurve = P-256\nd = %s\n",
+		 tu_to_hex(sk_r, rsl));
+	f = fopen(own_path, "w");
+	assert_non_null(f);
+	assert_int_equal(fchmod(fileno(f), 0600), 0);
+	fputs(text, f);
+	fclose(f);
+	f = fopen(peer_path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(cred_i, 1, cil, f), cil);
+	fclose(f);
+	credfile_opts own_opts = {.own = true};
+	assert_int_equal(credfile_load(own_path, &own_opts, &own, err, sizeof(err)), 0);
+	assert_int_equal(credfile_load(peer_path, NULL, &peer, err, sizeof(err)), 0);
+	expect_bytes("trace 2 own", credfile_edhoc(own)->cred, credfile_edhoc(own)->cred_len, v,
+		     "CRED_R");
+	pr.trusted = (cose_cred *)credfile_cred(peer);
+
+	fixed_rng ry = {y, yl, 0};
+	edhoc_config cr = {.role = EDHOC_RESPONDER, .methods = 1u << 3, .suites = {2},
+			   .n_suites = 1, .own = credfile_edhoc(own), .lookup = lookup,
+			   .lookup_ctx = &pr, .rng = rng_fixed, .rng_ctx = &ry};
+	edhoc_handshake *hr = edhoc_handshake_new(&cr);
+	edhoc_cid c_r = {.bytes = {0x27}, .len = 1};
+	assert_int_equal(edhoc_responder_read_message_1(hr, m1, l1), 0);
+	assert_int_equal(edhoc_responder_write_message_2(hr, &c_r, m2, sizeof(m2), &l2), 0);
+	expect_bytes("trace 2", m2, l2, v, "message_2");
+	assert_int_equal(edhoc_responder_read_message_3(hr, m3, l3), 0);
+	assert_int_equal(edhoc_handshake_value(hr, EDHOC_V_PRK_OUT, &p, &len), 0);
+	expect_bytes("trace 2 responder", p, len, v, "PRK_out");
+	assert_int_equal(edhoc_responder_write_message_4(hr, m4, sizeof(m4), &l4), 0);
+	expect_bytes("trace 2", m4, l4, v, "message_4");
+	expect_oscore(hr, v);
+	assert_string_equal(edhoc_handshake_peer_identity(hr), "42-50-31-FF-EF-37-32-39");
+
+	edhoc_handshake_free(hr);
+	credfile_free(own);
+	credfile_free(peer);
+	unlink(own_path);
+	unlink(peer_path);
+	rmdir(dir);
+	free(sk_r);
+	free(y);
+	free(cred_i);
+	free(m1);
+	free(m3);
+	json_decref(vec);
+}
+
 static int setup(void **state)
 {
 	return cose_key_generate(COSE_CRV_ED25519, NULL, NULL, &ca_key) == 0 ? 0 : -1;
@@ -463,6 +656,8 @@ int main(void)
 		cmocka_unit_test(test_method3_K_X509_X5T),
 		cmocka_unit_test(test_method3_K_X509_X5CHAIN),
 		cmocka_unit_test(test_untrusted_initiator_is_refused),
+		cmocka_unit_test(test_rfc9529_trace1_with_x509_credentials),
+		cmocka_unit_test(test_rfc9529_trace2_responder_with_credential_files),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
