@@ -394,6 +394,12 @@ static int ccs_parse(const uint8_t *buf, size_t len, bool allow_private, cose_cc
 			rc = cose_read_tstr(&r, &out.sub, &out.sub_len);
 			if (rc == 0 && out.sub_len > COSE_MAX_SUB)
 				return EDHOC_E_CBOR_TOO_LONG;
+			/* The subject becomes the identity in ACLs and logs: a NUL
+			 * would cut it short ("admin\0x" read as "admin") and
+			 * control characters would forge log lines. */
+			for (size_t k = 0; rc == 0 && k < out.sub_len; k++)
+				if ((uint8_t)out.sub[k] < 0x20 || out.sub[k] == 0x7f)
+					return EDHOC_E_CRED_MALFORMED;
 		} else if (is_int && label == COSE_CLAIM_CNF) {
 			rc = parse_cnf(&r, &out, &lay);
 			have_cnf = true;
@@ -971,16 +977,25 @@ out:
 	return rc;
 }
 
-static void x509_identity(X509 *x, char *out, size_t cap)
+/* Subject CN (else the one-line subject) as the identity.  A CN with an
+ * embedded NUL (the classic "good.example\0.evil" trick) or control
+ * characters is refused rather than shortened or passed to the logs. */
+static int x509_identity(X509 *x, char *out, size_t cap)
 {
 	X509_NAME *name = X509_get_subject_name(x);
 	int n = name ? X509_NAME_get_text_by_NID(name, NID_commonName, out, (int)cap) : -1;
-	if (n > 0)
-		return;
-	if (name && X509_NAME_oneline(name, out, (int)cap))
-		return;
-	if (cap)
+
+	if (n > 0) {
+		if (strlen(out) != (size_t)n && (size_t)n < cap)
+			return EDHOC_E_CRED_MALFORMED;
+		for (const char *p = out; *p; p++)
+			if ((uint8_t)*p < 0x20 || *p == 0x7f)
+				return EDHOC_E_CRED_MALFORMED;
+		return 0;
+	}
+	if (!name || !X509_NAME_oneline(name, out, (int)cap))
 		out[0] = '\0';
+	return 0;
 }
 
 int cose_cred_from_x509(const uint8_t *const *ders, const size_t *der_lens, size_t n,
@@ -1051,7 +1066,9 @@ int cose_cred_from_x509(const uint8_t *const *ders, const size_t *der_lens, size
 	if (rc < 0)
 		goto out;
 	c->curve = crypto_key_curve(c->key);
-	x509_identity(x, c->identity, sizeof(c->identity));
+	rc = x509_identity(x, c->identity, sizeof(c->identity));
+	if (rc < 0)
+		goto out;
 
 	id_buf = malloc(COSE_ID_CRED_MAX);
 	if (!id_buf) {

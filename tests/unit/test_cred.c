@@ -403,6 +403,23 @@ static void test_x5bag_end_entity_is_the_certificate_that_issued_none(void **sta
 	crypto_key_free(leaf);
 }
 
+static void test_certificate_cn_with_control_characters_is_refused(void **state)
+{
+	crypto_key *k = NULL;
+	uint8_t *der = NULL;
+	size_t len;
+	cose_cred *c = NULL;
+
+	assert_int_equal(cose_key_generate(COSE_CRV_ED25519, NULL, NULL, &k), 0);
+	assert_int_equal(certgen_make(k, "dev\nforged log line", k, "ca", false, &der, &len), 0);
+	const uint8_t *ders[1] = {der};
+	assert_int_equal(cose_cred_from_x509(ders, &len, 1, EDHOC_ID_CRED_X5T, &c),
+			 EDHOC_E_CRED_MALFORMED);
+	assert_null(c);
+	free(der);
+	crypto_key_free(k);
+}
+
 /* ---- malformed input ---- */
 
 /* A CCS with a COSE_Key made of the given pairs (already encoded). */
@@ -467,6 +484,17 @@ static void test_malformed_ccs_rejected_with_precise_codes(void **state)
 	cose_write_raw(&w, cred + 1 + 1 + 24, cl - 26); /* 8: {...} of CRED_I */
 	assert_int_equal(cose_writer_result(&w), 0);
 	assert_int_equal(cose_ccs_parse(buf, w.len, false, &p), EDHOC_E_CRED_MALFORMED);
+	/* sub with a NUL or a newline: would shorten or forge the identity. */
+	static const char *const bad_subs[] = {"adm\0in", "a\nb"};
+	for (int k = 0; k < 2; k++) {
+		cose_writer_init(&w, buf, sizeof(buf));
+		cose_write_map(&w, 2);
+		cose_write_uint(&w, 2);
+		cose_write_tstr(&w, bad_subs[k], k == 0 ? 6 : 3);
+		cose_write_raw(&w, cred + 26, cl - 26);
+		assert_int_equal(cose_writer_result(&w), 0);
+		assert_int_equal(cose_ccs_parse(buf, w.len, false, &p), EDHOC_E_CRED_MALFORMED);
+	}
 	/* sub of the wrong type. */
 	cose_writer_init(&w, buf, sizeof(buf));
 	cose_write_map(&w, 2);
@@ -1043,6 +1071,7 @@ int main(void)
 		cmocka_unit_test(test_trace1_x509_cred_and_x5t_match_vectors),
 		cmocka_unit_test(test_trace1_x5chain_by_value),
 		cmocka_unit_test(test_x5bag_end_entity_is_the_certificate_that_issued_none),
+		cmocka_unit_test(test_certificate_cn_with_control_characters_is_refused),
 		cmocka_unit_test(test_malformed_ccs_rejected_with_precise_codes),
 		cmocka_unit_test(test_malformed_id_cred_rejected),
 		cmocka_unit_test(test_mutated_credentials_never_crash),
