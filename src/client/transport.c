@@ -229,9 +229,12 @@ int client_transport_create(const char *uri, char *ret_path, char *ret_query, si
 		return -EINVAL;
 	memcpy(host, u.host.s, u.host.length);
 	host[u.host.length] = '\0';
-	memcpy(ret_path, u.path.s, u.path.length);
+	/* An absent component has s == NULL: never memcpy from it. */
+	if (u.path.length > 0)
+		memcpy(ret_path, u.path.s, u.path.length);
 	ret_path[u.path.length] = '\0';
-	memcpy(ret_query, u.query.s, u.query.length);
+	if (u.query.length > 0)
+		memcpy(ret_query, u.query.s, u.query.length);
 	ret_query[u.query.length] = '\0';
 
 	r = resolve(host, u.port, &dst);
