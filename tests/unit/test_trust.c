@@ -148,8 +148,9 @@ static void idc_x5t(struct idc *c, int alg, X509 *x)
 
 static void idc_chain(struct idc *c, X509 *const *certs, size_t n)
 {
-	uint8_t *ders[4];
-	size_t lens[4];
+	uint8_t *ders[4] = {NULL};
+	size_t lens[4] = {0};
+	assert_true(n <= 4);
 	for (size_t i = 0; i < n; i++)
 		ders[i] = tg_der(certs[i], &lens[i]);
 	assert_int_equal(cose_id_cred_certs(EDHOC_ID_CRED_X5CHAIN, (const uint8_t *const *)ders,
