@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <cmocka.h>
 #include <netinet/in.h>
+#include <openssl/pem.h>
 
 #include "config/config.h"
 #include "testutil.h"
@@ -390,6 +391,47 @@ static void test_credential_problems(void **state)
 	cfg_errors_free(errs);
 }
 
+static void test_certificate_and_private_key_as_own_credential(void **state)
+{
+	struct fx *f = *state;
+	EVP_PKEY *k = tg_key("P-256");
+	X509 *x = tg_cert(k, "gateway-cert", 7, -3600, 86400, NULL, NULL, false);
+	tg_write_cert(f->dir, "conf.d/gw.pem", x);
+	char path[4400];
+	snprintf(path, sizeof(path), "%s/conf.d/gw.key", f->dir);
+	FILE *kf = fopen(path, "w");
+	assert_non_null(kf);
+	assert_int_equal(PEM_write_PrivateKey(kf, k, NULL, NULL, 0, NULL, NULL), 1);
+	fclose(kf);
+	assert_int_equal(chmod(path, 0600), 0);
+	/* the main file's credential is replaced, not combined */
+	tg_write_str(f->dir, "conf.d/30-cert.conf",
+		     "[gateway]\ncertificate = gw.pem\nprivate_key = gw.key\n");
+	char *text = strdup(MAIN_CONF);
+	char *cl = strstr(text, "credential = gw.ccs\n");
+	memcpy(cl, "#", 1);
+	tg_write_str(f->dir, "edhocd.conf", text);
+	free(text);
+	cfg *c = load_ok(f->conf);
+	assert_int_equal(cose_cred_type(cfg_own_cred(c)), EDHOC_CRED_X509);
+	assert_string_equal(cose_cred_identity(cfg_own_cred(c)), "gateway-cert");
+	assert_true(crypto_key_has_private(cose_cred_key(cfg_own_cred(c))));
+	cfg_unref(c);
+
+	/* a private key readable by others is refused */
+	assert_int_equal(chmod(path, 0644), 0);
+	cfg_errors *errs = NULL;
+	assert_int_equal(cfg_load(f->conf, &c, &errs), EDHOC_E_INVALID_ARGUMENT);
+	assert_int_equal(cfg_errors_count(errs), 1);
+	char prefix[4400];
+	snprintf(prefix, sizeof(prefix), "%s/conf.d/30-cert.conf:2: certificate: ", f->dir);
+	assert_memory_equal(cfg_errors_get(errs, 0), prefix, strlen(prefix));
+	assert_non_null(strstr(cfg_errors_get(errs, 0), "chmod 600"));
+	cfg_errors_free(errs);
+	X509_free(x);
+	EVP_PKEY_free(k);
+}
+
 static void test_check_config_prints_and_returns_status(void **state)
 {
 	struct fx *f = *state;
@@ -510,6 +552,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_errors_in_confd_and_referenced_files, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_credential_problems, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_certificate_and_private_key_as_own_credential,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_config_prints_and_returns_status, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_reload_keeps_old_config_on_error, setup,
