@@ -66,12 +66,12 @@ static char cur_side = '?';
 
 static uint8_t *dup_bytes(const void *p, size_t n)
 {
-	uint8_t *q = malloc(n ? n : 1);
+	uint8_t *q = calloc(1, n ? n : 1);
 	if (!q) {
-		perror("malloc");
+		perror("calloc");
 		exit(1);
 	}
-	if (n)
+	if (n && p)
 		memcpy(q, p, n);
 	return q;
 }
@@ -178,13 +178,47 @@ int __wrap_crypto_aead_decrypt(int alg, const uint8_t *key, const uint8_t *nonce
 
 int __real_crypto_dh_keygen(int curve, crypto_rng_fn rng, void *rng_ctx, uint8_t *ret_priv,
 			    uint8_t *ret_pub);
+/* The random bytes a key generation drew, so its replay makes the same key:
+ * the crypto layer keeps the last ephemeral key parsed for the derivations
+ * that follow, and a replay with a different key would miss that cache where
+ * the handshake hits it. */
+typedef struct rng_tap {
+	crypto_rng_fn fn;
+	void *ctx;
+	rec *r;
+} rng_tap;
+
+static int rng_record(void *ctx, uint8_t *buf, size_t len)
+{
+	rng_tap *t = ctx;
+	int rc = t->fn(t->ctx, buf, len);
+	if (rc == 0 && t->r->al + len <= 4 * CRYPTO_MAX_DH_PRIV) {
+		memcpy(t->r->a + t->r->al, buf, len);
+		t->r->al += len;
+	}
+	return rc;
+}
+
+static int rng_replay(void *ctx, uint8_t *buf, size_t len)
+{
+	rec *r = ctx;
+	if (r->bl + len > r->al)
+		return crypto_rng_default(NULL, buf, len);
+	memcpy(buf, r->a + r->bl, len);
+	r->bl += len;
+	return 0;
+}
+
 int __wrap_crypto_dh_keygen(int curve, crypto_rng_fn rng, void *rng_ctx, uint8_t *ret_priv,
 			    uint8_t *ret_pub)
 {
 	rec *r = rec_new(OP_DH_KEYGEN);
-	if (r)
-		r->alg = curve;
-	return __real_crypto_dh_keygen(curve, rng, rng_ctx, ret_priv, ret_pub);
+	if (!r)
+		return __real_crypto_dh_keygen(curve, rng, rng_ctx, ret_priv, ret_pub);
+	r->alg = curve;
+	r->a = dup_bytes(NULL, 4 * CRYPTO_MAX_DH_PRIV);
+	rng_tap tap = {rng, rng_ctx, r};
+	return __real_crypto_dh_keygen(curve, rng_record, &tap, ret_priv, ret_pub);
 }
 
 int __real_crypto_dh_derive(const crypto_key *priv, const crypto_key *peer, uint8_t *ret_secret,
@@ -296,7 +330,7 @@ static void trace_clear(void)
 }
 
 /* Replays one recorded call through the real crypto layer. */
-static int replay_rec(const rec *r)
+static int replay_rec(rec *r)
 {
 	uint8_t out[4096], out2[CRYPTO_MAX_COORD];
 	size_t len, len2;
@@ -315,7 +349,8 @@ static int replay_rec(const rec *r)
 		return __real_crypto_aead_decrypt(r->alg, r->a, r->b, r->c, r->cl, r->d, r->dl,
 						  out);
 	case OP_DH_KEYGEN:
-		return __real_crypto_dh_keygen(r->alg, crypto_rng_default, NULL, out, out + 128);
+		r->bl = 0; /* read position in the recorded random bytes */
+		return __real_crypto_dh_keygen(r->alg, rng_replay, r, out, out + 128);
 	case OP_DH_DERIVE:
 		return __real_crypto_dh_derive(r->k1, r->k2, out, &len);
 	case OP_DH_DERIVE_RAW:
