@@ -133,7 +133,8 @@ typedef struct edhoc_config {
 	void *ead_ctx;
 	crypto_rng_fn rng;         /* NULL: crypto_rng_default */
 	void *rng_ctx;
-	size_t max_ead_items;      /* received items per message, <= EDHOC_MAX_EAD_ITEMS */
+	size_t max_ead_items;      /* received items per message (padding included),
+				      <= EDHOC_MAX_EAD_ITEMS; 0: EDHOC_MAX_EAD_ITEMS */
 	size_t max_message;        /* 0: EDHOC_MAX_MESSAGE */
 	bool unknown_cred_error;   /* answer ERR_CODE 3 for unknown credentials */
 } edhoc_config;
@@ -150,7 +151,14 @@ edhoc_handshake *edhoc_handshake_new(const edhoc_config *cfg);
 void edhoc_handshake_free(edhoc_handshake *h);
 
 /* EAD to send in message n (1..4), copied (at most EDHOC_MAX_EAD_BYTES
- * encoded).  Call before writing that message. */
+ * encoded).  Call before writing that message.  Only the messages this
+ * side sends: 1 and 3 for the initiator, 2 and 4 for the responder.
+ *
+ * All step functions below: a step called out of order (or on the wrong
+ * role) returns EDHOC_E_UNEXPECTED_MESSAGE and changes nothing; any other
+ * failure leaves the handshake failed, so every later step answers
+ * EDHOC_E_UNEXPECTED_MESSAGE.  The one exception is the initiator's
+ * Wrong Selected Cipher Suite retry (see edhoc_initiator_read_message_2). */
 int edhoc_handshake_set_ead(edhoc_handshake *h, int message_no, const edhoc_ead_item *items,
 			    size_t n);
 
@@ -178,7 +186,10 @@ int edhoc_responder_write_message_4(edhoc_handshake *h, uint8_t *out, size_t cap
 /* ---- initiator ---- */
 
 /* Writes message_1 with connection identifier c_i.  After a Wrong Selected
- * Cipher Suite error, calling it again selects a suite from SUITES_R. */
+ * Cipher Suite error, calling it again selects our most preferred suite in
+ * SUITES_R and sends SUITES_I as our list up to that suite.  The own key is
+ * checked against the selected suite when message_2 arrives (a first
+ * message_1 may name a preferred suite our credential cannot serve). */
 int edhoc_initiator_write_message_1(edhoc_handshake *h, const edhoc_cid *c_i, uint8_t *out,
 				    size_t cap, size_t *ret_len);
 
@@ -204,7 +215,10 @@ const edhoc_cid *edhoc_handshake_c_i(const edhoc_handshake *h);
 const edhoc_cid *edhoc_handshake_c_r(const edhoc_handshake *h);
 /* Identity the lookup callback gave for the peer ("" when none). */
 const char *edhoc_handshake_peer_identity(const edhoc_handshake *h);
-/* The peer's ID_CRED_x as a CBOR map (copied; valid while h lives). */
+/* The peer's ID_CRED_x as a CBOR map (copied; valid while h lives).  A map
+ * over 256 bytes (credential by value) is kept as the x5t {34: [-16, hash]}
+ * of the end-entity certificate; a larger kccs map is not kept
+ * (EDHOC_E_LIMIT: use the identity). */
 int edhoc_handshake_peer_id_cred(const edhoc_handshake *h, const uint8_t **ret, size_t *ret_len);
 
 /* EDHOC_Exporter(label, context, length) (RFC 9528 §4.2.1). */
@@ -218,7 +232,8 @@ int edhoc_key_update(edhoc_handshake *h, const uint8_t *context, size_t context_
  * sender_id is the peer's connection identifier. */
 typedef struct edhoc_oscore {
 	uint8_t master_secret[32];
-	size_t master_secret_len;  /* 16 */
+	size_t master_secret_len;  /* key length of the application AEAD (16 for
+				      AES-CCM-16-64-128, 32 for A256GCM) */
 	uint8_t master_salt[16];
 	size_t master_salt_len;    /* 8 */
 	uint8_t sender_id[EDHOC_MAX_CID];
@@ -232,7 +247,8 @@ typedef struct edhoc_oscore {
 int edhoc_oscore_params(const edhoc_handshake *h, edhoc_oscore *ret);
 
 /* Intermediate values, for tests and --verbose tools.  Only values the
- * handshake still holds are available (EDHOC_E_INVALID_ARGUMENT otherwise). */
+ * handshake has computed are available (EDHOC_E_INVALID_ARGUMENT otherwise);
+ * KEYSTREAM_2, PLAINTEXT_2 and PLAINTEXT_3 only when at most 128 bytes. */
 enum edhoc_value {
 	EDHOC_V_TH_2, EDHOC_V_TH_3, EDHOC_V_TH_4,
 	EDHOC_V_PRK_2E, EDHOC_V_PRK_3E2M, EDHOC_V_PRK_4E3M,
