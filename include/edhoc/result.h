@@ -107,7 +107,14 @@
 	  "state directory or database file is accessible to other users")                      \
 	X(STORE_E_BUSY, -354, 'E', "state database is in use by another process")              \
 	X(STORE_E_NOT_FOUND, -355, 'E', "no stored session for this Recipient ID")             \
-	X(STORE_E_LEASE_BACKWARDS, -356, 'E', "sequence-number lease limit would decrease")
+	X(STORE_E_LEASE_BACKWARDS, -356, 'E', "sequence-number lease limit would decrease")  \
+	/* gateway forwarding (src/gateway): -370..-389 */                                     \
+	X(GW_E_NO_ROUTE, -370, 'A', "no route for the request path")                           \
+	X(GW_E_BACKEND_TIMEOUT, -371, 'E', "backend did not answer in time")                    \
+	X(GW_E_BACKEND_UNREACHABLE, -372, 'E', "backend unreachable (ICMP, RST or send error)") \
+	X(GW_E_BACKEND_RESPONSE, -373, 'E', "backend response unusable (too large, bad blocks)") \
+	X(GW_E_BLOCK_INCOMPLETE, -374, 'A', "block-wise transfer out of order or incomplete")   \
+	X(GW_E_OBSERVE_LIMIT, -375, 'E', "observations per device limit reached")
 
 typedef enum {
 #define EDHOC_RESULT_ENUM(name, value, cat, desc) name = value,
