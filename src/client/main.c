@@ -446,6 +446,8 @@ static int run_oscore(client_run *run)
 	uint8_t body[CLIENT_MAX_BODY];
 	client_ctxfile saved;
 	oscore_call call;
+	unsigned long done = 0;
+	uint64_t t0 = 0;
 	int ex;
 
 	memset(&call, 0, sizeof(call));
@@ -471,6 +473,7 @@ static int run_oscore(client_run *run)
 		ex = CLIENT_EXIT_USAGE;
 		goto out;
 	}
+	t0 = client_now_us();
 	for (unsigned long i = 0; i < o->requests; i++) {
 		call.combined = o->combined && i == 0;
 		call.twice = o->retransmit == CLIENT_RTX_OSCORE ||
@@ -479,6 +482,14 @@ static int run_oscore(client_run *run)
 		ex = oscore_request(run, &call, &saved);
 		if (ex != CLIENT_EXIT_OK)
 			break;
+		done++;
+	}
+	if (o->verbose && done > 0) {
+		uint64_t us = client_now_us() - t0;
+
+		fprintf(stderr,
+		        "edhoc-client: timing: %lu OSCORE request(s) in %.3f ms, %.1f us each\n",
+		        done, (double)us / 1000.0, (double)us / (double)done);
 	}
 out:
 	client_ctxfile_clear(&saved);
@@ -527,9 +538,14 @@ int main(int argc, char **argv)
 		ex = client_load_credentials(run);
 		if (ex != CLIENT_EXIT_OK)
 			goto out;
+		uint64_t t0 = client_now_us();
+
 		ex = client_handshake(run);
 		if (ex != CLIENT_EXIT_OK)
 			goto out;
+		if (o->verbose)
+			fprintf(stderr, "edhoc-client: timing: EDHOC handshake in %.3f ms\n",
+			        (double)(client_now_us() - t0) / 1000.0);
 		if (o->verbose || o->no_oscore)
 			fprintf(stderr,
 			        "edhoc-client: EDHOC handshake complete (method %d, suite "

@@ -54,6 +54,14 @@ uint64_t client_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+uint64_t client_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 const char *client_code_str(uint8_t code, char *buf)
 {
 	snprintf(buf, 8, "%u.%02u", (unsigned)CLIENT_CODE_CLASS(code),

@@ -101,8 +101,9 @@ int client_transport_request(client_transport *t, const client_request *req, cli
 /* First option with this number in a response, or NULL. */
 const client_option *client_response_option(const client_response *r, uint16_t number);
 
-/* Milliseconds on CLOCK_MONOTONIC. */
+/* Milliseconds and microseconds on CLOCK_MONOTONIC. */
 uint64_t client_now_ms(void);
+uint64_t client_now_us(void);
 
 /* "2.05" style text of a code; buf must hold 8 bytes. */
 const char *client_code_str(uint8_t code, char *buf);
