@@ -18,9 +18,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "../tests/unit/certgen.h"
 #include "edhoc/cred.h"
 #include "edhoc/edhoc.h"
-#include "../tests/unit/certgen.h"
 
 /* ---- the wrapped crypto layer ---- */
 
@@ -39,9 +39,9 @@ enum op {
 	OP_VERIFY,
 	OP_N
 };
-static const char *const op_names[OP_N] = {
-	"hash",    "extract", "expand", "aead-enc", "aead-dec", "dh-keygen",
-	"ecdh",    "ecdh-raw", "pubkey-import", "pubkey-export", "sign", "verify"};
+static const char *const op_names[OP_N] = {"hash",          "extract",       "expand", "aead-enc",
+                                           "aead-dec",      "dh-keygen",     "ecdh",   "ecdh-raw",
+                                           "pubkey-import", "pubkey-export", "sign",   "verify"};
 
 #define MAX_REC 96
 typedef struct rec {
@@ -104,9 +104,9 @@ int __wrap_crypto_hash(int alg, const uint8_t *data, size_t len, uint8_t *out)
 }
 
 int __real_crypto_kdf_extract(int alg, const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
-			      size_t ikm_len, uint8_t *prk);
+                              size_t ikm_len, uint8_t *prk);
 int __wrap_crypto_kdf_extract(int alg, const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
-			      size_t ikm_len, uint8_t *prk)
+                              size_t ikm_len, uint8_t *prk)
 {
 	rec *r = rec_new(OP_EXTRACT);
 	if (r) {
@@ -120,9 +120,9 @@ int __wrap_crypto_kdf_extract(int alg, const uint8_t *salt, size_t salt_len, con
 }
 
 int __real_crypto_kdf_expand(int alg, const uint8_t *prk, size_t prk_len, const uint8_t *info,
-			     size_t info_len, uint8_t *out, size_t out_len);
+                             size_t info_len, uint8_t *out, size_t out_len);
 int __wrap_crypto_kdf_expand(int alg, const uint8_t *prk, size_t prk_len, const uint8_t *info,
-			     size_t info_len, uint8_t *out, size_t out_len)
+                             size_t info_len, uint8_t *out, size_t out_len)
 {
 	rec *r = rec_new(OP_EXPAND);
 	if (r) {
@@ -137,11 +137,11 @@ int __wrap_crypto_kdf_expand(int alg, const uint8_t *prk, size_t prk_len, const 
 }
 
 int __real_crypto_aead_encrypt(int alg, const uint8_t *key, const uint8_t *nonce,
-			       const uint8_t *aad, size_t aad_len, const uint8_t *pt, size_t pt_len,
-			       uint8_t *ct);
+                               const uint8_t *aad, size_t aad_len, const uint8_t *pt, size_t pt_len,
+                               uint8_t *ct);
 int __wrap_crypto_aead_encrypt(int alg, const uint8_t *key, const uint8_t *nonce,
-			       const uint8_t *aad, size_t aad_len, const uint8_t *pt, size_t pt_len,
-			       uint8_t *ct)
+                               const uint8_t *aad, size_t aad_len, const uint8_t *pt, size_t pt_len,
+                               uint8_t *ct)
 {
 	rec *r = rec_new(OP_AEAD_ENC);
 	if (r) {
@@ -157,11 +157,11 @@ int __wrap_crypto_aead_encrypt(int alg, const uint8_t *key, const uint8_t *nonce
 }
 
 int __real_crypto_aead_decrypt(int alg, const uint8_t *key, const uint8_t *nonce,
-			       const uint8_t *aad, size_t aad_len, const uint8_t *ct, size_t ct_len,
-			       uint8_t *pt);
+                               const uint8_t *aad, size_t aad_len, const uint8_t *ct, size_t ct_len,
+                               uint8_t *pt);
 int __wrap_crypto_aead_decrypt(int alg, const uint8_t *key, const uint8_t *nonce,
-			       const uint8_t *aad, size_t aad_len, const uint8_t *ct, size_t ct_len,
-			       uint8_t *pt)
+                               const uint8_t *aad, size_t aad_len, const uint8_t *ct, size_t ct_len,
+                               uint8_t *pt)
 {
 	rec *r = rec_new(OP_AEAD_DEC);
 	if (r) {
@@ -177,7 +177,7 @@ int __wrap_crypto_aead_decrypt(int alg, const uint8_t *key, const uint8_t *nonce
 }
 
 int __real_crypto_dh_keygen(int curve, crypto_rng_fn rng, void *rng_ctx, uint8_t *ret_priv,
-			    uint8_t *ret_pub);
+                            uint8_t *ret_pub);
 /* The random bytes a key generation drew, so its replay makes the same key:
  * the crypto layer keeps the last ephemeral key parsed for the derivations
  * that follow, and a replay with a different key would miss that cache where
@@ -210,7 +210,7 @@ static int rng_replay(void *ctx, uint8_t *buf, size_t len)
 }
 
 int __wrap_crypto_dh_keygen(int curve, crypto_rng_fn rng, void *rng_ctx, uint8_t *ret_priv,
-			    uint8_t *ret_pub)
+                            uint8_t *ret_pub)
 {
 	rec *r = rec_new(OP_DH_KEYGEN);
 	if (!r)
@@ -222,9 +222,9 @@ int __wrap_crypto_dh_keygen(int curve, crypto_rng_fn rng, void *rng_ctx, uint8_t
 }
 
 int __real_crypto_dh_derive(const crypto_key *priv, const crypto_key *peer, uint8_t *ret_secret,
-			    size_t *ret_len);
+                            size_t *ret_len);
 int __wrap_crypto_dh_derive(const crypto_key *priv, const crypto_key *peer, uint8_t *ret_secret,
-			    size_t *ret_len)
+                            size_t *ret_len)
 {
 	rec *r = rec_new(OP_DH_DERIVE);
 	if (r) {
@@ -235,11 +235,11 @@ int __wrap_crypto_dh_derive(const crypto_key *priv, const crypto_key *peer, uint
 }
 
 int __real_crypto_dh_derive_raw(int curve, const uint8_t *priv, size_t priv_len,
-				const uint8_t *peer, size_t peer_len, uint8_t *ret_secret,
-				size_t *ret_len);
+                                const uint8_t *peer, size_t peer_len, uint8_t *ret_secret,
+                                size_t *ret_len);
 int __wrap_crypto_dh_derive_raw(int curve, const uint8_t *priv, size_t priv_len,
-				const uint8_t *peer, size_t peer_len, uint8_t *ret_secret,
-				size_t *ret_len)
+                                const uint8_t *peer, size_t peer_len, uint8_t *ret_secret,
+                                size_t *ret_len)
 {
 	rec *r = rec_new(OP_DH_DERIVE_RAW);
 	if (r) {
@@ -250,13 +250,13 @@ int __wrap_crypto_dh_derive_raw(int curve, const uint8_t *priv, size_t priv_len,
 		r->bl = peer_len;
 	}
 	return __real_crypto_dh_derive_raw(curve, priv, priv_len, peer, peer_len, ret_secret,
-					   ret_len);
+	                                   ret_len);
 }
 
 int __real_crypto_key_from_public(int curve, const uint8_t *x, size_t x_len, const uint8_t *y,
-				  size_t y_len, crypto_key **ret);
+                                  size_t y_len, crypto_key **ret);
 int __wrap_crypto_key_from_public(int curve, const uint8_t *x, size_t x_len, const uint8_t *y,
-				  size_t y_len, crypto_key **ret)
+                                  size_t y_len, crypto_key **ret)
 {
 	rec *r = rec_new(OP_KEY_FROM_PUBLIC);
 	if (r) {
@@ -271,10 +271,10 @@ int __wrap_crypto_key_from_public(int curve, const uint8_t *x, size_t x_len, con
 	return __real_crypto_key_from_public(curve, x, x_len, y, y_len, ret);
 }
 
-int __real_crypto_key_public(const crypto_key *k, uint8_t *ret_x, size_t *ret_x_len,
-			     uint8_t *ret_y, size_t *ret_y_len);
-int __wrap_crypto_key_public(const crypto_key *k, uint8_t *ret_x, size_t *ret_x_len,
-			     uint8_t *ret_y, size_t *ret_y_len)
+int __real_crypto_key_public(const crypto_key *k, uint8_t *ret_x, size_t *ret_x_len, uint8_t *ret_y,
+                             size_t *ret_y_len);
+int __wrap_crypto_key_public(const crypto_key *k, uint8_t *ret_x, size_t *ret_x_len, uint8_t *ret_y,
+                             size_t *ret_y_len)
 {
 	rec *r = rec_new(OP_KEY_PUBLIC);
 	if (r)
@@ -283,9 +283,9 @@ int __wrap_crypto_key_public(const crypto_key *k, uint8_t *ret_x, size_t *ret_x_
 }
 
 int __real_crypto_sign(const crypto_key *k, int sig_alg, const uint8_t *msg, size_t len,
-		       uint8_t *ret_sig, size_t *ret_sig_len);
+                       uint8_t *ret_sig, size_t *ret_sig_len);
 int __wrap_crypto_sign(const crypto_key *k, int sig_alg, const uint8_t *msg, size_t len,
-		       uint8_t *ret_sig, size_t *ret_sig_len)
+                       uint8_t *ret_sig, size_t *ret_sig_len)
 {
 	rec *r = rec_new(OP_SIGN);
 	if (r) {
@@ -298,9 +298,9 @@ int __wrap_crypto_sign(const crypto_key *k, int sig_alg, const uint8_t *msg, siz
 }
 
 int __real_crypto_verify(const crypto_key *k, int sig_alg, const uint8_t *msg, size_t len,
-			 const uint8_t *sig, size_t sig_len);
+                         const uint8_t *sig, size_t sig_len);
 int __wrap_crypto_verify(const crypto_key *k, int sig_alg, const uint8_t *msg, size_t len,
-			 const uint8_t *sig, size_t sig_len)
+                         const uint8_t *sig, size_t sig_len)
 {
 	rec *r = rec_new(OP_VERIFY);
 	if (r) {
@@ -344,10 +344,10 @@ static int replay_rec(rec *r)
 		return __real_crypto_kdf_expand(r->alg, r->a, r->al, r->b, r->bl, out, r->out_len);
 	case OP_AEAD_ENC:
 		return __real_crypto_aead_encrypt(r->alg, r->a, r->b, r->c, r->cl, r->d, r->dl,
-						  out);
+		                                  out);
 	case OP_AEAD_DEC:
 		return __real_crypto_aead_decrypt(r->alg, r->a, r->b, r->c, r->cl, r->d, r->dl,
-						  out);
+		                                  out);
 	case OP_DH_KEYGEN:
 		r->bl = 0; /* read position in the recorded random bytes */
 		return __real_crypto_dh_keygen(r->alg, rng_replay, r, out, out + 128);
@@ -418,7 +418,7 @@ static int make_side(int crv, const char *name, uint8_t kid, bool x509, side_cre
 		size_t len;
 		bool can_sign = crv != COSE_CRV_X25519 && crv != COSE_CRV_X448;
 		if (certgen_make(k, name, can_sign ? k : ca_key, can_sign ? name : "Bench CA",
-				 false, &der, &len) < 0) {
+		                 false, &der, &len) < 0) {
 			crypto_key_free(k);
 			return EDHOC_E_CRYPTO;
 		}
@@ -466,21 +466,21 @@ static int handshake(const bench_cfg *b, double *r_time)
 	rt += now_s() - t0;
 	if (!hi || !hr)
 		return EDHOC_E_NOMEM;
-#define SIDE_I(call)                                                                             \
-	do {                                                                                     \
-		cur_side = 'I';                                                                  \
-		rc = (call);                                                                     \
-		if (rc < 0)                                                                      \
-			goto out;                                                                \
+#define SIDE_I(call)              \
+	do {                      \
+		cur_side = 'I';   \
+		rc = (call);      \
+		if (rc < 0)       \
+			goto out; \
 	} while (0)
-#define SIDE_R(call)                                                                             \
-	do {                                                                                     \
-		cur_side = 'R';                                                                  \
-		t0 = now_s();                                                                    \
-		rc = (call);                                                                     \
-		rt += now_s() - t0;                                                              \
-		if (rc < 0)                                                                      \
-			goto out;                                                                \
+#define SIDE_R(call)                \
+	do {                        \
+		cur_side = 'R';     \
+		t0 = now_s();       \
+		rc = (call);        \
+		rt += now_s() - t0; \
+		if (rc < 0)         \
+			goto out;   \
 	} while (0)
 	SIDE_I(edhoc_initiator_write_message_1(hi, &c_i, m1, sizeof(m1), &l1));
 	SIDE_R(edhoc_responder_read_message_1(hr, m1, l1));
@@ -508,11 +508,11 @@ out:
 }
 
 typedef struct result {
-	double hs_total;   /* s per handshake, both sides */
-	double hs_resp;    /* s per handshake, responder side */
-	double raw_resp;   /* s per replay of the responder's crypto */
+	double hs_total; /* s per handshake, both sides */
+	double hs_resp;  /* s per handshake, responder side */
+	double raw_resp; /* s per replay of the responder's crypto */
 	double raw_both;
-	double med_ratio_resp; /* the same ratio from medians */
+	double med_ratio_resp;    /* the same ratio from medians */
 	unsigned counts[2][OP_N]; /* [0] responder, [1] initiator */
 	size_t iters;
 } result;
@@ -549,17 +549,25 @@ static int run_config(int method, int suite, bool x509, bool msg4, double second
 	rc = make_side(i_signs ? s->sig_curve : s->dh_curve, "bench-initiator", 0x2b, x509, &ic);
 	if (rc == 0)
 		rc = make_side(r_signs ? s->sig_curve : s->dh_curve, "bench-responder", 0x32, x509,
-			       &rcred);
+		               &rcred);
 	if (rc < 0)
 		goto out;
 	memset(&b, 0, sizeof(b));
 	b.msg4 = msg4;
-	b.ci = (edhoc_config){.role = EDHOC_INITIATOR, .method = method, .suites = {suite},
-			      .n_suites = 1, .own = cose_cred_edhoc(ic.own), .lookup = lookup,
-			      .lookup_ctx = rcred.pub};
-	b.cr = (edhoc_config){.role = EDHOC_RESPONDER, .methods = 0xf, .suites = {suite},
-			      .n_suites = 1, .own = cose_cred_edhoc(rcred.own), .lookup = lookup,
-			      .lookup_ctx = ic.pub};
+	b.ci = (edhoc_config){.role = EDHOC_INITIATOR,
+	                      .method = method,
+	                      .suites = {suite},
+	                      .n_suites = 1,
+	                      .own = cose_cred_edhoc(ic.own),
+	                      .lookup = lookup,
+	                      .lookup_ctx = rcred.pub};
+	b.cr = (edhoc_config){.role = EDHOC_RESPONDER,
+	                      .methods = 0xf,
+	                      .suites = {suite},
+	                      .n_suites = 1,
+	                      .own = cose_cred_edhoc(rcred.own),
+	                      .lookup = lookup,
+	                      .lookup_ctx = ic.pub};
 
 	/* Warm up caches and OpenSSL's lazily fetched algorithms. */
 	for (int i = 0; i < 5; i++) {
@@ -576,7 +584,7 @@ static int run_config(int method, int suite, bool x509, bool msg4, double second
 		goto out;
 	if (trace.overflow) {
 		fprintf(stderr, "edhoc-bench: more than %d crypto calls in one handshake\n",
-			MAX_REC);
+		        MAX_REC);
 		rc = EDHOC_E_LIMIT;
 		goto out;
 	}
@@ -671,14 +679,14 @@ static void print_counts(const unsigned *c)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {{"all", no_argument, NULL, 'a'},
-					     {"time", required_argument, NULL, 't'},
-					     {"method", required_argument, NULL, 'm'},
-					     {"suite", required_argument, NULL, 's'},
-					     {"x509", no_argument, NULL, 'x'},
-					     {"msg4", no_argument, NULL, '4'},
-					     {"ops", no_argument, NULL, 'o'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
+	                                     {"time", required_argument, NULL, 't'},
+	                                     {"method", required_argument, NULL, 'm'},
+	                                     {"suite", required_argument, NULL, 's'},
+	                                     {"x509", no_argument, NULL, 'x'},
+	                                     {"msg4", no_argument, NULL, '4'},
+	                                     {"ops", no_argument, NULL, 'o'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
 	/* The two configurations that matter most, then a few more. */
 	static const int defaults[][2] = {{3, 2}, {0, 0}, {0, 2}, {3, 0}, {1, 2}, {2, 2}};
 	static const int suites[] = {0, 1, 2, 3, 4, 5, 6, 24, 25};
@@ -717,7 +725,7 @@ int main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr, "usage: edhoc-bench [--all] [--time SECONDS] [--method M "
-					"--suite S] [--x509] [--msg4] [--ops]\n");
+			                "--suite S] [--x509] [--msg4] [--ops]\n");
 			return opt == 'h' ? 0 : 2;
 		}
 	}
@@ -752,7 +760,8 @@ int main(int argc, char **argv)
 	       "handshake\n\n");
 	printf("%-6s %-5s | %9s %9s | %9s %9s %7s %7s | %9s %6s\n", "method", "suite", "hs/s",
 	       "I+R us", "R us", "R raw us", "R ratio", "(med)", "I+R raw", "ratio");
-	printf("-------------+---------------------+-----------------------------------+-----------------\n");
+	printf("-------------+---------------------+-----------------------------------+-----------"
+	       "------\n");
 	result res[64];
 	for (size_t i = 0; i < n_configs; i++) {
 		int rc = run_config(configs[i][0], configs[i][1], x509, msg4, seconds, &res[i]);
@@ -767,8 +776,7 @@ int main(int argc, char **argv)
 		       configs[i][0], configs[i][1], 1.0 / res[i].hs_total, res[i].hs_total * 1e6,
 		       res[i].hs_resp * 1e6, res[i].raw_resp * 1e6,
 		       res[i].hs_resp / res[i].raw_resp, res[i].med_ratio_resp,
-		       res[i].raw_both * 1e6,
-		       res[i].hs_total / res[i].raw_both);
+		       res[i].raw_both * 1e6, res[i].hs_total / res[i].raw_both);
 		fflush(stdout);
 	}
 	printf("\ncrypto-layer calls per handshake (R = responder, I = initiator):\n");

@@ -20,8 +20,8 @@
 #include "edhoc/result.h"
 
 #define COSE_CRED_MAX_BYTES 2048 /* a CCS or one certificate (DER) */
-#define COSE_MAX_KID 16          /* bytes of a COSE kid we accept */
-#define COSE_MAX_SUB 64          /* bytes of a CCS subject (claim 2) */
+#define COSE_MAX_KID        16   /* bytes of a COSE kid we accept */
+#define COSE_MAX_SUB        64   /* bytes of a CCS subject (claim 2) */
 /* An ID_CRED_x map; by value it holds the credential(s) themselves. */
 #define COSE_ID_CRED_MAX (EDHOC_MAX_CHAIN * (COSE_CRED_MAX_BYTES + 3) + 8)
 
@@ -77,7 +77,7 @@ int cose_ccs_parse(const uint8_t *buf, size_t len, bool allow_private, cose_ccs 
  * RFC 9529 trace 2's CRED_I/CRED_R.  With include_private the key's d is
  * appended (-4), for own-credential files only. */
 int cose_ccs_build(const crypto_key *key, const char *sub, const uint8_t *kid, size_t kid_len,
-		   bool include_private, uint8_t *out, size_t cap, size_t *ret_len);
+                   bool include_private, uint8_t *out, size_t cap, size_t *ret_len);
 
 /* COSE kty for a curve (COSE_KTY_OKP or COSE_KTY_EC2), 0 when unknown. */
 int cose_curve_kty(int crv);
@@ -100,18 +100,17 @@ int cose_key_generate(int crv, crypto_rng_fn rng, void *rng_ctx, crypto_key **re
 /* ---- ID_CRED_x ---- */
 
 /* {4: kid} */
-int cose_id_cred_kid(const uint8_t *kid, size_t kid_len, uint8_t *out, size_t cap,
-		     size_t *ret_len);
+int cose_id_cred_kid(const uint8_t *kid, size_t kid_len, uint8_t *out, size_t cap, size_t *ret_len);
 /* {14: CCS} (the CCS map embedded as is) */
 int cose_id_cred_kccs(const uint8_t *ccs, size_t ccs_len, uint8_t *out, size_t cap,
-		      size_t *ret_len);
+                      size_t *ret_len);
 /* {34: [alg, hash(der)]}, alg COSE_ALG_SHA_256_64 or COSE_ALG_SHA_256 */
 int cose_id_cred_x5t(int alg, const uint8_t *der, size_t der_len, uint8_t *out, size_t cap,
-		     size_t *ret_len);
+                     size_t *ret_len);
 /* {33: bstr} for one certificate, {33: [bstr, ...]} for more (end-entity
  * first); label EDHOC_ID_CRED_X5CHAIN or EDHOC_ID_CRED_X5BAG (32). */
 int cose_id_cred_certs(int label, const uint8_t *const *ders, const size_t *der_lens, size_t n,
-		       uint8_t *out, size_t cap, size_t *ret_len);
+                       uint8_t *out, size_t cap, size_t *ret_len);
 
 /* Parses an ID_CRED_x map: exactly one of the labels 4, 14, 32, 33, 34
  * (other labels are skipped if no supported one is present: then
@@ -138,15 +137,15 @@ typedef struct cose_cred cose_cred;
  * (own credential): CRED_x is the CCS without d, and the key is private.
  * Identity: sub, else "kid:<hex>". */
 int cose_cred_from_ccs(const uint8_t *ccs, size_t len, int id_label, bool allow_private,
-		       cose_cred **ret);
+                       cose_cred **ret);
 
 /* Credential from DER certificates (copied), end-entity first, n >= 1 and
  * <= EDHOC_MAX_CHAIN; id_label EDHOC_ID_CRED_X5T (SHA-256/64),
  * EDHOC_ID_CRED_X5CHAIN or EDHOC_ID_CRED_X5BAG.  CRED_x = bstr(end-entity
  * DER).  Identity: subject CN, else the one-line subject.  Chain validation
  * is the caller's job. */
-int cose_cred_from_x509(const uint8_t *const *ders, const size_t *der_lens, size_t n,
-			int id_label, cose_cred **ret);
+int cose_cred_from_x509(const uint8_t *const *ders, const size_t *der_lens, size_t n, int id_label,
+                        cose_cred **ret);
 
 /* Credential transported by value in a received ID_CRED_x (KCCS, X5CHAIN,
  * X5BAG): the CCS, or the end-entity certificate with the other

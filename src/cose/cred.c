@@ -54,12 +54,12 @@ static const struct {
 	size_t coord; /* x (and y) length in a COSE_Key */
 	size_t priv;  /* d length */
 } curves[] = {
-	{COSE_CRV_P256, COSE_KTY_EC2, "P-256", 32, 32},
-	{COSE_CRV_P384, COSE_KTY_EC2, "P-384", 48, 48},
-	{COSE_CRV_X25519, COSE_KTY_OKP, "X25519", 32, 32},
-	{COSE_CRV_X448, COSE_KTY_OKP, "X448", 56, 56},
-	{COSE_CRV_ED25519, COSE_KTY_OKP, "Ed25519", 32, 32},
-	{COSE_CRV_ED448, COSE_KTY_OKP, "Ed448", 57, 57},
+    {COSE_CRV_P256, COSE_KTY_EC2, "P-256", 32, 32},
+    {COSE_CRV_P384, COSE_KTY_EC2, "P-384", 48, 48},
+    {COSE_CRV_X25519, COSE_KTY_OKP, "X25519", 32, 32},
+    {COSE_CRV_X448, COSE_KTY_OKP, "X448", 56, 56},
+    {COSE_CRV_ED25519, COSE_KTY_OKP, "Ed25519", 32, 32},
+    {COSE_CRV_ED448, COSE_KTY_OKP, "Ed448", 57, 57},
 };
 
 static int curve_index(int crv)
@@ -349,7 +349,7 @@ static int parse_cnf(cose_reader *r, cose_ccs *out, ccs_layout *lay)
 }
 
 static int ccs_parse(const uint8_t *buf, size_t len, bool allow_private, cose_ccs *ret,
-		     ccs_layout *ret_lay)
+                     ccs_layout *ret_lay)
 {
 	cose_reader r;
 	cose_ccs out;
@@ -461,7 +461,7 @@ out:
 }
 
 int cose_ccs_build(const crypto_key *key, const char *sub, const uint8_t *kid, size_t kid_len,
-		   bool include_private, uint8_t *out, size_t cap, size_t *ret_len)
+                   bool include_private, uint8_t *out, size_t cap, size_t *ret_len)
 {
 	uint8_t x[CRYPTO_MAX_COORD], y[CRYPTO_MAX_COORD], d[CRYPTO_MAX_COORD];
 	size_t x_len = 0, y_len = 0, d_len = 0;
@@ -495,7 +495,7 @@ int cose_ccs_build(const crypto_key *key, const char *sub, const uint8_t *kid, s
 	cose_write_map(&w, 1);
 	cose_write_uint(&w, COSE_CNF_COSE_KEY);
 	cose_write_map(&w, 3 + (kid ? 1 : 0) + (kty == COSE_KTY_EC2 ? 1 : 0) +
-				   (include_private ? 1 : 0));
+	                       (include_private ? 1 : 0));
 	cose_write_uint(&w, COSE_KEY_KTY);
 	cose_write_uint(&w, (uint64_t)kty);
 	if (kid) {
@@ -526,8 +526,7 @@ out:
 
 /* ---- ID_CRED ---- */
 
-int cose_id_cred_kid(const uint8_t *kid, size_t kid_len, uint8_t *out, size_t cap,
-		     size_t *ret_len)
+int cose_id_cred_kid(const uint8_t *kid, size_t kid_len, uint8_t *out, size_t cap, size_t *ret_len)
 {
 	cose_writer w;
 	if ((!kid && kid_len) || !out || !ret_len)
@@ -542,8 +541,7 @@ int cose_id_cred_kid(const uint8_t *kid, size_t kid_len, uint8_t *out, size_t ca
 	return rc;
 }
 
-int cose_id_cred_kccs(const uint8_t *ccs, size_t ccs_len, uint8_t *out, size_t cap,
-		      size_t *ret_len)
+int cose_id_cred_kccs(const uint8_t *ccs, size_t ccs_len, uint8_t *out, size_t cap, size_t *ret_len)
 {
 	cose_writer w;
 	if (!ccs || !ccs_len || !out || !ret_len)
@@ -577,7 +575,7 @@ int cose_x5t_hash(int alg, const uint8_t *der, size_t der_len, uint8_t *out, siz
 }
 
 int cose_id_cred_x5t(int alg, const uint8_t *der, size_t der_len, uint8_t *out, size_t cap,
-		     size_t *ret_len)
+                     size_t *ret_len)
 {
 	uint8_t h[32];
 	size_t h_len;
@@ -602,7 +600,7 @@ int cose_id_cred_x5t(int alg, const uint8_t *der, size_t der_len, uint8_t *out, 
 }
 
 int cose_id_cred_certs(int label, const uint8_t *const *ders, const size_t *der_lens, size_t n,
-		       uint8_t *out, size_t cap, size_t *ret_len)
+                       uint8_t *out, size_t cap, size_t *ret_len)
 {
 	cose_writer w;
 	int rc;
@@ -695,10 +693,10 @@ int cose_id_cred_parse(const uint8_t *map, size_t len, edhoc_id_cred *ret)
 			rc = EDHOC_E_ID_CRED_MALFORMED;
 		if (rc < 0)
 			return rc;
-		bool known = is_int && (label == EDHOC_ID_CRED_KID || label == EDHOC_ID_CRED_KCCS ||
-					label == EDHOC_ID_CRED_X5BAG ||
-					label == EDHOC_ID_CRED_X5CHAIN ||
-					label == EDHOC_ID_CRED_X5T);
+		bool known =
+		    is_int && (label == EDHOC_ID_CRED_KID || label == EDHOC_ID_CRED_KCCS ||
+		               label == EDHOC_ID_CRED_X5BAG || label == EDHOC_ID_CRED_X5CHAIN ||
+		               label == EDHOC_ID_CRED_X5T);
 		if (!known) {
 			rc = cose_read_item(&r, SKIP_DEPTH, &skip, &skip_len);
 			if (rc < 0)
@@ -895,7 +893,7 @@ static void hex_into(char *out, size_t cap, const uint8_t *p, size_t n)
 }
 
 int cose_cred_from_ccs(const uint8_t *ccs, size_t len, int id_label, bool allow_private,
-		       cose_cred **ret)
+                       cose_cred **ret)
 {
 	cose_ccs parsed;
 	ccs_layout lay;
@@ -931,7 +929,7 @@ int cose_cred_from_ccs(const uint8_t *ccs, size_t len, int id_label, bool allow_
 		cose_write_raw(&w, ccs, lay.key_head_off);
 		cose_write_map(&w, lay.key_pairs - 1);
 		cose_write_raw(&w, ccs + lay.key_head_off + lay.key_head_len,
-			       lay.d_off - lay.key_head_off - lay.key_head_len);
+		               lay.d_off - lay.key_head_off - lay.key_head_len);
 		cose_write_raw(&w, ccs + lay.d_end, len - lay.d_end);
 		rc = cose_writer_result(&w);
 		if (rc < 0)
@@ -949,8 +947,7 @@ int cose_cred_from_ccs(const uint8_t *ccs, size_t len, int id_label, bool allow_
 		c->has_kid = true;
 	}
 	if (parsed.sub_len > 0) {
-		snprintf(c->identity, sizeof(c->identity), "%.*s", (int)parsed.sub_len,
-			 parsed.sub);
+		snprintf(c->identity, sizeof(c->identity), "%.*s", (int)parsed.sub_len, parsed.sub);
 	} else if (parsed.kid) {
 		char hex[2 * COSE_MAX_KID + 1];
 		hex_into(hex, sizeof(hex), parsed.kid, parsed.kid_len);
@@ -998,8 +995,8 @@ static int x509_identity(X509 *x, char *out, size_t cap)
 	return 0;
 }
 
-int cose_cred_from_x509(const uint8_t *const *ders, const size_t *der_lens, size_t n,
-			int id_label, cose_cred **ret)
+int cose_cred_from_x509(const uint8_t *const *ders, const size_t *der_lens, size_t n, int id_label,
+                        cose_cred **ret)
 {
 	cose_cred *c = NULL;
 	X509 *x = NULL;
@@ -1077,10 +1074,10 @@ int cose_cred_from_x509(const uint8_t *const *ders, const size_t *der_lens, size
 	}
 	if (id_label == EDHOC_ID_CRED_X5T)
 		rc = cose_id_cred_x5t(COSE_ALG_SHA_256_64, ders[0], der_lens[0], id_buf,
-				      COSE_ID_CRED_MAX, &id_len);
+		                      COSE_ID_CRED_MAX, &id_len);
 	else
 		rc = cose_id_cred_certs(id_label, c->certs, c->cert_lens, n, id_buf,
-					COSE_ID_CRED_MAX, &id_len);
+		                        COSE_ID_CRED_MAX, &id_len);
 	if (rc < 0)
 		goto out;
 	rc = set_id_cred(c, id_buf, id_len);

@@ -25,7 +25,7 @@ struct credfile {
 };
 
 static void set_err(char *err, size_t err_size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void set_err(char *err, size_t err_size, const char *fmt, ...)
 {
@@ -39,7 +39,7 @@ static void set_err(char *err, size_t err_size, const char *fmt, ...)
 
 /* Reads a whole regular file (bounded); *ret_mode receives its mode. */
 static int read_file(const char *path, uint8_t **ret_buf, size_t *ret_len, mode_t *ret_mode,
-		     char *err, size_t err_size)
+                     char *err, size_t err_size)
 {
 	struct stat st;
 	uint8_t *buf = NULL;
@@ -106,9 +106,9 @@ static int check_private_mode(const char *path, mode_t mode, char *err, size_t e
 	if ((mode & 077) == 0)
 		return 0;
 	set_err(err, err_size,
-		"%s: holds a private key but has mode %04o; run 'chmod 600 %s' (group and "
-		"others must have no access)",
-		path, (unsigned)(mode & 07777), path);
+	        "%s: holds a private key but has mode %04o; run 'chmod 600 %s' (group and "
+	        "others must have no access)",
+	        path, (unsigned)(mode & 07777), path);
 	return EDHOC_E_CRED_FILE_MODE;
 }
 
@@ -161,7 +161,7 @@ static int certlist_add(certlist *cl, X509 *x, const char *path, char *err, size
 
 /* Certificates of a PEM file (all of them, in order) or one DER file. */
 static int read_certs(const char *path, const uint8_t *buf, size_t len, certlist *cl, char *err,
-		      size_t err_size)
+                      size_t err_size)
 {
 	BIO *bio = NULL;
 	X509 *x = NULL;
@@ -241,7 +241,7 @@ static int load_pem_key(const char *path, crypto_key **ret, char *err, size_t er
 	rc = crypto_key_from_evp(pk, ret);
 	if (rc < 0)
 		set_err(err, err_size, "%s: unsupported private key type (%s)", path,
-			edhoc_result_describe(rc));
+		        edhoc_result_describe(rc));
 out:
 	EVP_PKEY_free(pk);
 	BIO_free(bio);
@@ -249,8 +249,8 @@ out:
 	return rc;
 }
 
-static int x509_cred(const char *path, certlist *cl, int id_label, const char *key_path,
-		     bool own, cose_cred **ret, char *err, size_t err_size)
+static int x509_cred(const char *path, certlist *cl, int id_label, const char *key_path, bool own,
+                     cose_cred **ret, char *err, size_t err_size)
 {
 	cose_cred *c = NULL;
 	crypto_key *priv = NULL;
@@ -261,7 +261,7 @@ static int x509_cred(const char *path, certlist *cl, int id_label, const char *k
 	if (id_label != EDHOC_ID_CRED_X5T && id_label != EDHOC_ID_CRED_X5CHAIN &&
 	    id_label != EDHOC_ID_CRED_X5BAG) {
 		set_err(err, err_size, "%s: a certificate is identified by x5t, x5chain or x5bag",
-			path);
+		        path);
 		return EDHOC_E_INVALID_ARGUMENT;
 	}
 	rc = cose_cred_from_x509((const uint8_t *const *)cl->der, cl->len, cl->n, id_label, &c);
@@ -272,7 +272,7 @@ static int x509_cred(const char *path, certlist *cl, int id_label, const char *k
 	if (own) {
 		if (!key_path) {
 			set_err(err, err_size, "%s: own certificate needs a private key file",
-				path);
+			        path);
 			rc = EDHOC_E_CRED_NO_PRIVATE;
 			goto out;
 		}
@@ -282,7 +282,7 @@ static int x509_cred(const char *path, certlist *cl, int id_label, const char *k
 		rc = cose_cred_set_private(c, priv);
 		if (rc < 0) {
 			set_err(err, err_size, "%s: private key does not match certificate %s",
-				key_path, path);
+			        key_path, path);
 			goto out;
 		}
 	}
@@ -297,11 +297,11 @@ out:
 /* ---- the .cred text form ---- */
 
 enum { F_TYPE, F_SUB, F_KID, F_CURVE, F_X, F_Y, F_D, F_ID_CRED, F_CERT, F_KEY, F_CHAIN, F_N };
-static const char *const field_names[F_N] = {"type", "sub", "kid",  "curve", "x",    "y",
-					     "d",    "id_cred", "cert", "key", "chain"};
+static const char *const field_names[F_N] = {"type", "sub",     "kid",  "curve", "x",    "y",
+                                             "d",    "id_cred", "cert", "key",   "chain"};
 
 typedef struct textcred {
-	char *val[F_N];   /* points into the file buffer */
+	char *val[F_N]; /* points into the file buffer */
 	unsigned line[F_N];
 } textcred;
 
@@ -328,7 +328,7 @@ static int parse_text(const char *path, char *buf, textcred *tc, char *err, size
 		lineno++;
 		if (strlen(line) > CREDFILE_MAX_LINE) {
 			set_err(err, err_size, "%s:%u: line longer than %d characters", path,
-				lineno, CREDFILE_MAX_LINE);
+			        lineno, CREDFILE_MAX_LINE);
 			return EDHOC_E_CRED_FILE_SYNTAX;
 		}
 		char *s = trim(line);
@@ -353,7 +353,7 @@ static int parse_text(const char *path, char *buf, textcred *tc, char *err, size
 		}
 		if (tc->val[f]) {
 			set_err(err, err_size, "%s:%u: '%s' repeated (first on line %u)", path,
-				lineno, name, tc->line[f]);
+			        lineno, name, tc->line[f]);
 			return EDHOC_E_CRED_FILE_SYNTAX;
 		}
 		if (*value == '\0') {
@@ -366,7 +366,7 @@ static int parse_text(const char *path, char *buf, textcred *tc, char *err, size
 	}
 	if (!tc->val[F_TYPE]) {
 		set_err(err, err_size, "%s:%u: missing 'type = ccs' or 'type = x509'", path,
-			lineno ? lineno : 1);
+		        lineno ? lineno : 1);
 		return EDHOC_E_CRED_FILE_SYNTAX;
 	}
 	return 0;
@@ -403,11 +403,11 @@ static int parse_hex(const char *s, uint8_t *out, size_t cap, size_t *ret_len)
 }
 
 static int hex_field(const char *path, const textcred *tc, int f, uint8_t *out, size_t cap,
-		     size_t *ret_len, char *err, size_t err_size)
+                     size_t *ret_len, char *err, size_t err_size)
 {
 	if (parse_hex(tc->val[f], out, cap, ret_len) < 0) {
 		set_err(err, err_size, "%s:%u: %s: not a hex string of at most %zu bytes", path,
-			tc->line[f], field_names[f], cap);
+		        tc->line[f], field_names[f], cap);
 		return EDHOC_E_CRED_FILE_SYNTAX;
 	}
 	return 0;
@@ -428,8 +428,8 @@ static int id_label_from_name(const char *s)
 	return 0;
 }
 
-static int text_ccs(const char *path, const textcred *tc, int id_label, bool own,
-		    cose_cred **ret, char *err, size_t err_size)
+static int text_ccs(const char *path, const textcred *tc, int id_label, bool own, cose_cred **ret,
+                    char *err, size_t err_size)
 {
 	uint8_t kid[COSE_MAX_KID], x[CRYPTO_MAX_COORD], y[CRYPTO_MAX_COORD], d[CRYPTO_MAX_COORD];
 	size_t kid_len = 0, x_len = 0, y_len = 0, d_len = 0;
@@ -442,23 +442,25 @@ static int text_ccs(const char *path, const textcred *tc, int id_label, bool own
 	for (int f = F_CERT; f <= F_CHAIN; f++)
 		if (tc->val[f]) {
 			set_err(err, err_size, "%s:%u: '%s' belongs to type = x509", path,
-				tc->line[f], field_names[f]);
+			        tc->line[f], field_names[f]);
 			return EDHOC_E_CRED_FILE_SYNTAX;
 		}
 	if (!tc->val[F_CURVE]) {
-		set_err(err, err_size, "%s: missing 'curve = ...' (P-256, P-384, X25519, X448, "
-				       "Ed25519, Ed448)", path);
+		set_err(err, err_size,
+		        "%s: missing 'curve = ...' (P-256, P-384, X25519, X448, "
+		        "Ed25519, Ed448)",
+		        path);
 		return EDHOC_E_CRED_FILE_SYNTAX;
 	}
 	crv = cose_curve_from_name(tc->val[F_CURVE]);
 	if (!crv) {
 		set_err(err, err_size, "%s:%u: unknown curve '%s'", path, tc->line[F_CURVE],
-			tc->val[F_CURVE]);
+		        tc->val[F_CURVE]);
 		return EDHOC_E_CRED_FILE_SYNTAX;
 	}
 	if (tc->val[F_SUB] && strlen(tc->val[F_SUB]) > COSE_MAX_SUB) {
 		set_err(err, err_size, "%s:%u: sub longer than %d bytes", path, tc->line[F_SUB],
-			COSE_MAX_SUB);
+		        COSE_MAX_SUB);
 		return EDHOC_E_CRED_FILE_SYNTAX;
 	}
 	if (tc->val[F_KID]) {
@@ -474,7 +476,7 @@ static int text_ccs(const char *path, const textcred *tc, int id_label, bool own
 	if (tc->val[F_Y]) {
 		if (cose_curve_kty(crv) != COSE_KTY_EC2) {
 			set_err(err, err_size, "%s:%u: y is only for P-256/P-384 keys", path,
-				tc->line[F_Y]);
+			        tc->line[F_Y]);
 			return EDHOC_E_CRED_FILE_SYNTAX;
 		}
 		rc = hex_field(path, tc, F_Y, y, sizeof(y), &y_len, err, err_size);
@@ -484,8 +486,8 @@ static int text_ccs(const char *path, const textcred *tc, int id_label, bool own
 	if (tc->val[F_D]) {
 		if (!own) {
 			set_err(err, err_size,
-				"%s:%u: a peer credential must not contain a private key (d)", path,
-				tc->line[F_D]);
+			        "%s:%u: a peer credential must not contain a private key (d)", path,
+			        tc->line[F_D]);
 			return EDHOC_E_CRED_HAS_PRIVATE;
 		}
 		rc = hex_field(path, tc, F_D, d, sizeof(d), &d_len, err, err_size);
@@ -494,7 +496,7 @@ static int text_ccs(const char *path, const textcred *tc, int id_label, bool own
 		rc = crypto_key_from_private(crv, d, d_len, &key);
 		if (rc < 0) {
 			set_err(err, err_size, "%s:%u: d is not a valid %s private key", path,
-				tc->line[F_D], cose_curve_name(crv));
+			        tc->line[F_D], cose_curve_name(crv));
 			goto out;
 		}
 		if (tc->val[F_X]) {
@@ -508,8 +510,8 @@ static int text_ccs(const char *path, const textcred *tc, int id_label, bool own
 			if (px_len != x_len || memcmp(px, x, x_len) != 0 ||
 			    (tc->val[F_Y] && (py_len != y_len || memcmp(py, y, y_len) != 0))) {
 				set_err(err, err_size,
-					"%s:%u: x/y do not belong to the private key d (line %u)",
-					path, tc->line[F_X], tc->line[F_D]);
+				        "%s:%u: x/y do not belong to the private key d (line %u)",
+				        path, tc->line[F_X], tc->line[F_D]);
 				rc = EDHOC_E_CRED_KEY_MISMATCH;
 				goto out;
 			}
@@ -517,7 +519,7 @@ static int text_ccs(const char *path, const textcred *tc, int id_label, bool own
 	} else {
 		if (own) {
 			set_err(err, err_size, "%s: own credential needs its private key (d = ...)",
-				path);
+			        path);
 			return EDHOC_E_CRED_NO_PRIVATE;
 		}
 		if (!tc->val[F_X]) {
@@ -527,8 +529,8 @@ static int text_ccs(const char *path, const textcred *tc, int id_label, bool own
 		rc = crypto_key_from_public(crv, x, x_len, tc->val[F_Y] ? y : NULL, y_len, &key);
 		if (rc < 0) {
 			set_err(err, err_size, "%s:%u: x/y are not a valid %s public key (%s)",
-				path, tc->line[F_X], cose_curve_name(crv),
-				edhoc_result_describe(rc));
+			        path, tc->line[F_X], cose_curve_name(crv),
+			        edhoc_result_describe(rc));
 			goto out;
 		}
 	}
@@ -546,7 +548,7 @@ static int text_ccs(const char *path, const textcred *tc, int id_label, bool own
 		goto out;
 	}
 	rc = cose_ccs_build(key, tc->val[F_SUB], tc->val[F_KID] ? kid : NULL, kid_len, false, ccs,
-			    sizeof(ccs), &ccs_len);
+	                    sizeof(ccs), &ccs_len);
 	if (rc == 0)
 		rc = cose_cred_from_ccs(ccs, ccs_len, id_label, false, &c);
 	if (rc == 0 && own)
@@ -564,8 +566,8 @@ out:
 	return rc;
 }
 
-static int text_x509(const char *path, const textcred *tc, int id_label, bool own,
-		     cose_cred **ret, char *err, size_t err_size)
+static int text_x509(const char *path, const textcred *tc, int id_label, bool own, cose_cred **ret,
+                     char *err, size_t err_size)
 {
 	char cert_path[4096], key_path[4096], chain_path[4096];
 	certlist cl = {.n = 0};
@@ -574,7 +576,7 @@ static int text_x509(const char *path, const textcred *tc, int id_label, bool ow
 	for (int f = F_SUB; f <= F_D; f++)
 		if (tc->val[f]) {
 			set_err(err, err_size, "%s:%u: '%s' belongs to type = ccs", path,
-				tc->line[f], field_names[f]);
+			        tc->line[f], field_names[f]);
 			return EDHOC_E_CRED_FILE_SYNTAX;
 		}
 	if (!tc->val[F_CERT]) {
@@ -582,8 +584,8 @@ static int text_x509(const char *path, const textcred *tc, int id_label, bool ow
 		return EDHOC_E_CRED_FILE_SYNTAX;
 	}
 	if (tc->val[F_KEY] && !own) {
-		set_err(err, err_size, "%s:%u: a peer credential must not name a private key",
-			path, tc->line[F_KEY]);
+		set_err(err, err_size, "%s:%u: a peer credential must not name a private key", path,
+		        tc->line[F_KEY]);
 		return EDHOC_E_CRED_HAS_PRIVATE;
 	}
 	resolve_path(path, tc->val[F_CERT], cert_path, sizeof(cert_path));
@@ -599,7 +601,7 @@ static int text_x509(const char *path, const textcred *tc, int id_label, bool ow
 	if (tc->val[F_KEY])
 		resolve_path(path, tc->val[F_KEY], key_path, sizeof(key_path));
 	rc = x509_cred(cert_path, &cl, id_label, tc->val[F_KEY] ? key_path : NULL, own, ret, err,
-		       err_size);
+	               err_size);
 out:
 	certlist_clear(&cl);
 	return rc;
@@ -613,7 +615,7 @@ static bool looks_like_pem(const uint8_t *buf, size_t len)
 }
 
 int credfile_load(const char *path, const credfile_opts *opts, credfile **ret, char *err,
-		  size_t err_size)
+                  size_t err_size)
 {
 	static const credfile_opts peer_defaults = {.own = false};
 	credfile *f = NULL;
@@ -645,12 +647,12 @@ int credfile_load(const char *path, const credfile_opts *opts, credfile **ret, c
 		rc = cose_ccs_parse(buf, len, true, &parsed);
 		if (rc < 0) {
 			set_err(err, err_size, "%s: not a valid CCS: %s", path,
-				edhoc_result_describe(rc));
+			        edhoc_result_describe(rc));
 			goto out;
 		}
 		if (parsed.d && !opts->own) {
 			set_err(err, err_size,
-				"%s: a peer credential must not contain a private key (d)", path);
+			        "%s: a peer credential must not contain a private key (d)", path);
 			rc = EDHOC_E_CRED_HAS_PRIVATE;
 			goto out;
 		}
@@ -675,7 +677,7 @@ int credfile_load(const char *path, const credfile_opts *opts, credfile **ret, c
 			rc = load_cert_file(opts->chain_path, &cl, err, err_size);
 		if (rc == 0)
 			rc = x509_cred(path, &cl, opts->id_label, opts->key_path, opts->own, &c,
-				       err, err_size);
+			               err, err_size);
 	} else {
 		textcred tc;
 		rc = parse_text(path, (char *)buf, &tc, err, err_size);
@@ -686,8 +688,8 @@ int credfile_load(const char *path, const credfile_opts *opts, credfile **ret, c
 			id_label = id_label_from_name(tc.val[F_ID_CRED]);
 			if (!id_label) {
 				set_err(err, err_size,
-					"%s:%u: id_cred must be kid, kccs, x5t, x5chain or x5bag",
-					path, tc.line[F_ID_CRED]);
+				        "%s:%u: id_cred must be kid, kccs, x5t, x5chain or x5bag",
+				        path, tc.line[F_ID_CRED]);
 				rc = EDHOC_E_CRED_FILE_SYNTAX;
 				goto out;
 			}
@@ -703,7 +705,7 @@ int credfile_load(const char *path, const credfile_opts *opts, credfile **ret, c
 			rc = text_x509(path, &tc, id_label, opts->own, &c, err, err_size);
 		} else {
 			set_err(err, err_size, "%s:%u: type must be ccs or x509", path,
-				tc.line[F_TYPE]);
+			        tc.line[F_TYPE]);
 			rc = EDHOC_E_CRED_FILE_SYNTAX;
 		}
 	}
@@ -749,7 +751,7 @@ const edhoc_cred *credfile_edhoc(const credfile *f)
  * never see half a file; without force an existing file is never replaced
  * (link() fails atomically if the name exists). */
 static int write_atomic(const char *path, const void *data, size_t len, mode_t mode, bool force,
-			char *err, size_t err_size)
+                        char *err, size_t err_size)
 {
 	char tmp[4096];
 	int fd, rc = EDHOC_E_CRED_FILE_IO;
@@ -792,7 +794,7 @@ static int write_atomic(const char *path, const void *data, size_t len, mode_t m
 		if (link(tmp, path) < 0) {
 			if (errno == EEXIST) {
 				set_err(err, err_size, "%s: exists; not overwritten (use --force)",
-					path);
+				        path);
 				rc = EDHOC_E_CRED_FILE_EXISTS;
 				unlink(tmp);
 				return rc;
@@ -821,7 +823,7 @@ static void hex_append(char *out, size_t cap, size_t *pos, const uint8_t *p, siz
 }
 
 static void text_line(char *out, size_t cap, size_t *pos, const char *name, const uint8_t *p,
-		      size_t n)
+                      size_t n)
 {
 	int w = snprintf(out + *pos, cap - *pos, "%s = ", name);
 	if (w > 0 && (size_t)w < cap - *pos)
@@ -834,7 +836,7 @@ static void text_line(char *out, size_t cap, size_t *pos, const char *name, cons
 }
 
 int credfile_write_text(const char *path, const cose_cred *c, bool with_private, bool force,
-			char *err, size_t err_size)
+                        char *err, size_t err_size)
 {
 	uint8_t ccs[COSE_CRED_MAX_BYTES];
 	size_t ccs_len, kid_len, pos = 0;
@@ -857,7 +859,7 @@ int credfile_write_text(const char *path, const cose_cred *c, bool with_private,
 	/* Round-trip through a CCS with d to get every coordinate in COSE
 	 * form without a second key encoder. */
 	rc = cose_ccs_build(cose_cred_key(c), NULL, NULL, 0, with_private, ccs, sizeof(ccs),
-			    &ccs_len);
+	                    &ccs_len);
 	if (rc == 0)
 		rc = cose_ccs_parse(ccs, ccs_len, true, &parsed);
 	if (rc < 0) {
@@ -865,10 +867,10 @@ int credfile_write_text(const char *path, const cose_cred *c, bool with_private,
 		goto out;
 	}
 	w = snprintf(text, sizeof(text),
-		     "# EDHOC %s credential (docs/credentials.md)%s\n"
-		     "type = ccs\n",
-		     with_private ? "own" : "peer",
-		     with_private ? ": contains the private key, keep it mode 0600" : "");
+	             "# EDHOC %s credential (docs/credentials.md)%s\n"
+	             "type = ccs\n",
+	             with_private ? "own" : "peer",
+	             with_private ? ": contains the private key, keep it mode 0600" : "");
 	pos = (size_t)w;
 	if (cose_cred_sub(c)[0]) {
 		w = snprintf(text + pos, sizeof(text) - pos, "sub = %s\n", cose_cred_sub(c));
@@ -877,7 +879,7 @@ int credfile_write_text(const char *path, const cose_cred *c, bool with_private,
 	if (kid)
 		text_line(text, sizeof(text), &pos, "kid", kid, kid_len);
 	w = snprintf(text + pos, sizeof(text) - pos, "curve = %s\n",
-		     cose_curve_name(cose_cred_curve(c)));
+	             cose_curve_name(cose_cred_curve(c)));
 	pos += (size_t)w;
 	text_line(text, sizeof(text), &pos, "x", parsed.x, parsed.x_len);
 	if (parsed.y)
@@ -885,7 +887,7 @@ int credfile_write_text(const char *path, const cose_cred *c, bool with_private,
 	if (with_private)
 		text_line(text, sizeof(text), &pos, "d", parsed.d, parsed.d_len);
 	w = snprintf(text + pos, sizeof(text) - pos, "id_cred = %s\n",
-		     cose_cred_id_label(c) == EDHOC_ID_CRED_KCCS ? "kccs" : "kid");
+	             cose_cred_id_label(c) == EDHOC_ID_CRED_KCCS ? "kccs" : "kid");
 	pos += (size_t)w;
 	rc = write_atomic(path, text, pos, with_private ? 0600 : 0644, force, err, err_size);
 out:
@@ -894,8 +896,7 @@ out:
 	return rc;
 }
 
-int credfile_write_ccs(const char *path, const cose_cred *c, bool force, char *err,
-		       size_t err_size)
+int credfile_write_ccs(const char *path, const cose_cred *c, bool force, char *err, size_t err_size)
 {
 	const uint8_t *p;
 	size_t len;
@@ -941,11 +942,11 @@ void credfile_describe(const cose_cred *c, char *out, size_t out_size)
 	out[0] = '\0';
 	if (!c)
 		return;
-#define APPEND(...)                                                                              \
-	do {                                                                                     \
-		w = snprintf(out + pos, out_size - pos, __VA_ARGS__);                            \
-		if (w > 0)                                                                       \
-			pos = (size_t)w < out_size - pos ? pos + (size_t)w : out_size - 1;       \
+#define APPEND(...)                                                                        \
+	do {                                                                               \
+		w = snprintf(out + pos, out_size - pos, __VA_ARGS__);                      \
+		if (w > 0)                                                                 \
+			pos = (size_t)w < out_size - pos ? pos + (size_t)w : out_size - 1; \
 	} while (0)
 	APPEND("type:     %s\n", cose_cred_type(c) == EDHOC_CRED_CCS ? "CCS" : "X.509");
 	APPEND("identity: %s\n", cose_cred_identity(c));

@@ -27,12 +27,12 @@
 #define CREDFILE_MAX_LINE 1024  /* characters per line of a .cred file */
 
 typedef struct credfile_opts {
-	bool own;        /* own credential: a private key is required (and the
-			    file holding it must not be group/other accessible);
-			    false: a private key in the file is refused */
-	int id_label;    /* EDHOC_ID_CRED_* to identify the credential by; 0:
-			    what the file says (id_cred = ...), else kid for CCS
-			    (kccs without kid) and x5t for X.509 */
+	bool own;               /* own credential: a private key is required (and the
+	                           file holding it must not be group/other accessible);
+	                           false: a private key in the file is refused */
+	int id_label;           /* EDHOC_ID_CRED_* to identify the credential by; 0:
+	                           what the file says (id_cred = ...), else kid for CCS
+	                           (kccs without kid) and x5t for X.509 */
 	const char *key_path;   /* PEM private key for a PEM/DER certificate */
 	const char *chain_path; /* PEM intermediates (x5chain/x5bag), may be NULL */
 } credfile_opts;
@@ -43,7 +43,7 @@ typedef struct credfile credfile;
  * failure returns a negative code and, when err is not NULL, writes a
  * message such as "dev.cred:4: kid: not hex" into err. */
 int credfile_load(const char *path, const credfile_opts *opts, credfile **ret, char *err,
-		  size_t err_size);
+                  size_t err_size);
 
 /* Frees; NULL is a no-op. */
 void credfile_free(credfile *f);
@@ -56,11 +56,11 @@ const edhoc_cred *credfile_edhoc(const credfile *f);
  * with_private, then with mode 0600).  Refuses to replace an existing file
  * (EDHOC_E_CRED_FILE_EXISTS) unless force; the file appears atomically. */
 int credfile_write_text(const char *path, const cose_cred *c, bool with_private, bool force,
-			char *err, size_t err_size);
+                        char *err, size_t err_size);
 
 /* Writes the public CCS (CRED_x bytes) of a CCS credential, mode 0644. */
 int credfile_write_ccs(const char *path, const cose_cred *c, bool force, char *err,
-		       size_t err_size);
+                       size_t err_size);
 
 /* Describes a credential readably (type, identity, kid, sub, curve, ID_CRED
  * and CRED in CBOR diagnostic notation) into out, NUL-terminated. */

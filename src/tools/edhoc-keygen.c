@@ -12,21 +12,20 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: edhoc-keygen --out FILE.cred [--public FILE.ccs] [--curve CURVE]\n"
-		"                    [--sub NAME] [--kid HEX] [--id-cred kid|kccs] [--force]\n"
-		"       edhoc-keygen --show FILE\n"
-		"\n"
-		"  -c, --curve CURVE   P-256 (default), P-384, X25519, X448, Ed25519, Ed448\n"
-		"  -s, --sub NAME      subject claim (identity used by ACLs and logs)\n"
-		"  -k, --kid HEX       key identifier (default: 4 random bytes)\n"
-		"  -o, --out FILE      own credential with the private key (mode 0600)\n"
-		"  -p, --public FILE   public CCS for the peer's trust store\n"
-		"  -i, --id-cred HOW   how the peer finds it: kid (default) or kccs\n"
-		"  -f, --force         replace existing files\n"
-		"  -S, --show FILE     print a credential file readably\n"
-		"  -h, --help          this text\n"
-		"  -V, --version       version\n");
+	fprintf(out, "Usage: edhoc-keygen --out FILE.cred [--public FILE.ccs] [--curve CURVE]\n"
+	             "                    [--sub NAME] [--kid HEX] [--id-cred kid|kccs] [--force]\n"
+	             "       edhoc-keygen --show FILE\n"
+	             "\n"
+	             "  -c, --curve CURVE   P-256 (default), P-384, X25519, X448, Ed25519, Ed448\n"
+	             "  -s, --sub NAME      subject claim (identity used by ACLs and logs)\n"
+	             "  -k, --kid HEX       key identifier (default: 4 random bytes)\n"
+	             "  -o, --out FILE      own credential with the private key (mode 0600)\n"
+	             "  -p, --public FILE   public CCS for the peer's trust store\n"
+	             "  -i, --id-cred HOW   how the peer finds it: kid (default) or kccs\n"
+	             "  -f, --force         replace existing files\n"
+	             "  -S, --show FILE     print a credential file readably\n"
+	             "  -h, --help          this text\n"
+	             "  -V, --version       version\n");
 }
 
 static int parse_hex(const char *s, uint8_t *out, size_t cap, size_t *ret_len)
@@ -36,7 +35,8 @@ static int parse_hex(const char *s, uint8_t *out, size_t cap, size_t *ret_len)
 		return -1;
 	for (size_t i = 0; i < n / 2; i++) {
 		unsigned v;
-		if (sscanf(s + 2 * i, "%2x", &v) != 1 || !strchr("0123456789abcdefABCDEF", s[2 * i]) ||
+		if (sscanf(s + 2 * i, "%2x", &v) != 1 ||
+		    !strchr("0123456789abcdefABCDEF", s[2 * i]) ||
 		    !strchr("0123456789abcdefABCDEF", s[2 * i + 1]))
 			return -1;
 		out[i] = (uint8_t)v;
@@ -67,13 +67,17 @@ static int show(const char *path)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"curve", required_argument, NULL, 'c'}, {"sub", required_argument, NULL, 's'},
-		{"kid", required_argument, NULL, 'k'},   {"out", required_argument, NULL, 'o'},
-		{"public", required_argument, NULL, 'p'}, {"id-cred", required_argument, NULL, 'i'},
-		{"force", no_argument, NULL, 'f'},       {"show", required_argument, NULL, 'S'},
-		{"help", no_argument, NULL, 'h'},        {"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"curve", required_argument, NULL, 'c'},
+	                                     {"sub", required_argument, NULL, 's'},
+	                                     {"kid", required_argument, NULL, 'k'},
+	                                     {"out", required_argument, NULL, 'o'},
+	                                     {"public", required_argument, NULL, 'p'},
+	                                     {"id-cred", required_argument, NULL, 'i'},
+	                                     {"force", no_argument, NULL, 'f'},
+	                                     {"show", required_argument, NULL, 'S'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {"version", no_argument, NULL, 'V'},
+	                                     {NULL, 0, NULL, 0}};
 	const char *curve_name = "P-256", *sub = NULL, *out = NULL, *pub = NULL, *show_path = NULL;
 	uint8_t kid[COSE_MAX_KID], ccs[COSE_CRED_MAX_BYTES];
 	size_t kid_len = 0, ccs_len;
@@ -94,9 +98,9 @@ int main(int argc, char **argv)
 		case 'k':
 			if (parse_hex(optarg, kid, sizeof(kid), &kid_len) < 0) {
 				fprintf(stderr,
-					"edhoc-keygen: --kid: expected 1 to %d bytes of hex, got "
-					"'%s'\n",
-					COSE_MAX_KID, optarg);
+				        "edhoc-keygen: --kid: expected 1 to %d bytes of hex, got "
+				        "'%s'\n",
+				        COSE_MAX_KID, optarg);
 				return 2;
 			}
 			have_kid = true;
@@ -141,7 +145,8 @@ int main(int argc, char **argv)
 	}
 	if (show_path) {
 		if (out || pub) {
-			fprintf(stderr, "edhoc-keygen: --show cannot be combined with --out/--public\n");
+			fprintf(stderr,
+			        "edhoc-keygen: --show cannot be combined with --out/--public\n");
 			return 2;
 		}
 		return show(show_path);
@@ -154,9 +159,9 @@ int main(int argc, char **argv)
 	crv = cose_curve_from_name(curve_name);
 	if (!crv) {
 		fprintf(stderr,
-			"edhoc-keygen: unknown curve '%s' (P-256, P-384, X25519, X448, Ed25519, "
-			"Ed448)\n",
-			curve_name);
+		        "edhoc-keygen: unknown curve '%s' (P-256, P-384, X25519, X448, Ed25519, "
+		        "Ed448)\n",
+		        curve_name);
 		return 2;
 	}
 	if (sub && strlen(sub) > COSE_MAX_SUB) {
@@ -192,7 +197,7 @@ int main(int argc, char **argv)
 		rc = credfile_write_ccs(pub, cred, force, err, sizeof(err));
 		if (rc < 0) {
 			fprintf(stderr, "edhoc-keygen: %s (the own credential %s was written)\n",
-				err, out);
+			        err, out);
 			goto out;
 		}
 	}

@@ -9,14 +9,14 @@
 
 static int set_cn(X509_NAME *name, const char *cn)
 {
-	return X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn,
-					  -1, -1, 0) == 1
-		       ? 0
-		       : -1;
+	return X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1,
+	                                  -1, 0) == 1
+	           ? 0
+	           : -1;
 }
 
 int certgen_make(const crypto_key *subject_key, const char *cn, const crypto_key *issuer_key,
-		 const char *issuer_cn, bool ca, uint8_t **ret_der, size_t *ret_len)
+                 const char *issuer_cn, bool ca, uint8_t **ret_der, size_t *ret_len)
 {
 	EVP_PKEY *spk = crypto_key_evp(subject_key), *ipk = crypto_key_evp(issuer_key);
 	X509 *x = X509_new();
@@ -28,7 +28,8 @@ int certgen_make(const crypto_key *subject_key, const char *cn, const crypto_key
 
 	if (!x || !spk || !ipk)
 		goto out;
-	if (X509_set_version(x, 2) != 1 || ASN1_INTEGER_set(X509_get_serialNumber(x), serial++) != 1)
+	if (X509_set_version(x, 2) != 1 ||
+	    ASN1_INTEGER_set(X509_get_serialNumber(x), serial++) != 1)
 		goto out;
 	if (!X509_gmtime_adj(X509_getm_notBefore(x), -3600) ||
 	    !X509_gmtime_adj(X509_getm_notAfter(x), 3600L * 24 * 365))
@@ -39,7 +40,7 @@ int certgen_make(const crypto_key *subject_key, const char *cn, const crypto_key
 	    set_cn(X509_get_issuer_name(x), issuer_cn) < 0)
 		goto out;
 	ext = X509V3_EXT_conf_nid(NULL, NULL, NID_basic_constraints,
-				  ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
+	                          ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
 	if (!ext || X509_add_ext(x, ext, -1) != 1)
 		goto out;
 	/* EdDSA signs the message itself; ECDSA needs a digest. */

@@ -14,6 +14,6 @@
  * issuer_cn; ca marks it basicConstraints CA:TRUE.  Writes the DER into a
  * new buffer (caller frees with free()).  Returns 0 or -1. */
 int certgen_make(const crypto_key *subject_key, const char *cn, const crypto_key *issuer_key,
-		 const char *issuer_cn, bool ca, uint8_t **ret_der, size_t *ret_len);
+                 const char *issuer_cn, bool ca, uint8_t **ret_der, size_t *ret_len);
 
 #endif

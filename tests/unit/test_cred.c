@@ -50,8 +50,7 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void assert_bytes(const uint8_t *got, size_t got_len, const uint8_t *want,
-			 size_t want_len)
+static void assert_bytes(const uint8_t *got, size_t got_len, const uint8_t *want, size_t want_len)
 {
 	if (got_len != want_len || memcmp(got, want, want_len) != 0) {
 		print_error("got  %s\n", tu_to_hex(got, got_len));
@@ -61,7 +60,7 @@ static void assert_bytes(const uint8_t *got, size_t got_len, const uint8_t *want
 }
 
 static void write_file(const char *name, const void *data, size_t len, mode_t mode, char *path,
-		       size_t cap)
+                       size_t cap)
 {
 	snprintf(path, cap, "%s/%s", tmpdir, name);
 	unlink(path);
@@ -85,8 +84,8 @@ static void test_trace2_ccs_built_from_public_key_matches_cred_i_and_cred_r(void
 		const char *x, *y, *cred, *sub;
 		uint8_t kid;
 	} cases[] = {
-		{"PK_I_x", "PK_I_y", "CRED_I", "42-50-31-FF-EF-37-32-39", 0x2b},
-		{"PK_R_x", "PK_R_y", "CRED_R", "example.edu", 0x32},
+	    {"PK_I_x", "PK_I_y", "CRED_I", "42-50-31-FF-EF-37-32-39", 0x2b},
+	    {"PK_R_x", "PK_R_y", "CRED_R", "example.edu", 0x32},
 	};
 	for (size_t i = 0; i < 2; i++) {
 		size_t xl, yl, cl, out_len;
@@ -98,13 +97,13 @@ static void test_trace2_ccs_built_from_public_key_matches_cred_i_and_cred_r(void
 
 		assert_int_equal(crypto_key_from_public(COSE_CRV_P256, x, xl, y, yl, &k), 0);
 		assert_int_equal(cose_ccs_build(k, cases[i].sub, &cases[i].kid, 1, false, out,
-						sizeof(out), &out_len),
-				 0);
+		                                sizeof(out), &out_len),
+		                 0);
 		assert_bytes(out, out_len, cred, cl);
 		/* Too small a buffer is reported, not overrun. */
-		assert_int_equal(cose_ccs_build(k, cases[i].sub, &cases[i].kid, 1, false, out,
-						cl - 1, &out_len),
-				 EDHOC_E_BUFFER_TOO_SMALL);
+		assert_int_equal(
+		    cose_ccs_build(k, cases[i].sub, &cases[i].kid, 1, false, out, cl - 1, &out_len),
+		    EDHOC_E_BUFFER_TOO_SMALL);
 		crypto_key_free(k);
 		free(x);
 		free(y);
@@ -121,16 +120,16 @@ static void test_trace2_ccs_built_from_private_key_matches_cred_i(void **state)
 	crypto_key *k = NULL;
 
 	assert_int_equal(crypto_key_from_private(COSE_CRV_P256, sk, sl, &k), 0);
-	assert_int_equal(
-		cose_ccs_build(k, "42-50-31-FF-EF-37-32-39", &kid, 1, false, out, sizeof(out), &out_len),
-		0);
+	assert_int_equal(cose_ccs_build(k, "42-50-31-FF-EF-37-32-39", &kid, 1, false, out,
+	                                sizeof(out), &out_len),
+	                 0);
 	assert_bytes(out, out_len, cred, cl);
 
 	/* With the private key: the same CCS plus -4: d at the end of the
 	 * COSE_Key, which has one pair more. */
 	assert_int_equal(
-		cose_ccs_build(k, "42-50-31-FF-EF-37-32-39", &kid, 1, true, out, sizeof(out), &out_len),
-		0);
+	    cose_ccs_build(k, "42-50-31-FF-EF-37-32-39", &kid, 1, true, out, sizeof(out), &out_len),
+	    0);
 	assert_int_equal(out_len, cl + 1 + 2 + sl);
 	cose_ccs p;
 	assert_int_equal(cose_ccs_parse(out, out_len, false, &p), EDHOC_E_CRED_HAS_PRIVATE);
@@ -194,7 +193,8 @@ static void test_trace2_cred_by_kid_has_id_cred_of_vector(void **state)
 		assert_int_equal(e->id_cred_len, il);
 		assert_non_null(e->key);
 		assert_false(crypto_key_has_private(e->key));
-		assert_string_equal(e->identity, i == 0 ? "42-50-31-FF-EF-37-32-39" : "example.edu");
+		assert_string_equal(e->identity,
+		                    i == 0 ? "42-50-31-FF-EF-37-32-39" : "example.edu");
 		assert_int_equal(cose_cred_curve(c), COSE_CRV_P256);
 
 		/* The received ID_CRED designates it; the other one does not. */
@@ -246,8 +246,8 @@ static void test_trace2_cred_by_value_is_kccs_map(void **state)
 static void test_trace1_x509_cred_and_x5t_match_vectors(void **state)
 {
 	static const char *const names[][4] = {
-		{"CRED_R_der", "CRED_R", "ID_CRED_R", "PK_R"},
-		{"CRED_I_der", "CRED_I", "ID_CRED_I", "PK_I"},
+	    {"CRED_R_der", "CRED_R", "ID_CRED_R", "PK_R"},
+	    {"CRED_I_der", "CRED_I", "ID_CRED_I", "PK_I"},
 	};
 	static const char *const cn[] = {"EDHOC Responder Ed25519", "EDHOC Initiator Ed25519"};
 	for (size_t i = 0; i < 2; i++) {
@@ -289,7 +289,7 @@ static void test_trace1_x509_cred_and_x5t_match_vectors(void **state)
 		uint8_t map[64];
 		size_t ml;
 		assert_int_equal(cose_id_cred_x5t(COSE_ALG_SHA_256, der, dl, map, sizeof(map), &ml),
-				 0);
+		                 0);
 		assert_int_equal(ml, 1 + 2 + 1 + 1 + 2 + 32);
 		assert_int_equal(cose_id_cred_parse(map, ml, &parsed), 0);
 		assert_int_equal(parsed.x5t_alg, COSE_ALG_SHA_256);
@@ -336,9 +336,8 @@ static void test_trace1_x5chain_by_value(void **state)
 	/* Two certificates: {33: [bstr, bstr]}. */
 	uint8_t map[1024];
 	size_t ml;
-	assert_int_equal(cose_id_cred_certs(EDHOC_ID_CRED_X5CHAIN, ders, lens, 2, map, sizeof(map),
-					    &ml),
-			 0);
+	assert_int_equal(
+	    cose_id_cred_certs(EDHOC_ID_CRED_X5CHAIN, ders, lens, 2, map, sizeof(map), &ml), 0);
 	assert_int_equal(ml, 3 + 1 + cl + 2 + dl2);
 	assert_int_equal(map[3], 0x82);
 	assert_int_equal(cose_id_cred_parse(map, ml, &parsed), 0);
@@ -359,8 +358,8 @@ static void test_x5bag_end_entity_is_the_certificate_that_issued_none(void **sta
 	assert_int_equal(cose_key_generate(COSE_CRV_ED25519, NULL, NULL, &ca), 0);
 	assert_int_equal(cose_key_generate(COSE_CRV_X25519, NULL, NULL, &leaf), 0);
 	assert_int_equal(certgen_make(ca, "Test CA", ca, "Test CA", true, &ca_der, &ca_len), 0);
-	assert_int_equal(
-		certgen_make(leaf, "device-7", ca, "Test CA", false, &leaf_der, &leaf_len), 0);
+	assert_int_equal(certgen_make(leaf, "device-7", ca, "Test CA", false, &leaf_der, &leaf_len),
+	                 0);
 
 	/* Bag order CA first: the end-entity is still found. */
 	const uint8_t *ders[2] = {ca_der, leaf_der};
@@ -369,7 +368,7 @@ static void test_x5bag_end_entity_is_the_certificate_that_issued_none(void **sta
 	size_t ml;
 	edhoc_id_cred parsed;
 	assert_int_equal(
-		cose_id_cred_certs(EDHOC_ID_CRED_X5BAG, ders, lens, 2, map, sizeof(map), &ml), 0);
+	    cose_id_cred_certs(EDHOC_ID_CRED_X5BAG, ders, lens, 2, map, sizeof(map), &ml), 0);
 	assert_int_equal(map[1], 0x18);
 	assert_int_equal(map[2], 0x20);
 	assert_int_equal(cose_id_cred_parse(map, ml, &parsed), 0);
@@ -392,7 +391,7 @@ static void test_x5bag_end_entity_is_the_certificate_that_issued_none(void **sta
 	ders[1] = other;
 	lens[1] = other_len;
 	assert_int_equal(
-		cose_id_cred_certs(EDHOC_ID_CRED_X5BAG, ders, lens, 2, map, sizeof(map), &ml), 0);
+	    cose_id_cred_certs(EDHOC_ID_CRED_X5BAG, ders, lens, 2, map, sizeof(map), &ml), 0);
 	assert_int_equal(cose_id_cred_parse(map, ml, &parsed), 0);
 	assert_int_equal(cose_id_cred_end_entity(&parsed, &ee), EDHOC_E_CRED_MALFORMED);
 	free(other);
@@ -414,7 +413,7 @@ static void test_certificate_cn_with_control_characters_is_refused(void **state)
 	assert_int_equal(certgen_make(k, "dev\nforged log line", k, "ca", false, &der, &len), 0);
 	const uint8_t *ders[1] = {der};
 	assert_int_equal(cose_cred_from_x509(ders, &len, 1, EDHOC_ID_CRED_X5T, &c),
-			 EDHOC_E_CRED_MALFORMED);
+	                 EDHOC_E_CRED_MALFORMED);
 	assert_null(c);
 	free(der);
 	crypto_key_free(k);
@@ -424,7 +423,7 @@ static void test_certificate_cn_with_control_characters_is_refused(void **state)
 
 /* A CCS with a COSE_Key made of the given pairs (already encoded). */
 static size_t ccs_with_key(uint8_t *out, size_t cap, size_t pairs, const uint8_t *key_body,
-			   size_t body_len)
+                           size_t body_len)
 {
 	cose_writer w;
 	cose_writer_init(&w, out, cap);
@@ -461,11 +460,11 @@ static void test_malformed_ccs_rejected_with_precise_codes(void **state)
 	assert_int_equal(cose_ccs_parse(buf, cl + 1, false, &p), EDHOC_E_TRAILING_BYTES);
 	/* Not a map; a map without cnf. */
 	assert_int_equal(cose_ccs_parse((const uint8_t *)"\x80", 1, false, &p),
-			 EDHOC_E_CRED_MALFORMED);
+	                 EDHOC_E_CRED_MALFORMED);
 	assert_int_equal(cose_ccs_parse((const uint8_t *)"\xa0", 1, false, &p),
-			 EDHOC_E_CRED_MALFORMED);
+	                 EDHOC_E_CRED_MALFORMED);
 	assert_int_equal(cose_ccs_parse((const uint8_t *)"\xa1\x02\x61\x41", 4, false, &p),
-			 EDHOC_E_CRED_MALFORMED);
+	                 EDHOC_E_CRED_MALFORMED);
 	/* Non-shortest map head (b8 02 instead of a2). */
 	buf[0] = 0xb8;
 	buf[1] = 0x02;
@@ -473,7 +472,7 @@ static void test_malformed_ccs_rejected_with_precise_codes(void **state)
 	assert_int_equal(cose_ccs_parse(buf, cl + 1, false, &p), EDHOC_E_CBOR_NOT_DETERMINISTIC);
 	/* Indefinite-length map. */
 	assert_int_equal(cose_ccs_parse((const uint8_t *)"\xbf\xff", 2, false, &p),
-			 EDHOC_E_CBOR_NOT_DETERMINISTIC);
+	                 EDHOC_E_CBOR_NOT_DETERMINISTIC);
 	/* Duplicate claim key: {2: "a", 2: "b", 8: ...}. */
 	cose_writer_init(&w, buf, sizeof(buf));
 	cose_write_map(&w, 3);
@@ -504,11 +503,11 @@ static void test_malformed_ccs_rejected_with_precise_codes(void **state)
 	assert_int_equal(cose_ccs_parse(buf, w.len, false, &p), EDHOC_E_CRED_MALFORMED);
 
 	/* COSE_Key problems. */
-#define KEY(...)                                                                                 \
-	do {                                                                                     \
-		cose_writer_init(&w, body, sizeof(body));                                        \
-		__VA_ARGS__;                                                                     \
-		assert_int_equal(cose_writer_result(&w), 0);                                     \
+#define KEY(...)                                             \
+	do {                                                 \
+		cose_writer_init(&w, body, sizeof(body));    \
+		__VA_ARGS__;                                 \
+		assert_int_equal(cose_writer_result(&w), 0); \
 	} while (0)
 	/* crv 9 (unassigned) */
 	KEY(cose_write_uint(&w, 1); cose_write_uint(&w, 2); cose_write_int(&w, -1);
@@ -561,7 +560,7 @@ static void test_malformed_ccs_rejected_with_precise_codes(void **state)
 	/* ... and with a private key that is not the public key's */
 	cose_cred *c = NULL;
 	assert_int_equal(cose_cred_from_ccs(buf, n, EDHOC_ID_CRED_KCCS, true, &c),
-			 EDHOC_E_CRED_KEY_MISMATCH);
+	                 EDHOC_E_CRED_KEY_MISMATCH);
 	assert_null(c);
 	/* An EC2 x that is not on the curve (y given). */
 	KEY(cose_write_uint(&w, 1); cose_write_uint(&w, 2); cose_write_int(&w, -1);
@@ -576,10 +575,10 @@ static void test_malformed_ccs_rejected_with_precise_codes(void **state)
 	    cose_write_int(&w, 4); cose_write_int(&w, -2); cose_write_bstr(&w, x, xl));
 	n = ccs_with_key(buf, sizeof(buf), 3, body, w.len);
 	assert_int_equal(cose_cred_from_ccs(buf, n, EDHOC_ID_CRED_KID, false, &c),
-			 EDHOC_E_CRED_MALFORMED);
+	                 EDHOC_E_CRED_MALFORMED);
 	/* A cnf without COSE_Key. */
 	assert_int_equal(cose_ccs_parse((const uint8_t *)"\xa1\x08\xa1\x03\x41\x01", 6, false, &p),
-			 EDHOC_E_CRED_MALFORMED);
+	                 EDHOC_E_CRED_MALFORMED);
 #undef KEY
 	/* Deeply nested unknown claim: bounded, rejected. */
 	cose_writer_init(&w, buf, sizeof(buf));
@@ -609,22 +608,22 @@ static void test_malformed_id_cred_rejected(void **state)
 		const char *hex;
 		int rc;
 	} cases[] = {
-		{"a0", EDHOC_E_ID_CRED_MALFORMED},                  /* empty map */
-		{"80", EDHOC_E_ID_CRED_MALFORMED},                  /* not a map */
-		{"a10441", EDHOC_E_CBOR_TRUNCATED},                 /* kid truncated */
-		{"a10401", EDHOC_E_ID_CRED_MALFORMED},              /* kid not a bstr */
-		{"a1182282", EDHOC_E_CBOR_TRUNCATED},               /* x5t truncated */
-		{"a11822822e4101", EDHOC_E_ID_CRED_MALFORMED},      /* x5t hash too short */
-		{"a118228220480102030405060708", EDHOC_E_ID_CRED_UNSUPPORTED}, /* x5t alg -1 */
-		{"a1182281412b", EDHOC_E_ID_CRED_MALFORMED},        /* x5t array of 1 */
-		{"a1182181410a", EDHOC_E_ID_CRED_MALFORMED},        /* x5chain array of 1 */
-		{"a1182140", EDHOC_E_ID_CRED_MALFORMED},            /* x5chain empty cert */
-		{"a11821854101410141014101410a", EDHOC_E_LIMIT},    /* 5 certificates */
-		{"a20441010441", EDHOC_E_ID_CRED_MALFORMED},        /* kid twice */
-		{"a204412b0e", EDHOC_E_ID_CRED_MALFORMED},          /* kid + kccs */
-		{"a1014101", EDHOC_E_ID_CRED_UNSUPPORTED},          /* only label 1 */
-		{"a104412b00", EDHOC_E_TRAILING_BYTES},
-		{"a10e01", EDHOC_E_ID_CRED_MALFORMED},              /* kccs not a map */
+	    {"a0", EDHOC_E_ID_CRED_MALFORMED},                             /* empty map */
+	    {"80", EDHOC_E_ID_CRED_MALFORMED},                             /* not a map */
+	    {"a10441", EDHOC_E_CBOR_TRUNCATED},                            /* kid truncated */
+	    {"a10401", EDHOC_E_ID_CRED_MALFORMED},                         /* kid not a bstr */
+	    {"a1182282", EDHOC_E_CBOR_TRUNCATED},                          /* x5t truncated */
+	    {"a11822822e4101", EDHOC_E_ID_CRED_MALFORMED},                 /* x5t hash too short */
+	    {"a118228220480102030405060708", EDHOC_E_ID_CRED_UNSUPPORTED}, /* x5t alg -1 */
+	    {"a1182281412b", EDHOC_E_ID_CRED_MALFORMED},                   /* x5t array of 1 */
+	    {"a1182181410a", EDHOC_E_ID_CRED_MALFORMED},                   /* x5chain array of 1 */
+	    {"a1182140", EDHOC_E_ID_CRED_MALFORMED},                       /* x5chain empty cert */
+	    {"a11821854101410141014101410a", EDHOC_E_LIMIT},               /* 5 certificates */
+	    {"a20441010441", EDHOC_E_ID_CRED_MALFORMED},                   /* kid twice */
+	    {"a204412b0e", EDHOC_E_ID_CRED_MALFORMED},                     /* kid + kccs */
+	    {"a1014101", EDHOC_E_ID_CRED_UNSUPPORTED},                     /* only label 1 */
+	    {"a104412b00", EDHOC_E_TRAILING_BYTES},
+	    {"a10e01", EDHOC_E_ID_CRED_MALFORMED}, /* kccs not a map */
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		size_t len;
@@ -632,7 +631,7 @@ static void test_malformed_id_cred_rejected(void **state)
 		int rc = cose_id_cred_parse(b, len, &id);
 		if (rc != cases[i].rc) {
 			print_error("%s: got %s want %s\n", cases[i].hex, edhoc_result_name(rc),
-				    edhoc_result_name(cases[i].rc));
+			            edhoc_result_name(cases[i].rc));
 			fail();
 		}
 		free(b);
@@ -657,8 +656,8 @@ static void test_mutated_credentials_never_crash(void **state)
 	assert_int_equal(cose_id_cred_kccs(cred, cl, seeds[1], sizeof(seeds[1]), &seed_len[1]), 0);
 	const uint8_t *ders[1] = {der};
 	assert_int_equal(cose_id_cred_certs(EDHOC_ID_CRED_X5CHAIN, ders, &dl, 1, seeds[2],
-					    sizeof(seeds[2]), &seed_len[2]),
-			 0);
+	                                    sizeof(seeds[2]), &seed_len[2]),
+	                 0);
 	for (int iter = 0; iter < 6000; iter++) {
 		int which = iter % 3;
 		size_t len = seed_len[which];
@@ -698,9 +697,9 @@ static void test_mutated_credentials_never_crash(void **state)
 		} else {
 			edhoc_id_cred id;
 			rc = cose_id_cred_parse(copy, len, &id);
-			if (rc == 0 && (id.label == EDHOC_ID_CRED_KCCS ||
-					id.label == EDHOC_ID_CRED_X5CHAIN ||
-					id.label == EDHOC_ID_CRED_X5BAG))
+			if (rc == 0 &&
+			    (id.label == EDHOC_ID_CRED_KCCS || id.label == EDHOC_ID_CRED_X5CHAIN ||
+			     id.label == EDHOC_ID_CRED_X5BAG))
 				rc = cose_cred_from_id_cred(&id, &c);
 		}
 		assert_true(rc <= 0);
@@ -726,15 +725,15 @@ static const char *trace2_own_text(char *out, size_t cap, const char *extra)
 	size_t sl;
 	uint8_t *sk = tu_hex_member(t2, "SK_I", &sl);
 	snprintf(out, cap,
-		 "# initiator of RFC 9529 trace 2\n"
-		 "type = ccs\n"
-		 "sub = 42-50-31-FF-EF-37-32-39\n"
-		 "kid = 2b\n"
-		 "\n"
-		 "curve = P-256\n"
-		 "d = %s\n"
-		 "%s",
-		 tu_to_hex(sk, sl), extra);
+	         "# initiator of RFC 9529 trace 2\n"
+	         "type = ccs\n"
+	         "sub = 42-50-31-FF-EF-37-32-39\n"
+	         "kid = 2b\n"
+	         "\n"
+	         "curve = P-256\n"
+	         "d = %s\n"
+	         "%s",
+	         tu_to_hex(sk, sl), extra);
 	free(sk);
 	return out;
 }
@@ -764,9 +763,9 @@ static void test_text_file_own_credential_reproduces_cred_i(void **state)
 	char extra[512];
 	snprintf(extra, sizeof(extra), "x = %s\n", tu_to_hex(x, xl));
 	snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), "y = %s\nid_cred = kccs\n",
-		 tu_to_hex(y, yl));
+	         tu_to_hex(y, yl));
 	write_text("own2.cred", trace2_own_text(text, sizeof(text), extra), 0600, path,
-		   sizeof(path));
+	           sizeof(path));
 	assert_int_equal(credfile_load(path, &own, &f, err, sizeof(err)), 0);
 	const uint8_t *b = cose_cred_id_cred(credfile_cred(f), &len);
 	assert_int_equal(len, 2 + cl);
@@ -776,8 +775,7 @@ static void test_text_file_own_credential_reproduces_cred_i(void **state)
 
 	/* A peer file with the same public key (x, y only). */
 	snprintf(text, sizeof(text),
-		 "type = ccs\nsub = 42-50-31-FF-EF-37-32-39\nkid = 2b\ncurve = p-256\n%s",
-		 extra);
+	         "type = ccs\nsub = 42-50-31-FF-EF-37-32-39\nkid = 2b\ncurve = p-256\n%s", extra);
 	write_text("peer.cred", text, 0644, path, sizeof(path));
 	assert_int_equal(credfile_load(path, NULL, &f, err, sizeof(err)), 0);
 	b = cose_cred_bytes(credfile_cred(f), &len);
@@ -796,17 +794,15 @@ static void test_text_file_private_key_needs_mode_0600(void **state)
 	credfile_opts own = {.own = true};
 	credfile *f = NULL;
 
-	write_text("loose.cred", trace2_own_text(text, sizeof(text), ""), 0640, path,
-		   sizeof(path));
+	write_text("loose.cred", trace2_own_text(text, sizeof(text), ""), 0640, path, sizeof(path));
 	assert_int_equal(credfile_load(path, &own, &f, err, sizeof(err)), EDHOC_E_CRED_FILE_MODE);
 	assert_null(f);
 	assert_non_null(strstr(err, "chmod 600"));
 	assert_non_null(strstr(err, "0640"));
 	/* A peer credential must never carry the private key. */
 	write_text("peer-d.cred", trace2_own_text(text, sizeof(text), ""), 0600, path,
-		   sizeof(path));
-	assert_int_equal(credfile_load(path, NULL, &f, err, sizeof(err)),
-			 EDHOC_E_CRED_HAS_PRIVATE);
+	           sizeof(path));
+	assert_int_equal(credfile_load(path, NULL, &f, err, sizeof(err)), EDHOC_E_CRED_HAS_PRIVATE);
 	assert_non_null(strstr(err, ":7:"));
 }
 
@@ -817,21 +813,21 @@ static void test_text_file_errors_name_file_and_line(void **state)
 		int rc;
 		const char *where;
 	} cases[] = {
-		{"type = ccs\ncurve = P-256\nkid = zz\nx = 00\n", EDHOC_E_CRED_FILE_SYNTAX, ":3: kid"},
-		{"# c\ntype = ccs\nfoo = 1\n", EDHOC_E_CRED_FILE_SYNTAX, ":3: unknown field 'foo'"},
-		{"type = ccs\ntype = ccs\n", EDHOC_E_CRED_FILE_SYNTAX, ":2: 'type' repeated"},
-		{"type = ccs\nno equals sign\n", EDHOC_E_CRED_FILE_SYNTAX, ":2: expected"},
-		{"type = ccs\n\ncurve = P-999\n", EDHOC_E_CRED_FILE_SYNTAX, ":3: unknown curve"},
-		{"type = rsa\n", EDHOC_E_CRED_FILE_SYNTAX, ":1: type must be"},
-		{"kid = 01\n", EDHOC_E_CRED_FILE_SYNTAX, "missing 'type"},
-		{"type = ccs\ncurve = X25519\nsub =\n", EDHOC_E_CRED_FILE_SYNTAX, ":3: 'sub' has no"},
-		{"type = ccs\ncurve = X25519\ny = 01\n", EDHOC_E_CRED_FILE_SYNTAX, ":3: y is only"},
-		{"type = ccs\ncurve = X25519\nkid = 01\n", EDHOC_E_CRED_FILE_SYNTAX, "missing 'x"},
-		{"type = ccs\ncurve = X25519\nx = 0102\n", EDHOC_E_KEY_INVALID, ":3: x/y"},
-		{"type = ccs\ncurve = Ed25519\nx = 00\nid_cred = bogus\n", EDHOC_E_CRED_FILE_SYNTAX,
-		 ":4: id_cred"},
-		{"type = x509\ncurve = P-256\n", EDHOC_E_CRED_FILE_SYNTAX, ":2: 'curve' belongs"},
-		{"type = ccs\ncert = a.pem\n", EDHOC_E_CRED_FILE_SYNTAX, ":2: 'cert' belongs"},
+	    {"type = ccs\ncurve = P-256\nkid = zz\nx = 00\n", EDHOC_E_CRED_FILE_SYNTAX, ":3: kid"},
+	    {"# c\ntype = ccs\nfoo = 1\n", EDHOC_E_CRED_FILE_SYNTAX, ":3: unknown field 'foo'"},
+	    {"type = ccs\ntype = ccs\n", EDHOC_E_CRED_FILE_SYNTAX, ":2: 'type' repeated"},
+	    {"type = ccs\nno equals sign\n", EDHOC_E_CRED_FILE_SYNTAX, ":2: expected"},
+	    {"type = ccs\n\ncurve = P-999\n", EDHOC_E_CRED_FILE_SYNTAX, ":3: unknown curve"},
+	    {"type = rsa\n", EDHOC_E_CRED_FILE_SYNTAX, ":1: type must be"},
+	    {"kid = 01\n", EDHOC_E_CRED_FILE_SYNTAX, "missing 'type"},
+	    {"type = ccs\ncurve = X25519\nsub =\n", EDHOC_E_CRED_FILE_SYNTAX, ":3: 'sub' has no"},
+	    {"type = ccs\ncurve = X25519\ny = 01\n", EDHOC_E_CRED_FILE_SYNTAX, ":3: y is only"},
+	    {"type = ccs\ncurve = X25519\nkid = 01\n", EDHOC_E_CRED_FILE_SYNTAX, "missing 'x"},
+	    {"type = ccs\ncurve = X25519\nx = 0102\n", EDHOC_E_KEY_INVALID, ":3: x/y"},
+	    {"type = ccs\ncurve = Ed25519\nx = 00\nid_cred = bogus\n", EDHOC_E_CRED_FILE_SYNTAX,
+	     ":4: id_cred"},
+	    {"type = x509\ncurve = P-256\n", EDHOC_E_CRED_FILE_SYNTAX, ":2: 'curve' belongs"},
+	    {"type = ccs\ncert = a.pem\n", EDHOC_E_CRED_FILE_SYNTAX, ":2: 'cert' belongs"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char path[256], err[256], want[300];
@@ -839,10 +835,11 @@ static void test_text_file_errors_name_file_and_line(void **state)
 		write_text("bad.cred", cases[i].text, 0644, path, sizeof(path));
 		int rc = credfile_load(path, NULL, &f, err, sizeof(err));
 		snprintf(want, sizeof(want), "%s", cases[i].where);
-		if (rc != cases[i].rc || !strstr(err, want) || strncmp(err, path, strlen(path)) != 0) {
+		if (rc != cases[i].rc || !strstr(err, want) ||
+		    strncmp(err, path, strlen(path)) != 0) {
 			print_error("case %zu: rc %s, err '%s', want %s '%s'\n", i,
-				    edhoc_result_name(rc), err, edhoc_result_name(cases[i].rc),
-				    want);
+			            edhoc_result_name(rc), err, edhoc_result_name(cases[i].rc),
+			            want);
 			fail();
 		}
 		assert_null(f);
@@ -880,19 +877,18 @@ static void test_binary_ccs_file_loads_as_peer_credential(void **state)
 }
 
 static void write_pem_key(const crypto_key *k, const char *name, mode_t mode, char *path,
-			  size_t cap)
+                          size_t cap)
 {
 	BIO *b = BIO_new(BIO_s_mem());
 	char *data;
 	assert_int_equal(PEM_write_bio_PrivateKey(b, crypto_key_evp(k), NULL, NULL, 0, NULL, NULL),
-			 1);
+	                 1);
 	long n = BIO_get_mem_data(b, &data);
 	write_file(name, data, (size_t)n, mode, path, cap);
 	BIO_free(b);
 }
 
-static void write_pem_cert(const uint8_t *der, size_t len, const char *name, char *path,
-			   size_t cap)
+static void write_pem_cert(const uint8_t *der, size_t len, const char *name, char *path, size_t cap)
 {
 	const unsigned char *p = der;
 	X509 *x = d2i_X509(NULL, &p, (long)len);
@@ -917,7 +913,7 @@ static void test_pem_certificate_and_key_load_as_own_credential(void **state)
 	assert_int_equal(cose_key_generate(COSE_CRV_P256, NULL, NULL, &k), 0);
 	assert_int_equal(cose_key_generate(COSE_CRV_P256, NULL, NULL, &other), 0);
 	assert_int_equal(certgen_make(k, "gateway.example", k, "gateway.example", false, &der, &dl),
-			 0);
+	                 0);
 	write_pem_cert(der, dl, "gw.pem", cert_path, sizeof(cert_path));
 	write_pem_key(k, "gw.key", 0600, key_path, sizeof(key_path));
 	write_pem_key(other, "other.key", 0600, bad_key, sizeof(bad_key));
@@ -947,13 +943,13 @@ static void test_pem_certificate_and_key_load_as_own_credential(void **state)
 	/* Own without a key, with the wrong key, with a readable key. */
 	own.key_path = NULL;
 	assert_int_equal(credfile_load(cert_path, &own, &f, err, sizeof(err)),
-			 EDHOC_E_CRED_NO_PRIVATE);
+	                 EDHOC_E_CRED_NO_PRIVATE);
 	own.key_path = bad_key;
 	assert_int_equal(credfile_load(cert_path, &own, &f, err, sizeof(err)),
-			 EDHOC_E_CRED_KEY_MISMATCH);
+	                 EDHOC_E_CRED_KEY_MISMATCH);
 	own.key_path = loose_key;
 	assert_int_equal(credfile_load(cert_path, &own, &f, err, sizeof(err)),
-			 EDHOC_E_CRED_FILE_MODE);
+	                 EDHOC_E_CRED_FILE_MODE);
 	assert_null(f);
 
 	/* DER file works the same. */
@@ -966,7 +962,7 @@ static void test_pem_certificate_and_key_load_as_own_credential(void **state)
 
 	/* The .cred text form pointing at them (paths relative to it). */
 	write_text("gw.cred", "type = x509\ncert = gw.pem\nkey = gw.key\nid_cred = x5t\n", 0644,
-		   path, sizeof(path));
+	           path, sizeof(path));
 	own = (credfile_opts){.own = true};
 	assert_int_equal(credfile_load(path, &own, &f, err, sizeof(err)), 0);
 	assert_true(crypto_key_has_private(credfile_edhoc(f)->key));
@@ -982,8 +978,8 @@ static void test_pem_certificate_and_key_load_as_own_credential(void **state)
 
 static void test_written_files_reload_identically_and_are_not_overwritten(void **state)
 {
-	static const int crvs[] = {COSE_CRV_P256, COSE_CRV_P384, COSE_CRV_X25519,
-				   COSE_CRV_X448, COSE_CRV_ED25519, COSE_CRV_ED448};
+	static const int crvs[] = {COSE_CRV_P256, COSE_CRV_P384,    COSE_CRV_X25519,
+	                           COSE_CRV_X448, COSE_CRV_ED25519, COSE_CRV_ED448};
 	for (size_t i = 0; i < sizeof(crvs) / sizeof(crvs[0]); i++) {
 		crypto_key *k = NULL;
 		cose_cred *c = NULL;
@@ -996,11 +992,12 @@ static void test_written_files_reload_identically_and_are_not_overwritten(void *
 		snprintf(own_path, sizeof(own_path), "%s/k%zu.cred", tmpdir, i);
 		snprintf(pub_path, sizeof(pub_path), "%s/k%zu.ccs", tmpdir, i);
 		assert_int_equal(cose_key_generate(crvs[i], NULL, NULL, &k), 0);
-		assert_int_equal(cose_ccs_build(k, "dev", kid, 2, false, ccs, sizeof(ccs), &ccs_len),
-				 0);
+		assert_int_equal(
+		    cose_ccs_build(k, "dev", kid, 2, false, ccs, sizeof(ccs), &ccs_len), 0);
 		assert_int_equal(cose_cred_from_ccs(ccs, ccs_len, EDHOC_ID_CRED_KID, false, &c), 0);
 		assert_int_equal(cose_cred_set_private(c, k), 0);
-		assert_int_equal(credfile_write_text(own_path, c, true, false, err, sizeof(err)), 0);
+		assert_int_equal(credfile_write_text(own_path, c, true, false, err, sizeof(err)),
+		                 0);
 		assert_int_equal(credfile_write_ccs(pub_path, c, false, err, sizeof(err)), 0);
 		assert_int_equal(stat(own_path, &st), 0);
 		assert_int_equal(st.st_mode & 0777, 0600);
@@ -1018,7 +1015,7 @@ static void test_written_files_reload_identically_and_are_not_overwritten(void *
 
 		/* Existing files stay unless forced. */
 		assert_int_equal(credfile_write_text(own_path, c, true, false, err, sizeof(err)),
-				 EDHOC_E_CRED_FILE_EXISTS);
+		                 EDHOC_E_CRED_FILE_EXISTS);
 		assert_non_null(strstr(err, "--force"));
 		assert_int_equal(credfile_write_ccs(pub_path, c, true, err, sizeof(err)), 0);
 
@@ -1063,25 +1060,25 @@ static void test_key_fits_suite_roles(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_trace2_ccs_built_from_public_key_matches_cred_i_and_cred_r),
-		cmocka_unit_test(test_trace2_ccs_built_from_private_key_matches_cred_i),
-		cmocka_unit_test(test_trace2_ccs_parses_into_fields),
-		cmocka_unit_test(test_trace2_cred_by_kid_has_id_cred_of_vector),
-		cmocka_unit_test(test_trace2_cred_by_value_is_kccs_map),
-		cmocka_unit_test(test_trace1_x509_cred_and_x5t_match_vectors),
-		cmocka_unit_test(test_trace1_x5chain_by_value),
-		cmocka_unit_test(test_x5bag_end_entity_is_the_certificate_that_issued_none),
-		cmocka_unit_test(test_certificate_cn_with_control_characters_is_refused),
-		cmocka_unit_test(test_malformed_ccs_rejected_with_precise_codes),
-		cmocka_unit_test(test_malformed_id_cred_rejected),
-		cmocka_unit_test(test_mutated_credentials_never_crash),
-		cmocka_unit_test(test_text_file_own_credential_reproduces_cred_i),
-		cmocka_unit_test(test_text_file_private_key_needs_mode_0600),
-		cmocka_unit_test(test_text_file_errors_name_file_and_line),
-		cmocka_unit_test(test_binary_ccs_file_loads_as_peer_credential),
-		cmocka_unit_test(test_pem_certificate_and_key_load_as_own_credential),
-		cmocka_unit_test(test_written_files_reload_identically_and_are_not_overwritten),
-		cmocka_unit_test(test_key_fits_suite_roles),
+	    cmocka_unit_test(test_trace2_ccs_built_from_public_key_matches_cred_i_and_cred_r),
+	    cmocka_unit_test(test_trace2_ccs_built_from_private_key_matches_cred_i),
+	    cmocka_unit_test(test_trace2_ccs_parses_into_fields),
+	    cmocka_unit_test(test_trace2_cred_by_kid_has_id_cred_of_vector),
+	    cmocka_unit_test(test_trace2_cred_by_value_is_kccs_map),
+	    cmocka_unit_test(test_trace1_x509_cred_and_x5t_match_vectors),
+	    cmocka_unit_test(test_trace1_x5chain_by_value),
+	    cmocka_unit_test(test_x5bag_end_entity_is_the_certificate_that_issued_none),
+	    cmocka_unit_test(test_certificate_cn_with_control_characters_is_refused),
+	    cmocka_unit_test(test_malformed_ccs_rejected_with_precise_codes),
+	    cmocka_unit_test(test_malformed_id_cred_rejected),
+	    cmocka_unit_test(test_mutated_credentials_never_crash),
+	    cmocka_unit_test(test_text_file_own_credential_reproduces_cred_i),
+	    cmocka_unit_test(test_text_file_private_key_needs_mode_0600),
+	    cmocka_unit_test(test_text_file_errors_name_file_and_line),
+	    cmocka_unit_test(test_binary_ccs_file_loads_as_peer_credential),
+	    cmocka_unit_test(test_pem_certificate_and_key_load_as_own_credential),
+	    cmocka_unit_test(test_written_files_reload_identically_and_are_not_overwritten),
+	    cmocka_unit_test(test_key_fits_suite_roles),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -36,8 +36,8 @@ typedef struct party {
 	cose_cred *trusted;     /* the peer's credential, public part */
 	cose_cred *transported; /* built from an ID_CRED by value during a call */
 	int lookups;
-	int ead_seen[5];        /* per message number: our test item received */
-	int ead_other;          /* any other item delivered (padding must not be) */
+	int ead_seen[5]; /* per message number: our test item received */
+	int ead_other;   /* any other item delivered (padding must not be) */
 } party;
 
 static crypto_key *ca_key; /* signs the certificates of static DH keys */
@@ -88,7 +88,7 @@ static int ead_cb(void *ctx, int message_no, const edhoc_ead_item *item)
  * peer.  Certificates of signature keys are self-signed, those of static
  * DH keys signed by ca_key. */
 static void make_cred(crypto_key *key, enum cred_kind kind, const char *name, uint8_t kid,
-		      cose_cred **ret_own, cose_cred **ret_public)
+                      cose_cred **ret_own, cose_cred **ret_public)
 {
 	cose_cred *pub = NULL;
 	if (kind == K_CCS_KID || kind == K_CCS_VALUE) {
@@ -96,7 +96,7 @@ static void make_cred(crypto_key *key, enum cred_kind kind, const char *name, ui
 		size_t len;
 		int label = kind == K_CCS_KID ? EDHOC_ID_CRED_KID : EDHOC_ID_CRED_KCCS;
 		assert_int_equal(cose_ccs_build(key, name, &kid, 1, false, ccs, sizeof(ccs), &len),
-				 0);
+		                 0);
 		assert_int_equal(cose_cred_from_ccs(ccs, len, label, false, ret_own), 0);
 		assert_int_equal(cose_cred_from_ccs(ccs, len, label, false, &pub), 0);
 	} else {
@@ -104,10 +104,10 @@ static void make_cred(crypto_key *key, enum cred_kind kind, const char *name, ui
 		size_t len;
 		int label = kind == K_X509_X5T ? EDHOC_ID_CRED_X5T : EDHOC_ID_CRED_X5CHAIN;
 		bool can_sign = crypto_key_curve(key) != COSE_CRV_X25519 &&
-				crypto_key_curve(key) != COSE_CRV_X448;
+		                crypto_key_curve(key) != COSE_CRV_X448;
 		assert_int_equal(certgen_make(key, name, can_sign ? key : ca_key,
-					      can_sign ? name : "Roundtrip CA", false, &der, &len),
-				 0);
+		                              can_sign ? name : "Roundtrip CA", false, &der, &len),
+		                 0);
 		const uint8_t *ders[1] = {der};
 		assert_int_equal(cose_cred_from_x509(ders, &len, 1, label, ret_own), 0);
 		assert_int_equal(cose_cred_from_x509(ders, &len, 1, label, &pub), 0);
@@ -199,42 +199,42 @@ static void run_case(const rt_case *tc)
 	int rc;
 
 	snprintf(what, sizeof(what), "method %d suite %d %s%s%s", tc->method, tc->suite,
-		 kind_names[tc->kind], tc->ead ? " +ead" : "", tc->msg4 ? " +m4" : "");
+	         kind_names[tc->kind], tc->ead ? " +ead" : "", tc->msg4 ? " +m4" : "");
 	if (!s) {
 		print_error("%s: suite not implemented\n", what);
 		fail();
 	}
-	make_cred(key_for(0, i_signs ? s->sig_curve : s->dh_curve), tc->kind, "initiator-dev",
-		  0x2b, &pi.own, &i_pub);
+	make_cred(key_for(0, i_signs ? s->sig_curve : s->dh_curve), tc->kind, "initiator-dev", 0x2b,
+	          &pi.own, &i_pub);
 	make_cred(key_for(1, r_signs ? s->sig_curve : s->dh_curve), tc->kind, "gateway", 0x32,
-		  &pr.own, &r_pub);
+	          &pr.own, &r_pub);
 	pi.trusted = r_pub;
 	pr.trusted = i_pub;
 
 	edhoc_config ci = {
-		.role = EDHOC_INITIATOR,
-		.method = tc->method,
-		.suites = {tc->suite},
-		.n_suites = 1,
-		.own = cose_cred_edhoc(pi.own),
-		.lookup = lookup,
-		.lookup_ctx = &pi,
-		.ead = ead_cb,
-		.ead_ctx = &pi,
-		.max_ead_items = EDHOC_MAX_EAD_ITEMS,
-		.max_message = sizeof(m1),
+	    .role = EDHOC_INITIATOR,
+	    .method = tc->method,
+	    .suites = {tc->suite},
+	    .n_suites = 1,
+	    .own = cose_cred_edhoc(pi.own),
+	    .lookup = lookup,
+	    .lookup_ctx = &pi,
+	    .ead = ead_cb,
+	    .ead_ctx = &pi,
+	    .max_ead_items = EDHOC_MAX_EAD_ITEMS,
+	    .max_message = sizeof(m1),
 	};
 	edhoc_config cr = {
-		.role = EDHOC_RESPONDER,
-		.methods = 0xf,
-		.n_suites = N_SUITES,
-		.own = cose_cred_edhoc(pr.own),
-		.lookup = lookup,
-		.lookup_ctx = &pr,
-		.ead = ead_cb,
-		.ead_ctx = &pr,
-		.max_ead_items = EDHOC_MAX_EAD_ITEMS,
-		.max_message = sizeof(m1),
+	    .role = EDHOC_RESPONDER,
+	    .methods = 0xf,
+	    .n_suites = N_SUITES,
+	    .own = cose_cred_edhoc(pr.own),
+	    .lookup = lookup,
+	    .lookup_ctx = &pr,
+	    .ead = ead_cb,
+	    .ead_ctx = &pr,
+	    .max_ead_items = EDHOC_MAX_EAD_ITEMS,
+	    .max_message = sizeof(m1),
 	};
 	memcpy(cr.suites, all_suites, sizeof(all_suites));
 	hi = edhoc_handshake_new(&ci);
@@ -246,8 +246,8 @@ static void run_case(const rt_case *tc)
 		static const uint8_t pad[8] = {0};
 		for (int m = 1; m <= 4; m++) {
 			edhoc_ead_item items[2] = {
-				{.label = 27 + m, .value = ead_value, .value_len = sizeof(ead_value)},
-				{.label = 0, .value = pad, .value_len = sizeof(pad)},
+			    {.label = 27 + m, .value = ead_value, .value_len = sizeof(ead_value)},
+			    {.label = 0, .value = pad, .value_len = sizeof(pad)},
 			};
 			assert_int_equal(edhoc_handshake_set_ead(m % 2 ? hi : hr, m, items, 2), 0);
 		}
@@ -255,14 +255,14 @@ static void run_case(const rt_case *tc)
 
 	edhoc_cid c_i = {.bytes = {(uint8_t)(tc->suite % 24)}, .len = 1};
 	edhoc_cid c_r = {.bytes = {0xab, (uint8_t)tc->method}, .len = 2};
-#define STEP(call)                                                                               \
-	do {                                                                                     \
-		rc = (call);                                                                     \
-		if (rc != 0) {                                                                   \
-			print_error("%s: %s -> %s (%s)\n", what, #call, edhoc_result_name(rc),   \
-				    edhoc_result_describe(rc));                                  \
-			fail();                                                                  \
-		}                                                                                \
+#define STEP(call)                                                                             \
+	do {                                                                                   \
+		rc = (call);                                                                   \
+		if (rc != 0) {                                                                 \
+			print_error("%s: %s -> %s (%s)\n", what, #call, edhoc_result_name(rc), \
+			            edhoc_result_describe(rc));                                \
+			fail();                                                                \
+		}                                                                              \
 	} while (0)
 	STEP(edhoc_initiator_write_message_1(hi, &c_i, m1, sizeof(m1), &l1));
 	STEP(edhoc_responder_read_message_1(hr, m1, l1));
@@ -315,10 +315,10 @@ static void run_matrix(int method, enum cred_kind kind)
 			}
 }
 
-#define MATRIX_TEST(m, k)                                                                        \
-	static void test_method##m##_##k(void **state)                                           \
-	{                                                                                        \
-		run_matrix(m, k);                                                                \
+#define MATRIX_TEST(m, k)                              \
+	static void test_method##m##_##k(void **state) \
+	{                                              \
+		run_matrix(m, k);                      \
 	}
 MATRIX_TEST(0, K_CCS_KID)
 MATRIX_TEST(0, K_CCS_VALUE)
@@ -356,10 +356,20 @@ static void test_untrusted_initiator_is_refused(void **state)
 	pi.trusted = r_pub;
 	pr.trusted = stranger_pub; /* same kid 0x2b, different key */
 
-	edhoc_config ci = {.role = EDHOC_INITIATOR, .method = 3, .suites = {2}, .n_suites = 1,
-			   .own = cose_cred_edhoc(pi.own), .lookup = lookup, .lookup_ctx = &pi};
-	edhoc_config cr = {.role = EDHOC_RESPONDER, .methods = 0xf, .suites = {2}, .n_suites = 1,
-			   .own = cose_cred_edhoc(pr.own), .lookup = lookup, .lookup_ctx = &pr};
+	edhoc_config ci = {.role = EDHOC_INITIATOR,
+	                   .method = 3,
+	                   .suites = {2},
+	                   .n_suites = 1,
+	                   .own = cose_cred_edhoc(pi.own),
+	                   .lookup = lookup,
+	                   .lookup_ctx = &pi};
+	edhoc_config cr = {.role = EDHOC_RESPONDER,
+	                   .methods = 0xf,
+	                   .suites = {2},
+	                   .n_suites = 1,
+	                   .own = cose_cred_edhoc(pr.own),
+	                   .lookup = lookup,
+	                   .lookup_ctx = &pr};
 	edhoc_handshake *hi = edhoc_handshake_new(&ci), *hr = edhoc_handshake_new(&cr);
 	edhoc_cid c_i = {.bytes = {1}, .len = 1}, c_r = {.bytes = {2}, .len = 1};
 	assert_int_equal(edhoc_initiator_write_message_1(hi, &c_i, m1, sizeof(m1), &l1), 0);
@@ -395,11 +405,20 @@ static void test_untrusted_initiator_is_refused(void **state)
 	cose_cred *dh_own = NULL, *dh_pub = NULL, *sig_own = NULL, *sig_pub = NULL;
 	make_cred(key_for(0, COSE_CRV_X25519), K_CCS_KID, "initiator-dev", 0x2b, &dh_own, &dh_pub);
 	make_cred(key_for(1, COSE_CRV_ED25519), K_CCS_KID, "gateway", 0x32, &sig_own, &sig_pub);
-	edhoc_config bad = {.role = EDHOC_INITIATOR, .method = 0, .suites = {0}, .n_suites = 1,
-			    .own = cose_cred_edhoc(dh_own), .lookup = lookup, .lookup_ctx = &pi};
-	edhoc_config good_r = {.role = EDHOC_RESPONDER, .methods = 0xf, .suites = {0},
-			       .n_suites = 1, .own = cose_cred_edhoc(sig_own), .lookup = lookup,
-			       .lookup_ctx = &pr};
+	edhoc_config bad = {.role = EDHOC_INITIATOR,
+	                    .method = 0,
+	                    .suites = {0},
+	                    .n_suites = 1,
+	                    .own = cose_cred_edhoc(dh_own),
+	                    .lookup = lookup,
+	                    .lookup_ctx = &pi};
+	edhoc_config good_r = {.role = EDHOC_RESPONDER,
+	                       .methods = 0xf,
+	                       .suites = {0},
+	                       .n_suites = 1,
+	                       .own = cose_cred_edhoc(sig_own),
+	                       .lookup = lookup,
+	                       .lookup_ctx = &pr};
 	pi.trusted = sig_pub;
 	pr.trusted = dh_pub;
 	hi = edhoc_handshake_new(&bad);
@@ -408,8 +427,7 @@ static void test_untrusted_initiator_is_refused(void **state)
 		/* A core may only notice when it has to sign (message_3). */
 		hr = edhoc_handshake_new(&good_r);
 		assert_int_equal(edhoc_responder_read_message_1(hr, m1, l1), 0);
-		assert_int_equal(edhoc_responder_write_message_2(hr, &c_r, m2, sizeof(m2), &l2),
-				 0);
+		assert_int_equal(edhoc_responder_write_message_2(hr, &c_r, m2, sizeof(m2), &l2), 0);
 		rc = edhoc_initiator_read_message_2(hi, m2, l2);
 		if (rc == 0)
 			rc = edhoc_initiator_write_message_3(hi, m3, sizeof(m3), &l3);
@@ -452,7 +470,7 @@ static int rng_fixed(void *ctx, uint8_t *buf, size_t len)
 }
 
 static void expect_bytes(const char *what, const uint8_t *got, size_t got_len, json_t *v,
-			 const char *name)
+                         const char *name)
 {
 	size_t want_len;
 	uint8_t *want = tu_hex_member(v, name, &want_len);
@@ -482,7 +500,8 @@ static void test_rfc9529_trace1_with_x509_credentials(void **state)
 	json_t *vec = tu_load_vectors("edhoc-rfc9529.json");
 	json_t *v = json_object_get(json_array_get(json_object_get(vec, "traces"), 0), "values");
 	size_t idl, rdl, isl, rsl, xl, yl, l1, l2, l3, l4;
-	uint8_t *i_der = tu_hex_member(v, "CRED_I_der", &idl), *r_der = tu_hex_member(v, "CRED_R_der", &rdl);
+	uint8_t *i_der = tu_hex_member(v, "CRED_I_der", &idl),
+	        *r_der = tu_hex_member(v, "CRED_R_der", &rdl);
 	uint8_t *sk_i = tu_hex_member(v, "SK_I", &isl), *sk_r = tu_hex_member(v, "SK_R", &rsl);
 	uint8_t *x = tu_hex_member(v, "X", &xl), *y = tu_hex_member(v, "Y", &yl);
 	uint8_t m1[1024], m2[1024], m3[1024], m4[256];
@@ -504,12 +523,24 @@ static void test_rfc9529_trace1_with_x509_credentials(void **state)
 	assert_int_equal(cose_cred_set_private(pi.own, kr), EDHOC_E_CRED_KEY_MISMATCH);
 
 	fixed_rng rx = {x, xl, 0}, ry = {y, yl, 0};
-	edhoc_config ci = {.role = EDHOC_INITIATOR, .method = 0, .suites = {0}, .n_suites = 1,
-			   .own = cose_cred_edhoc(pi.own), .lookup = lookup, .lookup_ctx = &pi,
-			   .rng = rng_fixed, .rng_ctx = &rx};
-	edhoc_config cr = {.role = EDHOC_RESPONDER, .methods = 1u, .suites = {0}, .n_suites = 1,
-			   .own = cose_cred_edhoc(pr.own), .lookup = lookup, .lookup_ctx = &pr,
-			   .rng = rng_fixed, .rng_ctx = &ry};
+	edhoc_config ci = {.role = EDHOC_INITIATOR,
+	                   .method = 0,
+	                   .suites = {0},
+	                   .n_suites = 1,
+	                   .own = cose_cred_edhoc(pi.own),
+	                   .lookup = lookup,
+	                   .lookup_ctx = &pi,
+	                   .rng = rng_fixed,
+	                   .rng_ctx = &rx};
+	edhoc_config cr = {.role = EDHOC_RESPONDER,
+	                   .methods = 1u,
+	                   .suites = {0},
+	                   .n_suites = 1,
+	                   .own = cose_cred_edhoc(pr.own),
+	                   .lookup = lookup,
+	                   .lookup_ctx = &pr,
+	                   .rng = rng_fixed,
+	                   .rng_ctx = &ry};
 	edhoc_handshake *hi = edhoc_handshake_new(&ci), *hr = edhoc_handshake_new(&cr);
 	edhoc_cid c_i = {.bytes = {0x2d}, .len = 1}, c_r = {.bytes = {0x18}, .len = 1};
 
@@ -573,8 +604,8 @@ static void test_rfc9529_trace2_responder_with_credential_files(void **state)
 	snprintf(own_path, sizeof(own_path), "%s/gw.cred", dir);
 	snprintf(peer_path, sizeof(peer_path), "%s/dev.ccs", dir);
 	snprintf(text, sizeof(text),
-		 "type = ccs\nsub = example.edu\nkid = 32\ncurve = P-256\nd = %s\n",
-		 tu_to_hex(sk_r, rsl));
+	         "type = ccs\nsub = example.edu\nkid = 32\ncurve = P-256\nd = %s\n",
+	         tu_to_hex(sk_r, rsl));
 	f = fopen(own_path, "w");
 	assert_non_null(f);
 	assert_int_equal(fchmod(fileno(f), 0600), 0);
@@ -588,13 +619,19 @@ static void test_rfc9529_trace2_responder_with_credential_files(void **state)
 	assert_int_equal(credfile_load(own_path, &own_opts, &own, err, sizeof(err)), 0);
 	assert_int_equal(credfile_load(peer_path, NULL, &peer, err, sizeof(err)), 0);
 	expect_bytes("trace 2 own", credfile_edhoc(own)->cred, credfile_edhoc(own)->cred_len, v,
-		     "CRED_R");
+	             "CRED_R");
 	pr.trusted = (cose_cred *)credfile_cred(peer);
 
 	fixed_rng ry = {y, yl, 0};
-	edhoc_config cr = {.role = EDHOC_RESPONDER, .methods = 1u << 3, .suites = {2},
-			   .n_suites = 1, .own = credfile_edhoc(own), .lookup = lookup,
-			   .lookup_ctx = &pr, .rng = rng_fixed, .rng_ctx = &ry};
+	edhoc_config cr = {.role = EDHOC_RESPONDER,
+	                   .methods = 1u << 3,
+	                   .suites = {2},
+	                   .n_suites = 1,
+	                   .own = credfile_edhoc(own),
+	                   .lookup = lookup,
+	                   .lookup_ctx = &pr,
+	                   .rng = rng_fixed,
+	                   .rng_ctx = &ry};
 	edhoc_handshake *hr = edhoc_handshake_new(&cr);
 	edhoc_cid c_r = {.bytes = {0x27}, .len = 1};
 	assert_int_equal(edhoc_responder_read_message_1(hr, m1, l1), 0);
@@ -639,25 +676,25 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_method0_K_CCS_KID),
-		cmocka_unit_test(test_method0_K_CCS_VALUE),
-		cmocka_unit_test(test_method0_K_X509_X5T),
-		cmocka_unit_test(test_method0_K_X509_X5CHAIN),
-		cmocka_unit_test(test_method1_K_CCS_KID),
-		cmocka_unit_test(test_method1_K_CCS_VALUE),
-		cmocka_unit_test(test_method1_K_X509_X5T),
-		cmocka_unit_test(test_method1_K_X509_X5CHAIN),
-		cmocka_unit_test(test_method2_K_CCS_KID),
-		cmocka_unit_test(test_method2_K_CCS_VALUE),
-		cmocka_unit_test(test_method2_K_X509_X5T),
-		cmocka_unit_test(test_method2_K_X509_X5CHAIN),
-		cmocka_unit_test(test_method3_K_CCS_KID),
-		cmocka_unit_test(test_method3_K_CCS_VALUE),
-		cmocka_unit_test(test_method3_K_X509_X5T),
-		cmocka_unit_test(test_method3_K_X509_X5CHAIN),
-		cmocka_unit_test(test_untrusted_initiator_is_refused),
-		cmocka_unit_test(test_rfc9529_trace1_with_x509_credentials),
-		cmocka_unit_test(test_rfc9529_trace2_responder_with_credential_files),
+	    cmocka_unit_test(test_method0_K_CCS_KID),
+	    cmocka_unit_test(test_method0_K_CCS_VALUE),
+	    cmocka_unit_test(test_method0_K_X509_X5T),
+	    cmocka_unit_test(test_method0_K_X509_X5CHAIN),
+	    cmocka_unit_test(test_method1_K_CCS_KID),
+	    cmocka_unit_test(test_method1_K_CCS_VALUE),
+	    cmocka_unit_test(test_method1_K_X509_X5T),
+	    cmocka_unit_test(test_method1_K_X509_X5CHAIN),
+	    cmocka_unit_test(test_method2_K_CCS_KID),
+	    cmocka_unit_test(test_method2_K_CCS_VALUE),
+	    cmocka_unit_test(test_method2_K_X509_X5T),
+	    cmocka_unit_test(test_method2_K_X509_X5CHAIN),
+	    cmocka_unit_test(test_method3_K_CCS_KID),
+	    cmocka_unit_test(test_method3_K_CCS_VALUE),
+	    cmocka_unit_test(test_method3_K_X509_X5T),
+	    cmocka_unit_test(test_method3_K_X509_X5CHAIN),
+	    cmocka_unit_test(test_untrusted_initiator_is_refused),
+	    cmocka_unit_test(test_rfc9529_trace1_with_x509_credentials),
+	    cmocka_unit_test(test_rfc9529_trace2_responder_with_credential_files),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
