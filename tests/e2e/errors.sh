@@ -3,7 +3,7 @@
 # the operator finds under that ticket in the daemon's log (the category).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 
-PLAN=13
+PLAN=16
 t_plan $PLAN
 
 have_binaries "$CLIENT" || t_skip_rest $PLAN "edhoc-client not built"
@@ -90,13 +90,36 @@ t_check "no common cipher suite: ERR_CODE 2 with SUITES_R [2], exit 3" \
 t_check "no common cipher suite: a category G record in the log" \
 	grep -q "category=G" "$LOG"
 
-# 12: the gateway is still fine
+# 12-13: EAD items in message_1 the gateway does not know: a critical one
+# (negative label) fails the handshake with category F, a non-critical one
+# is ignored (RFC 9528 §3.8).
+client --cred "$T_DIR/creds/dev1.cred" --peer-cred "$T_DIR/creds/gw.ccs" --method 3 \
+	--ead -65000:0102 "$URI"
+rc=$?
+ticket=$(client_ticket)
+t_check "unknown critical EAD item: EDHOC error, category F record" \
+	eval 'test $rc -eq 3 && test -n "$ticket" && test "$(category_of "$ticket")" = F'
+client --cred "$T_DIR/creds/dev1.cred" --peer-cred "$T_DIR/creds/gw.ccs" --method 3 \
+	--ead 65000:0102 "$URI"
+rc=$?
+t_check "unknown non-critical EAD item is ignored: handshake succeeds" \
+	eval 'test $rc -eq 0 && test "$(cat "$T_DIR/out")" = dev1'
+
+# 14: own C_I chosen with --cid reaches the gateway
+client --cred "$T_DIR/creds/dev1.cred" --peer-cred "$T_DIR/creds/gw.ccs" --method 3 \
+	--cid 2b00 "$URI/.well-known/edhocd/whoami?full"
+rc=$?
+t_check "--cid 2b00: the gateway's session has C_I 2b00" \
+	eval 'test $rc -eq 0 && grep -qx "c_i=2b00" "$T_DIR/out"'
+[ $rc -eq 0 ] || t_diag_file "$T_DIR/out"
+
+# 15: the gateway is still fine
 client --cred "$T_DIR/creds/dev1.cred" --peer-cred "$T_DIR/creds/gw.ccs" --method 3 "$URI"
 rc=$?
 t_check "after all these failures a good device still gets in" \
 	eval 'test $rc -eq 0 && test "$(cat "$T_DIR/out")" = dev1'
 
-# 13: no secret material in the log
+# 16: no secret material in the log
 t_check "the log holds no private key of any credential" \
 	eval '! grep -q -i -F -f <(sed -n "s/^d = //p" "$T_DIR"/creds/*.cred) "$LOG"'
 
