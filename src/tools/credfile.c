@@ -680,6 +680,12 @@ int credfile_load(const char *path, const credfile_opts *opts, credfile **ret, c
 			               err, err_size);
 	} else {
 		textcred tc;
+		/* A NUL would end the text early and hide what follows it. */
+		if (memchr(buf, '\0', len)) {
+			set_err(err, err_size, "%s: not a text file (contains NUL bytes)", path);
+			rc = EDHOC_E_CRED_FILE_SYNTAX;
+			goto out;
+		}
 		rc = parse_text(path, (char *)buf, &tc, err, err_size);
 		if (rc < 0)
 			goto out;

@@ -868,6 +868,10 @@ static void test_binary_ccs_file_loads_as_peer_credential(void **state)
 	write_file("bad.ccs", cred, cl - 3, 0644, path, sizeof(path));
 	assert_int_equal(credfile_load(path, NULL, &f, err, sizeof(err)), EDHOC_E_CBOR_TRUNCATED);
 	assert_non_null(strstr(err, "not a valid CCS"));
+	/* A text file with a NUL byte in it. */
+	write_file("nul.cred", "type = ccs\n\0kid = 01\n", 21, 0644, path, sizeof(path));
+	assert_int_equal(credfile_load(path, NULL, &f, err, sizeof(err)), EDHOC_E_CRED_FILE_SYNTAX);
+	assert_non_null(strstr(err, "NUL"));
 	/* Missing file. */
 	snprintf(path, sizeof(path), "%s/none.ccs", tmpdir);
 	assert_int_equal(credfile_load(path, NULL, &f, err, sizeof(err)), EDHOC_E_CRED_FILE_IO);
