@@ -19,14 +19,22 @@
 
 #include "crypto/crypto_internal.h"
 
+/* EC2 keys are used for ECDH through EC_POINT_mul on a shared, cached
+ * group -- the same call OpenSSL's own ECDH makes -- because building an
+ * EVP_PKEY for a P-256 point creates a fresh EC_GROUP each time, which
+ * costs about as much as the point decompression itself.  The EVP_PKEY of
+ * such a key is built only when something needs it (signatures,
+ * crypto_key_evp). */
 struct crypto_key {
-	EVP_PKEY *pkey;
+	EVP_PKEY *pkey; /* NULL for an EC2 public key until needed */
 	int curve;
 	bool has_private;
 	unsigned refs;
-	/* derive context with this key as the private side, made on first
-	 * ECDH use and kept: init costs about as much as a small derive */
+	/* OKP: derive context with this key as the private side, made on
+	 * first ECDH use and kept: init costs about as much as a derive */
 	EVP_PKEY_CTX *derive;
+	EC_POINT *pt; /* EC2: public point, cached */
+	BIGNUM *d;    /* EC2: private scalar, cached on first ECDH */
 };
 
 /* ---- curve facts ---- */
@@ -58,10 +66,24 @@ static const curve_info *curve_lookup(int crv)
 	return NULL;
 }
 
-/* EC groups are immutable once built; one per curve and thread. */
+#define N_CURVES (sizeof(curves) / sizeof(curves[0]))
+
+/* Per-thread objects: EC groups (immutable once built), fromdata contexts
+ * per curve (EVP_PKEY_new_raw_*_key would fetch the key manager by name on
+ * every call), and the last ephemeral key from crypto_dh_keygen, so that
+ * the ECDH right after it does not rebuild the key (for X25519/X448 that
+ * rebuild costs a second scalar multiplication). */
 static _Thread_local struct {
 	EC_GROUP *group[2];
 	BN_CTX *bnctx;
+	EVP_PKEY_CTX *fromdata[N_CURVES];
+	struct {
+		int curve;
+		uint8_t priv[CRYPTO_MAX_DH_PRIV];
+		EVP_PKEY *pkey;       /* OKP */
+		EVP_PKEY_CTX *derive; /* OKP */
+		BIGNUM *d;            /* EC2 */
+	} eph;
 } kcache;
 
 static const EC_GROUP *ec_group(const curve_info *c)
@@ -116,6 +138,8 @@ void crypto_key_free(crypto_key *k)
 		return;
 	EVP_PKEY_CTX_free(k->derive);
 	EVP_PKEY_free(k->pkey);
+	EC_POINT_free(k->pt);
+	BN_clear_free(k->d);
 	free(k);
 }
 
@@ -136,9 +160,12 @@ bool crypto_key_has_private(const crypto_key *k)
 	return k && k->has_private;
 }
 
+static EVP_PKEY *key_evp(crypto_key *k);
+
 struct evp_pkey_st *crypto_key_evp(const crypto_key *k)
 {
-	return k ? k->pkey : NULL;
+	/* building it on demand does not change what the key is */
+	return k ? key_evp((crypto_key *)k) : NULL;
 }
 
 /* COSE curve of an OpenSSL key, 0 when it is none of ours. */
@@ -213,38 +240,53 @@ out:
 	return r;
 }
 
-/* EVP_PKEY for an EC2 key from an encoded point and/or scalar. */
-static int ec_pkey_fromdata(const curve_info *c, const uint8_t *point, size_t point_len,
-			    const BIGNUM *d, EVP_PKEY **ret)
+/* Imports key material with the curve's cached fromdata context. */
+static int pkey_fromdata(const curve_info *c, OSSL_PARAM *params, int selection, EVP_PKEY **ret)
 {
-	int r = EDHOC_E_CRYPTO;
-	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-	OSSL_PARAM *params = NULL;
-	EVP_PKEY_CTX *pctx = NULL;
+	size_t i = (size_t)(c - curves);
+	if (!kcache.fromdata[i]) {
+		EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, c->ec2 ? "EC" : c->name, NULL);
+		if (!ctx)
+			return EDHOC_E_CRYPTO;
+		if (EVP_PKEY_fromdata_init(ctx) != 1) {
+			EVP_PKEY_CTX_free(ctx);
+			return EDHOC_E_CRYPTO;
+		}
+		kcache.fromdata[i] = ctx;
+	}
 	EVP_PKEY *pkey = NULL;
-	if (!bld)
-		return EDHOC_E_NOMEM;
-	if (OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, c->name, 0) != 1)
-		goto out;
-	if (point &&
-	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, point_len) != 1)
-		goto out;
-	if (d && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, d) != 1)
-		goto out;
-	if (!(params = OSSL_PARAM_BLD_to_param(bld)))
-		goto out;
-	if (!(pctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)))
-		goto out;
-	if (EVP_PKEY_fromdata_init(pctx) != 1 ||
-	    EVP_PKEY_fromdata(pctx, &pkey, d ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, params) != 1)
-		goto out;
+	if (EVP_PKEY_fromdata(kcache.fromdata[i], &pkey, selection, params) != 1)
+		return EDHOC_E_KEY_INVALID;
 	*ret = pkey;
-	r = 0;
-out:
-	EVP_PKEY_CTX_free(pctx);
-	/* a secure-heap BIGNUM d is copied to the secure heap and wiped here */
-	OSSL_PARAM_free(params);
-	OSSL_PARAM_BLD_free(bld);
+	return 0;
+}
+
+/* EVP_PKEY for an EC2 key from an encoded point and/or the scalar's
+ * big-endian bytes. */
+static int ec_pkey_fromdata(const curve_info *c, const uint8_t *point, size_t point_len,
+			    const uint8_t *d, size_t d_len, EVP_PKEY **ret)
+{
+	OSSL_PARAM params[4];
+	size_t n = 0;
+	/* the scalar as a native-endian integer parameter, wiped after use */
+	uint8_t dn[CRYPTO_MAX_COORD];
+	params[n++] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)c->name,
+						       0);
+	if (point)
+		params[n++] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
+								(void *)point, point_len);
+	if (d) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		memcpy(dn, d, d_len);
+#else
+		for (size_t i = 0; i < d_len; i++)
+			dn[i] = d[d_len - 1 - i];
+#endif
+		params[n++] = OSSL_PARAM_construct_BN(OSSL_PKEY_PARAM_PRIV_KEY, dn, d_len);
+	}
+	params[n] = OSSL_PARAM_construct_end();
+	int r = pkey_fromdata(c, params, d ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, ret);
+	OPENSSL_cleanse(dn, sizeof(dn));
 	return r;
 }
 
@@ -295,6 +337,107 @@ static bool x448_is_low_order(const uint8_t *u)
 	return false;
 }
 
+/* Field primes, big-endian: a coordinate must be below p (OpenSSL would
+ * silently reduce it, accepting non-canonical encodings). */
+static const uint8_t p256_p[32] = {
+	0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+};
+static const uint8_t p384_p[48] = {
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe,
+	0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
+};
+
+static bool below_p(const curve_info *c, const uint8_t *v)
+{
+	const uint8_t *p = c->crv == COSE_CRV_P256 ? p256_p : p384_p;
+	return memcmp(v, p, c->coord_len) < 0; /* public data: no timing concern */
+}
+
+/* EC point from coordinates already checked to be below p.  Without y,
+ * OpenSSL solves for y: that fails exactly when x^3 + ax + b is not a
+ * square, i.e. there is no point with this x.  With y, setting the
+ * coordinates checks the curve equation.  Which of the two y a bare x gets
+ * does not matter: ECDH keeps only x. */
+static int ec_point_from_coords(const curve_info *c, const uint8_t *x, const uint8_t *y,
+				EC_POINT **ret)
+{
+	const EC_GROUP *group = ec_group(c);
+	BN_CTX *bnctx = bn_ctx();
+	if (!group || !bnctx)
+		return EDHOC_E_CRYPTO;
+	EC_POINT *pt = EC_POINT_new(group);
+	int r = EDHOC_E_NOMEM;
+	BN_CTX_start(bnctx);
+	BIGNUM *bx = BN_CTX_get(bnctx), *by = BN_CTX_get(bnctx);
+	if (!pt || !by || !BN_bin2bn(x, (int)c->coord_len, bx) ||
+	    (y && !BN_bin2bn(y, (int)c->coord_len, by)))
+		goto out;
+	r = EDHOC_E_INVALID_POINT;
+	if (y ? EC_POINT_set_affine_coordinates(group, pt, bx, by, bnctx) != 1
+	      : EC_POINT_set_compressed_coordinates(group, pt, bx, 0, bnctx) != 1)
+		goto out;
+	/* belt and braces: both calls above already imply it */
+	if (EC_POINT_is_on_curve(group, pt, bnctx) != 1)
+		goto out;
+	*ret = pt;
+	pt = NULL;
+	r = 0;
+out:
+	BN_CTX_end(bnctx);
+	EC_POINT_free(pt);
+	return r;
+}
+
+/* The EC2 public point of a key (cached); NULL on failure. */
+static const EC_POINT *ec_point_of(crypto_key *k)
+{
+	if (k->pt)
+		return k->pt;
+	const curve_info *c = curve_lookup(k->curve);
+	const EC_GROUP *group = ec_group(c);
+	uint8_t enc[1 + 2 * CRYPTO_MAX_COORD];
+	size_t len = 0;
+	if (!group || !k->pkey ||
+	    EVP_PKEY_get_octet_string_param(k->pkey, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, enc,
+					    sizeof(enc), &len) != 1)
+		return NULL;
+	EC_POINT *pt = EC_POINT_new(group);
+	if (!pt || EC_POINT_oct2point(group, pt, enc, len, bn_ctx()) != 1) {
+		EC_POINT_free(pt);
+		return NULL;
+	}
+	k->pt = pt;
+	return pt;
+}
+
+/* The EC2 private scalar of a key (cached); NULL on failure. */
+static const BIGNUM *ec_scalar_of(crypto_key *k)
+{
+	if (!k->d && k->pkey)
+		EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_PRIV_KEY, &k->d);
+	return k->d;
+}
+
+static EVP_PKEY *key_evp(crypto_key *k)
+{
+	if (k->pkey || !k->pt)
+		return k->pkey;
+	const curve_info *c = curve_lookup(k->curve);
+	const EC_GROUP *group = ec_group(c);
+	uint8_t enc[1 + 2 * CRYPTO_MAX_COORD];
+	size_t len = group ? EC_POINT_point2oct(group, k->pt, POINT_CONVERSION_UNCOMPRESSED, enc,
+						sizeof(enc), bn_ctx())
+			   : 0;
+	if (len != 1 + 2 * c->coord_len)
+		return NULL;
+	EVP_PKEY *pkey = NULL;
+	if (ec_pkey_fromdata(c, enc, len, NULL, 0, &pkey) == 0)
+		k->pkey = pkey;
+	return k->pkey;
+}
+
 int crypto_key_from_public(int curve, const uint8_t *x, size_t x_len, const uint8_t *y,
 			   size_t y_len, crypto_key **ret)
 {
@@ -305,6 +448,8 @@ int crypto_key_from_public(int curve, const uint8_t *x, size_t x_len, const uint
 		return EDHOC_E_INVALID_ARGUMENT;
 	if (x_len != c->coord_len)
 		return EDHOC_E_KEY_INVALID;
+	EVP_PKEY *pkey = NULL;
+	int r;
 
 	if (!c->ec2) {
 		if (y && y_len)
@@ -313,130 +458,81 @@ int crypto_key_from_public(int curve, const uint8_t *x, size_t x_len, const uint
 			return EDHOC_E_LOW_ORDER_POINT;
 		if (curve == COSE_CRV_X448 && x448_is_low_order(x))
 			return EDHOC_E_LOW_ORDER_POINT;
-		EVP_PKEY *pkey = EVP_PKEY_new_raw_public_key_ex(NULL, c->name, NULL, x, x_len);
-		if (!pkey)
-			return curve == COSE_CRV_ED25519 || curve == COSE_CRV_ED448
-				       ? EDHOC_E_INVALID_POINT
-				       : EDHOC_E_KEY_INVALID;
+		OSSL_PARAM params[] = {
+			OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)x, x_len),
+			OSSL_PARAM_construct_end(),
+		};
+		r = pkey_fromdata(c, params, EVP_PKEY_PUBLIC_KEY, &pkey);
+		if (r)
+			return r == EDHOC_E_KEY_INVALID ? EDHOC_E_INVALID_POINT : r;
 		return key_wrap(pkey, curve, false, ret);
 	}
 
 	if (y && y_len != c->coord_len)
 		return EDHOC_E_KEY_INVALID;
-	const EC_GROUP *group = ec_group(c);
-	BN_CTX *bnctx = bn_ctx();
-	if (!group || !bnctx)
-		return EDHOC_E_CRYPTO;
-	int r = EDHOC_E_CRYPTO;
+	if (!below_p(c, x) || (y && !below_p(c, y)))
+		return EDHOC_E_INVALID_POINT;
 	EC_POINT *pt = NULL;
-	BIGNUM *bx = NULL, *by = NULL;
-	EVP_PKEY *pkey = NULL;
-	uint8_t enc[1 + 2 * CRYPTO_MAX_COORD];
-	size_t enc_len;
-
-	BN_CTX_start(bnctx);
-	BIGNUM *p = BN_CTX_get(bnctx);
-	bx = BN_bin2bn(x, (int)x_len, NULL);
-	by = y ? BN_bin2bn(y, (int)y_len, NULL) : NULL;
-	pt = EC_POINT_new(group);
-	if (!p || !bx || (y && !by) || !pt ||
-	    EC_GROUP_get_curve(group, p, NULL, NULL, bnctx) != 1)
-		goto out;
-	/* OpenSSL reduces coordinates mod p; a non-canonical one is refused */
-	r = EDHOC_E_INVALID_POINT;
-	if (BN_cmp(bx, p) >= 0 || (by && BN_cmp(by, p) >= 0))
-		goto out;
-	if (by) {
-		if (EC_POINT_set_affine_coordinates(group, pt, bx, by, bnctx) != 1)
-			goto out;
-	} else if (EC_POINT_set_compressed_coordinates(group, pt, bx, 0, bnctx) != 1) {
-		goto out; /* x^3 + ax + b has no square root: no such point */
+	r = ec_point_from_coords(c, x, y, &pt);
+	if (r)
+		return r;
+	r = key_wrap(NULL, curve, false, ret);
+	if (r) {
+		EC_POINT_free(pt);
+		return r;
 	}
-	if (EC_POINT_is_on_curve(group, pt, bnctx) != 1)
-		goto out;
-	r = EDHOC_E_CRYPTO;
-	enc_len = EC_POINT_point2oct(group, pt, POINT_CONVERSION_UNCOMPRESSED, enc, sizeof(enc),
-				     bnctx);
-	if (enc_len != 1 + 2 * c->coord_len)
-		goto out;
-	r = ec_pkey_fromdata(c, enc, enc_len, NULL, &pkey);
-	if (r == 0)
-		r = key_wrap(pkey, curve, false, ret);
-out:
-	BN_CTX_end(bnctx);
-	EC_POINT_free(pt);
-	BN_free(bx);
-	BN_free(by);
-	return r;
+	(*ret)->pt = pt;
+	return 0;
 }
 
 /* d * G for an EC2 scalar, uncompressed; EDHOC_E_KEY_INVALID when d is 0 or
  * not below the group order. */
-static int ec_pub_from_scalar(const curve_info *c, const BIGNUM *d, uint8_t *ret_enc,
-			      size_t *ret_len)
+static int ec_pub_from_scalar(const curve_info *c, const uint8_t *priv, uint8_t *ret_enc)
 {
 	const EC_GROUP *group = ec_group(c);
 	BN_CTX *bnctx = bn_ctx();
 	if (!group || !bnctx)
 		return EDHOC_E_CRYPTO;
-	const BIGNUM *order = EC_GROUP_get0_order(group);
-	if (BN_is_zero(d) || BN_cmp(d, order) >= 0)
-		return EDHOC_E_KEY_INVALID;
-	EC_POINT *pt = EC_POINT_new(group);
-	int r = EDHOC_E_CRYPTO;
-	if (!pt || EC_POINT_mul(group, pt, d, NULL, NULL, bnctx) != 1)
+	int r = EDHOC_E_NOMEM;
+	EC_POINT *pt = NULL;
+	BIGNUM *d = BN_secure_new();
+	if (!d || !BN_bin2bn(priv, (int)c->priv_len, d))
 		goto out;
-	size_t n = EC_POINT_point2oct(group, pt, POINT_CONVERSION_UNCOMPRESSED, ret_enc,
-				      1 + 2 * CRYPTO_MAX_COORD, bnctx);
-	if (n != 1 + 2 * c->coord_len)
+	r = EDHOC_E_KEY_INVALID;
+	if (BN_is_zero(d) || BN_cmp(d, EC_GROUP_get0_order(group)) >= 0)
 		goto out;
-	*ret_len = n;
+	r = EDHOC_E_CRYPTO;
+	if (!(pt = EC_POINT_new(group)) || EC_POINT_mul(group, pt, d, NULL, NULL, bnctx) != 1)
+		goto out;
+	if (EC_POINT_point2oct(group, pt, POINT_CONVERSION_UNCOMPRESSED, ret_enc,
+			       1 + 2 * CRYPTO_MAX_COORD, bnctx) != 1 + 2 * c->coord_len)
+		goto out;
 	r = 0;
 out:
 	EC_POINT_free(pt);
+	BN_clear_free(d);
 	return r;
 }
 
-/* EVP_PKEY from raw private bytes; with_public computes the EC2 public
- * point too (needed to sign and to report the public key; ECDH alone does
- * not need it). */
-static int pkey_from_private(const curve_info *c, const uint8_t *priv, size_t len, bool with_public,
-			     EVP_PKEY **ret)
+/* EVP_PKEY from raw private bytes, with the public key computed too (an
+ * EC2 key needs it to sign and to report its public key). */
+static int pkey_from_private(const curve_info *c, const uint8_t *priv, size_t len, EVP_PKEY **ret)
 {
 	if (len != c->priv_len)
 		return EDHOC_E_KEY_INVALID;
 	if (!c->ec2) {
-		EVP_PKEY *pkey = EVP_PKEY_new_raw_private_key_ex(NULL, c->name, NULL, priv, len);
-		if (!pkey)
-			return EDHOC_E_KEY_INVALID;
-		*ret = pkey;
-		return 0;
+		OSSL_PARAM params[] = {
+			OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY, (void *)priv,
+							  len),
+			OSSL_PARAM_construct_end(),
+		};
+		return pkey_fromdata(c, params, EVP_PKEY_KEYPAIR, ret);
 	}
-	BIGNUM *d = BN_secure_new();
-	if (!d)
-		return EDHOC_E_NOMEM;
-	int r = EDHOC_E_KEY_INVALID;
 	uint8_t enc[1 + 2 * CRYPTO_MAX_COORD];
-	size_t enc_len = 0;
-	if (!BN_bin2bn(priv, (int)len, d))
-		goto out;
-	if (with_public) {
-		r = ec_pub_from_scalar(c, d, enc, &enc_len);
-		if (r)
-			goto out;
-	} else {
-		const EC_GROUP *group = ec_group(c);
-		if (!group) {
-			r = EDHOC_E_CRYPTO;
-			goto out;
-		}
-		if (BN_is_zero(d) || BN_cmp(d, EC_GROUP_get0_order(group)) >= 0)
-			goto out;
-	}
-	r = ec_pkey_fromdata(c, with_public ? enc : NULL, enc_len, d, ret);
-out:
-	BN_clear_free(d);
-	return r;
+	int r = ec_pub_from_scalar(c, priv, enc);
+	if (r)
+		return r;
+	return ec_pkey_fromdata(c, enc, 1 + 2 * c->coord_len, priv, len, ret);
 }
 
 int crypto_key_from_private(int curve, const uint8_t *priv, size_t len, crypto_key **ret)
@@ -447,7 +543,7 @@ int crypto_key_from_private(int curve, const uint8_t *priv, size_t len, crypto_k
 	if (!priv || !ret)
 		return EDHOC_E_INVALID_ARGUMENT;
 	EVP_PKEY *pkey = NULL;
-	int r = pkey_from_private(c, priv, len, true, &pkey);
+	int r = pkey_from_private(c, priv, len, &pkey);
 	if (r)
 		return r;
 	return key_wrap(pkey, curve, true, ret);
@@ -469,21 +565,91 @@ int crypto_key_public(const crypto_key *k, uint8_t *ret_x, size_t *ret_x_len, ui
 	}
 	if (!ret_y)
 		return EDHOC_E_INVALID_ARGUMENT;
-	uint8_t enc[1 + 2 * CRYPTO_MAX_COORD];
-	size_t len = 0;
-	if (EVP_PKEY_get_octet_string_param(k->pkey, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, enc,
-					    sizeof(enc), &len) != 1)
+	const EC_POINT *pt = ec_point_of((crypto_key *)k);
+	const EC_GROUP *group = ec_group(c);
+	BN_CTX *bnctx = bn_ctx();
+	if (!pt || !group || !bnctx)
 		return EDHOC_E_CRYPTO;
-	if (len != 1 + 2 * c->coord_len || enc[0] != POINT_CONVERSION_UNCOMPRESSED)
-		return EDHOC_E_CRYPTO;
-	memcpy(ret_x, enc + 1, c->coord_len);
-	memcpy(ret_y, enc + 1 + c->coord_len, c->coord_len);
+	int r = EDHOC_E_CRYPTO;
+	BN_CTX_start(bnctx);
+	BIGNUM *bx = BN_CTX_get(bnctx), *by = BN_CTX_get(bnctx);
+	if (!by || EC_POINT_get_affine_coordinates(group, pt, bx, by, bnctx) != 1)
+		goto out;
+	if (BN_bn2binpad(bx, ret_x, (int)c->coord_len) != (int)c->coord_len ||
+	    BN_bn2binpad(by, ret_y, (int)c->coord_len) != (int)c->coord_len)
+		goto out;
 	*ret_x_len = c->coord_len;
 	*ret_y_len = c->coord_len;
-	return 0;
+	r = 0;
+out:
+	BN_CTX_end(bnctx);
+	return r;
 }
 
 /* ---- ECDH ---- */
+
+/* Drops the remembered ephemeral key. */
+static void eph_clear(void)
+{
+	EVP_PKEY_CTX_free(kcache.eph.derive);
+	EVP_PKEY_free(kcache.eph.pkey);
+	BN_clear_free(kcache.eph.d);
+	OPENSSL_cleanse(kcache.eph.priv, sizeof(kcache.eph.priv));
+	kcache.eph.derive = NULL;
+	kcache.eph.pkey = NULL;
+	kcache.eph.d = NULL;
+	kcache.eph.curve = 0;
+}
+
+/* EC2 scalar from raw bytes, range-checked: EDHOC_E_KEY_INVALID for 0 or
+ * values not below the group order. */
+static int ec_scalar_from_bytes(const curve_info *c, const uint8_t *priv, BIGNUM **ret)
+{
+	const EC_GROUP *group = ec_group(c);
+	if (!group)
+		return EDHOC_E_CRYPTO;
+	BIGNUM *d = BN_secure_new();
+	if (!d || !BN_bin2bn(priv, (int)c->priv_len, d)) {
+		BN_clear_free(d);
+		return EDHOC_E_NOMEM;
+	}
+	if (BN_is_zero(d) || BN_cmp(d, EC_GROUP_get0_order(group)) >= 0) {
+		BN_clear_free(d);
+		return EDHOC_E_KEY_INVALID;
+	}
+	BN_set_flags(d, BN_FLG_CONSTTIME);
+	*ret = d;
+	return 0;
+}
+
+/* Wire-form public key for raw private bytes; with ret_pkey/ret_d also the
+ * private key in the form ECDH uses (EVP_PKEY for OKP, scalar for EC2). */
+static int dh_key_from_priv(const curve_info *c, const uint8_t *priv, uint8_t *ret_pub,
+			    EVP_PKEY **ret_pkey, BIGNUM **ret_d)
+{
+	if (c->ec2) {
+		uint8_t enc[1 + 2 * CRYPTO_MAX_COORD];
+		int r = ec_pub_from_scalar(c, priv, enc);
+		if (r)
+			return r;
+		memcpy(ret_pub, enc + 1, c->coord_len);
+		return ret_d ? ec_scalar_from_bytes(c, priv, ret_d) : 0;
+	}
+	EVP_PKEY *pkey = NULL;
+	int r = pkey_from_private(c, priv, c->priv_len, &pkey);
+	if (r)
+		return r;
+	size_t plen = c->coord_len;
+	if (EVP_PKEY_get_raw_public_key(pkey, ret_pub, &plen) != 1 || plen != c->coord_len) {
+		EVP_PKEY_free(pkey);
+		return EDHOC_E_CRYPTO;
+	}
+	if (ret_pkey)
+		*ret_pkey = pkey;
+	else
+		EVP_PKEY_free(pkey);
+	return 0;
+}
 
 int crypto_dh_pub_from_priv(int curve, const uint8_t *priv, size_t len, uint8_t *ret_pub)
 {
@@ -494,29 +660,7 @@ int crypto_dh_pub_from_priv(int curve, const uint8_t *priv, size_t len, uint8_t 
 		return EDHOC_E_INVALID_ARGUMENT;
 	if (len != c->priv_len)
 		return EDHOC_E_KEY_INVALID;
-	if (c->ec2) {
-		BIGNUM *d = BN_secure_new();
-		uint8_t enc[1 + 2 * CRYPTO_MAX_COORD];
-		size_t enc_len = 0;
-		int r = EDHOC_E_NOMEM;
-		if (d) {
-			r = BN_bin2bn(priv, (int)len, d) ? ec_pub_from_scalar(c, d, enc, &enc_len)
-							 : EDHOC_E_CRYPTO;
-			if (r == 0)
-				memcpy(ret_pub, enc + 1, c->coord_len);
-		}
-		BN_clear_free(d);
-		return r;
-	}
-	EVP_PKEY *pkey = EVP_PKEY_new_raw_private_key_ex(NULL, c->name, NULL, priv, len);
-	if (!pkey)
-		return EDHOC_E_KEY_INVALID;
-	size_t plen = c->coord_len;
-	int r = EVP_PKEY_get_raw_public_key(pkey, ret_pub, &plen) == 1 && plen == c->coord_len
-			? 0
-			: EDHOC_E_CRYPTO;
-	EVP_PKEY_free(pkey);
-	return r;
+	return dh_key_from_priv(c, priv, ret_pub, NULL, NULL);
 }
 
 int crypto_dh_keygen(int curve, crypto_rng_fn rng, void *rng_ctx, uint8_t *ret_priv,
@@ -528,6 +672,8 @@ int crypto_dh_keygen(int curve, crypto_rng_fn rng, void *rng_ctx, uint8_t *ret_p
 	if (!rng || !ret_priv || !ret_pub)
 		return EDHOC_E_INVALID_ARGUMENT;
 	uint8_t priv[CRYPTO_MAX_DH_PRIV];
+	EVP_PKEY *pkey = NULL;
+	BIGNUM *d = NULL;
 	int r = EDHOC_E_RNG;
 	/* An EC2 scalar outside [1, n-1] is drawn again; for P-256 and P-384
 	 * that happens with probability below 2^-32, so a handful of tries
@@ -536,13 +682,20 @@ int crypto_dh_keygen(int curve, crypto_rng_fn rng, void *rng_ctx, uint8_t *ret_p
 		r = rng(rng_ctx, priv, c->priv_len);
 		if (r)
 			break;
-		r = crypto_dh_pub_from_priv(curve, priv, c->priv_len, ret_pub);
+		r = dh_key_from_priv(c, priv, ret_pub, &pkey, &d);
 		if (r != EDHOC_E_KEY_INVALID)
 			break;
 		r = EDHOC_E_RNG;
 	}
-	if (r == 0)
+	if (r == 0) {
 		memcpy(ret_priv, priv, c->priv_len);
+		/* remembered for the derivations that follow (see kcache) */
+		eph_clear();
+		kcache.eph.curve = curve;
+		memcpy(kcache.eph.priv, priv, c->priv_len);
+		kcache.eph.pkey = pkey;
+		kcache.eph.d = d;
+	}
 	OPENSSL_cleanse(priv, sizeof(priv));
 	return r < 0 ? r : 0;
 }
@@ -555,28 +708,71 @@ static bool all_zero(const uint8_t *p, size_t len)
 	return acc == 0;
 }
 
-/* Derive with an EVP_PKEY_CTX already set up for the private key. */
-static int derive_with(EVP_PKEY_CTX *ctx, const crypto_key *peer, const curve_info *c,
-		       uint8_t *ret_secret, size_t *ret_len)
+/* A derive context for pkey, or NULL. */
+static EVP_PKEY_CTX *derive_ctx_new(EVP_PKEY *pkey)
 {
-	/* validate = 0: the peer key was checked at import (decompression or
-	 * the low-order list), and OpenSSL's check would redo a full
-	 * public-key validation on every derive */
-	if (EVP_PKEY_derive_set_peer_ex(ctx, peer->pkey, 0) != 1)
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+	if (ctx && EVP_PKEY_derive_init(ctx) != 1) {
+		EVP_PKEY_CTX_free(ctx);
+		ctx = NULL;
+	}
+	return ctx;
+}
+
+/* OKP (X25519/X448) derive with a context already set up for the private
+ * key. */
+static int okp_derive(EVP_PKEY_CTX *ctx, EVP_PKEY *peer, const curve_info *c,
+		      uint8_t *ret_secret, size_t *ret_len)
+{
+	/* validate = 0: the peer key was checked at import (the low-order
+	 * list), and OpenSSL's check would redo a validation every time */
+	if (EVP_PKEY_derive_set_peer_ex(ctx, peer, 0) != 1)
 		return EDHOC_E_CRYPTO;
 	size_t len = CRYPTO_MAX_DH_SECRET;
-	if (EVP_PKEY_derive(ctx, ret_secret, &len) != 1) {
-		/* OpenSSL refuses an all-zero X25519/X448 result itself */
-		return c->ec2 ? EDHOC_E_CRYPTO : EDHOC_E_LOW_ORDER_POINT;
-	}
+	/* OpenSSL refuses an all-zero X25519/X448 result itself */
+	if (EVP_PKEY_derive(ctx, ret_secret, &len) != 1)
+		return EDHOC_E_LOW_ORDER_POINT;
 	if (len != c->coord_len)
 		return EDHOC_E_CRYPTO;
-	if (!c->ec2 && all_zero(ret_secret, len)) {
+	if (all_zero(ret_secret, len)) {
 		OPENSSL_cleanse(ret_secret, len);
 		return EDHOC_E_LOW_ORDER_POINT;
 	}
 	*ret_len = len;
 	return 0;
+}
+
+/* EC2 ECDH: x-coordinate of d * peer, as OpenSSL's ECDH computes it (the
+ * curves have cofactor 1; the multiplication is OpenSSL's constant-time
+ * ladder or, for P-256, its nistz256 code).  The peer point was validated
+ * at import. */
+static int ec_derive(const curve_info *c, const BIGNUM *d, const EC_POINT *peer,
+		     uint8_t *ret_secret, size_t *ret_len)
+{
+	const EC_GROUP *group = ec_group(c);
+	BN_CTX *bnctx = bn_ctx();
+	if (!group || !bnctx || !d || !peer)
+		return EDHOC_E_CRYPTO;
+	EC_POINT *res = EC_POINT_new(group);
+	int r = EDHOC_E_CRYPTO;
+	BN_CTX_start(bnctx);
+	BIGNUM *x = BN_CTX_get(bnctx);
+	if (!res || !x || EC_POINT_mul(group, res, NULL, peer, d, bnctx) != 1)
+		goto out;
+	r = EDHOC_E_INVALID_POINT;
+	if (EC_POINT_is_at_infinity(group, res))
+		goto out;
+	r = EDHOC_E_CRYPTO;
+	if (EC_POINT_get_affine_coordinates(group, res, x, NULL, bnctx) != 1 ||
+	    BN_bn2binpad(x, ret_secret, (int)c->coord_len) != (int)c->coord_len)
+		goto out;
+	*ret_len = c->coord_len;
+	r = 0;
+out:
+	BN_clear(x);
+	BN_CTX_end(bnctx);
+	EC_POINT_clear_free(res);
+	return r;
 }
 
 int crypto_dh_derive(const crypto_key *priv, const crypto_key *peer, uint8_t *ret_secret,
@@ -589,19 +785,14 @@ int crypto_dh_derive(const crypto_key *priv, const crypto_key *peer, uint8_t *re
 		return EDHOC_E_KEY_INVALID;
 	if (peer->curve != priv->curve)
 		return EDHOC_E_KEY_INVALID;
-	/* the context is a cache that does not change what the key is */
-	crypto_key *mk = (crypto_key *)priv;
-	if (!mk->derive) {
-		EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, mk->pkey, NULL);
-		if (!ctx)
-			return EDHOC_E_NOMEM;
-		if (EVP_PKEY_derive_init(ctx) != 1) {
-			EVP_PKEY_CTX_free(ctx);
-			return EDHOC_E_CRYPTO;
-		}
-		mk->derive = ctx;
-	}
-	return derive_with(mk->derive, peer, c, ret_secret, ret_len);
+	/* the cached scalar, point and context do not change what the keys
+	 * are */
+	crypto_key *mk = (crypto_key *)priv, *mp = (crypto_key *)peer;
+	if (c->ec2)
+		return ec_derive(c, ec_scalar_of(mk), ec_point_of(mp), ret_secret, ret_len);
+	if (!mk->derive && !(mk->derive = derive_ctx_new(mk->pkey)))
+		return EDHOC_E_CRYPTO;
+	return okp_derive(mk->derive, mp->pkey, c, ret_secret, ret_len);
 }
 
 int crypto_dh_derive_raw(int curve, const uint8_t *priv, size_t priv_len, const uint8_t *peer,
@@ -612,22 +803,43 @@ int crypto_dh_derive_raw(int curve, const uint8_t *priv, size_t priv_len, const 
 		return EDHOC_E_ALG_UNSUPPORTED;
 	if (!priv || !peer || !ret_secret || !ret_len)
 		return EDHOC_E_INVALID_ARGUMENT;
+	if (priv_len != c->priv_len)
+		return EDHOC_E_KEY_INVALID;
 	crypto_key *pk = NULL;
 	EVP_PKEY *sk = NULL;
+	BIGNUM *d = NULL;
 	EVP_PKEY_CTX *ctx = NULL;
 	int r = crypto_key_from_public(curve, peer, peer_len, NULL, 0, &pk);
 	if (r)
 		goto out;
-	r = pkey_from_private(c, priv, priv_len, false, &sk);
+	/* the key crypto_dh_keygen just made? */
+	bool eph = kcache.eph.curve == curve &&
+		   CRYPTO_memcmp(kcache.eph.priv, priv, priv_len) == 0;
+	if (c->ec2) {
+		if (!eph && (r = ec_scalar_from_bytes(c, priv, &d)))
+			goto out;
+		r = ec_derive(c, eph ? kcache.eph.d : d, pk->pt, ret_secret, ret_len);
+		goto out;
+	}
+	if (eph) {
+		if (!kcache.eph.derive && !(kcache.eph.derive = derive_ctx_new(kcache.eph.pkey))) {
+			r = EDHOC_E_CRYPTO;
+			goto out;
+		}
+		r = okp_derive(kcache.eph.derive, pk->pkey, c, ret_secret, ret_len);
+		goto out;
+	}
+	r = pkey_from_private(c, priv, priv_len, &sk);
 	if (r)
 		goto out;
 	r = EDHOC_E_CRYPTO;
-	if (!(ctx = EVP_PKEY_CTX_new_from_pkey(NULL, sk, NULL)) || EVP_PKEY_derive_init(ctx) != 1)
+	if (!(ctx = derive_ctx_new(sk)))
 		goto out;
-	r = derive_with(ctx, pk, c, ret_secret, ret_len);
+	r = okp_derive(ctx, pk->pkey, c, ret_secret, ret_len);
 out:
 	EVP_PKEY_CTX_free(ctx);
 	EVP_PKEY_free(sk);
+	BN_clear_free(d);
 	crypto_key_free(pk);
 	return r;
 }
@@ -696,7 +908,7 @@ int crypto_sign(const crypto_key *k, int sig_alg, const uint8_t *msg, size_t len
 		return EDHOC_E_NOMEM;
 	static const uint8_t empty[1];
 	if (EVP_DigestSignInit_ex(mctx, NULL, md ? EVP_MD_get0_name(md) : NULL, NULL, NULL, k->pkey,
-				  NULL) != 1)
+				  NULL) != 1) /* private keys always have their EVP_PKEY */
 		return EDHOC_E_CRYPTO;
 	if (sig_alg == COSE_ALG_EDDSA) {
 		size_t outl = slen;
@@ -743,8 +955,9 @@ int crypto_verify(const crypto_key *k, int sig_alg, const uint8_t *msg, size_t l
 	if (!mctx)
 		return EDHOC_E_NOMEM;
 	static const uint8_t empty[1];
-	if (EVP_DigestVerifyInit_ex(mctx, NULL, md ? EVP_MD_get0_name(md) : NULL, NULL, NULL,
-				    k->pkey, NULL) != 1)
+	EVP_PKEY *pkey = key_evp((crypto_key *)k);
+	if (!pkey || EVP_DigestVerifyInit_ex(mctx, NULL, md ? EVP_MD_get0_name(md) : NULL, NULL,
+					     NULL, pkey, NULL) != 1)
 		return EDHOC_E_CRYPTO;
 	if (sig_alg == COSE_ALG_EDDSA)
 		return EVP_DigestVerify(mctx, sig, sig_len, msg ? msg : empty, len) == 1
@@ -781,9 +994,12 @@ out:
 
 void crypto_keys_thread_cleanup(void)
 {
+	eph_clear();
 	EC_GROUP_free(kcache.group[0]);
 	EC_GROUP_free(kcache.group[1]);
 	BN_CTX_free(kcache.bnctx);
+	for (size_t i = 0; i < N_CURVES; i++)
+		EVP_PKEY_CTX_free(kcache.fromdata[i]);
 	EVP_MD_CTX_free(sig_mdctx);
 	sig_mdctx = NULL;
 	memset(&kcache, 0, sizeof(kcache));

@@ -581,6 +581,38 @@ static void test_p256_static_dh_rfc9529_trace_2(void **state)
 	assert_memory_equal(oy, pkry, 32);
 	assert_int_equal(crypto_dh_derive_raw(COSE_CRV_P256, x, 32, pkrx, 32, s, &slen), 0);
 	assert_memory_equal(s, grx, 32);
+	/* through key objects, with the peer key round-tripped through its
+	 * OpenSSL form (as keys from certificates arrive) */
+	crypto_key *pub = NULL, *wrapped = NULL, *xk = NULL;
+	assert_int_equal(crypto_key_from_public(COSE_CRV_P256, pkrx, 32, NULL, 0, &pub), 0);
+	assert_non_null(crypto_key_evp(pub));
+	assert_int_equal(crypto_key_from_evp(crypto_key_evp(pub), &wrapped), 0);
+	assert_int_equal(crypto_key_curve(wrapped), COSE_CRV_P256);
+	assert_false(crypto_key_has_private(wrapped));
+	assert_int_equal(crypto_key_from_private(COSE_CRV_P256, x, 32, &xk), 0);
+	memset(s, 0, sizeof(s));
+	assert_int_equal(crypto_dh_derive(xk, wrapped, s, &slen), 0);
+	assert_memory_equal(s, grx, 32);
+	/* and R's side: SK_R with G_X gives the same G_RX */
+	uint8_t gx[32];
+	member(v, "G_X", gx, 32);
+	crypto_key *gxk = NULL;
+	assert_int_equal(crypto_key_from_public(COSE_CRV_P256, gx, 32, NULL, 0, &gxk), 0);
+	memset(s, 0, sizeof(s));
+	assert_int_equal(crypto_dh_derive(sk, gxk, s, &slen), 0);
+	assert_memory_equal(s, grx, 32);
+	/* a private key wrapped from OpenSSL works as the private side */
+	crypto_key *skw = NULL;
+	assert_int_equal(crypto_key_from_evp(crypto_key_evp(sk), &skw), 0);
+	assert_true(crypto_key_has_private(skw));
+	memset(s, 0, sizeof(s));
+	assert_int_equal(crypto_dh_derive(skw, gxk, s, &slen), 0);
+	assert_memory_equal(s, grx, 32);
+	crypto_key_free(skw);
+	crypto_key_free(gxk);
+	crypto_key_free(xk);
+	crypto_key_free(wrapped);
+	crypto_key_free(pub);
 	crypto_key_free(sk);
 }
 
