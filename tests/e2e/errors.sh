@@ -14,9 +14,8 @@ make_ccs gw gw P-256 a0 &&
 	make_ccs dev1 dev1 P-256 01 &&
 	make_ccs stranger stranger P-256 0e &&
 	make_ccs outsider outsider P-256 0f ||
-	t_skip_rest $PLAN "cannot make test credentials"
+	t_fail_rest $PLAN "cannot make test credentials"
 
-port=$(free_port)
 GW_SUITES="2"
 gw_dir gw ccs gw
 trust "$GW_DIR" dev1.ccs outsider.ccs
@@ -27,10 +26,9 @@ cat >>"$GW_DIR/acl.conf" <<EOF
 [groups]
 known = outsider
 EOF
-gw_config "$GW_DIR" "$port"
 gw=$GW_DIR
-gw_start "$gw" "$port" || t_skip_rest $PLAN "edhocd did not start"
-URI="coap://127.0.0.1:$port"
+gw_up "$gw" || t_fail_rest $PLAN "edhocd did not start"
+URI="coap://127.0.0.1:$PORT"
 LOG="$gw/log"
 
 # category_of TICKET: the category letter of the daemon's record.

@@ -24,19 +24,17 @@ make_ccs gw gw P-256 a0 &&
 	make_ccs dev25519 dev25519 X25519 03 ||
 	{
 		cat "$T_DIR"/creds/*.err >&2
-		t_skip_rest $PLAN "cannot make test credentials"
+		t_fail_rest $PLAN "cannot make test credentials"
 	}
 
 # ---- gateway 1: P-256 CCS, suite 2, every method ----
-port=$(free_port)
 GW_SUITES="2"
 gw_dir gw1 ccs gw
 trust "$GW_DIR" dev1.ccs devx.pem
 acl "$GW_DIR" "dev1, devx"
-gw_config "$GW_DIR" "$port"
 gw1=$GW_DIR
-gw_start "$gw1" "$port" || t_skip_rest $PLAN "edhocd did not start"
-URI="coap://127.0.0.1:$port"
+gw_up "$gw1" || t_fail_rest $PLAN "edhocd did not start"
+URI="coap://127.0.0.1:$PORT"
 CCS1=(--cred "$T_DIR/creds/dev1.cred" --peer-cred "$T_DIR/creds/gw.ccs")
 
 # 1
@@ -124,16 +122,14 @@ t_check "client refuses a gateway whose credential it does not know (exit 3)" \
 gw_stop
 
 # ---- gateway 2: Ed25519 X.509 certificate, suite 0, method 0 ----
-port=$(free_port)
 GW_SUITES="0"
 GW_METHODS="0, 2" # an Ed25519 key signs: the gateway's side of methods 0 and 2
 gw_dir gw2 x509 gwy
 trust "$GW_DIR" devy.pem dev0.ccs
 acl "$GW_DIR" "devy, dev0"
-gw_config "$GW_DIR" "$port"
 gw2=$GW_DIR
-if gw_start "$gw2" "$port"; then
-	URI="coap://127.0.0.1:$port"
+if gw_up "$gw2"; then
+	URI="coap://127.0.0.1:$PORT"
 	# 13
 	client --cert "$T_DIR/creds/devy.pem" --key "$T_DIR/creds/devy.key" \
 		--peer-cred "$T_DIR/creds/gwy.pem" --method 0 --suite 0 "$URI"
@@ -155,16 +151,14 @@ else
 fi
 
 # ---- gateway 3: X25519 CCS, suite 0, method 3 ----
-port=$(free_port)
 GW_SUITES="0"
 GW_METHODS="1, 3" # an X25519 key does static DH: methods 1 and 3
 gw_dir gw3 ccs gw25519
 trust "$GW_DIR" dev25519.ccs
 acl "$GW_DIR" "dev25519"
-gw_config "$GW_DIR" "$port"
 gw3=$GW_DIR
-if gw_start "$gw3" "$port"; then
-	URI="coap://127.0.0.1:$port"
+if gw_up "$gw3"; then
+	URI="coap://127.0.0.1:$PORT"
 	# 15
 	client --cred "$T_DIR/creds/dev25519.cred" --peer-cred "$T_DIR/creds/gw25519.ccs" \
 		--method 3 --suite 0 "$URI"

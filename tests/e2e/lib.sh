@@ -93,6 +93,16 @@ t_skip_rest() {
 	exit 0
 }
 
+# Reports the remaining tests of a plan of $1 as failed and exits: for a
+# setup step that should have worked (the binaries are there).
+t_fail_rest() {
+	local total=$1 why=$2
+	while [ "$T_NUM" -lt "$total" ]; do
+		t_not_ok "not run: $why"
+	done
+	exit 1
+}
+
 # Prints a file to the TAP stream as diagnostics (bounded).
 t_diag_file() {
 	[ -f "$1" ] || return 0
@@ -232,6 +242,20 @@ gw_start() {
 		return 1
 	fi
 	return 0
+}
+
+# gw_up DIR: picks a free port, writes DIR/edhocd.conf (gw_config) and
+# starts the gateway; another port is tried when the start fails (a port
+# taken between picking and binding), three times at most.  Sets PORT.
+gw_up() {
+	local dir=$1 try
+	for try in 1 2 3; do
+		PORT=$(free_port) || continue
+		gw_config "$dir" "$PORT"
+		gw_start "$dir" "$PORT" && return 0
+		gw_stop
+	done
+	return 1
 }
 
 # gw_stop: SIGTERM, wait at most 3 s, then SIGKILL.

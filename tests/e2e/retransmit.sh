@@ -12,17 +12,15 @@ have_binaries "$EDHOCD" || t_skip_rest $PLAN "edhocd not built"
 have_binaries "$KEYGEN" || t_skip_rest $PLAN "edhoc-keygen not built"
 
 make_ccs gw gw P-256 a0 && make_ccs dev1 dev1 P-256 01 ||
-	t_skip_rest $PLAN "cannot make test credentials"
+	t_fail_rest $PLAN "cannot make test credentials"
 
-port=$(free_port)
 GW_SUITES="2"
 gw_dir gw ccs gw
 trust "$GW_DIR" dev1.ccs
 acl "$GW_DIR" "dev1"
-gw_config "$GW_DIR" "$port"
 gw=$GW_DIR
-gw_start "$gw" "$port" || t_skip_rest $PLAN "edhocd did not start"
-URI="coap://127.0.0.1:$port"
+gw_up "$gw" || t_fail_rest $PLAN "edhocd did not start"
+URI="coap://127.0.0.1:$PORT"
 LOG="$gw/log"
 DEV=(--cred "$T_DIR/creds/dev1.cred" --peer-cred "$T_DIR/creds/gw.ccs" --method 3)
 
