@@ -161,7 +161,9 @@ int crypto_key_from_x509_der(const uint8_t *der, size_t len, crypto_key **ret);
 /* Wraps an OpenSSL EVP_PKEY (takes a reference of its own). */
 struct evp_pkey_st;
 int crypto_key_from_evp(struct evp_pkey_st *pkey, crypto_key **ret);
-struct evp_pkey_st *crypto_key_evp(const crypto_key *k); /* borrowed */
+/* The key as an OpenSSL EVP_PKEY, borrowed (owned by k).  For an EC2 public
+ * key it is built on first request; NULL only if that fails. */
+struct evp_pkey_st *crypto_key_evp(const crypto_key *k);
 
 /* Length of an ECDH public key on the wire (x-coordinate for EC2). */
 size_t crypto_dh_pub_len(int curve);
@@ -177,11 +179,16 @@ int crypto_dh_keygen(int curve, crypto_rng_fn rng, void *rng_ctx, uint8_t *ret_p
 int crypto_dh_pub_from_priv(int curve, const uint8_t *priv, size_t len, uint8_t *ret_pub);
 
 /* ECDH shared secret (x-coordinate for EC2).  The peer key must come from
- * crypto_key_from_public (already validated).  *ret_len = secret length. */
+ * crypto_key_from_public (already validated) or a certificate.
+ * *ret_len = secret length.  EDHOC_E_LOW_ORDER_POINT when an X25519/X448
+ * result is all zero. */
 int crypto_dh_derive(const crypto_key *priv, const crypto_key *peer, uint8_t *ret_secret,
 		     size_t *ret_len);
 
-/* Convenience: derive from raw private bytes and a wire-form peer key. */
+/* Convenience: derive from raw private bytes and a wire-form peer key
+ * (validated as crypto_key_from_public does).  When priv is the key the
+ * last crypto_dh_keygen of this thread returned, the key object made there
+ * is reused instead of being rebuilt. */
 int crypto_dh_derive_raw(int curve, const uint8_t *priv, size_t priv_len, const uint8_t *peer,
 			 size_t peer_len, uint8_t *ret_secret, size_t *ret_len);
 

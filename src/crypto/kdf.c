@@ -135,6 +135,22 @@ static EVP_KDF_CTX *hkdf_ctx(int i, int which)
 	return ctx;
 }
 
+/* Placeholder key loaded into a cached context after each use, so that the
+ * context does not keep the last secret (PRK, ECDH secret) until the next
+ * call: OpenSSL clears the replaced key material. */
+static const uint8_t dummy_key[4];
+
+/* Replaces the key in a cached HKDF context by the placeholder. */
+static void hkdf_forget_key(EVP_KDF_CTX *ctx)
+{
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)dummy_key,
+						  sizeof(dummy_key)),
+		OSSL_PARAM_construct_end(),
+	};
+	EVP_KDF_CTX_set_params(ctx, params);
+}
+
 /* KMAC256(key, data, 8 * out_len, "") of SP 800-185, the SHAKE256 variant of
  * EDHOC_Extract and EDHOC_Expand. */
 static int kmac256(const uint8_t *key, size_t key_len, const uint8_t *data, size_t data_len,
@@ -156,12 +172,15 @@ static int kmac256(const uint8_t *key, size_t key_len, const uint8_t *data, size
 		OSSL_PARAM_construct_end(),
 	};
 	size_t outl = 0;
+	int r = 0;
 	if (EVP_MAC_CTX_set_params(kc.kmacctx, params) != 1 ||
 	    EVP_MAC_init(kc.kmacctx, key, key_len, NULL) != 1 ||
 	    EVP_MAC_update(kc.kmacctx, data, data_len) != 1 ||
 	    EVP_MAC_final(kc.kmacctx, out, &outl, out_len) != 1 || outl != out_len)
-		return EDHOC_E_CRYPTO;
-	return 0;
+		r = EDHOC_E_CRYPTO;
+	/* overwrite the stored key and the keyed state (see dummy_key) */
+	EVP_MAC_init(kc.kmacctx, dummy_key, sizeof(dummy_key), NULL);
+	return r;
 }
 
 /* OpenSSL's HKDF keeps a previous salt when given an empty one, so an empty
@@ -195,7 +214,9 @@ int crypto_kdf_extract(int hash_alg, const uint8_t *salt, size_t salt_len, const
 		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, salt_len),
 		OSSL_PARAM_construct_end(),
 	};
-	return EVP_KDF_derive(ctx, prk, hlen, params) == 1 ? 0 : EDHOC_E_CRYPTO;
+	int r = EVP_KDF_derive(ctx, prk, hlen, params) == 1 ? 0 : EDHOC_E_CRYPTO;
+	hkdf_forget_key(ctx);
+	return r;
 }
 
 int crypto_kdf_expand(int hash_alg, const uint8_t *prk, size_t prk_len, const uint8_t *info,
@@ -228,7 +249,9 @@ int crypto_kdf_expand(int hash_alg, const uint8_t *prk, size_t prk_len, const ui
 	if (info_len)
 		params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info,
 							      info_len);
-	return EVP_KDF_derive(ctx, out, out_len, params) == 1 ? 0 : EDHOC_E_CRYPTO;
+	int r = EVP_KDF_derive(ctx, out, out_len, params) == 1 ? 0 : EDHOC_E_CRYPTO;
+	hkdf_forget_key(ctx);
+	return r;
 }
 
 int crypto_hkdf(int hash_alg, const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
