@@ -255,6 +255,10 @@ int edhoc_initiator_read_message_2(edhoc_handshake *h, const uint8_t *msg, size_
 		rc = EDHOC_E_EPHEMERAL_KEY_LENGTH;
 		goto out;
 	}
+	if (m2_len == g_y_len) {
+		rc = EDHOC_E_PLAINTEXT_MALFORMED; /* no CIPHERTEXT_2 at all */
+		goto out;
+	}
 	/* G_Y is validated on import; X becomes a key object once for the
 	 * (up to) two DH computations it takes part in. */
 	rc = crypto_key_from_public(h->suite->dh_curve, m2, g_y_len, NULL, 0, &gy);

@@ -783,6 +783,34 @@ static void test_tampered_message_2_is_detected(void **state)
 	}
 }
 
+/* message_2 too short to hold G_Y, or holding nothing but G_Y */
+static void test_short_message_2_is_refused(void **state)
+{
+	static const struct {
+		size_t keep;
+		int want;
+	} cases[] = {{31, EDHOC_E_EPHEMERAL_KEY_LENGTH}, {32, EDHOC_E_PLAINTEXT_MALFORMED}};
+
+	for (size_t k = 0; k < 2; k++) {
+		pair pp;
+		uint8_t m[512];
+		size_t len;
+
+		pair_init(&pp, 3, 0);
+		assert_int_equal(edhoc_initiator_write_message_1(pp.hi, &cid_i, m, sizeof(m), &len),
+				 0);
+		assert_int_equal(edhoc_responder_read_message_1(pp.hr, m, len), 0);
+		assert_int_equal(edhoc_responder_write_message_2(pp.hr, &cid_r, m, sizeof(m), &len),
+				 0);
+		/* 58 NN G_Y ...: cut the bstr to `keep` bytes (head becomes 58 keep) */
+		assert_int_equal(m[0], 0x58);
+		m[1] = (uint8_t)cases[k].keep;
+		fx_assert_rc(edhoc_initiator_read_message_2(pp.hi, m, 2 + cases[k].keep),
+			     cases[k].want);
+		pair_free(&pp);
+	}
+}
+
 static void test_message_size_limit(void **state)
 {
 	pair pp;
@@ -835,6 +863,7 @@ int main(void)
 		cmocka_unit_test(test_c_r_equal_to_c_i_is_refused),
 		cmocka_unit_test(test_unknown_initiator_credential),
 		cmocka_unit_test(test_tampered_message_2_is_detected),
+		cmocka_unit_test(test_short_message_2_is_refused),
 		cmocka_unit_test(test_message_size_limit),
 		cmocka_unit_test(test_handshake_object_is_small),
 	};
