@@ -171,7 +171,9 @@ size_t crypto_dh_priv_len(int curve);
 
 /* New ephemeral key pair: private bytes drawn from rng (an out-of-range
  * scalar is redrawn), public key in wire form.  ret_priv holds
- * crypto_dh_priv_len bytes, ret_pub crypto_dh_pub_len bytes. */
+ * crypto_dh_priv_len bytes, ret_pub crypto_dh_pub_len bytes.  The thread
+ * keeps the last such key (for crypto_dh_derive_raw) until its next keygen
+ * or crypto_thread_cleanup. */
 int crypto_dh_keygen(int curve, crypto_rng_fn rng, void *rng_ctx, uint8_t *ret_priv,
 		     uint8_t *ret_pub);
 

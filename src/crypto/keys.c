@@ -1,8 +1,9 @@
 /* Asymmetric keys: import with point validation, ECDH, signatures.
  *
- * EC2 public keys arrive from peers as a bare x-coordinate (RFC 9528 §3.7):
- * they are decompressed here, which proves the point is on the curve, so the
- * ECDH step can tell OpenSSL to skip its own (repeated) peer validation. */
+ * Peer keys are validated once, at import: EC2 public keys arrive as a bare
+ * x-coordinate (RFC 9528 §3.7) and are decompressed, which proves the point
+ * is on the curve; X25519/X448 keys are checked against the low-order
+ * encodings.  ECDH then skips OpenSSL's per-derive peer validation. */
 #include "edhoc/crypto.h"
 
 #include <limits.h>
@@ -14,7 +15,6 @@
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
-#include <openssl/param_build.h>
 #include <openssl/x509.h>
 
 #include "crypto/crypto_internal.h"
@@ -415,8 +415,8 @@ static const EC_POINT *ec_point_of(crypto_key *k)
 /* The EC2 private scalar of a key (cached); NULL on failure. */
 static const BIGNUM *ec_scalar_of(crypto_key *k)
 {
-	if (!k->d && k->pkey)
-		EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_PRIV_KEY, &k->d);
+	if (!k->d && k->pkey && EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_PRIV_KEY, &k->d) == 1)
+		BN_set_flags(k->d, BN_FLG_CONSTTIME);
 	return k->d;
 }
 
