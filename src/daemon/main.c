@@ -47,16 +47,16 @@ struct daemon {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: edhocd [-c FILE] [--check-config] [--log-target=journal|stderr|auto]\n"
-		"              [--foreground]\n"
-		"EDHOC responder and OSCORE gateway for CoAP devices.\n\n"
-		"  -c, --config FILE     configuration file (default %s)\n"
-		"  -t, --check-config    validate the configuration and exit\n"
-		"  -l, --log-target=T    journal, stderr or auto (default: from the config)\n"
-		"  -f, --foreground      accepted for compatibility: edhocd never forks\n"
-		"  -h, --help            this text\n"
-		"  -V, --version         print the version\n",
-		CFG_DEFAULT_PATH);
+	        "Usage: edhocd [-c FILE] [--check-config] [--log-target=journal|stderr|auto]\n"
+	        "              [--foreground]\n"
+	        "EDHOC responder and OSCORE gateway for CoAP devices.\n\n"
+	        "  -c, --config FILE     configuration file (default %s)\n"
+	        "  -t, --check-config    validate the configuration and exit\n"
+	        "  -l, --log-target=T    journal, stderr or auto (default: from the config)\n"
+	        "  -f, --foreground      accepted for compatibility: edhocd never forks\n"
+	        "  -h, --help            this text\n"
+	        "  -V, --version         print the version\n",
+	        CFG_DEFAULT_PATH);
 }
 
 static void arm_timer(struct daemon *d)
@@ -106,13 +106,13 @@ static void reload(struct daemon *d)
 			diag_log(d->diag, LOG_ERR, "%s", cfg_errors_get(errs, i));
 		if (cfg_errors_dropped(errs))
 			diag_log(d->diag, LOG_ERR, "... and %zu more errors",
-				 cfg_errors_dropped(errs));
+			         cfg_errors_dropped(errs));
 		diag_log(d->diag, LOG_ERR, "reload failed: keeping the running configuration");
 	} else {
 		rc = gw_reload(d->gw, d->cfg);
 		if (rc != 0)
 			diag_log(d->diag, LOG_ERR, "reload: gateway could not switch (%s)",
-				 edhoc_result_name(rc));
+			         edhoc_result_name(rc));
 		else
 			diag_log(d->diag, LOG_NOTICE, "configuration reloaded");
 	}
@@ -175,13 +175,13 @@ static int make_diag(int target, diag **ret)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"check-config", no_argument, NULL, 't'},
-		{"log-target", required_argument, NULL, 'l'},
-		{"foreground", no_argument, NULL, 'f'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"check-config", no_argument, NULL, 't'},
+	    {"log-target", required_argument, NULL, 'l'},
+	    {"foreground", no_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct daemon d;
 	bool check = false;
@@ -205,9 +205,10 @@ int main(int argc, char **argv)
 		case 'l':
 			target = diag_target_from_name(optarg);
 			if (target < 0) {
-				fprintf(stderr, "edhocd: --log-target: '%s' is not journal, "
-						"stderr or auto\n",
-					optarg);
+				fprintf(stderr,
+				        "edhocd: --log-target: '%s' is not journal, "
+				        "stderr or auto\n",
+				        optarg);
 				return 2;
 			}
 			break;
@@ -266,8 +267,7 @@ int main(int argc, char **argv)
 		diag_log(d.diag, LOG_ERR, "gateway start failed (%s)", edhoc_result_name(rc));
 		goto out;
 	}
-	if (loop_create(&d.loop) != 0 ||
-	    loop_add(d.loop, gw_fd(d.gw), EPOLLIN, on_coap, &d) != 0 ||
+	if (loop_create(&d.loop) != 0 || loop_add(d.loop, gw_fd(d.gw), EPOLLIN, on_coap, &d) != 0 ||
 	    loop_add(d.loop, d.sig_fd, EPOLLIN, on_signal, &d) != 0 ||
 	    loop_add(d.loop, d.timer_fd, EPOLLIN, on_timer_fd, &d) != 0) {
 		diag_log(d.diag, LOG_ERR, "event loop setup failed");
@@ -275,7 +275,7 @@ int main(int argc, char **argv)
 	}
 	arm_timer(&d);
 	diag_log(d.diag, LOG_NOTICE, "edhocd %s started (config %s)", PACKAGE_VERSION,
-		 d.config_path);
+	         d.config_path);
 	sd_notify(0, "READY=1");
 	if (loop_run(d.loop) != 0) {
 		diag_log(d.diag, LOG_ERR, "event loop failed: %s", strerror(errno));

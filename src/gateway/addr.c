@@ -73,7 +73,7 @@ char *gw_addr_format(const gw_addr *a, char *out, size_t size)
 		inet_ntop(AF_INET6, &a->u.sin6.sin6_addr, host, sizeof(host));
 		if (a->u.sin6.sin6_scope_id)
 			snprintf(out, size, "[%s%%%u]:%u", host, (unsigned)a->u.sin6.sin6_scope_id,
-				 (unsigned)ntohs(a->u.sin6.sin6_port));
+			         (unsigned)ntohs(a->u.sin6.sin6_port));
 		else
 			snprintf(out, size, "[%s]:%u", host, (unsigned)ntohs(a->u.sin6.sin6_port));
 	}

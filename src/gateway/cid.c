@@ -63,7 +63,7 @@ static void bit_set(gw_cidalloc *a, size_t i, bool v)
 	if (v)
 		a->used[i / 8] |= (uint8_t)(1u << (i % 8));
 	else
-		a->used[i / 8] &= (uint8_t)~(1u << (i % 8));
+		a->used[i / 8] &= (uint8_t) ~(1u << (i % 8));
 }
 
 gw_cidalloc *gw_cidalloc_create(void)
@@ -83,7 +83,7 @@ bool gw_cid_equal(const edhoc_cid *a, const edhoc_cid *b)
 
 /* Next-fit over [lo, lo + n) from *cursor. */
 static int scan(gw_cidalloc *a, size_t lo, size_t n, size_t *cursor, const edhoc_cid *avoid,
-		edhoc_cid *ret)
+                edhoc_cid *ret)
 {
 	for (size_t k = 0; k < n; k++) {
 		size_t idx = lo + (*cursor + k) % n;

@@ -8,12 +8,12 @@
 #include "gateway/gateway.h"
 
 #include <coap3/coap.h>
-#include <openssl/crypto.h>
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,13 +30,13 @@
 
 /* libcoap's receive buffer: larger datagrams are truncated, so this is also
  * the largest PDU we let a session accept. */
-#define GW_COAP_MTU 1472
+#define GW_COAP_MTU          1472
 #define GW_MAX_IDLE_SESSIONS 100
-#define GW_BODY_MAX 1400
-#define GW_PATH_MAX 256
+#define GW_BODY_MAX          1400
+#define GW_PATH_MAX          256
 
-#define CODE(c, d) ((uint8_t)(((c) << 5) | (d)))
-#define GW_STORE_FILE "sessions.db"
+#define CODE(c, d)        ((uint8_t)(((c) << 5) | (d)))
+#define GW_STORE_FILE     "sessions.db"
 #define GW_STORE_FLUSH_MS 10000
 
 /* A validated config plus the edhoc_config derived from it.  Half-open
@@ -135,7 +135,7 @@ static void session_dropped(void *ctx, gw_session *s, int reason)
 	char rid[2 * EDHOC_MAX_CID + 1];
 	if (reason != GW_DROP_SHUTDOWN && reason >= 0 && reason <= GW_DROP_SHUTDOWN)
 		diag_log(g->diag, LOG_INFO, "session c_r=%s identity=%s closed (%s)",
-			 gw_cid_hex(&s->rid, rid, sizeof(rid)), s->identity, why[reason]);
+		         gw_cid_hex(&s->rid, rid, sizeof(rid)), s->identity, why[reason]);
 	/* At shutdown sessions stay in the store, to be restored at start. */
 	if (g->store && reason != GW_DROP_SHUTDOWN)
 		store_session_delete(g->store, s->rid.bytes, s->rid.len);
@@ -161,7 +161,7 @@ static int lease_cb(void *arg, uint64_t new_limit)
 	int rc = store_lease(l->g->store, l->rid, l->rid_len, new_limit);
 	if (rc != 0)
 		diag_log(l->g->diag, LOG_ERR, "sequence-number lease failed (%s)",
-			 edhoc_result_name(rc));
+		         edhoc_result_name(rc));
 	return rc;
 }
 
@@ -293,7 +293,7 @@ static int restore_session(void *arg, const store_session *ss)
 	rc = oscore_ctx_new(&p, &octx);
 	if (rc != 0) {
 		diag_log(g->diag, LOG_WARNING, "stored session of %s not restored (%s)",
-			 ss->identity, edhoc_result_name(rc));
+		         ss->identity, edhoc_result_name(rc));
 		goto fail;
 	}
 	memset(&tmpl, 0, sizeof(tmpl));
@@ -340,7 +340,7 @@ static void tighten_dir(gw *g, const char *dir)
 		return;
 	if (chmod(dir, sb.st_mode & 0700) == 0)
 		diag_log(g->diag, LOG_NOTICE, "state directory %s: mode tightened to %04o", dir,
-			 (unsigned)(sb.st_mode & 0700));
+		         (unsigned)(sb.st_mode & 0700));
 }
 
 static int open_store(gw *g, const cfg *c)
@@ -360,21 +360,22 @@ static int open_store(gw *g, const cfg *c)
 	store_limits_from(c, &lim);
 	rc = store_open_recover(path, &lim, (int64_t)time(NULL), moved, sizeof(moved), &g->store);
 	if (rc != 0) {
-		diag_log(g->diag, LOG_ERR, "state database %s: %s", path, edhoc_result_describe(rc));
+		diag_log(g->diag, LOG_ERR, "state database %s: %s", path,
+		         edhoc_result_describe(rc));
 		g->store = NULL;
 		return rc;
 	}
 	if (moved[0])
 		diag_log(g->diag, LOG_WARNING, "state database %s was corrupt: moved to %s", path,
-			 moved);
+		         moved);
 	rc = store_session_load_all(g->store, (int64_t)time(NULL), restore_session, g, &n);
 	if (rc != 0) {
 		diag_log(g->diag, LOG_ERR, "state database %s: loading sessions failed (%s)", path,
-			 edhoc_result_describe(rc));
+		         edhoc_result_describe(rc));
 		return rc;
 	}
-	diag_log(g->diag, LOG_INFO, "restored %zu session(s) from %s", gw_sessions_count(g->sessions),
-		 path);
+	diag_log(g->diag, LOG_INFO, "restored %zu session(s) from %s",
+	         gw_sessions_count(g->sessions), path);
 	return 0;
 }
 
@@ -414,7 +415,7 @@ static void peer_from_session(const coap_session_t *s, struct peer *p)
 /* Copies m into libcoap's response and, when cache is set, into the
  * retransmission cache under (peer, mid). */
 static void send_reply(gw *g, const struct peer *p, uint16_t mid, coap_pdu_t *resp,
-		       const oscore_msg *m, bool cache, uint64_t now)
+                       const oscore_msg *m, bool cache, uint64_t now)
 {
 	gw_rtx_resp r;
 	coap_pdu_set_code(resp, (coap_pdu_code_t)m->code);
@@ -423,7 +424,7 @@ static void send_reply(gw *g, const struct peer *p, uint16_t mid, coap_pdu_t *re
 	if (m->payload_len && !coap_add_data(resp, m->payload_len, m->payload)) {
 		/* Above the session's PDU size: say so instead of an empty 2.xx. */
 		diag_log(g->diag, LOG_ERR, "response of %zu bytes to %s does not fit the PDU",
-			 m->payload_len, p->text);
+		         m->payload_len, p->text);
 		coap_pdu_set_code(resp, (coap_pdu_code_t)CODE(5, 0));
 		return;
 	}
@@ -443,8 +444,7 @@ static void send_reply(gw *g, const struct peer *p, uint16_t mid, coap_pdu_t *re
 }
 
 /* A duplicate (same peer and Message ID) gets the cached response. */
-static bool send_cached(gw *g, const struct peer *p, uint16_t mid, coap_pdu_t *resp,
-			uint64_t now)
+static bool send_cached(gw *g, const struct peer *p, uint16_t mid, coap_pdu_t *resp, uint64_t now)
 {
 	gw_rtx_resp r;
 	if (!gw_rtx_lookup(g->rtx, &p->addr, mid, now, &r))
@@ -464,17 +464,16 @@ static bool send_cached(gw *g, const struct peer *p, uint16_t mid, coap_pdu_t *r
  * the peer gets: 4.00 when the peer's message was at fault, 5.00 for our
  * own (category E) failures. */
 static void edhoc_fail(gw *g, const struct peer *p, const edhoc_handshake *h, int rc,
-		       const char *step, const char *identity, const char *detail,
-		       struct reply *r)
+                       const char *step, const char *identity, const char *detail, struct reply *r)
 {
 	char ticket[DIAG_TICKET_SIZE] = "";
 	char text[DIAG_PEER_TEXT_SIZE];
 	char cat = edhoc_result_category(rc);
 	diag_event ev = {.code = rc,
-			 .step = step,
-			 .peer = p->text,
-			 .identity = identity && *identity ? identity : NULL,
-			 .detail = detail};
+	                 .step = step,
+	                 .peer = p->text,
+	                 .identity = identity && *identity ? identity : NULL,
+	                 .detail = detail};
 	size_t n = 0;
 	int disclosure = cfg_gateway_get(g->conf->cfg)->disclosure;
 
@@ -485,7 +484,7 @@ static void edhoc_fail(gw *g, const struct peer *p, const edhoc_handshake *h, in
 		if (edhoc_error_message(h, rc, text, r->body, sizeof(r->body), &n) != 0)
 			n = 0;
 	} else if (edhoc_error_encode(EDHOC_ERR_UNSPECIFIED, text, NULL, 0, r->body,
-				      sizeof(r->body), &n) != 0) {
+	                              sizeof(r->body), &n) != 0) {
 		n = 0;
 	}
 	if (n) {
@@ -502,7 +501,7 @@ static size_t message_max(const gw *g)
 }
 
 static void handle_message_1(gw *g, const struct peer *p, const uint8_t *msg, size_t len,
-			     uint64_t now, struct reply *r)
+                             uint64_t now, struct reply *r)
 {
 	struct gw_conf *conf = g->conf;
 	edhoc_handshake *h = NULL;
@@ -518,13 +517,13 @@ static void handle_message_1(gw *g, const struct peer *p, const uint8_t *msg, si
 		uint64_t exp = gw_halfopen_next_expiry(g->half);
 		uint64_t secs = exp == UINT64_MAX || exp <= now ? 1 : (exp - now + 999) / 1000;
 		diag_event ev = {.code = EDHOC_E_LIMIT,
-				 .step = "message_1",
-				 .peer = p->text,
-				 .detail = "half-open handshake table full"};
+		                 .step = "message_1",
+		                 .peer = p->text,
+		                 .detail = "half-open handshake table full"};
 		diag_failure(g->diag, &ev, NULL);
 		reply_init(r, CODE(5, 3));
 		n = oscore_uint_encode((uint32_t)(secs > 0xffffffffu ? 0xffffffffu : secs),
-				       r->max_age);
+		                       r->max_age);
 		oscore_msg_add(&r->m, OSCORE_OPT_MAX_AGE, r->max_age, n);
 		g->stats.message_1_busy++;
 		return;
@@ -575,9 +574,9 @@ out:
 /* message_3 for the half-open handshake c_r: verify, admit, derive the
  * OSCORE context, add the session.  On failure r holds the EDHOC error and
  * the C_R is released (a replayed message_3 then finds nothing). */
-static int complete_handshake(gw *g, const struct peer *p, const edhoc_cid *c_r,
-			      const uint8_t *msg, size_t len, uint64_t now, struct reply *r,
-			      gw_session **ret_s, bool with_message_4)
+static int complete_handshake(gw *g, const struct peer *p, const edhoc_cid *c_r, const uint8_t *msg,
+                              size_t len, uint64_t now, struct reply *r, gw_session **ret_s,
+                              bool with_message_4)
 {
 	edhoc_handshake *h = NULL;
 	struct gw_conf *conf = NULL;
@@ -595,7 +594,7 @@ static int complete_handshake(gw *g, const struct peer *p, const edhoc_cid *c_r,
 	rc = gw_halfopen_take(g->half, c_r, &p->addr, now, &h, (void **)&conf);
 	if (rc != 0) {
 		snprintf(detail, sizeof(detail), "no pending handshake for C_R h'%s'",
-			 gw_cid_hex(c_r, rid, sizeof(rid)));
+		         gw_cid_hex(c_r, rid, sizeof(rid)));
 		edhoc_fail(g, p, NULL, rc, "message_3", NULL, detail, r);
 		return rc;
 	}
@@ -620,7 +619,7 @@ static int complete_handshake(gw *g, const struct peer *p, const edhoc_cid *c_r,
 	if (rc != 0) {
 		rc = EDHOC_E_ACCESS_DENIED;
 		edhoc_fail(g, p, h, rc, "admission", identity, "identity not admitted by the ACL",
-			   r);
+		           r);
 		goto out;
 	}
 	rc = edhoc_oscore_params(h, &op);
@@ -679,8 +678,7 @@ static int complete_handshake(gw *g, const struct peer *p, const edhoc_cid *c_r,
 	octx = NULL;
 	lease = NULL;
 	taken = false; /* the session owns the C_R now */
-	diag_handshake_ok(g->diag, p->text, s->identity, s->method, s->suite, c_r->bytes,
-			  c_r->len);
+	diag_handshake_ok(g->diag, p->text, s->identity, s->method, s->suite, c_r->bytes, c_r->len);
 	g->stats.handshakes_ok++;
 	if (with_message_4) {
 		reply_init(r, CODE(2, 4));
@@ -701,7 +699,7 @@ out:
 }
 
 static void handle_message_3(gw *g, const struct peer *p, const uint8_t *data, size_t len,
-			     uint64_t now, struct reply *r)
+                             uint64_t now, struct reply *r)
 {
 	edhoc_cid c_r;
 	size_t used;
@@ -715,7 +713,7 @@ static void handle_message_3(gw *g, const struct peer *p, const uint8_t *data, s
 
 /* POST /.well-known/edhoc */
 static void edhoc_post(coap_resource_t *res, coap_session_t *session, const coap_pdu_t *req,
-		       const coap_string_t *query, coap_pdu_t *resp)
+                       const coap_string_t *query, coap_pdu_t *resp)
 {
 	gw *g = coap_get_app_data(coap_session_get_context(session));
 	struct reply *r = &g->reply;
@@ -760,8 +758,7 @@ static int pdu_to_msg(const coap_pdu_t *pdu, oscore_msg *m)
 	return 0;
 }
 
-static void oscore_fail(gw *g, const struct peer *p, int rc, const char *identity,
-			struct reply *r)
+static void oscore_fail(gw *g, const struct peer *p, int rc, const char *identity, struct reply *r)
 {
 	diag_event ev = {.code = rc, .step = "oscore", .peer = p->text, .identity = identity};
 	diag_failure(g->diag, &ev, NULL);
@@ -781,7 +778,8 @@ static bool inner_path(const oscore_msg *m, char *out, size_t cap)
 			continue;
 		if (o + 1 + opt->len + 1 > cap)
 			return false;
-		if (opt->len && (memchr(opt->value, '/', opt->len) || memchr(opt->value, 0, opt->len)))
+		if (opt->len &&
+		    (memchr(opt->value, '/', opt->len) || memchr(opt->value, 0, opt->len)))
 			return false;
 		out[o++] = '/';
 		if (opt->len)
@@ -803,7 +801,7 @@ static void hex_into(char *out, size_t cap, const edhoc_cid *c)
 /* GET /.well-known/edhocd/whoami: what the gateway knows about the
  * requesting session.  CBOR map with Accept: 60, else text. */
 static void serve_whoami(gw *g, const gw_session *s, const oscore_msg *in, uint64_t now,
-			 struct reply *r)
+                         struct reply *r)
 {
 	const oscore_option *accept = oscore_msg_find(in, OSCORE_OPT_ACCEPT);
 	const oscore_option *query = oscore_msg_find(in, OSCORE_OPT_URI_QUERY);
@@ -852,8 +850,8 @@ static void serve_whoami(gw *g, const gw_session *s, const oscore_msg *in, uint6
 		hex_into(ci, sizeof(ci), &s->sid);
 		hex_into(cr, sizeof(cr), &s->rid);
 		n = snprintf((char *)r->body, sizeof(r->body),
-			     "identity=%s\nmethod=%d\nsuite=%d\nage=%llu\nc_i=%s\nc_r=%s\n",
-			     s->identity, s->method, s->suite, (unsigned long long)age, ci, cr);
+		             "identity=%s\nmethod=%d\nsuite=%d\nage=%llu\nc_i=%s\nc_r=%s\n",
+		             s->identity, s->method, s->suite, (unsigned long long)age, ci, cr);
 	}
 	if (n < 0 || (size_t)n >= sizeof(r->body)) {
 		reply_init(r, CODE(5, 0));
@@ -866,7 +864,7 @@ static void serve_whoami(gw *g, const gw_session *s, const oscore_msg *in, uint6
 /* Serves a decrypted request.  Built-in paths first; everything else is
  * where ACL + route lookup + forwarding go. */
 static void serve_inner(gw *g, const struct peer *p, const gw_session *s, const oscore_msg *in,
-			uint64_t now, struct reply *r)
+                        uint64_t now, struct reply *r)
 {
 	char path[GW_PATH_MAX];
 	acl_match match;
@@ -888,10 +886,10 @@ static void serve_inner(gw *g, const struct peer *p, const gw_session *s, const 
 	if (rc != 0) {
 		char detail[GW_PATH_MAX + 32];
 		diag_event ev = {.code = EDHOC_E_ACCESS_DENIED,
-				 .step = "acl",
-				 .peer = p->text,
-				 .identity = s->identity,
-				 .detail = detail};
+		                 .step = "acl",
+		                 .peer = p->text,
+		                 .identity = s->identity,
+		                 .detail = detail};
 		snprintf(detail, sizeof(detail), "%s %s", acl_method_name(in->code), path);
 		diag_failure(g->diag, &ev, NULL);
 		reply_init(r, CODE(4, 3));
@@ -902,7 +900,7 @@ static void serve_inner(gw *g, const struct peer *p, const gw_session *s, const 
 }
 
 static void handle_oscore(gw *g, const struct peer *p, const oscore_msg *outer_in, uint64_t now,
-			  struct reply *r)
+                          struct reply *r)
 {
 	oscore_msg outer = *outer_in, inner;
 	oscore_request_info info;
@@ -924,7 +922,7 @@ static void handle_oscore(gw *g, const struct peer *p, const oscore_msg *outer_i
 		g->stats.combined_requests++;
 		if (!hdr.has_kid || hdr.kid_len == 0 || hdr.kid_len > EDHOC_MAX_CID) {
 			edhoc_fail(g, p, NULL, EDHOC_E_CONN_ID_MALFORMED, "message_3", NULL,
-				   "combined request without a usable kid", r);
+			           "combined request without a usable kid", r);
 			return;
 		}
 		memset(&c_r, 0, sizeof(c_r));
@@ -933,7 +931,7 @@ static void handle_oscore(gw *g, const struct peer *p, const oscore_msg *outer_i
 		rc = cose_item_len(outer.payload, outer.payload_len, 4, &m3);
 		if (rc != 0) {
 			edhoc_fail(g, p, NULL, rc, "message_3", NULL,
-				   "combined request: message_3 unparsable", r);
+			           "combined request: message_3 unparsable", r);
 			return;
 		}
 		if (complete_handshake(g, p, &c_r, outer.payload, m3, now, r, &s, false) != 0)
@@ -957,7 +955,7 @@ static void handle_oscore(gw *g, const struct peer *p, const oscore_msg *outer_i
 	if (rc == OSCORE_E_ECHO_REQUIRED) {
 		/* Restored context: prove freshness before trusting the window. */
 		rc = oscore_protect_echo_response(s->ctx, &info, NULL, NULL, g->prot,
-						  sizeof(g->prot), &r->m);
+		                                  sizeof(g->prot), &r->m);
 		if (rc != 0)
 			oscore_fail(g, p, rc, s->identity, r);
 		return;
@@ -971,11 +969,12 @@ static void handle_oscore(gw *g, const struct peer *p, const oscore_msg *outer_i
 		store_session_touch(g->store, s->rid.bytes, s->rid.len, (int64_t)time(NULL));
 	s->peer = p->addr;
 	serve_inner(g, p, s, &inner, now, ir);
-	rc = oscore_protect_response(s->ctx, &info, &ir->m, false, g->prot, sizeof(g->prot),
-				     &r->m);
+	rc = oscore_protect_response(s->ctx, &info, &ir->m, false, g->prot, sizeof(g->prot), &r->m);
 	if (rc != 0) {
-		diag_event ev = {.code = rc, .step = "oscore_response", .peer = p->text,
-				 .identity = s->identity};
+		diag_event ev = {.code = rc,
+		                 .step = "oscore_response",
+		                 .peer = p->text,
+		                 .identity = s->identity};
 		diag_failure(g->diag, &ev, NULL);
 		reply_init(r, CODE(5, 0));
 		g->stats.oscore_failed++;
@@ -987,7 +986,7 @@ static void handle_oscore(gw *g, const struct peer *p, const oscore_msg *outer_i
 /* Requests without Uri-Path (the usual outer OSCORE request) and requests
  * to unknown paths. */
 static void oscore_request(coap_resource_t *res, coap_session_t *session, const coap_pdu_t *req,
-			   const coap_string_t *query, coap_pdu_t *resp)
+                           const coap_string_t *query, coap_pdu_t *resp)
 {
 	gw *g = coap_get_app_data(coap_session_get_context(session));
 	struct reply *r = &g->reply;
@@ -1029,7 +1028,7 @@ static void add_attr(coap_resource_t *r, const char *name, const char *value)
 {
 	coap_str_const_t *n = coap_new_str_const((const uint8_t *)name, strlen(name));
 	coap_str_const_t *v =
-		value ? coap_new_str_const((const uint8_t *)value, strlen(value)) : NULL;
+	    value ? coap_new_str_const((const uint8_t *)value, strlen(value)) : NULL;
 	int flags = COAP_ATTR_FLAGS_RELEASE_NAME | (v ? COAP_ATTR_FLAGS_RELEASE_VALUE : 0);
 	if (!n || (value && !v) || !coap_add_attr(r, n, v, flags)) {
 		coap_delete_str_const(n);
@@ -1043,8 +1042,7 @@ static void add_attr(coap_resource_t *r, const char *name, const char *value)
 static coap_resource_t *make_edhoc_resource(const cfg *c)
 {
 	const cfg_gateway *gwc = cfg_gateway_get(c);
-	coap_resource_t *r =
-		coap_resource_init(coap_make_str_const(GW_EDHOC_PATH), 0);
+	coap_resource_t *r = coap_resource_init(coap_make_str_const(GW_EDHOC_PATH), 0);
 	char v[16];
 	static const char *const idcred[] = {"4", "14", "32", "33", "34"};
 
@@ -1085,7 +1083,8 @@ static int bind_endpoints(gw *g, const cfg_gateway *gwc)
 		memcpy(&a.addr, &gwc->listen[i].addr, gwc->listen[i].addr_len);
 		a.size = gwc->listen[i].addr_len;
 		if (!coap_new_endpoint(g->ctx, &a, COAP_PROTO_UDP)) {
-			diag_log(g->diag, LOG_ERR, "cannot listen on %s (UDP)", gwc->listen[i].text);
+			diag_log(g->diag, LOG_ERR, "cannot listen on %s (UDP)",
+			         gwc->listen[i].text);
 			return EDHOC_E_INTERNAL;
 		}
 		diag_log(g->diag, LOG_INFO, "listening on %s (UDP)", gwc->listen[i].text);
@@ -1111,11 +1110,11 @@ int gw_create(cfg *c, diag *d, gw **ret)
 	g->diag = d;
 	g->conf = conf_new(c);
 	g->cids = gw_cidalloc_create();
-	g->half = gw_halfopen_create(lim->half_open_max, lim->half_open_timeout_ms,
-				     halfopen_dropped, g);
+	g->half =
+	    gw_halfopen_create(lim->half_open_max, lim->half_open_timeout_ms, halfopen_dropped, g);
 	g->rtx = gw_rtx_create(lim->retransmit_cache_max, rtx_lifetime());
-	g->sessions = gw_sessions_create(lim->sessions_max, lim->sessions_per_identity,
-					 session_dropped, g);
+	g->sessions =
+	    gw_sessions_create(lim->sessions_max, lim->sessions_per_identity, session_dropped, g);
 	if (!g->conf || !g->cids || !g->half || !g->rtx || !g->sessions)
 		goto fail;
 
@@ -1213,7 +1212,7 @@ int gw_reload(gw *g, cfg *c)
 	}
 	if (!listen_same(cfg_gateway_get(g->conf->cfg), cfg_gateway_get(c)))
 		diag_log(g->diag, LOG_WARNING,
-			 "listen addresses changed: they take effect after a restart");
+		         "listen addresses changed: they take effect after a restart");
 	coap_delete_resource(g->ctx, g->r_edhoc);
 	g->r_edhoc = r;
 	coap_add_resource(g->ctx, r);
@@ -1244,7 +1243,7 @@ int gw_reload(gw *g, cfg *c)
 	}
 	if (closed)
 		diag_log(g->diag, LOG_NOTICE, "reload closed %zu session(s) no longer admitted",
-			 closed);
+		         closed);
 	return 0;
 }
 

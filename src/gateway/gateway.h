@@ -18,11 +18,11 @@
 /* CoAP Content-Formats of RFC 9528 §10.9: responses carrying EDHOC
  * messages (message_2, message_4, error) use 64; requests whose first
  * element is C_R or the CBOR true prefix use 65. */
-#define GW_CF_EDHOC 64
+#define GW_CF_EDHOC     64
 #define GW_CF_CID_EDHOC 65
-#define GW_OPT_EDHOC 21 /* RFC 9668 EDHOC option */
-#define GW_EDHOC_PATH ".well-known/edhoc"
-#define GW_WHOAMI_PATH "/.well-known/edhocd/whoami"
+#define GW_OPT_EDHOC    21 /* RFC 9668 EDHOC option */
+#define GW_EDHOC_PATH   ".well-known/edhoc"
+#define GW_WHOAMI_PATH  "/.well-known/edhocd/whoami"
 
 typedef struct gw gw;
 
@@ -30,7 +30,7 @@ typedef struct gw gw;
 typedef struct gw_stats {
 	uint64_t handshakes_ok;
 	uint64_t handshakes_failed;
-	uint64_t message_1_busy; /* message_1 refused with 5.03 (table full) */
+	uint64_t message_1_busy;  /* message_1 refused with 5.03 (table full) */
 	uint64_t retransmissions; /* duplicates answered from the cache */
 	uint64_t oscore_ok;
 	uint64_t oscore_failed;

@@ -38,7 +38,7 @@ static size_t bucket_of(const gw_halfopen *t, const edhoc_cid *c)
 }
 
 gw_halfopen *gw_halfopen_create(size_t max, uint64_t timeout_ms, gw_halfopen_drop_fn drop,
-				void *drop_ctx)
+                                void *drop_ctx)
 {
 	gw_halfopen *t = calloc(1, sizeof(*t));
 	if (!t)
@@ -125,7 +125,7 @@ size_t gw_halfopen_expire(gw_halfopen *t, uint64_t now_ms)
 }
 
 int gw_halfopen_add(gw_halfopen *t, const edhoc_cid *c_r, edhoc_handshake *hs, void *ref,
-		    const gw_addr *peer, uint64_t now_ms)
+                    const gw_addr *peer, uint64_t now_ms)
 {
 	struct entry *e;
 	size_t b;
@@ -160,7 +160,7 @@ int gw_halfopen_add(gw_halfopen *t, const edhoc_cid *c_r, edhoc_handshake *hs, v
 }
 
 int gw_halfopen_take(gw_halfopen *t, const edhoc_cid *c_r, const gw_addr *peer, uint64_t now_ms,
-		     edhoc_handshake **ret_hs, void **ret_ref)
+                     edhoc_handshake **ret_hs, void **ret_ref)
 {
 	struct entry *e;
 

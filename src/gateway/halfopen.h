@@ -23,11 +23,11 @@ typedef struct gw_halfopen gw_halfopen;
  * callback owns hs, ref and the C_R from then on (free the handshake, drop
  * the reference, give the C_R back to the allocator). */
 typedef void (*gw_halfopen_drop_fn)(void *ctx, const edhoc_cid *c_r, edhoc_handshake *hs,
-				    void *ref);
+                                    void *ref);
 
 /* New empty table of at most max entries, each living timeout_ms. */
 gw_halfopen *gw_halfopen_create(size_t max, uint64_t timeout_ms, gw_halfopen_drop_fn drop,
-				void *drop_ctx);
+                                void *drop_ctx);
 
 /* Drops every entry through the callback and frees the table. */
 void gw_halfopen_free(gw_halfopen *t);
@@ -40,7 +40,7 @@ void gw_halfopen_set_limits(gw_halfopen *t, size_t max, uint64_t timeout_ms);
  * owns hs and ref.  EDHOC_E_LIMIT when full, EDHOC_E_INVALID_ARGUMENT when
  * c_r is already present, EDHOC_E_NOMEM; on failure nothing is taken. */
 int gw_halfopen_add(gw_halfopen *t, const edhoc_cid *c_r, edhoc_handshake *hs, void *ref,
-		    const gw_addr *peer, uint64_t now_ms);
+                    const gw_addr *peer, uint64_t now_ms);
 
 /* Removes the entry for c_r and hands its handshake and ref to the caller
  * (the C_R stays allocated: it becomes the session's Recipient ID, or the
@@ -48,7 +48,7 @@ int gw_halfopen_add(gw_halfopen *t, const edhoc_cid *c_r, edhoc_handshake *hs, v
  * entry for c_r, or when peer differs from the address message_1 came from
  * (the entry then stays: an off-path sender cannot cancel it). */
 int gw_halfopen_take(gw_halfopen *t, const edhoc_cid *c_r, const gw_addr *peer, uint64_t now_ms,
-		     edhoc_handshake **ret_hs, void **ret_ref);
+                     edhoc_handshake **ret_hs, void **ret_ref);
 
 /* Drops entries older than the timeout; returns how many. */
 size_t gw_halfopen_expire(gw_halfopen *t, uint64_t now_ms);

@@ -123,7 +123,7 @@ size_t gw_rtx_expire(gw_rtx *c, uint64_t now_ms)
 }
 
 int gw_rtx_store(gw_rtx *c, const gw_addr *peer, uint16_t mid, const gw_rtx_resp *resp,
-		 uint64_t now_ms)
+                 uint64_t now_ms)
 {
 	size_t total = resp->payload_len;
 	struct entry *e, *old;
@@ -181,8 +181,7 @@ int gw_rtx_store(gw_rtx *c, const gw_addr *peer, uint16_t mid, const gw_rtx_resp
 	return 0;
 }
 
-bool gw_rtx_lookup(gw_rtx *c, const gw_addr *peer, uint16_t mid, uint64_t now_ms,
-		   gw_rtx_resp *ret)
+bool gw_rtx_lookup(gw_rtx *c, const gw_addr *peer, uint16_t mid, uint64_t now_ms, gw_rtx_resp *ret)
 {
 	struct entry *e;
 	size_t off = 0;

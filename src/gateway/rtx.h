@@ -17,8 +17,8 @@
 
 #include "gateway/addr.h"
 
-#define GW_RTX_MAX_OPTS 8
-#define GW_RTX_MAX_DATA 1400 /* option values + payload of one response */
+#define GW_RTX_MAX_OPTS            8
+#define GW_RTX_MAX_DATA            1400 /* option values + payload of one response */
 #define GW_RTX_DEFAULT_LIFETIME_MS 247000u
 
 typedef struct gw_rtx_opt {
@@ -49,12 +49,11 @@ void gw_rtx_set_limits(gw_rtx *c, size_t max, uint64_t lifetime_ms);
  * EDHOC_E_MESSAGE_TOO_LARGE when options and payload exceed GW_RTX_MAX_DATA
  * or GW_RTX_MAX_OPTS (nothing is cached), EDHOC_E_NOMEM. */
 int gw_rtx_store(gw_rtx *c, const gw_addr *peer, uint16_t mid, const gw_rtx_resp *resp,
-		 uint64_t now_ms);
+                 uint64_t now_ms);
 
 /* The cached response for (peer, mid) if one is live: *ret points into the
  * cache and stays valid until the next store, expire, or free. */
-bool gw_rtx_lookup(gw_rtx *c, const gw_addr *peer, uint16_t mid, uint64_t now_ms,
-		   gw_rtx_resp *ret);
+bool gw_rtx_lookup(gw_rtx *c, const gw_addr *peer, uint16_t mid, uint64_t now_ms, gw_rtx_resp *ret);
 
 /* Drops entries older than the lifetime; returns how many. */
 size_t gw_rtx_expire(gw_rtx *c, uint64_t now_ms);

@@ -48,7 +48,7 @@ static size_t id_bucket(const gw_sessions *t, const char *identity)
 }
 
 gw_sessions *gw_sessions_create(size_t max, size_t per_identity, gw_session_drop_fn drop,
-				void *drop_ctx)
+                                void *drop_ctx)
 {
 	gw_sessions *t = calloc(1, sizeof(*t));
 	if (!t)

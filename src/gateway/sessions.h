@@ -25,13 +25,13 @@ typedef struct gw_session {
 	char identity[EDHOC_MAX_IDENTITY]; /* from the credential lookup */
 	int method;
 	int suite;
-	uint64_t established_ms; /* monotonic */
+	uint64_t established_ms;  /* monotonic */
 	int64_t established_unix; /* wall clock, for people */
 	uint64_t last_used_ms;
 	gw_addr peer;
 	void *ctx; /* OSCORE context, owned: the drop callback frees it */
 	void *aux; /* owner's per-session data (e.g. the lease callback's
-		      argument), freed by the drop callback */
+	              argument), freed by the drop callback */
 
 	/* Table links, private. */
 	struct gw_session *hnext;
@@ -54,7 +54,7 @@ typedef void (*gw_session_drop_fn)(void *ctx, gw_session *s, int reason);
 typedef struct gw_sessions gw_sessions;
 
 gw_sessions *gw_sessions_create(size_t max, size_t per_identity, gw_session_drop_fn drop,
-				void *drop_ctx);
+                                void *drop_ctx);
 
 /* Drops every session (GW_DROP_SHUTDOWN) and frees the table. */
 void gw_sessions_free(gw_sessions *t);
@@ -67,8 +67,7 @@ void gw_sessions_set_limits(gw_sessions *t, size_t max, size_t per_identity);
  * EDHOC_E_INVALID_ARGUMENT when rid is already present or max is 0,
  * EDHOC_E_NOMEM; on failure ctx is not taken.  *ret_s (may be NULL) is the
  * new entry. */
-int gw_sessions_add(gw_sessions *t, const gw_session *tmpl, uint64_t now_ms,
-		    gw_session **ret_s);
+int gw_sessions_add(gw_sessions *t, const gw_session *tmpl, uint64_t now_ms, gw_session **ret_s);
 
 /* The session with that Recipient ID, or NULL. */
 gw_session *gw_sessions_find(const gw_sessions *t, const uint8_t *rid, size_t rid_len);

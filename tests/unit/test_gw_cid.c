@@ -132,13 +132,13 @@ static void test_addr_parse_and_format(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_siphash_reference_vector),
-		cmocka_unit_test(test_first_ids_are_one_byte_cbor_ints),
-		cmocka_unit_test(test_id_differs_from_c_i),
-		cmocka_unit_test(test_released_id_is_reused_last),
-		cmocka_unit_test(test_reserve_and_put),
-		cmocka_unit_test(test_space_is_bounded),
-		cmocka_unit_test(test_addr_parse_and_format),
+	    cmocka_unit_test(test_siphash_reference_vector),
+	    cmocka_unit_test(test_first_ids_are_one_byte_cbor_ints),
+	    cmocka_unit_test(test_id_differs_from_c_i),
+	    cmocka_unit_test(test_released_id_is_reused_last),
+	    cmocka_unit_test(test_reserve_and_put),
+	    cmocka_unit_test(test_space_is_bounded),
+	    cmocka_unit_test(test_addr_parse_and_format),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -58,7 +58,7 @@ static void test_take_consumes_entry_once(void **state)
 	assert_int_equal(gw_halfopen_count(t), 0);
 	/* A replayed message_3 finds nothing. */
 	assert_int_equal(gw_halfopen_take(t, &c, &peer, 201, &got, &ref),
-			 EDHOC_E_UNEXPECTED_MESSAGE);
+	                 EDHOC_E_UNEXPECTED_MESSAGE);
 	gw_halfopen_free(t);
 	/* Taken entries belong to the caller: never dropped by the table. */
 	assert_int_equal(d.n, 0);
@@ -96,7 +96,7 @@ static void test_expired_entry_cannot_be_taken(void **state)
 	edhoc_handshake *got = NULL;
 	assert_int_equal(gw_halfopen_add(t, &c, hs(2), &fake_ref, NULL, 0), 0);
 	assert_int_equal(gw_halfopen_take(t, &c, NULL, 1000, &got, NULL),
-			 EDHOC_E_UNEXPECTED_MESSAGE);
+	                 EDHOC_E_UNEXPECTED_MESSAGE);
 	assert_null(got);
 	assert_int_equal(d.n, 1);
 	assert_ptr_equal(d.last_ref, &fake_ref);
@@ -133,7 +133,7 @@ static void test_other_address_cannot_take_or_cancel(void **state)
 	assert_int_equal(gw_addr_parse("[::1]:4001", 0, &other), 0);
 	assert_int_equal(gw_halfopen_add(t, &c, hs(3), NULL, &peer, 0), 0);
 	assert_int_equal(gw_halfopen_take(t, &c, &other, 1, &got, NULL),
-			 EDHOC_E_UNEXPECTED_MESSAGE);
+	                 EDHOC_E_UNEXPECTED_MESSAGE);
 	assert_int_equal(gw_halfopen_count(t), 1);
 	assert_int_equal(gw_halfopen_take(t, &c, &peer, 2, &got, NULL), 0);
 	assert_ptr_equal(got, hs(3));
@@ -177,13 +177,13 @@ static void test_many_entries_lookup(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_take_consumes_entry_once),
-		cmocka_unit_test(test_full_table_refuses_and_keeps_pending),
-		cmocka_unit_test(test_expired_entry_cannot_be_taken),
-		cmocka_unit_test(test_expire_drops_only_old_entries),
-		cmocka_unit_test(test_other_address_cannot_take_or_cancel),
-		cmocka_unit_test(test_duplicate_c_r_is_rejected),
-		cmocka_unit_test(test_many_entries_lookup),
+	    cmocka_unit_test(test_take_consumes_entry_once),
+	    cmocka_unit_test(test_full_table_refuses_and_keeps_pending),
+	    cmocka_unit_test(test_expired_entry_cannot_be_taken),
+	    cmocka_unit_test(test_expire_drops_only_old_entries),
+	    cmocka_unit_test(test_other_address_cannot_take_or_cancel),
+	    cmocka_unit_test(test_duplicate_c_r_is_rejected),
+	    cmocka_unit_test(test_many_entries_lookup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

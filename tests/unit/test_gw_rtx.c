@@ -135,12 +135,12 @@ static void test_oversized_response_is_not_cached(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_duplicate_gets_identical_response),
-		cmocka_unit_test(test_key_is_address_port_and_mid),
-		cmocka_unit_test(test_entries_expire_after_lifetime),
-		cmocka_unit_test(test_full_cache_drops_oldest),
-		cmocka_unit_test(test_same_key_replaces),
-		cmocka_unit_test(test_oversized_response_is_not_cached),
+	    cmocka_unit_test(test_duplicate_gets_identical_response),
+	    cmocka_unit_test(test_key_is_address_port_and_mid),
+	    cmocka_unit_test(test_entries_expire_after_lifetime),
+	    cmocka_unit_test(test_full_cache_drops_oldest),
+	    cmocka_unit_test(test_same_key_replaces),
+	    cmocka_unit_test(test_oversized_response_is_not_cached),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -195,12 +195,12 @@ static void test_many_sessions_lookup(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_add_find_remove),
-		cmocka_unit_test(test_identity_limit_evicts_its_oldest),
-		cmocka_unit_test(test_full_table_evicts_least_recently_used),
-		cmocka_unit_test(test_single_session_per_identity_rekey),
-		cmocka_unit_test(test_lower_limits_on_reload_evict),
-		cmocka_unit_test(test_many_sessions_lookup),
+	    cmocka_unit_test(test_add_find_remove),
+	    cmocka_unit_test(test_identity_limit_evicts_its_oldest),
+	    cmocka_unit_test(test_full_table_evicts_least_recently_used),
+	    cmocka_unit_test(test_single_session_per_identity_rekey),
+	    cmocka_unit_test(test_lower_limits_on_reload_evict),
+	    cmocka_unit_test(test_many_sessions_lookup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
