@@ -9,6 +9,7 @@ E2E_TESTS = \
 	tests/e2e/handshake.sh \
 	tests/e2e/errors.sh \
 	tests/e2e/retransmit.sh \
-	tests/e2e/lifecycle.sh
+	tests/e2e/lifecycle.sh \
+	tests/e2e/oscore.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += tests/e2e/lib.sh $(E2E_TESTS)
