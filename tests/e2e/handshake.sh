@@ -4,7 +4,7 @@
 # cipher-suite negotiation, several requests on one context.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 
-PLAN=17
+PLAN=18
 t_plan $PLAN
 
 have_binaries "$CLIENT" || t_skip_rest $PLAN "edhoc-client not built"
@@ -114,7 +114,17 @@ t_check "--verbose prints message_1..3 in hex and diagnostic notation" \
 	eval 'grep -q "^message_1 (" "$T_DIR/err" && grep -q "^message_2 (" "$T_DIR/err" &&
 	      grep -q "^message_3 (" "$T_DIR/err" && grep -q "^  diag: " "$T_DIR/err"'
 
-# 12: the wrong gateway credential makes the client fail, not the gateway
+# 12: --peer-cred a directory: the client picks the gateway's credential
+# among all test credentials (own .cred files with private keys are
+# skipped, not errors)
+client --cred "$T_DIR/creds/dev1.cred" --peer-cred "$T_DIR/creds" --method 3 -v "$URI"
+rc=$?
+t_check "--peer-cred DIRECTORY finds the gateway's credential" \
+	eval 'test $rc -eq 0 && test "$(cat "$T_DIR/out")" = dev1 &&
+	      grep -q "gateway identity .gw., method 3" "$T_DIR/err"'
+[ $rc -eq 0 ] || t_diag_file "$T_DIR/err"
+
+# 13: the wrong gateway credential makes the client fail, not the gateway
 client --cred "$T_DIR/creds/dev1.cred" --peer-cred "$T_DIR/creds/dev1.ccs" "$URI"
 rc=$?
 t_check "client refuses a gateway whose credential it does not know (exit 3)" \
@@ -130,14 +140,14 @@ acl "$GW_DIR" "devy, dev0"
 gw2=$GW_DIR
 if gw_up "$gw2"; then
 	URI="coap://127.0.0.1:$PORT"
-	# 13
+	# 14
 	client --cert "$T_DIR/creds/devy.pem" --key "$T_DIR/creds/devy.key" \
 		--peer-cred "$T_DIR/creds/gwy.pem" --method 0 --suite 0 "$URI"
 	rc=$?
 	t_check "method 0, suite 0, X.509 on both sides" \
 		eval 'test $rc -eq 0 && test "$(cat "$T_DIR/out")" = devy'
 	[ $rc -eq 0 ] || { t_diag_file "$T_DIR/err"; t_diag_file "$gw2/log"; }
-	# 14
+	# 15
 	client --cred "$T_DIR/creds/dev0.cred" --peer-cred "$T_DIR/creds/gwy.pem" \
 		--method 0 --suite 0 "$URI"
 	rc=$?
@@ -159,20 +169,20 @@ acl "$GW_DIR" "dev25519"
 gw3=$GW_DIR
 if gw_up "$gw3"; then
 	URI="coap://127.0.0.1:$PORT"
-	# 15
+	# 16
 	client --cred "$T_DIR/creds/dev25519.cred" --peer-cred "$T_DIR/creds/gw25519.ccs" \
 		--method 3 --suite 0 "$URI"
 	rc=$?
 	t_check "method 3, suite 0, X25519 CCS on both sides" \
 		eval 'test $rc -eq 0 && test "$(cat "$T_DIR/out")" = dev25519'
 	[ $rc -eq 0 ] || { t_diag_file "$T_DIR/err"; t_diag_file "$gw3/log"; }
-	# 16
+	# 17
 	client --cred "$T_DIR/creds/dev25519.cred" --peer-cred "$T_DIR/creds/gw25519.ccs" \
 		--method 3 --suite 0 --combined "$URI"
 	rc=$?
 	t_check "method 3, suite 0, combined request" \
 		eval 'test $rc -eq 0 && test "$(cat "$T_DIR/out")" = dev25519'
-	# 17
+	# 18
 	client --cred "$T_DIR/creds/dev25519.cred" --peer-cred "$T_DIR/creds/gw25519.ccs" \
 		--method 0 --suite 0 "$URI"
 	rc=$?
