@@ -29,3 +29,15 @@ tests_unit_test_gw_rtx_LDADD = $(GW_TABLE_TEST_LIBS)
 tests_unit_test_gw_sessions_SOURCES = tests/unit/test_gw_sessions.c
 tests_unit_test_gw_sessions_CFLAGS = $(GW_TABLE_TEST_CFLAGS)
 tests_unit_test_gw_sessions_LDADD = $(GW_TABLE_TEST_LIBS)
+
+# Forwarding to CoAP backends (backend client, device-side relay, inner
+# block-wise bodies).  Owned by the forwarding work.
+src_libgw_a_SOURCES += \
+	src/gateway/forward.c src/gateway/forward.h \
+	src/gateway/block.c src/gateway/block.h
+
+check_PROGRAMS += tests/unit/test_gw_forward
+TESTS += tests/unit/test_gw_forward
+tests_unit_test_gw_forward_SOURCES = tests/unit/test_gw_forward.c
+tests_unit_test_gw_forward_CFLAGS = $(GW_TABLE_TEST_CFLAGS)
+tests_unit_test_gw_forward_LDADD = $(GW_TABLE_TEST_LIBS)

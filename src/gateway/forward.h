@@ -1,0 +1,163 @@
+/* Forwarding of verified OSCORE requests to CoAP backends.
+ *
+ * Two layers, both single-threaded on the gateway's libcoap context:
+ *
+ * gw_fwd_*   the backend client: plain CoAP requests to backend addresses
+ *            through one libcoap client session per backend (NSTART raised),
+ *            a bounded table of pending requests keyed by our own 8-byte
+ *            token, per-request deadlines, block-wise transfer towards the
+ *            backend done here (libcoap's block mode is off: it mixes up
+ *            concurrent transfers), and Observe relationships with the
+ *            backend.  It knows nothing about OSCORE or devices.
+ *
+ * gw_relay_* the device side: parks the device's request with
+ *            coap_register_async, forwards the plain request, and when the
+ *            backend answers OSCORE-protects the answer with the device's
+ *            context and sends it as a separate response (the cheap
+ *            completion style of LIBCOAP-NOTES.md), also into the
+ *            retransmission cache.  Inner block-wise with the device
+ *            (block.h), observations (observe.h), timeouts (5.04),
+ *            unreachable backends (5.02) and the pending limit (5.03).
+ *
+ * Both need the gateway's libcoap context; they register its response and
+ * NACK handlers (the gateway sends no other client requests). */
+#ifndef GW_FORWARD_H
+#define GW_FORWARD_H
+
+#include <coap3/coap.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "diag/diag.h"
+#include "edhoc/oscore.h"
+#include "gateway/addr.h"
+#include "gateway/rtx.h"
+#include "gateway/sessions.h"
+#include "policy/routes.h"
+
+/* ---- backend client ---- */
+
+/* Largest block we send to / ask from a backend: SZX 6, 1024 bytes, which
+ * fits libcoap's default 1152-byte PDU with room for options. */
+#define GW_FWD_BLOCK_SZX 6
+#define GW_FWD_MAX_OPTS_BYTES 1024 /* option bytes of one forwarded request */
+
+typedef struct gw_fwd gw_fwd;
+
+/* A request's outcome.  result 0: resp is the backend's answer (for a
+ * block-wise answer the reassembled body, its Block2/Size2 options
+ * removed); otherwise GW_E_BACKEND_TIMEOUT, GW_E_BACKEND_UNREACHABLE,
+ * GW_E_BACKEND_RESPONSE (too large, inconsistent blocks) and resp NULL.
+ * resp and what it points to are valid during the call only.
+ * For an Observe registration that the backend accepted (the answer has
+ * Observe), done is called again for every notification until
+ * gw_fwd_cancel, or once more with an error when the observation ends
+ * (the backend stops it with an answer without Observe, or RST). */
+typedef void (*gw_fwd_done_fn)(void *arg, uint64_t id, int result, const oscore_msg *resp);
+
+/* ctx: the libcoap context (its response and NACK handlers are set here,
+ * its app data must stay the caller's).  pending_max bounds requests in
+ * flight plus observations, payload_max request and response bodies. */
+int gw_fwd_create(coap_context_t *ctx, size_t pending_max, size_t payload_max, gw_fwd **ret);
+
+/* Drops every pending request without calling done, releases the backend
+ * sessions.  NULL is a no-op.  Call before coap_free_context. */
+void gw_fwd_free(gw_fwd *f);
+
+void gw_fwd_set_limits(gw_fwd *f, size_t pending_max, size_t payload_max);
+
+/* Sends req (code, options including the backend's Uri-Path/Uri-Query,
+ * payload up to payload_max; its Block1/Block2/Size options are ignored)
+ * to addr.  done(arg, id, ...) is called exactly once (or, for an Observe
+ * registration, as above) from gw_fwd_tick or libcoap's handlers, never
+ * from inside gw_fwd_send.  EDHOC_E_LIMIT when pending_max requests are
+ * pending, EDHOC_E_MESSAGE_TOO_LARGE for a payload above payload_max or
+ * options above GW_FWD_MAX_OPTS_BYTES, GW_E_BACKEND_UNREACHABLE when no
+ * session can be made.  *ret_id identifies the request. */
+int gw_fwd_send(gw_fwd *f, const struct sockaddr *addr, socklen_t addr_len, const oscore_msg *req,
+		unsigned timeout_ms, uint64_t now_ms, gw_fwd_done_fn done, void *arg,
+		uint64_t *ret_id);
+
+/* Forgets request or observation id: done is not called for it again.  A
+ * later notification for it is answered with RST, which ends the
+ * backend's observation.  Unknown ids are ignored. */
+void gw_fwd_cancel(gw_fwd *f, uint64_t id);
+
+/* Fails requests whose deadline passed (GW_E_BACKEND_TIMEOUT). */
+void gw_fwd_tick(gw_fwd *f, uint64_t now_ms);
+
+/* Earliest deadline (monotonic ms); UINT64_MAX when nothing is pending. */
+uint64_t gw_fwd_next_deadline(const gw_fwd *f);
+
+/* Requests in flight (observations not counted once established). */
+size_t gw_fwd_pending(const gw_fwd *f);
+size_t gw_fwd_observing(const gw_fwd *f);
+
+/* ---- device side ---- */
+
+typedef struct gw_relay gw_relay;
+
+typedef struct gw_relay_stats {
+	uint64_t forwarded;   /* requests sent to a backend */
+	uint64_t answered;    /* backend answers relayed */
+	uint64_t timeouts;    /* 5.04 */
+	uint64_t unreachable; /* 5.02 */
+	uint64_t busy;        /* 5.03 (pending_forwards_max) */
+	uint64_t notifications;
+	uint64_t blocks_served; /* inner Block2 answers from the cache */
+} gw_relay_stats;
+
+/* sessions, rtx and d are the gateway's and must outlive the relay. */
+int gw_relay_create(coap_context_t *ctx, gw_sessions *sessions, gw_rtx *rtx, diag *d,
+		    size_t pending_max, size_t payload_max, size_t observations_per_device,
+		    gw_relay **ret);
+
+/* Drops pending requests and observations (nothing is sent).  NULL is a
+ * no-op. */
+void gw_relay_free(gw_relay *r);
+
+void gw_relay_set_limits(gw_relay *r, size_t pending_max, size_t payload_max,
+			 size_t observations_per_device);
+
+/* One verified OSCORE request that the ACL allowed on route rt. */
+typedef struct gw_relay_req {
+	coap_session_t *dev;          /* the device's libcoap session */
+	const coap_pdu_t *pdu;        /* the outer request as received */
+	gw_session *s;                /* its OSCORE session */
+	const oscore_request_info *info;
+	const oscore_msg *inner;      /* the decrypted request */
+	const char *path;             /* inner path ("/a/b") */
+	const route *rt;
+	const gw_addr *peer;
+	const char *peer_text;
+	uint64_t now_ms;
+} gw_relay_req;
+
+#define GW_RELAY_PARKED 1
+
+/* Forwards q.  Returns GW_RELAY_PARKED when the answer will be sent later
+ * (the caller sends nothing now: libcoap acknowledges a CON with an empty
+ * ACK), or 0 with *ret_inner set to an inner response the caller protects
+ * and sends now: 2.31 Continue for an inner Block1 part, a block served
+ * from the cache, or an error (4.08, 4.13, 5.03, 5.00).  ret_inner borrows
+ * from r until the next call. */
+int gw_relay_request(gw_relay *r, const gw_relay_req *q, oscore_msg *ret_inner);
+
+/* The session with Recipient ID rid is going away: its pending requests
+ * are dropped (no answer), its observations ended (backend RST on the next
+ * notification), its block-wise state freed. */
+void gw_relay_session_gone(gw_relay *r, const uint8_t *rid, size_t rid_len);
+
+void gw_relay_tick(gw_relay *r, uint64_t now_ms);
+uint64_t gw_relay_next_deadline(const gw_relay *r);
+void gw_relay_get_stats(const gw_relay *r, gw_relay_stats *ret);
+
+/* Routes libcoap's NACK for a PDU the relay sent to a device (a
+ * notification RST by the device ends that observation).  Called by the
+ * backend client's NACK handler for server sessions. */
+void gw_relay_device_nack(gw_relay *r, coap_session_t *dev, const coap_pdu_t *sent,
+			  coap_nack_reason_t reason);
+
+#endif

@@ -1,0 +1,638 @@
+/* Forwarding: inner block-wise bodies (block.c) and the backend client
+ * (forward.c) against an in-process libcoap backend on 127.0.0.1.
+ *
+ * The backend runs in its own libcoap context with libcoap's block mode on
+ * (it reassembles our Block1 uploads and serves Block2), the client side in
+ * another with block mode off, as in the gateway.  Both are driven by
+ * coap_io_process(NO_WAIT) in loops bounded by a wall-clock deadline. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <coap3/coap.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "edhoc/oscore.h"
+#include "edhoc/result.h"
+#include "gateway/block.h"
+#include "gateway/forward.h"
+
+#define WAIT_MS 3000
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* ---- block.c ---- */
+
+static void test_block_option_coding(void **state)
+{
+	gw_block_opt b = {0}, d;
+	uint8_t v[3];
+	(void)state;
+	assert_int_equal(gw_block_encode(&b, v), 0);
+	b.num = 0;
+	b.more = true;
+	b.szx = 6;
+	assert_int_equal(gw_block_encode(&b, v), 1);
+	assert_int_equal(v[0], 0x0e);
+	b.num = 20;
+	b.more = false;
+	b.szx = 2;
+	assert_int_equal(gw_block_encode(&b, v), 2);
+	assert_int_equal(v[0], 0x01);
+	assert_int_equal(v[1], 0x42);
+	assert_int_equal(gw_block_decode(v, 2, &d), 0);
+	assert_int_equal(d.num, 20);
+	assert_false(d.more);
+	assert_int_equal(d.szx, 2);
+	b.num = 0x12345;
+	b.more = true;
+	b.szx = 5;
+	assert_int_equal(gw_block_encode(&b, v), 3);
+	assert_int_equal(gw_block_decode(v, 3, &d), 0);
+	assert_int_equal(d.num, 0x12345);
+	assert_true(d.more);
+	/* SZX 7 (BERT) and 4-byte values are refused. */
+	v[0] = 0x07;
+	assert_int_equal(gw_block_decode(v, 1, &d), EDHOC_E_VALUE_RANGE);
+	assert_int_equal(gw_block_decode((const uint8_t *)"\1\2\3\4", 4, &d), EDHOC_E_VALUE_RANGE);
+}
+
+static const uint8_t RID[] = {0x27};
+static const uint8_t RID2[] = {0x28};
+
+static void test_block1_reassembles_in_order(void **state)
+{
+	gw_blk *t = gw_blk_create(8, 4096, 1000);
+	uint8_t data[2500];
+	const uint8_t *body = (const uint8_t *)"x";
+	size_t len = 99;
+	gw_block_opt b = {0, true, 6};
+	(void)state;
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7);
+	assert_non_null(t);
+	assert_int_equal(gw_blk_block1(t, RID, 1, (const uint8_t *)"k", 1, &b, data, 1024, 0, &body,
+				       &len),
+			 0);
+	assert_null(body);
+	b.num = 1;
+	assert_int_equal(gw_blk_block1(t, RID, 1, (const uint8_t *)"k", 1, &b, data + 1024, 1024, 1,
+				       &body, &len),
+			 0);
+	assert_null(body);
+	/* The device lowers the block size: 2048 = 8 * 256. */
+	b.num = 8;
+	b.szx = 4;
+	b.more = true;
+	assert_int_equal(gw_blk_block1(t, RID, 1, (const uint8_t *)"k", 1, &b, data + 2048, 256, 2,
+				       &body, &len),
+			 0);
+	b.num = 9;
+	b.more = false;
+	assert_int_equal(gw_blk_block1(t, RID, 1, (const uint8_t *)"k", 1, &b, data + 2304, 196, 3,
+				       &body, &len),
+			 0);
+	assert_non_null(body);
+	assert_int_equal(len, 2500);
+	assert_memory_equal(body, data, 2500);
+	assert_int_equal(gw_blk_count(t), 1);
+	gw_blk_forget(t, RID, 1, (const uint8_t *)"k", 1);
+	assert_int_equal(gw_blk_count(t), 0);
+	gw_blk_free(t);
+}
+
+static void test_block1_out_of_order_and_too_large(void **state)
+{
+	gw_blk *t = gw_blk_create(8, 2048, 1000);
+	uint8_t data[1024] = {0};
+	const uint8_t *body;
+	size_t len;
+	gw_block_opt b = {1, true, 6};
+	(void)state;
+	/* Block 1 without block 0. */
+	assert_int_equal(gw_blk_block1(t, RID, 1, (const uint8_t *)"k", 1, &b, data, 1024, 0, &body,
+				       &len),
+			 GW_E_BLOCK_INCOMPLETE);
+	b.num = 0;
+	assert_int_equal(gw_blk_block1(t, RID, 1, (const uint8_t *)"k", 1, &b, data, 1024, 0, &body,
+				       &len),
+			 0);
+	/* Skips block 1: the upload is dropped. */
+	b.num = 2;
+	assert_int_equal(gw_blk_block1(t, RID, 1, (const uint8_t *)"k", 1, &b, data, 1024, 0, &body,
+				       &len),
+			 GW_E_BLOCK_INCOMPLETE);
+	assert_int_equal(gw_blk_count(t), 0);
+	/* A non-final part must be exactly one block. */
+	b.num = 0;
+	assert_int_equal(gw_blk_block1(t, RID, 1, (const uint8_t *)"k", 1, &b, data, 1000, 0, &body,
+				       &len),
+			 EDHOC_E_INVALID_ARGUMENT);
+	/* Past payload_max (2048): dropped. */
+	assert_int_equal(gw_blk_block1(t, RID, 1, (const uint8_t *)"k", 1, &b, data, 1024, 0, &body,
+				       &len),
+			 0);
+	b.num = 1;
+	assert_int_equal(gw_blk_block1(t, RID, 1, (const uint8_t *)"k", 1, &b, data, 1024, 0, &body,
+				       &len),
+			 0);
+	b.num = 2;
+	b.more = false;
+	assert_int_equal(gw_blk_block1(t, RID, 1, (const uint8_t *)"k", 1, &b, data, 1, 0, &body,
+				       &len),
+			 EDHOC_E_MESSAGE_TOO_LARGE);
+	assert_int_equal(gw_blk_count(t), 0);
+	gw_blk_free(t);
+}
+
+static void test_block_bodies_keyed_bounded_expiring(void **state)
+{
+	gw_blk *t = gw_blk_create(2, 4096, 1000);
+	uint8_t code;
+	const uint8_t *o, *b;
+	size_t ol, bl;
+	(void)state;
+	assert_int_equal(gw_blk_store(t, RID, 1, (const uint8_t *)"a", 1, 0x45,
+				      (const uint8_t *)"\xc1\x00", 2, (const uint8_t *)"AAAA", 4, 0),
+			 0);
+	assert_int_equal(gw_blk_store(t, RID2, 1, (const uint8_t *)"a", 1, 0x45, NULL, 0,
+				      (const uint8_t *)"BB", 2, 10),
+			 0);
+	assert_true(gw_blk_lookup(t, RID, 1, (const uint8_t *)"a", 1, 20, &code, &o, &ol, &b, &bl));
+	assert_int_equal(code, 0x45);
+	assert_int_equal(ol, 2);
+	assert_memory_equal(b, "AAAA", 4);
+	/* Same key, other session: its own body. */
+	assert_true(gw_blk_lookup(t, RID2, 1, (const uint8_t *)"a", 1, 20, &code, &o, &ol, &b, &bl));
+	assert_memory_equal(b, "BB", 2);
+	assert_false(gw_blk_lookup(t, RID, 1, (const uint8_t *)"b", 1, 20, &code, &o, &ol, &b, &bl));
+	/* A third entry evicts the least recently used (RID's was used
+	 * first, then RID2's). */
+	assert_int_equal(gw_blk_store(t, RID, 1, (const uint8_t *)"c", 1, 0x45, NULL, 0,
+				      (const uint8_t *)"C", 1, 30),
+			 0);
+	assert_int_equal(gw_blk_count(t), 2);
+	assert_false(gw_blk_lookup(t, RID, 1, (const uint8_t *)"a", 1, 30, &code, &o, &ol, &b, &bl));
+	gw_blk_drop_rid(t, RID2, 1);
+	assert_int_equal(gw_blk_count(t), 1);
+	assert_int_equal(gw_blk_next_expiry(t), 1030);
+	assert_int_equal(gw_blk_expire(t, 1029), 0);
+	assert_int_equal(gw_blk_expire(t, 1030), 1);
+	assert_int_equal(gw_blk_count(t), 0);
+	assert_int_equal(gw_blk_store(t, RID, 1, (const uint8_t *)"a", 1, 0x45, NULL, 0, NULL, 4097,
+				      0),
+			 EDHOC_E_MESSAGE_TOO_LARGE);
+	gw_blk_free(t);
+	gw_blk_free(NULL);
+}
+
+/* ---- backend client against an in-process backend ---- */
+
+struct fixture {
+	coap_context_t *be; /* backend */
+	coap_context_t *gw; /* client side, block mode off */
+	gw_fwd *fwd;
+	struct sockaddr_in be_addr;
+	coap_resource_t *obs;
+	int sink; /* bound UDP socket that never answers */
+	struct sockaddr_in sink_addr;
+	struct sockaddr_in closed_addr;
+	/* Last outcome */
+	int calls;
+	int result;
+	uint8_t code;
+	uint8_t body[8192];
+	size_t body_len;
+	uint32_t observe;
+	bool has_observe;
+	unsigned cf;
+	size_t upload_len;
+	uint8_t upload_first, upload_last;
+};
+
+static struct fixture *F;
+
+static void h_echo(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req,
+		   const coap_string_t *q, coap_pdu_t *resp)
+{
+	size_t len;
+	const uint8_t *data;
+	coap_opt_iterator_t it;
+	coap_opt_t *cf = coap_check_option(req, COAP_OPTION_CONTENT_FORMAT, &it);
+	uint8_t buf[4];
+	coap_pdu_set_code(resp, coap_pdu_get_code(req) == COAP_REQUEST_CODE_GET
+					? COAP_RESPONSE_CODE_CONTENT
+					: COAP_RESPONSE_CODE_CHANGED);
+	if (cf)
+		coap_add_option(resp, COAP_OPTION_CONTENT_FORMAT, coap_opt_length(cf),
+				coap_opt_value(cf));
+	if (q)
+		coap_add_option(resp, COAP_OPTION_LOCATION_QUERY, q->length, q->s);
+	coap_add_option(resp, COAP_OPTION_MAXAGE, coap_encode_var_safe(buf, sizeof(buf), 7), buf);
+	if (coap_get_data(req, &len, &data) && len)
+		coap_add_data(resp, len, data);
+}
+
+static uint8_t BIG[5000];
+
+static void h_big(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req,
+		  const coap_string_t *q, coap_pdu_t *resp)
+{
+	coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
+	coap_add_data_large_response(r, s, req, resp, q, COAP_MEDIATYPE_APPLICATION_OCTET_STREAM, -1,
+				     0, sizeof(BIG), BIG, NULL, NULL);
+}
+
+static void h_upload(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req,
+		     const coap_string_t *q, coap_pdu_t *resp)
+{
+	size_t len = 0, off = 0, total = 0;
+	const uint8_t *data = NULL;
+	if (coap_get_data_large(req, &len, &data, &off, &total) && data && off == 0) {
+		F->upload_len = len;
+		F->upload_first = data[0];
+		F->upload_last = data[len - 1];
+	}
+	coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CHANGED);
+}
+
+static void h_obs(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req,
+		  const coap_string_t *q, coap_pdu_t *resp)
+{
+	static char text[32];
+	static unsigned n;
+	int len = snprintf(text, sizeof(text), "n=%u", n++);
+	coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
+	coap_add_data(resp, (size_t)len, (const uint8_t *)text);
+}
+
+static void done_cb(void *arg, uint64_t id, int result, const oscore_msg *m)
+{
+	struct fixture *f = arg;
+	f->calls++;
+	f->result = result;
+	f->body_len = 0;
+	f->has_observe = false;
+	f->cf = 0xffff;
+	if (!m)
+		return;
+	f->code = m->code;
+	assert_true(m->payload_len <= sizeof(f->body));
+	memcpy(f->body, m->payload, m->payload_len);
+	f->body_len = m->payload_len;
+	for (size_t i = 0; i < m->n_opts; i++) {
+		uint32_t v = 0;
+		/* Block options never reach the caller. */
+		assert_true(m->opts[i].number != OSCORE_OPT_BLOCK1 &&
+			    m->opts[i].number != OSCORE_OPT_BLOCK2 &&
+			    m->opts[i].number != OSCORE_OPT_SIZE2);
+		if (m->opts[i].number == OSCORE_OPT_OBSERVE) {
+			oscore_uint_decode(m->opts[i].value, m->opts[i].len, &v);
+			f->observe = v;
+			f->has_observe = true;
+		} else if (m->opts[i].number == OSCORE_OPT_CONTENT_FORMAT) {
+			oscore_uint_decode(m->opts[i].value, m->opts[i].len, &v);
+			f->cf = v;
+		}
+	}
+}
+
+/* Runs both contexts until f->calls reaches want or ms pass. */
+static void run_until(struct fixture *f, int want, unsigned ms)
+{
+	uint64_t end = mono_ms() + ms;
+	while (f->calls < want && mono_ms() < end) {
+		coap_io_process(f->be, COAP_IO_NO_WAIT);
+		coap_io_process(f->gw, COAP_IO_NO_WAIT);
+		gw_fwd_tick(f->fwd, mono_ms());
+		usleep(200);
+	}
+}
+
+static int bound_udp(struct sockaddr_in *ret)
+{
+	socklen_t l = sizeof(*ret);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	memset(ret, 0, sizeof(*ret));
+	ret->sin_family = AF_INET;
+	ret->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)ret, sizeof(*ret)) != 0 ||
+	    getsockname(fd, (struct sockaddr *)ret, &l) != 0)
+		return -1;
+	return fd;
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	coap_address_t a;
+	coap_endpoint_t *ep;
+	coap_resource_t *r;
+	int fd;
+
+	for (size_t i = 0; i < sizeof(BIG); i++)
+		BIG[i] = (uint8_t)(i * 13 + 1);
+	coap_startup();
+	coap_set_log_level(LOG_EMERG);
+	f->be = coap_new_context(NULL);
+	f->gw = coap_new_context(NULL);
+	assert_non_null(f->be);
+	assert_non_null(f->gw);
+	coap_context_set_block_mode(f->be, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+	coap_context_set_block_mode(f->gw, 0);
+	/* libcoap 4.3.1 cannot report a port it chose: take a free one from
+	 * the kernel and bind the endpoint to it. */
+	fd = bound_udp(&f->be_addr);
+	assert_true(fd >= 0);
+	close(fd);
+	coap_address_init(&a);
+	memcpy(&a.addr.sin, &f->be_addr, sizeof(f->be_addr));
+	a.size = sizeof(struct sockaddr_in);
+	ep = coap_new_endpoint(f->be, &a, COAP_PROTO_UDP);
+	assert_non_null(ep);
+	r = coap_resource_init(coap_make_str_const("echo"), 0);
+	coap_register_handler(r, COAP_REQUEST_GET, h_echo);
+	coap_register_handler(r, COAP_REQUEST_POST, h_echo);
+	coap_register_handler(r, COAP_REQUEST_PUT, h_echo);
+	coap_register_handler(r, COAP_REQUEST_DELETE, h_echo);
+	coap_add_resource(f->be, r);
+	r = coap_resource_init(coap_make_str_const("big"), 0);
+	coap_register_handler(r, COAP_REQUEST_GET, h_big);
+	coap_add_resource(f->be, r);
+	r = coap_resource_init(coap_make_str_const("upload"), 0);
+	coap_register_handler(r, COAP_REQUEST_PUT, h_upload);
+	coap_add_resource(f->be, r);
+	f->obs = coap_resource_init(coap_make_str_const("obs"), 0);
+	coap_register_handler(f->obs, COAP_REQUEST_GET, h_obs);
+	coap_resource_set_get_observable(f->obs, 1);
+	coap_add_resource(f->be, f->obs);
+
+	f->sink = bound_udp(&f->sink_addr);
+	assert_true(f->sink >= 0);
+	/* A port nobody listens on: bind, read the number, close. */
+	fd = bound_udp(&f->closed_addr);
+	assert_true(fd >= 0);
+	close(fd);
+
+	assert_int_equal(gw_fwd_create(f->gw, 4, 8192, &f->fwd), 0);
+	F = f;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	gw_fwd_free(f->fwd);
+	coap_free_context(f->gw);
+	coap_free_context(f->be);
+	close(f->sink);
+	free(f);
+	coap_cleanup();
+	return 0;
+}
+
+static void req_init(oscore_msg *m, uint8_t code, const char *seg1, const char *seg2)
+{
+	oscore_msg_init(m, code);
+	oscore_msg_add(m, OSCORE_OPT_URI_PATH, (const uint8_t *)seg1, strlen(seg1));
+	if (seg2)
+		oscore_msg_add(m, OSCORE_OPT_URI_PATH, (const uint8_t *)seg2, strlen(seg2));
+}
+
+static void test_forward_methods_byte_exact(void **state)
+{
+	struct fixture *f = *state;
+	static const uint8_t codes[] = {OSCORE_CODE_GET, OSCORE_CODE_POST, OSCORE_CODE_PUT,
+					OSCORE_CODE_DELETE};
+	uint8_t payload[600], cf[1] = {42};
+	for (size_t i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)(255 - i);
+	for (size_t k = 0; k < sizeof(codes); k++) {
+		oscore_msg m;
+		uint64_t id;
+		f->calls = 0;
+		req_init(&m, codes[k], "echo", NULL);
+		oscore_msg_add(&m, OSCORE_OPT_CONTENT_FORMAT, cf, 1);
+		oscore_msg_add(&m, OSCORE_OPT_URI_QUERY, (const uint8_t *)"a=1", 3);
+		oscore_msg_set_payload(&m, payload, 100 + 100 * k);
+		assert_int_equal(gw_fwd_send(f->fwd, (struct sockaddr *)&f->be_addr,
+					     sizeof(f->be_addr), &m, 2000, mono_ms(), done_cb, f, &id),
+				 0);
+		assert_int_equal(gw_fwd_pending(f->fwd), 1);
+		/* Never from inside gw_fwd_send. */
+		assert_int_equal(f->calls, 0);
+		run_until(f, 1, WAIT_MS);
+		assert_int_equal(f->calls, 1);
+		assert_int_equal(f->result, 0);
+		assert_int_equal(f->code, codes[k] == OSCORE_CODE_GET ? 0x45 : 0x44);
+		assert_int_equal(f->cf, 42);
+		assert_int_equal(f->body_len, 100 + 100 * k);
+		assert_memory_equal(f->body, payload, f->body_len);
+		assert_int_equal(gw_fwd_pending(f->fwd), 0);
+	}
+}
+
+static void test_forward_block2_answer_is_reassembled(void **state)
+{
+	struct fixture *f = *state;
+	oscore_msg m;
+	uint64_t id;
+	req_init(&m, OSCORE_CODE_GET, "big", NULL);
+	assert_int_equal(gw_fwd_send(f->fwd, (struct sockaddr *)&f->be_addr, sizeof(f->be_addr), &m,
+				     2000, mono_ms(), done_cb, f, &id),
+			 0);
+	run_until(f, 1, WAIT_MS);
+	assert_int_equal(f->calls, 1);
+	assert_int_equal(f->result, 0);
+	assert_int_equal(f->code, 0x45);
+	assert_int_equal(f->cf, COAP_MEDIATYPE_APPLICATION_OCTET_STREAM);
+	assert_int_equal(f->body_len, sizeof(BIG));
+	assert_memory_equal(f->body, BIG, sizeof(BIG));
+}
+
+static void test_forward_block2_answer_above_payload_max_fails(void **state)
+{
+	struct fixture *f = *state;
+	oscore_msg m;
+	uint64_t id;
+	gw_fwd_set_limits(f->fwd, 4, 4096);
+	req_init(&m, OSCORE_CODE_GET, "big", NULL);
+	assert_int_equal(gw_fwd_send(f->fwd, (struct sockaddr *)&f->be_addr, sizeof(f->be_addr), &m,
+				     2000, mono_ms(), done_cb, f, &id),
+			 0);
+	run_until(f, 1, WAIT_MS);
+	assert_int_equal(f->calls, 1);
+	assert_int_equal(f->result, GW_E_BACKEND_RESPONSE);
+	gw_fwd_set_limits(f->fwd, 4, 8192);
+}
+
+static void test_forward_block1_upload(void **state)
+{
+	struct fixture *f = *state;
+	oscore_msg m;
+	uint64_t id;
+	uint8_t body[3000];
+	for (size_t i = 0; i < sizeof(body); i++)
+		body[i] = (uint8_t)(i % 251);
+	body[0] = 0xa5;
+	body[sizeof(body) - 1] = 0x5a;
+	req_init(&m, OSCORE_CODE_PUT, "upload", NULL);
+	oscore_msg_set_payload(&m, body, sizeof(body));
+	assert_int_equal(gw_fwd_send(f->fwd, (struct sockaddr *)&f->be_addr, sizeof(f->be_addr), &m,
+				     2000, mono_ms(), done_cb, f, &id),
+			 0);
+	run_until(f, 1, WAIT_MS);
+	assert_int_equal(f->calls, 1);
+	assert_int_equal(f->result, 0);
+	assert_int_equal(f->code, 0x44);
+	assert_int_equal(f->upload_len, sizeof(body));
+	assert_int_equal(f->upload_first, 0xa5);
+	assert_int_equal(f->upload_last, 0x5a);
+	/* Above payload_max: refused before anything is sent. */
+	{
+		static uint8_t huge[8193];
+		oscore_msg_set_payload(&m, huge, sizeof(huge));
+		assert_int_equal(gw_fwd_send(f->fwd, (struct sockaddr *)&f->be_addr,
+					     sizeof(f->be_addr), &m, 2000, mono_ms(), done_cb, f, &id),
+				 EDHOC_E_MESSAGE_TOO_LARGE);
+	}
+}
+
+static void test_forward_timeout(void **state)
+{
+	struct fixture *f = *state;
+	oscore_msg m;
+	uint64_t id, t0 = mono_ms();
+	req_init(&m, OSCORE_CODE_GET, "x", NULL);
+	assert_int_equal(gw_fwd_send(f->fwd, (struct sockaddr *)&f->sink_addr, sizeof(f->sink_addr),
+				     &m, 150, t0, done_cb, f, &id),
+			 0);
+	assert_int_equal(gw_fwd_next_deadline(f->fwd), t0 + 150);
+	run_until(f, 1, WAIT_MS);
+	assert_int_equal(f->calls, 1);
+	assert_int_equal(f->result, GW_E_BACKEND_TIMEOUT);
+	assert_true(mono_ms() - t0 >= 150);
+	assert_true(mono_ms() - t0 < 1500);
+	assert_int_equal(gw_fwd_next_deadline(f->fwd), UINT64_MAX);
+}
+
+static void test_forward_unreachable(void **state)
+{
+	struct fixture *f = *state;
+	oscore_msg m;
+	uint64_t id;
+	req_init(&m, OSCORE_CODE_GET, "x", NULL);
+	assert_int_equal(gw_fwd_send(f->fwd, (struct sockaddr *)&f->closed_addr,
+				     sizeof(f->closed_addr), &m, 2500, mono_ms(), done_cb, f, &id),
+			 0);
+	run_until(f, 1, WAIT_MS);
+	assert_int_equal(f->calls, 1);
+	assert_int_equal(f->result, GW_E_BACKEND_UNREACHABLE);
+	/* The session was replaced: a working backend is still usable. */
+	f->calls = 0;
+	req_init(&m, OSCORE_CODE_GET, "echo", NULL);
+	assert_int_equal(gw_fwd_send(f->fwd, (struct sockaddr *)&f->be_addr, sizeof(f->be_addr), &m,
+				     2000, mono_ms(), done_cb, f, &id),
+			 0);
+	run_until(f, 1, WAIT_MS);
+	assert_int_equal(f->result, 0);
+}
+
+static void test_forward_pending_limit_and_cancel(void **state)
+{
+	struct fixture *f = *state;
+	oscore_msg m;
+	uint64_t id[5];
+	req_init(&m, OSCORE_CODE_GET, "x", NULL);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(gw_fwd_send(f->fwd, (struct sockaddr *)&f->sink_addr,
+					     sizeof(f->sink_addr), &m, 100000, mono_ms(), done_cb, f,
+					     &id[i]),
+				 0);
+	assert_int_equal(gw_fwd_send(f->fwd, (struct sockaddr *)&f->sink_addr, sizeof(f->sink_addr),
+				     &m, 100000, mono_ms(), done_cb, f, &id[4]),
+			 EDHOC_E_LIMIT);
+	assert_int_equal(gw_fwd_pending(f->fwd), 4);
+	for (int i = 0; i < 4; i++)
+		gw_fwd_cancel(f->fwd, id[i]);
+	assert_int_equal(gw_fwd_pending(f->fwd), 0);
+	gw_fwd_cancel(f->fwd, id[0]); /* unknown now: ignored */
+	f->calls = 0;
+	gw_fwd_tick(f->fwd, mono_ms() + 200000);
+	assert_int_equal(f->calls, 0);
+}
+
+static void test_forward_observe_notifications_and_cancel(void **state)
+{
+	struct fixture *f = *state;
+	oscore_msg m;
+	uint64_t id;
+	uint32_t first;
+	req_init(&m, OSCORE_CODE_GET, "obs", NULL);
+	oscore_msg_add(&m, OSCORE_OPT_OBSERVE, NULL, 0);
+	f->calls = 0;
+	assert_int_equal(gw_fwd_send(f->fwd, (struct sockaddr *)&f->be_addr, sizeof(f->be_addr), &m,
+				     2000, mono_ms(), done_cb, f, &id),
+			 0);
+	run_until(f, 1, WAIT_MS);
+	assert_int_equal(f->calls, 1);
+	assert_int_equal(f->result, 0);
+	assert_true(f->has_observe);
+	first = f->observe;
+	assert_int_equal(gw_fwd_observing(f->fwd), 1);
+	assert_int_equal(gw_fwd_pending(f->fwd), 0);
+	/* No deadline for an established observation. */
+	assert_int_equal(gw_fwd_next_deadline(f->fwd), UINT64_MAX);
+	for (int n = 2; n <= 3; n++) {
+		coap_resource_notify_observers(f->obs, NULL);
+		run_until(f, n, WAIT_MS);
+		assert_int_equal(f->calls, n);
+		assert_true(f->has_observe);
+		assert_true(f->observe > first);
+		assert_true(f->body_len >= 3 && memcmp(f->body, "n=", 2) == 0);
+	}
+	/* Cancelled: the next notification is refused with RST and not
+	 * delivered; afterwards the backend has no observer left. */
+	gw_fwd_cancel(f->fwd, id);
+	assert_int_equal(gw_fwd_observing(f->fwd), 0);
+	coap_resource_notify_observers(f->obs, NULL);
+	run_until(f, 4, 300);
+	assert_int_equal(f->calls, 3);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_block_option_coding),
+		cmocka_unit_test(test_block1_reassembles_in_order),
+		cmocka_unit_test(test_block1_out_of_order_and_too_large),
+		cmocka_unit_test(test_block_bodies_keyed_bounded_expiring),
+		cmocka_unit_test_setup_teardown(test_forward_methods_byte_exact, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forward_block2_answer_is_reassembled, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_forward_block2_answer_above_payload_max_fails,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forward_block1_upload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forward_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forward_unreachable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forward_pending_limit_and_cancel, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_forward_observe_notifications_and_cancel, setup,
+						teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
