@@ -331,9 +331,14 @@ static int send_message_1(client_run *run, const edhoc_cid *c_i, const client_op
 	req.n_options = n_opts;
 	req.payload = msg;
 	req.payload_len = len + 1;
+	req.send_twice = (run->o->retransmit & CLIENT_RTX_MESSAGE_1) != 0;
 	r = client_transport_request(run->t, &req, resp);
 	if (r < 0)
 		return exit_for_transport(r, "message_1");
+	/* Identical answers mean the same message_2: one ephemeral key, one
+	 * half-open handshake on the gateway. */
+	if (req.send_twice)
+		client_check_retransmission(run, resp, "message_1");
 	return CLIENT_EXIT_OK;
 }
 
@@ -550,13 +555,11 @@ int client_handshake(client_run *run)
 		goto out;
 	}
 
-	ex =
-	    send_message_3(run, payload, c_r_len + m3_len,
-	                   o->retransmit == CLIENT_RTX_MESSAGE_3 || o->retransmit == CLIENT_RTX_ALL,
-	                   resp, "message_3");
+	ex = send_message_3(run, payload, c_r_len + m3_len,
+	                    (o->retransmit & CLIENT_RTX_MESSAGE_3) != 0, resp, "message_3");
 	if (ex != CLIENT_EXIT_OK)
 		goto out;
-	if (o->retransmit == CLIENT_RTX_MESSAGE_3 || o->retransmit == CLIENT_RTX_ALL)
+	if ((o->retransmit & CLIENT_RTX_MESSAGE_3) != 0)
 		client_check_retransmission(run, resp, "message_3");
 	if (o->verbose)
 		fprintf(stderr, "edhoc-client: message_3 answered %s\n",

@@ -476,9 +476,8 @@ static int run_oscore(client_run *run)
 	t0 = client_now_us();
 	for (unsigned long i = 0; i < o->requests; i++) {
 		call.combined = o->combined && i == 0;
-		call.twice = o->retransmit == CLIENT_RTX_OSCORE ||
-		             o->retransmit == CLIENT_RTX_ALL ||
-		             (call.combined && o->retransmit == CLIENT_RTX_MESSAGE_3);
+		call.twice = (o->retransmit & CLIENT_RTX_OSCORE) != 0 ||
+		             (call.combined && (o->retransmit & CLIENT_RTX_MESSAGE_3) != 0);
 		ex = oscore_request(run, &call, &saved);
 		if (ex != CLIENT_EXIT_OK)
 			break;

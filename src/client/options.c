@@ -90,7 +90,7 @@ static const char usage_text[] =
     "Testing:\n"
     "  --raw-hex HEX        POST these bytes to /.well-known/edhoc and show the answer\n"
     "  --retransmit[=WHAT]  send WHAT twice with one MID: message_3 (default),\n"
-    "                       oscore or all\n"
+    "                       message_1, oscore or all\n"
     "  --replay-message-3   send message_3 again as a new message afterwards\n"
     "  --timeout SECONDS    overall time limit (default 10)\n"
     "  -v, --verbose        show messages, decoded errors and OSCORE IDs\n"
@@ -348,12 +348,15 @@ int client_opts_parse(int argc, char **argv, client_opts *ret, char *err, size_t
 				ret->retransmit = CLIENT_RTX_MESSAGE_3;
 			else if (strcmp(optarg, "oscore") == 0)
 				ret->retransmit = CLIENT_RTX_OSCORE;
+			else if (strcmp(optarg, "message_1") == 0)
+				ret->retransmit = CLIENT_RTX_MESSAGE_1;
 			else if (strcmp(optarg, "all") == 0)
 				ret->retransmit = CLIENT_RTX_ALL;
 			else
-				return fail(err, err_size,
-				            "--retransmit=%s: expected message_3, oscore or all",
-				            optarg);
+				return fail(
+				    err, err_size,
+				    "--retransmit=%s: expected message_1, message_3, oscore or all",
+				    optarg);
 			break;
 		case OPT_REPLAY_MESSAGE_3:
 			ret->replay_message_3 = true;

@@ -26,12 +26,13 @@ enum client_exit {
 	CLIENT_EXIT_RETRANSMIT = 6 /* --retransmit: answers missing or different */
 };
 
-/* What --retransmit repeats with the same MID. */
+/* What --retransmit repeats with the same MID (bit flags). */
 enum client_rtx {
 	CLIENT_RTX_NONE = 0,
 	CLIENT_RTX_MESSAGE_3 = 1, /* message_3 (or the combined request) */
 	CLIENT_RTX_OSCORE = 2,    /* every OSCORE request */
-	CLIENT_RTX_ALL = 3,
+	CLIENT_RTX_MESSAGE_1 = 4, /* message_1 */
+	CLIENT_RTX_ALL = 7,
 };
 
 typedef struct client_ead_opt {

@@ -4,7 +4,7 @@
 # retransmitted OSCORE requests get the cached answer, not a replay error.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 
-PLAN=7
+PLAN=8
 t_plan $PLAN
 
 have_binaries "$CLIENT" || t_skip_rest $PLAN "edhoc-client not built"
@@ -60,7 +60,16 @@ t_check "retransmitted OSCORE requests: identical answers, no replay error" \
 t_check "retransmitted OSCORE requests: no replay failure logged" \
 	eval '! grep -q "OSCORE_E_REPLAY" "$LOG"'
 
-# 7: a combined request retransmitted: one session, same answer
+# 7: message_1 sent twice with one MID: the same message_2 (the gateway
+# answers from its cache, it does not start a second handshake)
+client "${DEV[@]}" --retransmit=message_1 "$URI"
+rc=$?
+t_check "retransmitted message_1: identical message_2, handshake completes" \
+	eval 'test $rc -eq 0 && grep -q "retransmitted message_1 (MID [0-9]*): identical answers" "$T_DIR/err" &&
+	      test "$(cat "$T_DIR/out")" = dev1'
+[ $rc -eq 0 ] || t_diag_file "$T_DIR/err"
+
+# 8: a combined request retransmitted: one session, same answer
 before=$(sessions)
 client "${DEV[@]}" --combined --retransmit "$URI"
 rc=$?
