@@ -38,7 +38,7 @@ int edhoc_cid_encode(const edhoc_cid *cid, uint8_t *out, size_t cap, size_t *ret
 
 /* Reads a compact byte string (int -24..23 or bstr) at r into bytes. */
 int edhoc_read_compact_bytes(cose_reader *r, uint8_t *bytes, size_t cap, size_t *ret_len,
-			     int malformed)
+                             int malformed)
 {
 	int major, rc;
 	size_t start = r->off;
@@ -93,7 +93,7 @@ int edhoc_cid_decode(const uint8_t *buf, size_t len, edhoc_cid *ret, size_t *ret
 		return EDHOC_E_INVALID_ARGUMENT;
 	cose_reader_init(&r, buf, len);
 	rc = edhoc_read_compact_bytes(&r, cid.bytes, sizeof(cid.bytes), &cid.len,
-				      EDHOC_E_CONN_ID_MALFORMED);
+	                              EDHOC_E_CONN_ID_MALFORMED);
 	if (rc < 0)
 		return rc;
 	*ret = cid;

@@ -44,7 +44,7 @@ static int read_item(cose_reader *r, edhoc_ead_item *ret)
 }
 
 int edhoc_ead_parse(const edhoc_handshake *h, cose_reader *r, const uint8_t **ret_ead,
-		    size_t *ret_len)
+                    size_t *ret_len)
 {
 	size_t start = r->off, n = 0, limit = max_items(h);
 	edhoc_ead_item item;
@@ -99,7 +99,7 @@ void edhoc_ead_out(const edhoc_handshake *h, int message_no, const uint8_t **ret
 }
 
 int edhoc_handshake_set_ead(edhoc_handshake *h, int message_no, const edhoc_ead_item *items,
-			    size_t n)
+                            size_t n)
 {
 	uint8_t buf[EDHOC_MAX_EAD_BYTES];
 	cose_writer w;

@@ -18,7 +18,7 @@ static void write_suites(cose_writer *w, const int *suites, size_t n)
 }
 
 int edhoc_error_encode(int err_code, const char *text, const int *suites, size_t n_suites,
-		       uint8_t *out, size_t cap, size_t *ret_len)
+                       uint8_t *out, size_t cap, size_t *ret_len)
 {
 	cose_writer w;
 	int rc;
@@ -51,8 +51,8 @@ int edhoc_error_encode(int err_code, const char *text, const int *suites, size_t
 	return 0;
 }
 
-int edhoc_error_message(const edhoc_handshake *h, int result, const char *diag_text,
-			uint8_t *out, size_t cap, size_t *ret_len)
+int edhoc_error_message(const edhoc_handshake *h, int result, const char *diag_text, uint8_t *out,
+                        size_t cap, size_t *ret_len)
 {
 	const edhoc_config *cfg;
 
@@ -62,7 +62,7 @@ int edhoc_error_message(const edhoc_handshake *h, int result, const char *diag_t
 	if (result == EDHOC_E_SUITE_NOT_SUPPORTED && cfg->n_suites > 0 &&
 	    cfg->n_suites <= EDHOC_MAX_SUITES)
 		return edhoc_error_encode(EDHOC_ERR_WRONG_SUITE, NULL, cfg->suites, cfg->n_suites,
-					  out, cap, ret_len);
+		                          out, cap, ret_len);
 	if (result == EDHOC_E_UNKNOWN_CRED && cfg->unknown_cred_error)
 		return edhoc_error_encode(EDHOC_ERR_UNKNOWN_CRED, NULL, NULL, 0, out, cap, ret_len);
 	return edhoc_error_encode(EDHOC_ERR_UNSPECIFIED, diag_text, NULL, 0, out, cap, ret_len);

@@ -78,7 +78,7 @@ int edhoc_handshake_peer_id_cred(const edhoc_handshake *h, const uint8_t **ret, 
 }
 
 int edhoc_exporter(const edhoc_handshake *h, uint64_t label, const uint8_t *context,
-		   size_t context_len, uint8_t *out, size_t out_len)
+                   size_t context_len, uint8_t *out, size_t out_len)
 {
 	if (!h || !out || (context_len > 0 && !context) || out_len == 0)
 		return EDHOC_E_INVALID_ARGUMENT;
@@ -153,8 +153,7 @@ out:
 	return rc;
 }
 
-int edhoc_handshake_value(const edhoc_handshake *h, int which, const uint8_t **ret,
-			  size_t *ret_len)
+int edhoc_handshake_value(const edhoc_handshake *h, int which, const uint8_t **ret, size_t *ret_len)
 {
 	size_t hl, len;
 	const uint8_t *p;
@@ -165,25 +164,80 @@ int edhoc_handshake_value(const edhoc_handshake *h, int which, const uint8_t **r
 		return EDHOC_E_INVALID_ARGUMENT;
 	hl = h->suite->hash_len;
 	switch (which) {
-	case EDHOC_V_TH_2: p = h->th_2; len = hl; break;
-	case EDHOC_V_TH_3: p = h->th_3; len = hl; break;
-	case EDHOC_V_TH_4: p = h->th_4; len = hl; break;
-	case EDHOC_V_PRK_2E: p = h->prk_2e; len = hl; break;
-	case EDHOC_V_PRK_3E2M: p = h->prk_3e2m; len = hl; break;
-	case EDHOC_V_PRK_4E3M: p = h->prk_4e3m; len = hl; break;
-	case EDHOC_V_PRK_OUT: p = h->prk_out; len = hl; break;
-	case EDHOC_V_PRK_EXPORTER: p = h->prk_exporter; len = hl; break;
-	case EDHOC_V_MAC_2: p = h->mac_2; len = h->mac_2_len; break;
-	case EDHOC_V_MAC_3: p = h->mac_3; len = h->mac_3_len; break;
-	case EDHOC_V_K_3: p = h->k_3; len = crypto_aead_key_len(h->suite->edhoc_aead); break;
-	case EDHOC_V_IV_3: p = h->iv_3; len = crypto_aead_nonce_len(h->suite->edhoc_aead); break;
-	case EDHOC_V_K_4: p = h->k_4; len = crypto_aead_key_len(h->suite->edhoc_aead); break;
-	case EDHOC_V_IV_4: p = h->iv_4; len = crypto_aead_nonce_len(h->suite->edhoc_aead); break;
-	case EDHOC_V_KEYSTREAM_2: p = h->keystream_2; len = h->keystream_2_len; break;
-	case EDHOC_V_G_XY: p = h->g_xy; len = h->g_xy_len; break;
-	case EDHOC_V_PLAINTEXT_2: p = h->plaintext_2; len = h->plaintext_2_len; break;
-	case EDHOC_V_PLAINTEXT_3: p = h->plaintext_3; len = h->plaintext_3_len; break;
-	default: return EDHOC_E_INVALID_ARGUMENT;
+	case EDHOC_V_TH_2:
+		p = h->th_2;
+		len = hl;
+		break;
+	case EDHOC_V_TH_3:
+		p = h->th_3;
+		len = hl;
+		break;
+	case EDHOC_V_TH_4:
+		p = h->th_4;
+		len = hl;
+		break;
+	case EDHOC_V_PRK_2E:
+		p = h->prk_2e;
+		len = hl;
+		break;
+	case EDHOC_V_PRK_3E2M:
+		p = h->prk_3e2m;
+		len = hl;
+		break;
+	case EDHOC_V_PRK_4E3M:
+		p = h->prk_4e3m;
+		len = hl;
+		break;
+	case EDHOC_V_PRK_OUT:
+		p = h->prk_out;
+		len = hl;
+		break;
+	case EDHOC_V_PRK_EXPORTER:
+		p = h->prk_exporter;
+		len = hl;
+		break;
+	case EDHOC_V_MAC_2:
+		p = h->mac_2;
+		len = h->mac_2_len;
+		break;
+	case EDHOC_V_MAC_3:
+		p = h->mac_3;
+		len = h->mac_3_len;
+		break;
+	case EDHOC_V_K_3:
+		p = h->k_3;
+		len = crypto_aead_key_len(h->suite->edhoc_aead);
+		break;
+	case EDHOC_V_IV_3:
+		p = h->iv_3;
+		len = crypto_aead_nonce_len(h->suite->edhoc_aead);
+		break;
+	case EDHOC_V_K_4:
+		p = h->k_4;
+		len = crypto_aead_key_len(h->suite->edhoc_aead);
+		break;
+	case EDHOC_V_IV_4:
+		p = h->iv_4;
+		len = crypto_aead_nonce_len(h->suite->edhoc_aead);
+		break;
+	case EDHOC_V_KEYSTREAM_2:
+		p = h->keystream_2;
+		len = h->keystream_2_len;
+		break;
+	case EDHOC_V_G_XY:
+		p = h->g_xy;
+		len = h->g_xy_len;
+		break;
+	case EDHOC_V_PLAINTEXT_2:
+		p = h->plaintext_2;
+		len = h->plaintext_2_len;
+		break;
+	case EDHOC_V_PLAINTEXT_3:
+		p = h->plaintext_3;
+		len = h->plaintext_3_len;
+		break;
+	default:
+		return EDHOC_E_INVALID_ARGUMENT;
 	}
 	if (len == SIZE_MAX)
 		return EDHOC_E_INVALID_ARGUMENT; /* computed but longer than EDHOC_TRACE_MAX */

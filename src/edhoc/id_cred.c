@@ -209,7 +209,7 @@ int edhoc_id_cred_read(cose_reader *r, edhoc_id_cred *ret, uint8_t *mapbuf, size
 		cose_writer w;
 
 		rc = edhoc_read_compact_bytes(r, kid, sizeof(kid), &kid_len,
-					      EDHOC_E_ID_CRED_MALFORMED);
+		                              EDHOC_E_ID_CRED_MALFORMED);
 		if (rc == 0) {
 			cose_writer_init(&w, mapbuf, mapcap);
 			cose_write_map(&w, 1);
@@ -299,7 +299,7 @@ static int synth_x5t(edhoc_handshake *h, const edhoc_cred *cred)
 }
 
 int edhoc_peer_cred_accept(edhoc_handshake *h, const edhoc_id_cred *id, const edhoc_cred *cred,
-			   bool peer_signs)
+                           bool peer_signs)
 {
 	size_t n = 0;
 

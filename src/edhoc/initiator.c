@@ -10,9 +10,9 @@
 static int plaintext_code(int rc)
 {
 	return (rc <= EDHOC_E_CBOR_TRUNCATED && rc >= EDHOC_E_TRAILING_BYTES) ||
-			       rc == EDHOC_E_VALUE_RANGE
-		       ? EDHOC_E_PLAINTEXT_MALFORMED
-		       : rc;
+	               rc == EDHOC_E_VALUE_RANGE
+	           ? EDHOC_E_PLAINTEXT_MALFORMED
+	           : rc;
 }
 
 static bool in_list(const int *list, size_t n, int v)
@@ -50,7 +50,7 @@ static int choose_suite(const edhoc_handshake *h, size_t *ret_index)
 }
 
 int edhoc_initiator_write_message_1(edhoc_handshake *h, const edhoc_cid *c_i, uint8_t *out,
-				    size_t cap, size_t *ret_len)
+                                    size_t cap, size_t *ret_len)
 {
 	const edhoc_config *cfg;
 	const uint8_t *ead;
@@ -82,7 +82,7 @@ int edhoc_initiator_write_message_1(edhoc_handshake *h, const edhoc_cid *c_i, ui
 	pub_len = crypto_dh_pub_len(h->suite->dh_curve);
 	h->eph_priv_len = crypto_dh_priv_len(h->suite->dh_curve);
 	rc = crypto_dh_keygen(h->suite->dh_curve, cfg->rng ? cfg->rng : crypto_rng_default,
-			      cfg->rng_ctx, h->eph_priv, g_x);
+	                      cfg->rng_ctx, h->eph_priv, g_x);
 	if (rc < 0)
 		return edhoc_fail(h, rc);
 
@@ -142,8 +142,8 @@ static int read_error(edhoc_handshake *h, const uint8_t *msg, size_t len)
 /* After PLAINTEXT_2 is parsed: credential, PRK_3e2m, MAC_2 and
  * Signature_or_MAC_2, EAD_2. */
 static int verify_message_2(edhoc_handshake *h, const crypto_key *xk, const edhoc_id_cred *id,
-			    const edhoc_cred *cred,
-			    const uint8_t *som, size_t som_len, const uint8_t *ead, size_t ead_len)
+                            const edhoc_cred *cred, const uint8_t *som, size_t som_len,
+                            const uint8_t *ead, size_t ead_len)
 {
 	size_t hl = h->suite->hash_len, mac_len = edhoc_mac_len(h, true), secret_len;
 	bool r_signs = edhoc_method_r_signs(h->method);
@@ -158,7 +158,7 @@ static int verify_message_2(edhoc_handshake *h, const crypto_key *xk, const edho
 			rc = crypto_dh_derive(xk, cred->key, g_rx, &secret_len);
 		if (rc == 0)
 			rc = crypto_kdf_extract(h->suite->edhoc_hash, salt, hl, g_rx, secret_len,
-						h->prk_3e2m);
+			                        h->prk_3e2m);
 		crypto_cleanse(salt, sizeof(salt));
 		crypto_cleanse(g_rx, sizeof(g_rx));
 		if (rc < 0)
@@ -167,14 +167,14 @@ static int verify_message_2(edhoc_handshake *h, const crypto_key *xk, const edho
 	edhoc_have(h, EDHOC_V_PRK_3E2M);
 
 	rc = edhoc_mac(h, h->prk_3e2m, 2, &h->c_r, id->map, id->map_len, h->th_2, cred->cred,
-		       cred->cred_len, ead, ead_len, h->mac_2, mac_len);
+	               cred->cred_len, ead, ead_len, h->mac_2, mac_len);
 	if (rc < 0)
 		return rc;
 	h->mac_2_len = mac_len;
 	edhoc_have(h, EDHOC_V_MAC_2);
 	if (r_signs) {
 		rc = edhoc_verify(h, cred->key, id->map, id->map_len, h->th_2, cred->cred,
-				  cred->cred_len, ead, ead_len, h->mac_2, mac_len, som, som_len);
+		                  cred->cred_len, ead, ead_len, h->mac_2, mac_len, som, som_len);
 		if (rc == EDHOC_E_SIGNATURE_INVALID)
 			return EDHOC_E_SIG2_INVALID;
 		if (rc < 0)
@@ -202,7 +202,7 @@ static int initiator_prk_4e3m(edhoc_handshake *h, const crypto_key *gy)
 		rc = crypto_dh_derive(h->cfg->own->key, gy, g_iy, &secret_len);
 	if (rc == 0)
 		rc = crypto_kdf_extract(h->suite->edhoc_hash, salt, hl, g_iy, secret_len,
-					h->prk_4e3m);
+		                        h->prk_4e3m);
 	crypto_cleanse(salt, sizeof(salt));
 	crypto_cleanse(g_iy, sizeof(g_iy));
 	if (rc == 0)
@@ -282,8 +282,7 @@ int edhoc_initiator_read_message_2(edhoc_handshake *h, const uint8_t *msg, size_
 	if (rc < 0)
 		goto out;
 	edhoc_have(h, EDHOC_V_TH_2);
-	rc = crypto_kdf_extract(h->suite->edhoc_hash, h->th_2, hl, h->g_xy, h->g_xy_len,
-				h->prk_2e);
+	rc = crypto_kdf_extract(h->suite->edhoc_hash, h->th_2, hl, h->g_xy, h->g_xy_len, h->prk_2e);
 	if (rc < 0)
 		goto out;
 	edhoc_have(h, EDHOC_V_PRK_2E);
@@ -306,7 +305,7 @@ int edhoc_initiator_read_message_2(edhoc_handshake *h, const uint8_t *msg, size_
 	/* PLAINTEXT_2 = (C_R, ID_CRED_R / bstr / -24..23, Signature_or_MAC_2, ? EAD_2) */
 	cose_reader_init(&r, pt, pt_len);
 	rc = edhoc_read_compact_bytes(&r, h->c_r.bytes, sizeof(h->c_r.bytes), &h->c_r.len,
-				      EDHOC_E_CONN_ID_MALFORMED);
+	                              EDHOC_E_CONN_ID_MALFORMED);
 	if (rc == 0)
 		rc = edhoc_id_cred_read(&r, &id, mapbuf, sizeof(mapbuf));
 	if (rc == 0)
@@ -355,8 +354,7 @@ out:
 	return rc < 0 ? edhoc_fail(h, rc) : 0;
 }
 
-int edhoc_initiator_write_message_3(edhoc_handshake *h, uint8_t *out, size_t cap,
-				    size_t *ret_len)
+int edhoc_initiator_write_message_3(edhoc_handshake *h, uint8_t *out, size_t cap, size_t *ret_len)
 {
 	const edhoc_cred *own;
 	const uint8_t *ead, *som;
@@ -377,14 +375,14 @@ int edhoc_initiator_write_message_3(edhoc_handshake *h, uint8_t *out, size_t cap
 
 	mac_len = edhoc_mac_len(h, false);
 	rc = edhoc_mac(h, h->prk_4e3m, 6, NULL, own->id_cred, own->id_cred_len, h->th_3, own->cred,
-		       own->cred_len, ead, ead_len, h->mac_3, mac_len);
+	               own->cred_len, ead, ead_len, h->mac_3, mac_len);
 	if (rc < 0)
 		goto out;
 	h->mac_3_len = mac_len;
 	edhoc_have(h, EDHOC_V_MAC_3);
 	if (edhoc_method_i_signs(h->method)) {
 		rc = edhoc_sign(h, own->key, own->id_cred, own->id_cred_len, h->th_3, own->cred,
-				own->cred_len, ead, ead_len, h->mac_3, mac_len, sig, &sig_len);
+		                own->cred_len, ead, ead_len, h->mac_3, mac_len, sig, &sig_len);
 		if (rc < 0)
 			goto out;
 		som = sig;
@@ -428,7 +426,7 @@ int edhoc_initiator_write_message_3(edhoc_handshake *h, uint8_t *out, size_t cap
 		goto out;
 	}
 	rc = crypto_aead_encrypt(h->suite->edhoc_aead, h->k_3, h->iv_3, aad, aad_len, s.p, pt_len,
-				 out + w.len);
+	                         out + w.len);
 	if (rc < 0)
 		goto out;
 
@@ -494,7 +492,7 @@ int edhoc_initiator_read_message_4(edhoc_handshake *h, const uint8_t *msg, size_
 	if (rc < 0)
 		goto out;
 	rc = crypto_aead_decrypt(h->suite->edhoc_aead, h->k_4, h->iv_4, aad, aad_len, ct, ct_len,
-				 s.p);
+	                         s.p);
 	if (rc < 0) {
 		rc = rc == EDHOC_E_AEAD_DECRYPT ? EDHOC_E_MSG4_DECRYPT : rc;
 		goto out;

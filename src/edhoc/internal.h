@@ -24,14 +24,14 @@
 #define EDHOC_MAX_DEPTH 8
 
 enum edhoc_state {
-	ST_START = 0,     /* nothing done yet (initiator: also after a suite error) */
-	ST_I_SENT_M1,     /* initiator wrote message_1 */
-	ST_I_GOT_M2,      /* initiator verified message_2 */
-	ST_R_GOT_M1,      /* responder accepted message_1 */
-	ST_R_SENT_M2,     /* responder wrote message_2 */
-	ST_DONE,          /* PRK_out derived */
-	ST_DONE_M4,       /* message_4 written or read */
-	ST_FAILED,        /* a step failed: nothing more is possible */
+	ST_START = 0, /* nothing done yet (initiator: also after a suite error) */
+	ST_I_SENT_M1, /* initiator wrote message_1 */
+	ST_I_GOT_M2,  /* initiator verified message_2 */
+	ST_R_GOT_M1,  /* responder accepted message_1 */
+	ST_R_SENT_M2, /* responder wrote message_2 */
+	ST_DONE,      /* PRK_out derived */
+	ST_DONE_M4,   /* message_4 written or read */
+	ST_FAILED,    /* a step failed: nothing more is possible */
 };
 
 struct edhoc_handshake {
@@ -112,33 +112,33 @@ void edhoc_scratch_release(edhoc_scratch *s);
 /* EDHOC_KDF(prk, label, context, length) where context is the concatenation
  * of n parts (so context_2/3 need no separate copy). */
 int edhoc_kdf_parts(const edhoc_handshake *h, const uint8_t *prk, uint64_t label,
-		    const uint8_t *const *parts, const size_t *part_lens, size_t n, uint8_t *out,
-		    size_t out_len);
+                    const uint8_t *const *parts, const size_t *part_lens, size_t n, uint8_t *out,
+                    size_t out_len);
 int edhoc_kdf(const edhoc_handshake *h, const uint8_t *prk, uint64_t label, const uint8_t *ctx,
-	      size_t ctx_len, uint8_t *out, size_t out_len);
+              size_t ctx_len, uint8_t *out, size_t out_len);
 
 /* H(bstr(th) || a || b) for TH_3 and TH_4. */
 int edhoc_th_next(edhoc_handshake *h, const uint8_t *th, const uint8_t *a, size_t a_len,
-		  const uint8_t *b, size_t b_len, uint8_t *out);
+                  const uint8_t *b, size_t b_len, uint8_t *out);
 
 /* MAC_2 or MAC_3 over context_x = ?C_R || ID_CRED || bstr(TH) || CRED || ?EAD. */
 int edhoc_mac(edhoc_handshake *h, const uint8_t *prk, uint64_t label, const edhoc_cid *c_r,
-	      const uint8_t *id_cred, size_t id_cred_len, const uint8_t *th, const uint8_t *cred,
-	      size_t cred_len, const uint8_t *ead, size_t ead_len, uint8_t *out, size_t out_len);
+              const uint8_t *id_cred, size_t id_cred_len, const uint8_t *th, const uint8_t *cred,
+              size_t cred_len, const uint8_t *ead, size_t ead_len, uint8_t *out, size_t out_len);
 
 /* COSE_Sign1 Sig_structure signing/verification of Signature_or_MAC_x. */
 int edhoc_sign(edhoc_handshake *h, const crypto_key *key, const uint8_t *id_cred,
-	       size_t id_cred_len, const uint8_t *th, const uint8_t *cred, size_t cred_len,
-	       const uint8_t *ead, size_t ead_len, const uint8_t *mac, size_t mac_len, uint8_t *sig,
-	       size_t *sig_len);
+               size_t id_cred_len, const uint8_t *th, const uint8_t *cred, size_t cred_len,
+               const uint8_t *ead, size_t ead_len, const uint8_t *mac, size_t mac_len, uint8_t *sig,
+               size_t *sig_len);
 int edhoc_verify(edhoc_handshake *h, const crypto_key *key, const uint8_t *id_cred,
-		 size_t id_cred_len, const uint8_t *th, const uint8_t *cred, size_t cred_len,
-		 const uint8_t *ead, size_t ead_len, const uint8_t *mac, size_t mac_len,
-		 const uint8_t *sig, size_t sig_len);
+                 size_t id_cred_len, const uint8_t *th, const uint8_t *cred, size_t cred_len,
+                 const uint8_t *ead, size_t ead_len, const uint8_t *mac, size_t mac_len,
+                 const uint8_t *sig, size_t sig_len);
 
 /* K_x and IV_x (labels 3/4 or 8/9) and the Enc_structure ["Encrypt0", h'', TH]. */
 int edhoc_aead_keys(edhoc_handshake *h, const uint8_t *prk, uint64_t key_label, const uint8_t *th,
-		    uint8_t *key, uint8_t *iv);
+                    uint8_t *key, uint8_t *iv);
 size_t edhoc_enc_structure(const edhoc_handshake *h, const uint8_t *th, uint8_t *out, size_t cap);
 
 /* PRK_out (label 7) and PRK_exporter (label 10) from PRK_4e3m and TH_4. */
@@ -146,7 +146,7 @@ int edhoc_derive_prk_out(edhoc_handshake *h);
 
 /* ECDH between a raw ephemeral private key and a key object. */
 int edhoc_dh_eph_key(const edhoc_handshake *h, const uint8_t *priv, size_t priv_len,
-		     const crypto_key *peer, uint8_t *ret_secret, size_t *ret_len);
+                     const crypto_key *peer, uint8_t *ret_secret, size_t *ret_len);
 
 /* Responder's ephemeral key: draws Y (into h->eph_priv) and returns it as a
  * key object, with G_Y in h->g_y.  One scalar multiplication in all: the
@@ -175,12 +175,12 @@ void edhoc_write_compact_bytes(cose_writer *w, const uint8_t *p, size_t len);
 /* Reads one (one-byte int or bstr of at most cap bytes); code `malformed`
  * for anything else, including a bstr that should have been an int. */
 int edhoc_read_compact_bytes(cose_reader *r, uint8_t *bytes, size_t cap, size_t *ret_len,
-			     int malformed);
+                             int malformed);
 
 /* Checks the credential the lookup callback gave, copies identity and the
  * peer ID_CRED into h. */
 int edhoc_peer_cred_accept(edhoc_handshake *h, const edhoc_id_cred *id, const edhoc_cred *cred,
-			   bool peer_signs);
+                           bool peer_signs);
 /* Checks that the own credential fits the method and suite. */
 int edhoc_own_cred_check(const edhoc_handshake *h, bool own_signs);
 
@@ -188,7 +188,7 @@ int edhoc_own_cred_check(const edhoc_handshake *h, bool own_signs);
 
 /* Reads the EAD items that remain in r (structure only, count limited). */
 int edhoc_ead_parse(const edhoc_handshake *h, cose_reader *r, const uint8_t **ret_ead,
-		    size_t *ret_len);
+                    size_t *ret_len);
 /* Hands each item but padding to the application callback. */
 int edhoc_ead_process(const edhoc_handshake *h, int message_no, const uint8_t *ead, size_t len);
 

@@ -36,11 +36,10 @@ void edhoc_scratch_release(edhoc_scratch *s)
 
 size_t edhoc_som_len(const edhoc_handshake *h, bool responder_side)
 {
-	bool signs = responder_side ? edhoc_method_r_signs(h->method)
-				    : edhoc_method_i_signs(h->method);
+	bool signs =
+	    responder_side ? edhoc_method_r_signs(h->method) : edhoc_method_i_signs(h->method);
 
-	return signs ? crypto_sig_len(h->suite->sig_alg, h->suite->sig_curve)
-		     : h->suite->mac_len;
+	return signs ? crypto_sig_len(h->suite->sig_alg, h->suite->sig_curve) : h->suite->mac_len;
 }
 
 bool edhoc_method_r_signs(int method)
@@ -57,8 +56,8 @@ bool edhoc_method_i_signs(int method)
  * EDHOC MAC length (§5.3.2, §5.4.2). */
 size_t edhoc_mac_len(const edhoc_handshake *h, bool responder_side)
 {
-	bool signs = responder_side ? edhoc_method_r_signs(h->method)
-				    : edhoc_method_i_signs(h->method);
+	bool signs =
+	    responder_side ? edhoc_method_r_signs(h->method) : edhoc_method_i_signs(h->method);
 
 	return signs ? h->suite->hash_len : h->suite->mac_len;
 }
@@ -103,8 +102,8 @@ const crypto_suite *edhoc_suite_checked(int id)
 }
 
 int edhoc_kdf_parts(const edhoc_handshake *h, const uint8_t *prk, uint64_t label,
-		    const uint8_t *const *parts, const size_t *part_lens, size_t n, uint8_t *out,
-		    size_t out_len)
+                    const uint8_t *const *parts, const size_t *part_lens, size_t n, uint8_t *out,
+                    size_t out_len)
 {
 	uint8_t stack[1024];
 	edhoc_scratch s;
@@ -128,19 +127,19 @@ int edhoc_kdf_parts(const edhoc_handshake *h, const uint8_t *prk, uint64_t label
 	rc = cose_writer_result(&w);
 	if (rc == 0)
 		rc = crypto_kdf_expand(h->suite->edhoc_hash, prk, h->suite->hash_len, w.buf, w.len,
-				       out, out_len);
+		                       out, out_len);
 	edhoc_scratch_release(&s);
 	return rc;
 }
 
 int edhoc_kdf(const edhoc_handshake *h, const uint8_t *prk, uint64_t label, const uint8_t *ctx,
-	      size_t ctx_len, uint8_t *out, size_t out_len)
+              size_t ctx_len, uint8_t *out, size_t out_len)
 {
 	return edhoc_kdf_parts(h, prk, label, &ctx, &ctx_len, 1, out, out_len);
 }
 
 int edhoc_th_next(edhoc_handshake *h, const uint8_t *th, const uint8_t *a, size_t a_len,
-		  const uint8_t *b, size_t b_len, uint8_t *out)
+                  const uint8_t *b, size_t b_len, uint8_t *out)
 {
 	uint8_t stack[1024];
 	edhoc_scratch s;
@@ -164,8 +163,8 @@ int edhoc_th_next(edhoc_handshake *h, const uint8_t *th, const uint8_t *a, size_
 }
 
 int edhoc_mac(edhoc_handshake *h, const uint8_t *prk, uint64_t label, const edhoc_cid *c_r,
-	      const uint8_t *id_cred, size_t id_cred_len, const uint8_t *th, const uint8_t *cred,
-	      size_t cred_len, const uint8_t *ead, size_t ead_len, uint8_t *out, size_t out_len)
+              const uint8_t *id_cred, size_t id_cred_len, const uint8_t *th, const uint8_t *cred,
+              size_t cred_len, const uint8_t *ead, size_t ead_len, uint8_t *out, size_t out_len)
 {
 	uint8_t cr[EDHOC_MAX_CID + 2], thb[CRYPTO_MAX_HASH + 2];
 	const uint8_t *parts[5];
@@ -196,9 +195,9 @@ int edhoc_mac(edhoc_handshake *h, const uint8_t *prk, uint64_t label, const edho
 /* Sig_structure = ["Signature1", << ID_CRED_x >>, << TH_x, CRED_x, ? EAD_x >>,
  * MAC_x] (§5.3.2). */
 static int sig_structure(edhoc_handshake *h, const uint8_t *id_cred, size_t id_cred_len,
-			 const uint8_t *th, const uint8_t *cred, size_t cred_len,
-			 const uint8_t *ead, size_t ead_len, const uint8_t *mac, size_t mac_len,
-			 edhoc_scratch *s, uint8_t *stack, size_t stack_cap, size_t *ret_len)
+                         const uint8_t *th, const uint8_t *cred, size_t cred_len,
+                         const uint8_t *ead, size_t ead_len, const uint8_t *mac, size_t mac_len,
+                         edhoc_scratch *s, uint8_t *stack, size_t stack_cap, size_t *ret_len)
 {
 	size_t hl = h->suite->hash_len;
 	size_t aad_len = cose_head_len(hl) + hl + cred_len + ead_len;
@@ -228,17 +227,17 @@ static int sig_structure(edhoc_handshake *h, const uint8_t *id_cred, size_t id_c
 }
 
 int edhoc_sign(edhoc_handshake *h, const crypto_key *key, const uint8_t *id_cred,
-	       size_t id_cred_len, const uint8_t *th, const uint8_t *cred, size_t cred_len,
-	       const uint8_t *ead, size_t ead_len, const uint8_t *mac, size_t mac_len, uint8_t *sig,
-	       size_t *sig_len)
+               size_t id_cred_len, const uint8_t *th, const uint8_t *cred, size_t cred_len,
+               const uint8_t *ead, size_t ead_len, const uint8_t *mac, size_t mac_len, uint8_t *sig,
+               size_t *sig_len)
 {
 	uint8_t stack[1536];
 	edhoc_scratch s;
 	size_t len;
 	int rc;
 
-	rc = sig_structure(h, id_cred, id_cred_len, th, cred, cred_len, ead, ead_len, mac,
-			   mac_len, &s, stack, sizeof(stack), &len);
+	rc = sig_structure(h, id_cred, id_cred_len, th, cred, cred_len, ead, ead_len, mac, mac_len,
+	                   &s, stack, sizeof(stack), &len);
 	if (rc < 0)
 		return rc;
 	rc = crypto_sign(key, h->suite->sig_alg, s.p, len, sig, sig_len);
@@ -247,17 +246,17 @@ int edhoc_sign(edhoc_handshake *h, const crypto_key *key, const uint8_t *id_cred
 }
 
 int edhoc_verify(edhoc_handshake *h, const crypto_key *key, const uint8_t *id_cred,
-		 size_t id_cred_len, const uint8_t *th, const uint8_t *cred, size_t cred_len,
-		 const uint8_t *ead, size_t ead_len, const uint8_t *mac, size_t mac_len,
-		 const uint8_t *sig, size_t sig_len)
+                 size_t id_cred_len, const uint8_t *th, const uint8_t *cred, size_t cred_len,
+                 const uint8_t *ead, size_t ead_len, const uint8_t *mac, size_t mac_len,
+                 const uint8_t *sig, size_t sig_len)
 {
 	uint8_t stack[1536];
 	edhoc_scratch s;
 	size_t len;
 	int rc;
 
-	rc = sig_structure(h, id_cred, id_cred_len, th, cred, cred_len, ead, ead_len, mac,
-			   mac_len, &s, stack, sizeof(stack), &len);
+	rc = sig_structure(h, id_cred, id_cred_len, th, cred, cred_len, ead, ead_len, mac, mac_len,
+	                   &s, stack, sizeof(stack), &len);
 	if (rc < 0)
 		return rc;
 	rc = crypto_verify(key, h->suite->sig_alg, s.p, len, sig, sig_len);
@@ -266,7 +265,7 @@ int edhoc_verify(edhoc_handshake *h, const crypto_key *key, const uint8_t *id_cr
 }
 
 int edhoc_aead_keys(edhoc_handshake *h, const uint8_t *prk, uint64_t key_label, const uint8_t *th,
-		    uint8_t *key, uint8_t *iv)
+                    uint8_t *key, uint8_t *iv)
 {
 	int alg = h->suite->edhoc_aead;
 	int rc;
@@ -275,7 +274,7 @@ int edhoc_aead_keys(edhoc_handshake *h, const uint8_t *prk, uint64_t key_label, 
 	if (rc < 0)
 		return rc;
 	return edhoc_kdf(h, prk, key_label + 1, th, h->suite->hash_len, iv,
-			 crypto_aead_nonce_len(alg));
+	                 crypto_aead_nonce_len(alg));
 }
 
 /* Enc_structure = ["Encrypt0", h'', TH] (§5.4.3): TH is the external_aad. */
@@ -308,7 +307,7 @@ int edhoc_derive_prk_out(edhoc_handshake *h)
 }
 
 int edhoc_dh_eph_key(const edhoc_handshake *h, const uint8_t *priv, size_t priv_len,
-		     const crypto_key *peer, uint8_t *ret_secret, size_t *ret_len)
+                     const crypto_key *peer, uint8_t *ret_secret, size_t *ret_len)
 {
 	crypto_key *k = NULL;
 	int rc;

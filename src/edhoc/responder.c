@@ -12,9 +12,9 @@
 static int plaintext_code(int rc)
 {
 	return (rc <= EDHOC_E_CBOR_TRUNCATED && rc >= EDHOC_E_TRAILING_BYTES) ||
-			       rc == EDHOC_E_VALUE_RANGE
-		       ? EDHOC_E_PLAINTEXT_MALFORMED
-		       : rc;
+	               rc == EDHOC_E_VALUE_RANGE
+	           ? EDHOC_E_PLAINTEXT_MALFORMED
+	           : rc;
 }
 
 static bool own_suite(const edhoc_config *cfg, int64_t id)
@@ -77,7 +77,7 @@ static int select_suite(edhoc_handshake *h, const int64_t *suites, size_t n)
 /* Everything of message_2 that does not depend on C_R: the ephemeral key,
  * G_XY, TH_2, PRK_2e, PRK_3e2m.  Doing the ECDH here also validates G_X. */
 static int responder_keys(edhoc_handshake *h, const uint8_t *msg, size_t len, const uint8_t *g_x,
-			  size_t g_x_len)
+                          size_t g_x_len)
 {
 	const edhoc_config *cfg = h->cfg;
 	size_t hl = h->suite->hash_len, pub_len = g_x_len, secret_len;
@@ -116,8 +116,7 @@ static int responder_keys(edhoc_handshake *h, const uint8_t *msg, size_t len, co
 		goto out;
 	edhoc_have(h, EDHOC_V_TH_2);
 
-	rc = crypto_kdf_extract(h->suite->edhoc_hash, h->th_2, hl, h->g_xy, h->g_xy_len,
-				h->prk_2e);
+	rc = crypto_kdf_extract(h->suite->edhoc_hash, h->th_2, hl, h->g_xy, h->g_xy_len, h->prk_2e);
 	if (rc < 0)
 		goto out;
 	edhoc_have(h, EDHOC_V_PRK_2E);
@@ -132,7 +131,7 @@ static int responder_keys(edhoc_handshake *h, const uint8_t *msg, size_t len, co
 		if (rc < 0)
 			goto out;
 		rc = crypto_kdf_extract(h->suite->edhoc_hash, salt, hl, g_rx, secret_len,
-					h->prk_3e2m);
+		                        h->prk_3e2m);
 		if (rc < 0)
 			goto out;
 	}
@@ -178,7 +177,7 @@ int edhoc_responder_read_message_1(edhoc_handshake *h, const uint8_t *msg, size_
 		rc = cose_read_bstr(&r, &g_x, &g_x_len);
 	if (rc == 0)
 		rc = edhoc_read_compact_bytes(&r, h->c_i.bytes, sizeof(h->c_i.bytes), &h->c_i.len,
-					      EDHOC_E_CONN_ID_MALFORMED);
+		                              EDHOC_E_CONN_ID_MALFORMED);
 	if (rc == 0)
 		rc = edhoc_ead_parse(h, &r, &ead, &ead_len);
 	if (rc < 0)
@@ -207,7 +206,7 @@ int edhoc_responder_read_message_1(edhoc_handshake *h, const uint8_t *msg, size_
 }
 
 int edhoc_responder_write_message_2(edhoc_handshake *h, const edhoc_cid *c_r, uint8_t *out,
-				    size_t cap, size_t *ret_len)
+                                    size_t cap, size_t *ret_len)
 {
 	const edhoc_cred *own;
 	const uint8_t *ead, *som;
@@ -232,14 +231,14 @@ int edhoc_responder_write_message_2(edhoc_handshake *h, const edhoc_cid *c_r, ui
 
 	mac_len = edhoc_mac_len(h, true);
 	rc = edhoc_mac(h, h->prk_3e2m, 2, c_r, own->id_cred, own->id_cred_len, h->th_2, own->cred,
-		       own->cred_len, ead, ead_len, h->mac_2, mac_len);
+	               own->cred_len, ead, ead_len, h->mac_2, mac_len);
 	if (rc < 0)
 		goto out;
 	h->mac_2_len = mac_len;
 	edhoc_have(h, EDHOC_V_MAC_2);
 	if (edhoc_method_r_signs(h->method)) {
 		rc = edhoc_sign(h, own->key, own->id_cred, own->id_cred_len, h->th_2, own->cred,
-				own->cred_len, ead, ead_len, h->mac_2, mac_len, sig, &sig_len);
+		                own->cred_len, ead, ead_len, h->mac_2, mac_len, sig, &sig_len);
 		if (rc < 0)
 			goto out;
 		som = sig;
@@ -309,7 +308,7 @@ out:
 
 /* Signature_or_MAC_3 check and EAD_3 once the credential is known. */
 static int verify_message_3(edhoc_handshake *h, const edhoc_id_cred *id, const edhoc_cred *cred,
-			    const uint8_t *som, size_t som_len, const uint8_t *ead, size_t ead_len)
+                            const uint8_t *som, size_t som_len, const uint8_t *ead, size_t ead_len)
 {
 	size_t hl = h->suite->hash_len, mac_len = edhoc_mac_len(h, false), secret_len;
 	bool i_signs = edhoc_method_i_signs(h->method);
@@ -323,10 +322,10 @@ static int verify_message_3(edhoc_handshake *h, const edhoc_id_cred *id, const e
 		rc = edhoc_kdf(h, h->prk_3e2m, 5, h->th_3, hl, salt, hl);
 		if (rc == 0)
 			rc = edhoc_dh_eph_key(h, h->eph_priv, h->eph_priv_len, cred->key, g_iy,
-					      &secret_len);
+			                      &secret_len);
 		if (rc == 0)
 			rc = crypto_kdf_extract(h->suite->edhoc_hash, salt, hl, g_iy, secret_len,
-						h->prk_4e3m);
+			                        h->prk_4e3m);
 		crypto_cleanse(salt, sizeof(salt));
 		crypto_cleanse(g_iy, sizeof(g_iy));
 		if (rc < 0)
@@ -335,14 +334,14 @@ static int verify_message_3(edhoc_handshake *h, const edhoc_id_cred *id, const e
 	edhoc_have(h, EDHOC_V_PRK_4E3M);
 
 	rc = edhoc_mac(h, h->prk_4e3m, 6, NULL, id->map, id->map_len, h->th_3, cred->cred,
-		       cred->cred_len, ead, ead_len, h->mac_3, mac_len);
+	               cred->cred_len, ead, ead_len, h->mac_3, mac_len);
 	if (rc < 0)
 		return rc;
 	h->mac_3_len = mac_len;
 	edhoc_have(h, EDHOC_V_MAC_3);
 	if (i_signs) {
 		rc = edhoc_verify(h, cred->key, id->map, id->map_len, h->th_3, cred->cred,
-				  cred->cred_len, ead, ead_len, h->mac_3, mac_len, som, som_len);
+		                  cred->cred_len, ead, ead_len, h->mac_3, mac_len, som, som_len);
 		if (rc == EDHOC_E_SIGNATURE_INVALID)
 			return EDHOC_E_SIG3_INVALID;
 		if (rc < 0)
@@ -403,7 +402,7 @@ int edhoc_responder_read_message_3(edhoc_handshake *h, const uint8_t *msg, size_
 	if (rc < 0)
 		goto out;
 	rc = crypto_aead_decrypt(h->suite->edhoc_aead, h->k_3, h->iv_3, aad, aad_len, ct, ct_len,
-				 s.p);
+	                         s.p);
 	if (rc < 0) {
 		rc = rc == EDHOC_E_AEAD_DECRYPT ? EDHOC_E_MSG3_DECRYPT : rc;
 		goto out;
@@ -454,8 +453,7 @@ out:
 	return rc < 0 ? edhoc_fail(h, rc) : 0;
 }
 
-int edhoc_responder_write_message_4(edhoc_handshake *h, uint8_t *out, size_t cap,
-				    size_t *ret_len)
+int edhoc_responder_write_message_4(edhoc_handshake *h, uint8_t *out, size_t cap, size_t *ret_len)
 {
 	uint8_t aad[CRYPTO_MAX_HASH + 16], buf[EDHOC_MAX_EAD_BYTES + CRYPTO_MAX_AEAD_TAG];
 	const uint8_t *ead;
@@ -481,7 +479,7 @@ int edhoc_responder_write_message_4(edhoc_handshake *h, uint8_t *out, size_t cap
 	if (ead_len > 0)
 		memcpy(buf, ead, ead_len);
 	rc = crypto_aead_encrypt(h->suite->edhoc_aead, h->k_4, h->iv_4, aad, aad_len, buf, ead_len,
-				 buf);
+	                         buf);
 	if (rc < 0)
 		return edhoc_fail(h, rc);
 	ct_len = ead_len + crypto_aead_tag_len(h->suite->edhoc_aead);

@@ -19,10 +19,10 @@
 #include "edhoc/crypto.h"
 #include "edhoc/edhoc.h"
 
-#define CHECK(c)                                                                               \
-	do {                                                                                   \
-		if (!(c))                                                                      \
-			abort();                                                               \
+#define CHECK(c)                 \
+	do {                     \
+		if (!(c))        \
+			abort(); \
 	} while (0)
 
 /* Fixed "random" bytes: a valid scalar for X25519 and P-256 alike. */

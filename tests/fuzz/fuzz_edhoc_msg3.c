@@ -26,10 +26,10 @@
 #include "edhoc/crypto.h"
 #include "edhoc/edhoc.h"
 
-#define CHECK(c)                                                                               \
-	do {                                                                                   \
-		if (!(c))                                                                      \
-			abort();                                                               \
+#define CHECK(c)                 \
+	do {                     \
+		if (!(c))        \
+			abort(); \
 	} while (0)
 
 static int fixed_rng(void *ctx, uint8_t *buf, size_t len)
@@ -48,7 +48,7 @@ static const uint8_t id_cred_r[] = {0xa1, 0x04, 0x41, 0x32};
 static edhoc_cred own_i, own_r;
 static edhoc_config cfg_i, cfg_r;
 static crypto_key *pub_i, *pub_r;
-static edhoc_handshake *proto;   /* responder after message_2 */
+static edhoc_handshake *proto; /* responder after message_2 */
 static uint8_t k_3[16], iv_3[13], aad[64];
 static size_t aad_len;
 
@@ -93,7 +93,7 @@ static void derive_k3(const edhoc_handshake *h)
 		cose_write_uint(&w, n);
 		CHECK(cose_writer_result(&w) == 0);
 		CHECK(crypto_kdf_expand(COSE_ALG_SHA_256, prk, prk_len, info, w.len,
-					label == 3 ? k_3 : iv_3, n) == 0);
+		                        label == 3 ? k_3 : iv_3, n) == 0);
 	}
 	cose_writer_init(&w, aad, sizeof(aad));
 	cose_write_array(&w, 3);
@@ -126,18 +126,30 @@ static void setup(void)
 	uint8_t m[256];
 	size_t len;
 
-	own_i = (edhoc_cred){EDHOC_CRED_CCS, cred_i, sizeof(cred_i), id_cred_i,
-			     sizeof(id_cred_i), p256(1, true), "I"};
-	own_r = (edhoc_cred){EDHOC_CRED_CCS, cred_r, sizeof(cred_r), id_cred_r,
-			     sizeof(id_cred_r), p256(2, true), "R"};
+	own_i = (edhoc_cred){EDHOC_CRED_CCS, cred_i, sizeof(cred_i), id_cred_i, sizeof(id_cred_i),
+	                     p256(1, true),  "I"};
+	own_r = (edhoc_cred){EDHOC_CRED_CCS, cred_r, sizeof(cred_r), id_cred_r, sizeof(id_cred_r),
+	                     p256(2, true),  "R"};
 	pub_i = p256(1, false);
 	pub_r = p256(2, false);
-	cfg_i = (edhoc_config){.role = EDHOC_INITIATOR, .method = 3, .suites = {2}, .n_suites = 1,
-			       .own = &own_i, .lookup = lookup_r, .rng = fixed_rng,
-			       .rng_ctx = &seed_x};
-	cfg_r = (edhoc_config){.role = EDHOC_RESPONDER, .methods = 0xf, .suites = {2},
-			       .n_suites = 1, .own = &own_r, .lookup = lookup_i, .ead = ead_cb,
-			       .rng = fixed_rng, .rng_ctx = &seed_y, .max_ead_items = 4};
+	cfg_i = (edhoc_config){.role = EDHOC_INITIATOR,
+	                       .method = 3,
+	                       .suites = {2},
+	                       .n_suites = 1,
+	                       .own = &own_i,
+	                       .lookup = lookup_r,
+	                       .rng = fixed_rng,
+	                       .rng_ctx = &seed_x};
+	cfg_r = (edhoc_config){.role = EDHOC_RESPONDER,
+	                       .methods = 0xf,
+	                       .suites = {2},
+	                       .n_suites = 1,
+	                       .own = &own_r,
+	                       .lookup = lookup_i,
+	                       .ead = ead_cb,
+	                       .rng = fixed_rng,
+	                       .rng_ctx = &seed_y,
+	                       .max_ead_items = 4};
 	hi = edhoc_handshake_new(&cfg_i);
 	proto = edhoc_handshake_new(&cfg_r);
 	CHECK(hi && proto);
@@ -174,7 +186,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cose_write_bstr_head(&w, pt_len + 8);
 		CHECK(cose_writer_result(&w) == 0);
 		CHECK(crypto_aead_encrypt(COSE_ALG_AES_CCM_16_64_128, k_3, iv_3, aad, aad_len,
-					  data + 1, pt_len, msg + w.len) == 0);
+		                          data + 1, pt_len, msg + w.len) == 0);
 		len = w.len + pt_len + 8;
 		rc = edhoc_responder_read_message_3(h, msg, len);
 	} else {

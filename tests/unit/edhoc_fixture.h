@@ -292,12 +292,12 @@ FX_FN int fx_read(edhoc_handshake *h, fx_read_fn fn, json_t *obj, const char *ke
 	return rc;
 }
 
-#define fx_assert_rc(expr, want)                                                             \
-	do {                                                                                 \
-		int rc_ = (expr);                                                            \
-		if (rc_ != (want))                                                           \
-			fail_msg("%s: got %s, want %s", #expr, edhoc_result_name(rc_),       \
-				 edhoc_result_name(want));                                   \
+#define fx_assert_rc(expr, want)                                                       \
+	do {                                                                           \
+		int rc_ = (expr);                                                      \
+		if (rc_ != (want))                                                     \
+			fail_msg("%s: got %s, want %s", #expr, edhoc_result_name(rc_), \
+			         edhoc_result_name(want));                             \
 	} while (0)
 
 #endif

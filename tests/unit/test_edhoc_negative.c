@@ -28,9 +28,9 @@ static void gen_responder_init(gen_responder *g, int suite)
 	assert_non_null(s);
 	memset(g, 0, sizeof(*g));
 	assert_int_equal(crypto_dh_keygen(s->dh_curve, crypto_rng_default, NULL, priv, pub), 0);
-	assert_int_equal(crypto_key_from_private(s->dh_curve, priv, crypto_dh_priv_len(s->dh_curve),
-						 &g->key),
-			 0);
+	assert_int_equal(
+	    crypto_key_from_private(s->dh_curve, priv, crypto_dh_priv_len(s->dh_curve), &g->key),
+	    0);
 	/* CRED_R only enters the transcript: a small CCS-like map will do */
 	cose_writer_init(&w, g->cred, sizeof(g->cred));
 	cose_write_map(&w, 1);
@@ -90,18 +90,18 @@ struct invalid_m1 {
 };
 
 static const struct invalid_m1 invalid_m1[] = {
-	{0, "Surplus array encoding of message", 2, EDHOC_E_CBOR_TYPE},
-	{1, "Surplus bstr encoding of connection identifier", 2, EDHOC_E_CONN_ID_MALFORMED},
-	{2, "Surplus array encoding of ciphersuite", 2, EDHOC_E_SUITES_MALFORMED},
-	{3, "Text string encoding of ephemeral key", 2, EDHOC_E_CBOR_TYPE},
-	/* a responder of suite 24 (P-384) only, so the length is what fails */
-	{7, "Error in length of ephemeral key", 24, EDHOC_E_EPHEMERAL_KEY_LENGTH},
-	{8, "Error in elliptic curve representation", 2, EDHOC_E_INVALID_POINT},
-	{9, "Error in elliptic curve point", 2, EDHOC_E_INVALID_POINT},
-	{10, "Curve point of low order", 0, EDHOC_E_LOW_ORDER_POINT},
-	{12, "Error in elliptic curve encoding", 2, EDHOC_E_EPHEMERAL_KEY_LENGTH},
-	{13, "Unnecessary long encoding", 2, EDHOC_E_CBOR_NOT_DETERMINISTIC},
-	{14, "Indefinite-length array encoding", 2, EDHOC_E_CBOR_NOT_DETERMINISTIC},
+    {0, "Surplus array encoding of message", 2, EDHOC_E_CBOR_TYPE},
+    {1, "Surplus bstr encoding of connection identifier", 2, EDHOC_E_CONN_ID_MALFORMED},
+    {2, "Surplus array encoding of ciphersuite", 2, EDHOC_E_SUITES_MALFORMED},
+    {3, "Text string encoding of ephemeral key", 2, EDHOC_E_CBOR_TYPE},
+    /* a responder of suite 24 (P-384) only, so the length is what fails */
+    {7, "Error in length of ephemeral key", 24, EDHOC_E_EPHEMERAL_KEY_LENGTH},
+    {8, "Error in elliptic curve representation", 2, EDHOC_E_INVALID_POINT},
+    {9, "Error in elliptic curve point", 2, EDHOC_E_INVALID_POINT},
+    {10, "Curve point of low order", 0, EDHOC_E_LOW_ORDER_POINT},
+    {12, "Error in elliptic curve encoding", 2, EDHOC_E_EPHEMERAL_KEY_LENGTH},
+    {13, "Unnecessary long encoding", 2, EDHOC_E_CBOR_NOT_DETERMINISTIC},
+    {14, "Indefinite-length array encoding", 2, EDHOC_E_CBOR_NOT_DETERMINISTIC},
 };
 
 static void test_rfc9529_invalid_message_1_rejected_precisely(void **state)
@@ -115,7 +115,7 @@ static void test_rfc9529_invalid_message_1_rejected_precisely(void **state)
 		edhoc_handshake *h;
 
 		assert_string_equal(json_string_value(json_object_get(it, "applies_to")),
-				    "responder (receiving message_1)");
+		                    "responder (receiving message_1)");
 		gen_responder_init(&g, c->suite);
 		h = edhoc_handshake_new(&g.cfg);
 		assert_non_null(h);
@@ -127,9 +127,9 @@ static void test_rfc9529_invalid_message_1_rejected_precisely(void **state)
 			uint8_t out[256];
 			size_t len;
 
-			fx_assert_rc(edhoc_responder_write_message_2(h, &c_r, out, sizeof(out),
-								     &len),
-				     EDHOC_E_UNEXPECTED_MESSAGE);
+			fx_assert_rc(
+			    edhoc_responder_write_message_2(h, &c_r, out, sizeof(out), &len),
+			    EDHOC_E_UNEXPECTED_MESSAGE);
 		}
 		edhoc_handshake_free(h);
 		gen_responder_free(&g);
@@ -154,7 +154,7 @@ static edhoc_handshake *trace2_initiator(fx_trace *t)
 	h = edhoc_handshake_new(&t->i.cfg);
 	assert_int_equal(edhoc_initiator_write_message_1(h, &c_i, out, sizeof(out), &len), 0);
 	fx_assert_rc(fx_read(h, edhoc_initiator_read_message_2, neg, "error_message"),
-		     EDHOC_E_SUITE_NOT_SUPPORTED);
+	             EDHOC_E_SUITE_NOT_SUPPORTED);
 	c_i = fx_cid(t->v, "C_I_raw");
 	assert_int_equal(edhoc_initiator_write_message_1(h, &c_i, out, sizeof(out), &len), 0);
 	fx_assert_member(t->v, "message_1", out, len);
@@ -177,9 +177,8 @@ static size_t encrypt_plaintext_2(json_t *v, const uint8_t *pt, size_t pt_len, u
 	memcpy(info + info_len, th, 32);
 	info_len += 32;
 	info[info_len++] = (uint8_t)pt_len;
-	assert_int_equal(crypto_kdf_expand(COSE_ALG_SHA_256, prk, prk_len, info, info_len, ks,
-					   pt_len),
-			 0);
+	assert_int_equal(
+	    crypto_kdf_expand(COSE_ALG_SHA_256, prk, prk_len, info, info_len, ks, pt_len), 0);
 	out[0] = 0x58;
 	out[1] = (uint8_t)(gy_len + pt_len);
 	memcpy(out + 2, gy, gy_len);
@@ -199,10 +198,10 @@ struct invalid_m2 {
 };
 
 static const struct invalid_m2 invalid_m2[] = {
-	{4, "Wrong number of CBOR sequence elements", false, EDHOC_E_TRAILING_BYTES},
-	{5, "Surplus map encoding of ID_CRED field", true, EDHOC_E_ID_CRED_MALFORMED},
-	{6, "Surplus bstr encoding of ID_CRED field", true, EDHOC_E_ID_CRED_MALFORMED},
-	{11, "Error in length of MAC", true, EDHOC_E_SIG_OR_MAC_LENGTH},
+    {4, "Wrong number of CBOR sequence elements", false, EDHOC_E_TRAILING_BYTES},
+    {5, "Surplus map encoding of ID_CRED field", true, EDHOC_E_ID_CRED_MALFORMED},
+    {6, "Surplus bstr encoding of ID_CRED field", true, EDHOC_E_ID_CRED_MALFORMED},
+    {11, "Error in length of MAC", true, EDHOC_E_SIG_OR_MAC_LENGTH},
 };
 
 static void test_rfc9529_invalid_message_2_rejected_precisely(void **state)
@@ -218,7 +217,7 @@ static void test_rfc9529_invalid_message_2_rejected_precisely(void **state)
 		uint8_t *hex = fx_hex(it, "hex", &len), m[128];
 
 		assert_string_equal(json_string_value(json_object_get(it, "applies_to")),
-				    "initiator (receiving message_2)");
+		                    "initiator (receiving message_2)");
 		if (c->plaintext) {
 			m_len = encrypt_plaintext_2(t.v, hex, len, m);
 			fx_assert_rc(edhoc_initiator_read_message_2(h, m, m_len), c->want);
@@ -228,7 +227,7 @@ static void test_rfc9529_invalid_message_2_rejected_precisely(void **state)
 		assert_error_code(h, c->want, EDHOC_ERR_UNSPECIFIED);
 		assert_int_equal(t.i.lookups, 0); /* refused before any credential lookup */
 		fx_assert_rc(edhoc_initiator_write_message_3(h, m, sizeof(m), &m_len),
-			     EDHOC_E_UNEXPECTED_MESSAGE);
+		             EDHOC_E_UNEXPECTED_MESSAGE);
 		free(hex);
 		edhoc_handshake_free(h);
 		fx_trace_free(&t);
@@ -261,54 +260,54 @@ struct precise {
 };
 
 static const struct precise precise_m1[] = {
-	{"m1-trailing-break", EDHOC_E_EAD_MALFORMED},
-	{"m1-trailing-tstr", EDHOC_E_EAD_MALFORMED},
-	{"m1-method-4", EDHOC_E_METHOD_UNSUPPORTED},
-	{"m1-method-23", EDHOC_E_METHOD_UNSUPPORTED},
-	{"m1-method-neg", EDHOC_E_METHOD_UNSUPPORTED},
-	{"m1-method-bstr", EDHOC_E_CBOR_TYPE},
-	{"m1-suites-empty-array", EDHOC_E_SUITES_MALFORMED},
-	{"m1-suites-tstr", EDHOC_E_SUITES_MALFORMED},
-	{"m1-suite-unsupported-6", EDHOC_E_SUITE_NOT_SUPPORTED},
-	{"m1-suite-more-preferred-supported", EDHOC_E_SUITE_NOT_SUPPORTED},
-	{"m1-gx-31-bytes", EDHOC_E_EPHEMERAL_KEY_LENGTH},
-	{"m1-gx-33-bytes", EDHOC_E_EPHEMERAL_KEY_LENGTH},
-	{"m1-gx-empty", EDHOC_E_EPHEMERAL_KEY_LENGTH},
-	{"m1-gx-int", EDHOC_E_CBOR_TYPE},
-	{"m1-gx-zero", EDHOC_E_LOW_ORDER_POINT},
-	{"m1-gx-one", EDHOC_E_LOW_ORDER_POINT},
-	{"m1-gx-nonshortest-len", EDHOC_E_CBOR_NOT_DETERMINISTIC},
-	{"m1-gx-indefinite", EDHOC_E_CBOR_NOT_DETERMINISTIC},
-	{"m1-ci-tstr", EDHOC_E_CONN_ID_MALFORMED},
-	{"m1-ci-array", EDHOC_E_CONN_ID_MALFORMED},
-	{"m1-ci-int-24", EDHOC_E_CONN_ID_MALFORMED},
-	{"m1-ci-int-minus25", EDHOC_E_CONN_ID_MALFORMED},
-	{"m1-ci-missing", EDHOC_E_CBOR_TRUNCATED},
-	{"m1-tagged", EDHOC_E_CBOR_TYPE},
-	{"m1-huge-length", EDHOC_E_CBOR_TRUNCATED},
-	{"m1-nested-arrays", EDHOC_E_SUITES_MALFORMED},
-	{"m1-ead-critical-unknown", EDHOC_E_EAD_CRITICAL},
-	{"m1-ead-noncritical-unknown", 0},
-	{"m1-ead-padding", 0},
-	{"m1-ead-padding-2", 0},
-	{"m3-t1-valid", 0},
-	{"m3-t1-bitflip-last", EDHOC_E_MSG3_DECRYPT},
-	{"m3-t1-bitflip-first", EDHOC_E_MSG3_DECRYPT},
-	{"m3-t1-tag-cut", EDHOC_E_MSG3_DECRYPT},
-	{"m3-t1-not-bstr", EDHOC_E_CBOR_TYPE},
-	{"m3-t1-trailing", EDHOC_E_TRAILING_BYTES},
-	{"m3-t1-truncated-head", EDHOC_E_CBOR_TRUNCATED},
-	{"m3-t1-empty", EDHOC_E_CBOR_TRUNCATED},
-	{"m3-t1-replay-m2", EDHOC_E_MSG3_DECRYPT},
-	{"m3-t2-valid", 0},
-	{"m3-t2-bitflip-last", EDHOC_E_MSG3_DECRYPT},
-	{"m3-t2-bitflip-first", EDHOC_E_MSG3_DECRYPT},
-	{"m3-t2-tag-cut", EDHOC_E_MSG3_DECRYPT},
-	{"m3-t2-not-bstr", EDHOC_E_CBOR_TYPE},
-	{"m3-t2-trailing", EDHOC_E_TRAILING_BYTES},
-	{"m3-t2-truncated-head", EDHOC_E_CBOR_TRUNCATED},
-	{"m3-t2-empty", EDHOC_E_CBOR_TRUNCATED},
-	{"m3-t2-replay-m2", EDHOC_E_MSG3_DECRYPT},
+    {"m1-trailing-break", EDHOC_E_EAD_MALFORMED},
+    {"m1-trailing-tstr", EDHOC_E_EAD_MALFORMED},
+    {"m1-method-4", EDHOC_E_METHOD_UNSUPPORTED},
+    {"m1-method-23", EDHOC_E_METHOD_UNSUPPORTED},
+    {"m1-method-neg", EDHOC_E_METHOD_UNSUPPORTED},
+    {"m1-method-bstr", EDHOC_E_CBOR_TYPE},
+    {"m1-suites-empty-array", EDHOC_E_SUITES_MALFORMED},
+    {"m1-suites-tstr", EDHOC_E_SUITES_MALFORMED},
+    {"m1-suite-unsupported-6", EDHOC_E_SUITE_NOT_SUPPORTED},
+    {"m1-suite-more-preferred-supported", EDHOC_E_SUITE_NOT_SUPPORTED},
+    {"m1-gx-31-bytes", EDHOC_E_EPHEMERAL_KEY_LENGTH},
+    {"m1-gx-33-bytes", EDHOC_E_EPHEMERAL_KEY_LENGTH},
+    {"m1-gx-empty", EDHOC_E_EPHEMERAL_KEY_LENGTH},
+    {"m1-gx-int", EDHOC_E_CBOR_TYPE},
+    {"m1-gx-zero", EDHOC_E_LOW_ORDER_POINT},
+    {"m1-gx-one", EDHOC_E_LOW_ORDER_POINT},
+    {"m1-gx-nonshortest-len", EDHOC_E_CBOR_NOT_DETERMINISTIC},
+    {"m1-gx-indefinite", EDHOC_E_CBOR_NOT_DETERMINISTIC},
+    {"m1-ci-tstr", EDHOC_E_CONN_ID_MALFORMED},
+    {"m1-ci-array", EDHOC_E_CONN_ID_MALFORMED},
+    {"m1-ci-int-24", EDHOC_E_CONN_ID_MALFORMED},
+    {"m1-ci-int-minus25", EDHOC_E_CONN_ID_MALFORMED},
+    {"m1-ci-missing", EDHOC_E_CBOR_TRUNCATED},
+    {"m1-tagged", EDHOC_E_CBOR_TYPE},
+    {"m1-huge-length", EDHOC_E_CBOR_TRUNCATED},
+    {"m1-nested-arrays", EDHOC_E_SUITES_MALFORMED},
+    {"m1-ead-critical-unknown", EDHOC_E_EAD_CRITICAL},
+    {"m1-ead-noncritical-unknown", 0},
+    {"m1-ead-padding", 0},
+    {"m1-ead-padding-2", 0},
+    {"m3-t1-valid", 0},
+    {"m3-t1-bitflip-last", EDHOC_E_MSG3_DECRYPT},
+    {"m3-t1-bitflip-first", EDHOC_E_MSG3_DECRYPT},
+    {"m3-t1-tag-cut", EDHOC_E_MSG3_DECRYPT},
+    {"m3-t1-not-bstr", EDHOC_E_CBOR_TYPE},
+    {"m3-t1-trailing", EDHOC_E_TRAILING_BYTES},
+    {"m3-t1-truncated-head", EDHOC_E_CBOR_TRUNCATED},
+    {"m3-t1-empty", EDHOC_E_CBOR_TRUNCATED},
+    {"m3-t1-replay-m2", EDHOC_E_MSG3_DECRYPT},
+    {"m3-t2-valid", 0},
+    {"m3-t2-bitflip-last", EDHOC_E_MSG3_DECRYPT},
+    {"m3-t2-bitflip-first", EDHOC_E_MSG3_DECRYPT},
+    {"m3-t2-tag-cut", EDHOC_E_MSG3_DECRYPT},
+    {"m3-t2-not-bstr", EDHOC_E_CBOR_TYPE},
+    {"m3-t2-trailing", EDHOC_E_TRAILING_BYTES},
+    {"m3-t2-truncated-head", EDHOC_E_CBOR_TRUNCATED},
+    {"m3-t2-empty", EDHOC_E_CBOR_TRUNCATED},
+    {"m3-t2-replay-m2", EDHOC_E_MSG3_DECRYPT},
 };
 
 static int precise_code(const char *id)
@@ -367,7 +366,7 @@ static bool suites_contain(const edhoc_error *e, int suite)
 /* The expected error: code, SUITES_R members and, where our configuration
  * is exactly the one the example assumes, the example bytes. */
 static void check_expected_error(const edhoc_handshake *h, int rc, json_t *exp,
-				 const edhoc_config *cfg)
+                                 const edhoc_config *cfg)
 {
 	json_t *must = json_object_get(exp, "suites_r_must_include");
 	json_t *example = json_object_get(exp, "example_error_message");
@@ -398,7 +397,7 @@ static void run_case(json_t *c, size_t *ret_checked)
 	size_t len;
 
 	rc = fx_read(h, after_m2 ? edhoc_responder_read_message_3 : edhoc_responder_read_message_1,
-		     c, "hex");
+	             c, "hex");
 	if (rc != want)
 		fail_msg("%s: got %s, want %s", id, edhoc_result_name(rc), edhoc_result_name(want));
 	if (strcmp(outcome, "accept") == 0) {
@@ -410,12 +409,12 @@ static void run_case(json_t *c, size_t *ret_checked)
 		} else {
 			edhoc_cid c_r = fx_cid(t.v, "C_R_raw");
 
-			fx_assert_rc(edhoc_responder_write_message_2(h, &c_r, out, sizeof(out),
-								     &len),
-				     0);
+			fx_assert_rc(
+			    edhoc_responder_write_message_2(h, &c_r, out, sizeof(out), &len), 0);
 		}
 	} else {
-		assert_true(strcmp(outcome, "reject") == 0 || strcmp(outcome, "error_message") == 0);
+		assert_true(strcmp(outcome, "reject") == 0 ||
+		            strcmp(outcome, "error_message") == 0);
 		assert_true(rc < 0);
 		check_expected_error(h, rc, exp, &t.r.cfg);
 		assert_false(edhoc_handshake_complete(h));
@@ -452,11 +451,11 @@ static void test_negative_ours_message_3_all_cases(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rfc9529_invalid_message_1_rejected_precisely),
-		cmocka_unit_test(test_rfc9529_invalid_message_2_rejected_precisely),
-		cmocka_unit_test(test_plaintext_2_helper_reproduces_trace_2),
-		cmocka_unit_test(test_negative_ours_message_1_all_cases),
-		cmocka_unit_test(test_negative_ours_message_3_all_cases),
+	    cmocka_unit_test(test_rfc9529_invalid_message_1_rejected_precisely),
+	    cmocka_unit_test(test_rfc9529_invalid_message_2_rejected_precisely),
+	    cmocka_unit_test(test_plaintext_2_helper_reproduces_trace_2),
+	    cmocka_unit_test(test_negative_ours_message_1_all_cases),
+	    cmocka_unit_test(test_negative_ours_message_3_all_cases),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

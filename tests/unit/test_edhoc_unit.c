@@ -84,11 +84,11 @@ static crypto_key *gen_key(const crypto_suite *s, bool signs)
 
 /* Credential {2: name, 8: x} with ID_CRED {4: kid}, or id_cred as given. */
 static void party_init(party *p, int role, int method, int suite, const char *name,
-		       const uint8_t *kid, size_t kid_len)
+                       const uint8_t *kid, size_t kid_len)
 {
 	const crypto_suite *s = crypto_suite_get(suite);
-	bool signs = role == EDHOC_INITIATOR ? (method == 0 || method == 1)
-					      : (method == 0 || method == 2);
+	bool signs =
+	    role == EDHOC_INITIATOR ? (method == 0 || method == 1) : (method == 0 || method == 2);
 	uint8_t x[CRYPTO_MAX_COORD], y[CRYPTO_MAX_COORD];
 	size_t x_len, y_len;
 	cose_writer w;
@@ -246,10 +246,10 @@ static void test_round_trip_all_methods_suites_0_and_2(void **state)
 				const uint8_t *p;
 				size_t l2, l3;
 
-				assert_int_equal(edhoc_handshake_value(pp.hr, EDHOC_V_MAC_2, &p, &l2),
-						 0);
-				assert_int_equal(edhoc_handshake_value(pp.hr, EDHOC_V_MAC_3, &p, &l3),
-						 0);
+				assert_int_equal(
+				    edhoc_handshake_value(pp.hr, EDHOC_V_MAC_2, &p, &l2), 0);
+				assert_int_equal(
+				    edhoc_handshake_value(pp.hr, EDHOC_V_MAC_3, &p, &l3), 0);
 				assert_int_equal(l2, (method == 0 || method == 2) ? 32 : 8);
 				assert_int_equal(l3, (method == 0 || method == 1) ? 32 : 8);
 			}
@@ -298,8 +298,7 @@ static void test_unknown_critical_ead_fails_each_message(void **state)
 		pair pp;
 
 		pair_init(&pp, 0, 0);
-		assert_int_equal(
-			edhoc_handshake_set_ead(msg % 2 ? pp.hi : pp.hr, msg, crit, 1), 0);
+		assert_int_equal(edhoc_handshake_set_ead(msg % 2 ? pp.hi : pp.hr, msg, crit, 1), 0);
 		fx_assert_rc(pair_run(&pp, true), EDHOC_E_EAD_CRITICAL);
 		assert_int_equal(edhoc_result_category(EDHOC_E_EAD_CRITICAL), 'F');
 		pair_free(&pp);
@@ -367,11 +366,11 @@ static void test_id_cred_forms_reach_the_lookup(void **state)
 		size_t len;
 		int label;
 	} forms[] = {
-		{x5t, sizeof(x5t), EDHOC_ID_CRED_X5T},
-		{x5chain, sizeof(x5chain), EDHOC_ID_CRED_X5CHAIN},
-		{kccs, sizeof(kccs), EDHOC_ID_CRED_KCCS},
-		{kid3, sizeof(kid3), EDHOC_ID_CRED_KID},
-		{kid_int, sizeof(kid_int), EDHOC_ID_CRED_KID},
+	    {x5t, sizeof(x5t), EDHOC_ID_CRED_X5T},
+	    {x5chain, sizeof(x5chain), EDHOC_ID_CRED_X5CHAIN},
+	    {kccs, sizeof(kccs), EDHOC_ID_CRED_KCCS},
+	    {kid3, sizeof(kid3), EDHOC_ID_CRED_KID},
+	    {kid_int, sizeof(kid_int), EDHOC_ID_CRED_KID},
 	};
 
 	for (size_t k = 0; k < sizeof(forms) / sizeof(forms[0]); k++) {
@@ -463,16 +462,16 @@ static void test_cid_decode_rejects_bad_forms(void **state)
 		const char *hex;
 		int want;
 	} bad[] = {
-		{"410e", EDHOC_E_CONN_ID_MALFORMED},   /* should have been the int 0e */
-		{"4137", EDHOC_E_CONN_ID_MALFORMED},   /* should have been the int 37 */
-		{"1818", EDHOC_E_CONN_ID_MALFORMED},   /* int 24: not one byte */
-		{"3818", EDHOC_E_CONN_ID_MALFORMED},   /* int -25 */
-		{"612d", EDHOC_E_CONN_ID_MALFORMED},   /* text */
-		{"812d", EDHOC_E_CONN_ID_MALFORMED},   /* array */
-		{"5101020304050607080910111213141516ff", EDHOC_E_CONN_ID_MALFORMED}, /* 17 bytes */
-		{"4201", EDHOC_E_CBOR_TRUNCATED},
-		{"5801aa", EDHOC_E_CBOR_NOT_DETERMINISTIC},
-		{"", EDHOC_E_CBOR_TRUNCATED},
+	    {"410e", EDHOC_E_CONN_ID_MALFORMED}, /* should have been the int 0e */
+	    {"4137", EDHOC_E_CONN_ID_MALFORMED}, /* should have been the int 37 */
+	    {"1818", EDHOC_E_CONN_ID_MALFORMED}, /* int 24: not one byte */
+	    {"3818", EDHOC_E_CONN_ID_MALFORMED}, /* int -25 */
+	    {"612d", EDHOC_E_CONN_ID_MALFORMED}, /* text */
+	    {"812d", EDHOC_E_CONN_ID_MALFORMED}, /* array */
+	    {"5101020304050607080910111213141516ff", EDHOC_E_CONN_ID_MALFORMED}, /* 17 bytes */
+	    {"4201", EDHOC_E_CBOR_TRUNCATED},
+	    {"5801aa", EDHOC_E_CBOR_NOT_DETERMINISTIC},
+	    {"", EDHOC_E_CBOR_TRUNCATED},
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -481,7 +480,7 @@ static void test_cid_decode_rejects_bad_forms(void **state)
 		edhoc_cid d;
 
 		fx_assert_rc(edhoc_cid_decode(p ? p : (const uint8_t *)"", len, &d, &used),
-			     bad[i].want);
+		             bad[i].want);
 		assert_int_equal(used, 99); /* untouched on failure */
 		free(p);
 	}
@@ -490,7 +489,7 @@ static void test_cid_decode_rejects_bad_forms(void **state)
 /* ---- error messages ---- */
 
 static void assert_encoded(int code, const char *text, const int *suites, size_t n,
-			   const char *want_hex)
+                           const char *want_hex)
 {
 	uint8_t out[64];
 	size_t len, wl;
@@ -517,12 +516,12 @@ static void test_error_messages_encode_per_rfc9528(void **state)
 		size_t len;
 
 		assert_int_equal(edhoc_error_encode(2, NULL, NULL, 0, out, sizeof(out), &len),
-				 EDHOC_E_INVALID_ARGUMENT);
+		                 EDHOC_E_INVALID_ARGUMENT);
 		assert_int_equal(edhoc_error_encode(4, NULL, NULL, 0, out, sizeof(out), &len),
-				 EDHOC_E_INVALID_ARGUMENT);
-		assert_int_equal(edhoc_error_encode(1, "long text", NULL, 0, out, sizeof(out),
-						    &len),
-				 EDHOC_E_BUFFER_TOO_SMALL);
+		                 EDHOC_E_INVALID_ARGUMENT);
+		assert_int_equal(
+		    edhoc_error_encode(1, "long text", NULL, 0, out, sizeof(out), &len),
+		    EDHOC_E_BUFFER_TOO_SMALL);
 	}
 }
 
@@ -533,17 +532,17 @@ static void test_error_messages_decode_strictly(void **state)
 		int rc;
 		int64_t code;
 	} cases[] = {
-		{"01626869", 0, 1},
-		{"0202", 0, 2},
-		{"02820602", 0, 2},
-		{"03f5", 0, 3},
-		{"1818a0", 0, 24},     /* unknown code, any ERR_INFO */
-		{"01", EDHOC_E_ERROR_MALFORMED, 0},     /* ERR_INFO missing */
-		{"0101", EDHOC_E_ERROR_MALFORMED, 0},   /* code 1 needs text */
-		{"0280", EDHOC_E_ERROR_MALFORMED, 0},   /* empty SUITES_R */
-		{"03f4", EDHOC_E_ERROR_MALFORMED, 0},   /* code 3 needs true */
-		{"016000", EDHOC_E_ERROR_MALFORMED, 0}, /* trailing item */
-		{"40", EDHOC_E_ERROR_MALFORMED, 0},     /* not an int first */
+	    {"01626869", 0, 1},
+	    {"0202", 0, 2},
+	    {"02820602", 0, 2},
+	    {"03f5", 0, 3},
+	    {"1818a0", 0, 24},                      /* unknown code, any ERR_INFO */
+	    {"01", EDHOC_E_ERROR_MALFORMED, 0},     /* ERR_INFO missing */
+	    {"0101", EDHOC_E_ERROR_MALFORMED, 0},   /* code 1 needs text */
+	    {"0280", EDHOC_E_ERROR_MALFORMED, 0},   /* empty SUITES_R */
+	    {"03f4", EDHOC_E_ERROR_MALFORMED, 0},   /* code 3 needs true */
+	    {"016000", EDHOC_E_ERROR_MALFORMED, 0}, /* trailing item */
+	    {"40", EDHOC_E_ERROR_MALFORMED, 0},     /* not an int first */
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -579,22 +578,20 @@ static void test_error_message_follows_result(void **state)
 	pair_init(&pp, 0, 0);
 	pp.r.cfg.suites[1] = 2;
 	pp.r.cfg.n_suites = 2;
-	assert_int_equal(edhoc_error_message(pp.hr, EDHOC_E_SUITE_NOT_SUPPORTED, "x", out,
-					     sizeof(out), &len),
-			 0);
+	assert_int_equal(
+	    edhoc_error_message(pp.hr, EDHOC_E_SUITE_NOT_SUPPORTED, "x", out, sizeof(out), &len),
+	    0);
 	assert_int_equal(edhoc_error_decode(out, len, &e), 0);
 	assert_int_equal(e.err_code, 2);
 	assert_int_equal(e.n_suites, 2);
-	assert_int_equal(edhoc_error_message(pp.hr, EDHOC_E_UNKNOWN_CRED, "C-7", out, sizeof(out),
-					     &len),
-			 0);
+	assert_int_equal(
+	    edhoc_error_message(pp.hr, EDHOC_E_UNKNOWN_CRED, "C-7", out, sizeof(out), &len), 0);
 	assert_int_equal(edhoc_error_decode(out, len, &e), 0);
 	assert_int_equal(e.err_code, 1);
 	assert_string_equal(e.text, "C-7");
 	pp.r.cfg.unknown_cred_error = true;
-	assert_int_equal(edhoc_error_message(pp.hr, EDHOC_E_UNKNOWN_CRED, "C-7", out, sizeof(out),
-					     &len),
-			 0);
+	assert_int_equal(
+	    edhoc_error_message(pp.hr, EDHOC_E_UNKNOWN_CRED, "C-7", out, sizeof(out), &len), 0);
 	assert_int_equal(edhoc_error_decode(out, len, &e), 0);
 	assert_int_equal(e.err_code, 3);
 	pair_free(&pp);
@@ -620,9 +617,8 @@ static void test_initiator_retries_with_common_suite_or_gives_up(void **state)
 	assert_int_equal(edhoc_initiator_write_message_1(pp.hi, &cid_i, m, sizeof(m), &len), 0);
 	assert_int_equal(m[1], 0x00); /* SUITES_I = 0 */
 	fx_assert_rc(edhoc_responder_read_message_1(pp.hr, m, len), EDHOC_E_SUITE_NOT_SUPPORTED);
-	assert_int_equal(edhoc_error_message(pp.hr, EDHOC_E_SUITE_NOT_SUPPORTED, NULL, m,
-					     sizeof(m), &len),
-			 0);
+	assert_int_equal(
+	    edhoc_error_message(pp.hr, EDHOC_E_SUITE_NOT_SUPPORTED, NULL, m, sizeof(m), &len), 0);
 	assert_int_equal(edhoc_error_decode(m, len, &e), 0);
 	fx_assert_rc(edhoc_initiator_read_message_2(pp.hi, m, len), EDHOC_E_SUITE_NOT_SUPPORTED);
 	/* the retry: SUITES_I = [0, 2], then the handshake completes */
@@ -641,9 +637,9 @@ static void test_initiator_retries_with_common_suite_or_gives_up(void **state)
 	pair_init(&pp, 3, 2);
 	assert_int_equal(edhoc_initiator_write_message_1(pp.hi, &cid_i, m, sizeof(m), &len), 0);
 	fx_assert_rc(edhoc_initiator_read_message_2(pp.hi, err_5, sizeof(err_5)),
-		     EDHOC_E_PEER_WRONG_SUITE);
+	             EDHOC_E_PEER_WRONG_SUITE);
 	fx_assert_rc(edhoc_initiator_write_message_1(pp.hi, &cid_i, m, sizeof(m), &len),
-		     EDHOC_E_UNEXPECTED_MESSAGE);
+	             EDHOC_E_UNEXPECTED_MESSAGE);
 	pair_free(&pp);
 
 	/* SUITES_R naming only the suite just refused: no retry either */
@@ -652,21 +648,21 @@ static void test_initiator_retries_with_common_suite_or_gives_up(void **state)
 	pp.i.cfg.n_suites = 2;
 	assert_int_equal(edhoc_initiator_write_message_1(pp.hi, &cid_i, m, sizeof(m), &len), 0);
 	fx_assert_rc(edhoc_initiator_read_message_2(pp.hi, err_2, sizeof(err_2)),
-		     EDHOC_E_PEER_WRONG_SUITE);
+	             EDHOC_E_PEER_WRONG_SUITE);
 	pair_free(&pp);
 
 	/* a broken error message */
 	pair_init(&pp, 3, 2);
 	assert_int_equal(edhoc_initiator_write_message_1(pp.hi, &cid_i, m, sizeof(m), &len), 0);
 	fx_assert_rc(edhoc_initiator_read_message_2(pp.hi, err_0_2, 2), /* 02 82: cut */
-		     EDHOC_E_ERROR_MALFORMED);
+	             EDHOC_E_ERROR_MALFORMED);
 	pair_free(&pp);
 
 	/* any other error */
 	pair_init(&pp, 3, 2);
 	assert_int_equal(edhoc_initiator_write_message_1(pp.hi, &cid_i, m, sizeof(m), &len), 0);
 	fx_assert_rc(edhoc_initiator_read_message_2(pp.hi, err_text, sizeof(err_text)),
-		     EDHOC_E_PEER_ERROR);
+	             EDHOC_E_PEER_ERROR);
 	pair_free(&pp);
 }
 
@@ -682,13 +678,13 @@ static void test_steps_out_of_order_are_unexpected(void **state)
 	pair_init(&pp, 0, 0);
 	/* nothing before message_1, and no initiator step on a responder */
 	fx_assert_rc(edhoc_responder_write_message_2(pp.hr, &cid_r, m, sizeof(m), &len),
-		     EDHOC_E_UNEXPECTED_MESSAGE);
+	             EDHOC_E_UNEXPECTED_MESSAGE);
 	fx_assert_rc(edhoc_responder_read_message_3(pp.hr, m, 3), EDHOC_E_UNEXPECTED_MESSAGE);
 	fx_assert_rc(edhoc_initiator_write_message_1(pp.hr, &cid_i, m, sizeof(m), &len),
-		     EDHOC_E_UNEXPECTED_MESSAGE);
+	             EDHOC_E_UNEXPECTED_MESSAGE);
 	fx_assert_rc(edhoc_responder_read_message_1(pp.hi, m, 3), EDHOC_E_UNEXPECTED_MESSAGE);
 	fx_assert_rc(edhoc_initiator_write_message_3(pp.hi, m, sizeof(m), &len),
-		     EDHOC_E_UNEXPECTED_MESSAGE);
+	             EDHOC_E_UNEXPECTED_MESSAGE);
 	fx_assert_rc(edhoc_exporter(pp.hr, 0, NULL, 0, ex, 16), EDHOC_E_UNEXPECTED_MESSAGE);
 	fx_assert_rc(edhoc_oscore_params(pp.hr, &o), EDHOC_E_UNEXPECTED_MESSAGE);
 	fx_assert_rc(edhoc_key_update(pp.hr, NULL, 0), EDHOC_E_UNEXPECTED_MESSAGE);
@@ -698,7 +694,7 @@ static void test_steps_out_of_order_are_unexpected(void **state)
 	/* and a completed handshake takes no more messages */
 	fx_assert_rc(edhoc_responder_read_message_1(pp.hr, m, 3), EDHOC_E_UNEXPECTED_MESSAGE);
 	fx_assert_rc(edhoc_responder_write_message_4(pp.hr, m, sizeof(m), &len),
-		     EDHOC_E_UNEXPECTED_MESSAGE);
+	             EDHOC_E_UNEXPECTED_MESSAGE);
 	assert_true(edhoc_handshake_complete(pp.hr));
 	pair_free(&pp);
 }
@@ -714,7 +710,7 @@ static void test_failed_step_leaves_handshake_failed(void **state)
 	fx_assert_rc(edhoc_responder_read_message_1(pp.hr, m, len - 1), EDHOC_E_CBOR_TRUNCATED);
 	fx_assert_rc(edhoc_responder_read_message_1(pp.hr, m, len), EDHOC_E_UNEXPECTED_MESSAGE);
 	fx_assert_rc(edhoc_responder_write_message_2(pp.hr, &cid_r, m, sizeof(m), &len),
-		     EDHOC_E_UNEXPECTED_MESSAGE);
+	             EDHOC_E_UNEXPECTED_MESSAGE);
 	assert_false(edhoc_handshake_complete(pp.hr));
 	pair_free(&pp);
 }
@@ -729,7 +725,7 @@ static void test_c_r_equal_to_c_i_is_refused(void **state)
 	assert_int_equal(edhoc_initiator_write_message_1(pp.hi, &cid_i, m, sizeof(m), &len), 0);
 	assert_int_equal(edhoc_responder_read_message_1(pp.hr, m, len), 0);
 	fx_assert_rc(edhoc_responder_write_message_2(pp.hr, &cid_i, m, sizeof(m), &len),
-		     EDHOC_E_CONN_ID_SAME);
+	             EDHOC_E_CONN_ID_SAME);
 	pair_free(&pp);
 }
 
@@ -773,10 +769,10 @@ static void test_tampered_message_2_is_detected(void **state)
 
 		pair_init(&pp, cases[k].method, 2);
 		assert_int_equal(edhoc_initiator_write_message_1(pp.hi, &cid_i, m, sizeof(m), &len),
-				 0);
+		                 0);
 		assert_int_equal(edhoc_responder_read_message_1(pp.hr, m, len), 0);
 		assert_int_equal(edhoc_responder_write_message_2(pp.hr, &cid_r, m, sizeof(m), &len),
-				 0);
+		                 0);
 		m[len - 1] ^= 0x01;
 		fx_assert_rc(edhoc_initiator_read_message_2(pp.hi, m, len), cases[k].want);
 		pair_free(&pp);
@@ -798,15 +794,15 @@ static void test_short_message_2_is_refused(void **state)
 
 		pair_init(&pp, 3, 0);
 		assert_int_equal(edhoc_initiator_write_message_1(pp.hi, &cid_i, m, sizeof(m), &len),
-				 0);
+		                 0);
 		assert_int_equal(edhoc_responder_read_message_1(pp.hr, m, len), 0);
 		assert_int_equal(edhoc_responder_write_message_2(pp.hr, &cid_r, m, sizeof(m), &len),
-				 0);
+		                 0);
 		/* 58 NN G_Y ...: cut the bstr to `keep` bytes (head becomes 58 keep) */
 		assert_int_equal(m[0], 0x58);
 		m[1] = (uint8_t)cases[k].keep;
 		fx_assert_rc(edhoc_initiator_read_message_2(pp.hi, m, 2 + cases[k].keep),
-			     cases[k].want);
+		             cases[k].want);
 		pair_free(&pp);
 	}
 }
@@ -826,7 +822,7 @@ static void test_message_size_limit(void **state)
 
 	pair_init(&pp, 0, 0);
 	fx_assert_rc(edhoc_initiator_write_message_1(pp.hi, &cid_i, m, 10, &len),
-		     EDHOC_E_BUFFER_TOO_SMALL);
+	             EDHOC_E_BUFFER_TOO_SMALL);
 	pair_free(&pp);
 }
 
@@ -843,29 +839,29 @@ static void test_handshake_object_is_small(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trip_all_methods_suites_0_and_2),
-		cmocka_unit_test(test_round_trip_carries_ead_in_all_four_messages),
-		cmocka_unit_test(test_unknown_critical_ead_fails_each_message),
-		cmocka_unit_test(test_ead_rejected_by_application_fails_handshake),
-		cmocka_unit_test(test_too_many_ead_items_are_refused),
-		cmocka_unit_test(test_ead_too_large_to_send_is_refused),
-		cmocka_unit_test(test_id_cred_forms_reach_the_lookup),
-		cmocka_unit_test(test_compact_kid_is_written_compact),
-		cmocka_unit_test(test_cid_one_byte_integers_travel_as_int),
-		cmocka_unit_test(test_cid_other_lengths_travel_as_bstr),
-		cmocka_unit_test(test_cid_decode_rejects_bad_forms),
-		cmocka_unit_test(test_error_messages_encode_per_rfc9528),
-		cmocka_unit_test(test_error_messages_decode_strictly),
-		cmocka_unit_test(test_error_message_follows_result),
-		cmocka_unit_test(test_initiator_retries_with_common_suite_or_gives_up),
-		cmocka_unit_test(test_steps_out_of_order_are_unexpected),
-		cmocka_unit_test(test_failed_step_leaves_handshake_failed),
-		cmocka_unit_test(test_c_r_equal_to_c_i_is_refused),
-		cmocka_unit_test(test_unknown_initiator_credential),
-		cmocka_unit_test(test_tampered_message_2_is_detected),
-		cmocka_unit_test(test_short_message_2_is_refused),
-		cmocka_unit_test(test_message_size_limit),
-		cmocka_unit_test(test_handshake_object_is_small),
+	    cmocka_unit_test(test_round_trip_all_methods_suites_0_and_2),
+	    cmocka_unit_test(test_round_trip_carries_ead_in_all_four_messages),
+	    cmocka_unit_test(test_unknown_critical_ead_fails_each_message),
+	    cmocka_unit_test(test_ead_rejected_by_application_fails_handshake),
+	    cmocka_unit_test(test_too_many_ead_items_are_refused),
+	    cmocka_unit_test(test_ead_too_large_to_send_is_refused),
+	    cmocka_unit_test(test_id_cred_forms_reach_the_lookup),
+	    cmocka_unit_test(test_compact_kid_is_written_compact),
+	    cmocka_unit_test(test_cid_one_byte_integers_travel_as_int),
+	    cmocka_unit_test(test_cid_other_lengths_travel_as_bstr),
+	    cmocka_unit_test(test_cid_decode_rejects_bad_forms),
+	    cmocka_unit_test(test_error_messages_encode_per_rfc9528),
+	    cmocka_unit_test(test_error_messages_decode_strictly),
+	    cmocka_unit_test(test_error_message_follows_result),
+	    cmocka_unit_test(test_initiator_retries_with_common_suite_or_gives_up),
+	    cmocka_unit_test(test_steps_out_of_order_are_unexpected),
+	    cmocka_unit_test(test_failed_step_leaves_handshake_failed),
+	    cmocka_unit_test(test_c_r_equal_to_c_i_is_refused),
+	    cmocka_unit_test(test_unknown_initiator_credential),
+	    cmocka_unit_test(test_tampered_message_2_is_detected),
+	    cmocka_unit_test(test_short_message_2_is_refused),
+	    cmocka_unit_test(test_message_size_limit),
+	    cmocka_unit_test(test_handshake_object_is_small),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -63,9 +63,9 @@ static void check_oscore(const edhoc_handshake *h, json_t *v, bool server)
 	fx_assert_member(o, "master_secret", p.master_secret, p.master_secret_len);
 	fx_assert_member(o, "master_salt", p.master_salt, p.master_salt_len);
 	fx_assert_member(o, server ? "server_sender_id" : "client_sender_id", p.sender_id,
-			 p.sender_id_len);
-	fx_assert_member(o, server ? "server_recipient_id" : "client_recipient_id",
-			 p.recipient_id, p.recipient_id_len);
+	                 p.sender_id_len);
+	fx_assert_member(o, server ? "server_recipient_id" : "client_recipient_id", p.recipient_id,
+	                 p.recipient_id_len);
 	assert_int_equal(p.aead_alg, json_integer_value(json_object_get(o, "app_aead_alg")));
 	assert_int_equal(p.hash_alg, json_integer_value(json_object_get(o, "app_hash_alg")));
 }
@@ -134,7 +134,7 @@ static void run_responder(int idx)
 	check_sig_or_mac(t.v, "PLAINTEXT_2", "Signature_or_MAC_2");
 	check_sig_or_mac(t.v, "PLAINTEXT_3", "Signature_or_MAC_3");
 	fx_assert_member(t.v, "C_I_raw", edhoc_handshake_c_i(h)->bytes,
-			 edhoc_handshake_c_i(h)->len);
+	                 edhoc_handshake_c_i(h)->len);
 	check_exporter(h, t.v);
 	check_oscore(h, t.v, true);
 	check_key_update(h, t.v);
@@ -155,8 +155,8 @@ static void check_first_message_1(json_t *neg, const uint8_t *out, size_t len)
 
 	assert_int_equal(len, elen);
 	assert_int_equal(elen, 2 + 2 + 32 + 1);
-	assert_memory_equal(out, exp, 4);                 /* 03 06 58 20 */
-	assert_memory_equal(out + 36, exp + 36, 1);       /* C_I 0e */
+	assert_memory_equal(out, exp, 4);           /* 03 06 58 20 */
+	assert_memory_equal(out + 36, exp + 36, 1); /* C_I 0e */
 	assert_int_equal(crypto_dh_pub_from_priv(COSE_CRV_X25519, x, xl, g_x), 0);
 	assert_memory_equal(out + 4, g_x, 32);
 	free(exp);
@@ -182,7 +182,7 @@ static void run_initiator(int idx)
 		fx_assert_rc(edhoc_initiator_write_message_1(h, &c_i, out, sizeof(out), &len), 0);
 		check_first_message_1(neg, out, len);
 		fx_assert_rc(fx_read(h, edhoc_initiator_read_message_2, neg, "error_message"),
-			     EDHOC_E_SUITE_NOT_SUPPORTED);
+		             EDHOC_E_SUITE_NOT_SUPPORTED);
 		assert_false(edhoc_handshake_complete(h));
 	}
 	c_i = fx_cid(t.v, "C_I_raw");
@@ -191,7 +191,7 @@ static void run_initiator(int idx)
 	fx_assert_rc(fx_read(h, edhoc_initiator_read_message_2, t.v, "message_2"), 0);
 	assert_int_equal(t.i.lookups, 1);
 	fx_assert_member(t.v, "C_R_raw", edhoc_handshake_c_r(h)->bytes,
-			 edhoc_handshake_c_r(h)->len);
+	                 edhoc_handshake_c_r(h)->len);
 	fx_assert_rc(edhoc_initiator_write_message_3(h, out, sizeof(out), &len), 0);
 	fx_assert_member(t.v, "message_3", out, len);
 	assert_true(edhoc_handshake_complete(h));
@@ -241,10 +241,10 @@ static void test_trace2_responder_answers_wrong_suite_with_trace_error(void **st
 	neg = json_object_get(t.v, "negotiation");
 	h = edhoc_handshake_new(&t.r.cfg);
 	fx_assert_rc(fx_read(h, edhoc_responder_read_message_1, neg, "message_1_first"),
-		     EDHOC_E_SUITE_NOT_SUPPORTED);
-	assert_int_equal(edhoc_error_message(h, EDHOC_E_SUITE_NOT_SUPPORTED, "ignored", out,
-					     sizeof(out), &len),
-			 0);
+	             EDHOC_E_SUITE_NOT_SUPPORTED);
+	assert_int_equal(
+	    edhoc_error_message(h, EDHOC_E_SUITE_NOT_SUPPORTED, "ignored", out, sizeof(out), &len),
+	    0);
 	fx_assert_member(neg, "error_message", out, len);
 	assert_int_equal(edhoc_error_decode(out, len, &e), 0);
 	assert_int_equal(e.err_code, EDHOC_ERR_WRONG_SUITE);
@@ -252,7 +252,7 @@ static void test_trace2_responder_answers_wrong_suite_with_trace_error(void **st
 	assert_int_equal(e.suites[0], 2);
 	/* the failed handshake goes no further */
 	fx_assert_rc(fx_read(h, edhoc_responder_read_message_1, t.v, "message_1"),
-		     EDHOC_E_UNEXPECTED_MESSAGE);
+	             EDHOC_E_UNEXPECTED_MESSAGE);
 	edhoc_handshake_free(h);
 	fx_trace_free(&t);
 }
@@ -300,12 +300,12 @@ static void test_trace_parties_interoperate(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_trace1_responder_is_byte_exact),
-		cmocka_unit_test(test_trace1_initiator_is_byte_exact),
-		cmocka_unit_test(test_trace2_responder_is_byte_exact),
-		cmocka_unit_test(test_trace2_initiator_negotiates_suite_and_is_byte_exact),
-		cmocka_unit_test(test_trace2_responder_answers_wrong_suite_with_trace_error),
-		cmocka_unit_test(test_trace_parties_interoperate),
+	    cmocka_unit_test(test_trace1_responder_is_byte_exact),
+	    cmocka_unit_test(test_trace1_initiator_is_byte_exact),
+	    cmocka_unit_test(test_trace2_responder_is_byte_exact),
+	    cmocka_unit_test(test_trace2_initiator_negotiates_suite_and_is_byte_exact),
+	    cmocka_unit_test(test_trace2_responder_answers_wrong_suite_with_trace_error),
+	    cmocka_unit_test(test_trace_parties_interoperate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
