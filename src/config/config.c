@@ -80,6 +80,7 @@ static const struct keydef keys[] = {
 	{"gateway", "log_target", K_TARGET, G(log_target), 0, 0},
 	{"gateway", "disclosure", K_DISCLOSURE, G(disclosure), 0, 0},
 	{"gateway", "unknown_cred_error", K_BOOL, G(unknown_cred_error), 0, 0},
+	{"gateway", "message_4", K_BOOL, G(message_4), 0, 0},
 	{"limits", "half_open_max", K_SIZE, L(half_open_max), 1, 1000000},
 	{"limits", "half_open_timeout_ms", K_UINT, L(half_open_timeout_ms), 100, 600000},
 	{"limits", "sessions_max", K_SIZE, L(sessions_max), 1, 10000000},
@@ -768,6 +769,7 @@ static void set_defaults(cfg *c)
 	g->log_target = DIAG_TARGET_AUTO;
 	g->disclosure = DIAG_DISCLOSE_CATEGORY;
 	g->unknown_cred_error = false;
+	g->message_4 = false;
 
 	cfg_limits *l = &c->l;
 	l->half_open_max = 1000;

@@ -55,6 +55,7 @@ typedef struct cfg_gateway {
 	int log_target;                    /* enum diag_target; default auto */
 	int disclosure;                    /* enum diag_disclosure; default category */
 	bool unknown_cred_error;           /* answer ERR_CODE 3; default false */
+	bool message_4;                    /* send message_4 after message_3; default false */
 } cfg_gateway;
 
 /* Every resource a peer can make the gateway allocate (man page: defaults

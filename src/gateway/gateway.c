@@ -23,6 +23,7 @@
 #include "edhoc/oscore.h"
 #include "gateway/addr.h"
 #include "gateway/cid.h"
+#include "gateway/forward.h"
 #include "gateway/halfopen.h"
 #include "gateway/rtx.h"
 #include "gateway/sessions.h"
@@ -68,6 +69,7 @@ struct gw {
 	gw_halfopen *half;
 	gw_rtx *rtx;
 	gw_sessions *sessions;
+	gw_relay *relay;        /* forwarding to backends */
 	store *store;           /* NULL: sessions live in memory only */
 	uint64_t next_flush_ms; /* store touches and expiry */
 	coap_resource_t *r_edhoc;
@@ -139,6 +141,9 @@ static void session_dropped(void *ctx, gw_session *s, int reason)
 	/* At shutdown sessions stay in the store, to be restored at start. */
 	if (g->store && reason != GW_DROP_SHUTDOWN)
 		store_session_delete(g->store, s->rid.bytes, s->rid.len);
+	/* Pending forwards and observations of the session end with it. */
+	if (g->relay)
+		gw_relay_session_gone(g->relay, s->rid.bytes, s->rid.len);
 	oscore_ctx_free(s->ctx);
 	s->ctx = NULL;
 	free(s->aux);
@@ -708,7 +713,11 @@ static void handle_message_3(gw *g, const struct peer *p, const uint8_t *data, s
 		edhoc_fail(g, p, NULL, rc, "message_3", NULL, "no valid C_R before message_3", r);
 		return;
 	}
-	complete_handshake(g, p, &c_r, data + used, len - used, now, r, NULL, true);
+	/* Without message_4 the answer to message_3 is an empty 2.04: the
+	 * device's first OSCORE request confirms the keys (RFC 9528 §5.5). */
+	bool m4 = cfg_gateway_get(g->conf->cfg)->message_4;
+	if (complete_handshake(g, p, &c_r, data + used, len - used, now, r, NULL, m4) == 0 && !m4)
+		reply_init(r, CODE(2, 4));
 }
 
 /* POST /.well-known/edhoc */
@@ -861,26 +870,36 @@ static void serve_whoami(gw *g, const gw_session *s, const oscore_msg *in, uint6
 	oscore_msg_set_payload(&r->m, r->body, (size_t)n);
 }
 
-/* Serves a decrypted request.  Built-in paths first; everything else is
- * where ACL + route lookup + forwarding go. */
-static void serve_inner(gw *g, const struct peer *p, const gw_session *s, const oscore_msg *in,
-                        uint64_t now, struct reply *r)
+/* The libcoap side of a request the relay may park. */
+struct coap_in {
+	coap_session_t *session;
+	const coap_pdu_t *pdu;
+};
+
+/* Serves a decrypted request: built-in paths first, then ACL, route and
+ * forwarding.  Returns true when the relay parked it (the answer is sent
+ * later), false when r holds the inner response. */
+static bool serve_inner(gw *g, const struct peer *p, gw_session *s, const oscore_msg *in,
+                        const oscore_request_info *info, const struct coap_in *ci, uint64_t now,
+                        struct reply *r)
 {
 	char path[GW_PATH_MAX];
 	acl_match match;
+	const route *rt;
+	gw_relay_req q;
 	int rc;
 
 	if (!inner_path(in, path, sizeof(path))) {
 		reply_text(r, CODE(4, 0), "Bad Uri-Path");
-		return;
+		return false;
 	}
 	if (strcmp(path, GW_WHOAMI_PATH) == 0) {
 		if (in->code != OSCORE_CODE_GET) {
 			reply_init(r, CODE(4, 5));
-			return;
+			return false;
 		}
 		serve_whoami(g, s, in, now, r);
-		return;
+		return false;
 	}
 	rc = acl_allows(cfg_acl(g->conf->cfg), s->identity, in->code, path, &match);
 	if (rc != 0) {
@@ -893,14 +912,39 @@ static void serve_inner(gw *g, const struct peer *p, const gw_session *s, const 
 		snprintf(detail, sizeof(detail), "%s %s", acl_method_name(in->code), path);
 		diag_failure(g->diag, &ev, NULL);
 		reply_init(r, CODE(4, 3));
-		return;
+		return false;
 	}
-	/* Forwarding to routes_match(cfg_routes(...), path) slots in here. */
-	reply_init(r, CODE(4, 4));
+	rt = routes_match(cfg_routes(g->conf->cfg), path);
+	if (!rt) {
+		diag_event ev = {.code = GW_E_NO_ROUTE,
+		                 .step = "route",
+		                 .peer = p->text,
+		                 .identity = s->identity,
+		                 .detail = path};
+		diag_failure(g->diag, &ev, NULL);
+		reply_init(r, CODE(4, 4));
+		return false;
+	}
+	memset(&q, 0, sizeof(q));
+	q.dev = ci->session;
+	q.pdu = ci->pdu;
+	q.s = s;
+	q.info = info;
+	q.inner = in;
+	q.path = path;
+	q.rt = rt;
+	q.peer = &p->addr;
+	q.peer_text = p->text;
+	q.now_ms = now;
+	if (gw_relay_request(g->relay, &q, &r->m) == GW_RELAY_PARKED)
+		return true;
+	return false;
 }
 
-static void handle_oscore(gw *g, const struct peer *p, const oscore_msg *outer_in, uint64_t now,
-                          struct reply *r)
+/* Returns true when the request was parked for forwarding (nothing to send
+ * now), false when r holds the (protected) answer. */
+static bool handle_oscore(gw *g, const struct peer *p, const oscore_msg *outer_in,
+                          const struct coap_in *ci, uint64_t now, struct reply *r)
 {
 	oscore_msg outer = *outer_in, inner;
 	oscore_request_info info;
@@ -912,7 +956,7 @@ static void handle_oscore(gw *g, const struct peer *p, const oscore_msg *outer_i
 	rc = oscore_request_header(&outer, &hdr);
 	if (rc != 0) {
 		oscore_fail(g, p, rc, NULL, r);
-		return;
+		return false;
 	}
 	if (oscore_msg_find(&outer, GW_OPT_EDHOC)) {
 		/* RFC 9668: the kid is C_R, the payload message_3 followed by
@@ -923,7 +967,7 @@ static void handle_oscore(gw *g, const struct peer *p, const oscore_msg *outer_i
 		if (!hdr.has_kid || hdr.kid_len == 0 || hdr.kid_len > EDHOC_MAX_CID) {
 			edhoc_fail(g, p, NULL, EDHOC_E_CONN_ID_MALFORMED, "message_3", NULL,
 			           "combined request without a usable kid", r);
-			return;
+			return false;
 		}
 		memset(&c_r, 0, sizeof(c_r));
 		memcpy(c_r.bytes, hdr.kid, hdr.kid_len);
@@ -932,10 +976,10 @@ static void handle_oscore(gw *g, const struct peer *p, const oscore_msg *outer_i
 		if (rc != 0) {
 			edhoc_fail(g, p, NULL, rc, "message_3", NULL,
 			           "combined request: message_3 unparsable", r);
-			return;
+			return false;
 		}
 		if (complete_handshake(g, p, &c_r, outer.payload, m3, now, r, &s, false) != 0)
-			return;
+			return false;
 		oscore_msg_remove(&outer, GW_OPT_EDHOC);
 		oscore_msg_set_payload(&outer, outer.payload + m3, outer.payload_len - m3);
 	} else {
@@ -949,7 +993,7 @@ static void handle_oscore(gw *g, const struct peer *p, const oscore_msg *outer_i
 	}
 	if (!s || !oscore_ctx_matches(s->ctx, &hdr)) {
 		oscore_fail(g, p, OSCORE_E_NO_CONTEXT, NULL, r);
-		return;
+		return false;
 	}
 	rc = oscore_unprotect_request(s->ctx, &outer, g->plain, sizeof(g->plain), &inner, &info);
 	if (rc == OSCORE_E_ECHO_REQUIRED) {
@@ -958,17 +1002,18 @@ static void handle_oscore(gw *g, const struct peer *p, const oscore_msg *outer_i
 		                                  sizeof(g->prot), &r->m);
 		if (rc != 0)
 			oscore_fail(g, p, rc, s->identity, r);
-		return;
+		return false;
 	}
 	if (rc != 0) {
 		oscore_fail(g, p, rc, s->identity, r);
-		return;
+		return false;
 	}
 	gw_sessions_touch(g->sessions, s, now);
 	if (g->store)
 		store_session_touch(g->store, s->rid.bytes, s->rid.len, (int64_t)time(NULL));
 	s->peer = p->addr;
-	serve_inner(g, p, s, &inner, now, ir);
+	if (serve_inner(g, p, s, &inner, &info, ci, now, ir))
+		return true;
 	rc = oscore_protect_response(s->ctx, &info, &ir->m, false, g->prot, sizeof(g->prot), &r->m);
 	if (rc != 0) {
 		diag_event ev = {.code = rc,
@@ -978,9 +1023,10 @@ static void handle_oscore(gw *g, const struct peer *p, const oscore_msg *outer_i
 		diag_failure(g->diag, &ev, NULL);
 		reply_init(r, CODE(5, 0));
 		g->stats.oscore_failed++;
-		return;
+		return false;
 	}
 	g->stats.oscore_ok++;
+	return false;
 }
 
 /* Requests without Uri-Path (the usual outer OSCORE request) and requests
@@ -1008,7 +1054,11 @@ static void oscore_request(coap_resource_t *res, coap_session_t *session, const 
 		send_reply(g, &p, mid, resp, &r->m, false, now);
 		return;
 	} else {
-		handle_oscore(g, &p, &outer, now, r);
+		struct coap_in ci = {session, req};
+		/* Parked: libcoap acknowledges a CON with an empty ACK; the
+		 * relay sends the answer (and caches it) later. */
+		if (handle_oscore(g, &p, &outer, &ci, now, r))
+			return;
 	}
 	send_reply(g, &p, mid, resp, &r->m, true, now);
 }
@@ -1132,6 +1182,11 @@ int gw_create(cfg *c, diag *d, gw **ret)
 	coap_context_set_max_idle_sessions(g->ctx, GW_MAX_IDLE_SESSIONS);
 	coap_context_set_block_mode(g->ctx, 0);
 	coap_register_event_handler(g->ctx, event_handler);
+	rc = gw_relay_create(g->ctx, g->sessions, g->rtx, d, lim->pending_forwards_max,
+	                     lim->payload_max, lim->observations_per_device, &g->relay);
+	if (rc != 0)
+		goto fail;
+	rc = EDHOC_E_NOMEM;
 
 	g->r_edhoc = make_edhoc_resource(c);
 	root = coap_resource_init(NULL, 0);
@@ -1169,8 +1224,11 @@ void gw_free(gw *g)
 {
 	if (!g)
 		return;
-	/* Tables first: their callbacks use the allocator, the config and
+	/* The relay first: it holds libcoap sessions and parked requests.
+	 * Then the tables: their callbacks use the allocator, the config and
 	 * the store (which keeps the sessions for the next start). */
+	gw_relay_free(g->relay);
+	g->relay = NULL;
 	gw_sessions_free(g->sessions);
 	store_close(g->store);
 	gw_halfopen_free(g->half);
@@ -1222,6 +1280,8 @@ int gw_reload(gw *g, cfg *c)
 	gw_halfopen_set_limits(g->half, lim->half_open_max, lim->half_open_timeout_ms);
 	gw_rtx_set_limits(g->rtx, lim->retransmit_cache_max, rtx_lifetime());
 	gw_sessions_set_limits(g->sessions, lim->sessions_max, lim->sessions_per_identity);
+	gw_relay_set_limits(g->relay, lim->pending_forwards_max, lim->payload_max,
+	                    lim->observations_per_device);
 	if (g->store) {
 		store_limits sl;
 		store_limits_from(c, &sl);
@@ -1262,6 +1322,7 @@ void gw_tick(gw *g)
 	uint64_t now = gw_now_ms();
 	gw_halfopen_expire(g->half, now);
 	gw_rtx_expire(g->rtx, now);
+	gw_relay_tick(g->relay, now);
 	if (g->store && now >= g->next_flush_ms) {
 		store_session_expire(g->store, (int64_t)time(NULL), store_evicted, g);
 		store_flush(g->store);
@@ -1273,7 +1334,10 @@ uint64_t gw_next_deadline(const gw *g)
 {
 	uint64_t a = gw_halfopen_next_expiry(g->half);
 	uint64_t b = gw_rtx_next_expiry(g->rtx);
+	uint64_t c = gw_relay_next_deadline(g->relay);
 	uint64_t m = a < b ? a : b;
+	if (c < m)
+		m = c;
 	if (g->store && g->next_flush_ms < m)
 		m = g->next_flush_ms;
 	return m;
