@@ -420,6 +420,8 @@ static const BIGNUM *ec_scalar_of(crypto_key *k)
 	return k->d;
 }
 
+/* The EVP_PKEY of a key, built from the cached point (and scalar) for EC2
+ * keys that were made without one; NULL on failure. */
 static EVP_PKEY *key_evp(crypto_key *k)
 {
 	if (k->pkey || !k->pt)
@@ -433,8 +435,12 @@ static EVP_PKEY *key_evp(crypto_key *k)
 	if (len != 1 + 2 * c->coord_len)
 		return NULL;
 	EVP_PKEY *pkey = NULL;
-	if (ec_pkey_fromdata(c, enc, len, NULL, 0, &pkey) == 0)
+	uint8_t d[CRYPTO_MAX_COORD];
+	if (k->d && BN_bn2binpad(k->d, d, (int)c->coord_len) != (int)c->coord_len)
+		return NULL;
+	if (ec_pkey_fromdata(c, enc, len, k->d ? d : NULL, c->coord_len, &pkey) == 0)
 		k->pkey = pkey;
+	OPENSSL_cleanse(d, sizeof(d));
 	return k->pkey;
 }
 
@@ -514,25 +520,37 @@ out:
 	return r;
 }
 
-/* EVP_PKEY from raw private bytes, with the public key computed too (an
- * EC2 key needs it to sign and to report its public key). */
-static int pkey_from_private(const curve_info *c, const uint8_t *priv, size_t len, EVP_PKEY **ret)
+/* EC2 scalar from raw bytes, range-checked: EDHOC_E_KEY_INVALID for 0 or
+ * values not below the group order. */
+static int ec_scalar_from_bytes(const curve_info *c, const uint8_t *priv, BIGNUM **ret)
+{
+	const EC_GROUP *group = ec_group(c);
+	if (!group)
+		return EDHOC_E_CRYPTO;
+	BIGNUM *d = BN_secure_new();
+	if (!d || !BN_bin2bn(priv, (int)c->priv_len, d)) {
+		BN_clear_free(d);
+		return EDHOC_E_NOMEM;
+	}
+	if (BN_is_zero(d) || BN_cmp(d, EC_GROUP_get0_order(group)) >= 0) {
+		BN_clear_free(d);
+		return EDHOC_E_KEY_INVALID;
+	}
+	BN_set_flags(d, BN_FLG_CONSTTIME);
+	*ret = d;
+	return 0;
+}
+
+/* OKP EVP_PKEY from raw private bytes (OpenSSL computes the public key). */
+static int okp_from_private(const curve_info *c, const uint8_t *priv, size_t len, EVP_PKEY **ret)
 {
 	if (len != c->priv_len)
 		return EDHOC_E_KEY_INVALID;
-	if (!c->ec2) {
-		OSSL_PARAM params[] = {
-			OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY, (void *)priv,
-							  len),
-			OSSL_PARAM_construct_end(),
-		};
-		return pkey_fromdata(c, params, EVP_PKEY_KEYPAIR, ret);
-	}
-	uint8_t enc[1 + 2 * CRYPTO_MAX_COORD];
-	int r = ec_pub_from_scalar(c, priv, enc);
-	if (r)
-		return r;
-	return ec_pkey_fromdata(c, enc, 1 + 2 * c->coord_len, priv, len, ret);
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY, (void *)priv, len),
+		OSSL_PARAM_construct_end(),
+	};
+	return pkey_fromdata(c, params, EVP_PKEY_KEYPAIR, ret);
 }
 
 int crypto_key_from_private(int curve, const uint8_t *priv, size_t len, crypto_key **ret)
@@ -542,11 +560,40 @@ int crypto_key_from_private(int curve, const uint8_t *priv, size_t len, crypto_k
 		return EDHOC_E_ALG_UNSUPPORTED;
 	if (!priv || !ret)
 		return EDHOC_E_INVALID_ARGUMENT;
+	if (len != c->priv_len)
+		return EDHOC_E_KEY_INVALID;
 	EVP_PKEY *pkey = NULL;
-	int r = pkey_from_private(c, priv, len, &pkey);
+	int r;
+	if (!c->ec2) {
+		r = okp_from_private(c, priv, len, &pkey);
+		if (r)
+			return r;
+		return key_wrap(pkey, curve, true, ret);
+	}
+	/* EC2: scalar and public point only; the EVP_PKEY (and its EC_GROUP)
+	 * is built if the key is ever used to sign (see struct crypto_key) */
+	const EC_GROUP *group = ec_group(c);
+	BN_CTX *bnctx = bn_ctx();
+	BIGNUM *d = NULL;
+	EC_POINT *pt = NULL;
+	if (!group || !bnctx)
+		return EDHOC_E_CRYPTO;
+	r = ec_scalar_from_bytes(c, priv, &d);
 	if (r)
 		return r;
-	return key_wrap(pkey, curve, true, ret);
+	r = EDHOC_E_CRYPTO;
+	if (!(pt = EC_POINT_new(group)) || EC_POINT_mul(group, pt, d, NULL, NULL, bnctx) != 1)
+		goto fail;
+	r = key_wrap(NULL, curve, true, ret);
+	if (r)
+		goto fail;
+	(*ret)->d = d;
+	(*ret)->pt = pt;
+	return 0;
+fail:
+	EC_POINT_free(pt);
+	BN_clear_free(d);
+	return r;
 }
 
 int crypto_key_public(const crypto_key *k, uint8_t *ret_x, size_t *ret_x_len, uint8_t *ret_y,
@@ -601,27 +648,6 @@ static void eph_clear(void)
 	kcache.eph.curve = 0;
 }
 
-/* EC2 scalar from raw bytes, range-checked: EDHOC_E_KEY_INVALID for 0 or
- * values not below the group order. */
-static int ec_scalar_from_bytes(const curve_info *c, const uint8_t *priv, BIGNUM **ret)
-{
-	const EC_GROUP *group = ec_group(c);
-	if (!group)
-		return EDHOC_E_CRYPTO;
-	BIGNUM *d = BN_secure_new();
-	if (!d || !BN_bin2bn(priv, (int)c->priv_len, d)) {
-		BN_clear_free(d);
-		return EDHOC_E_NOMEM;
-	}
-	if (BN_is_zero(d) || BN_cmp(d, EC_GROUP_get0_order(group)) >= 0) {
-		BN_clear_free(d);
-		return EDHOC_E_KEY_INVALID;
-	}
-	BN_set_flags(d, BN_FLG_CONSTTIME);
-	*ret = d;
-	return 0;
-}
-
 /* Wire-form public key for raw private bytes; with ret_pkey/ret_d also the
  * private key in the form ECDH uses (EVP_PKEY for OKP, scalar for EC2). */
 static int dh_key_from_priv(const curve_info *c, const uint8_t *priv, uint8_t *ret_pub,
@@ -636,7 +662,7 @@ static int dh_key_from_priv(const curve_info *c, const uint8_t *priv, uint8_t *r
 		return ret_d ? ec_scalar_from_bytes(c, priv, ret_d) : 0;
 	}
 	EVP_PKEY *pkey = NULL;
-	int r = pkey_from_private(c, priv, c->priv_len, &pkey);
+	int r = okp_from_private(c, priv, c->priv_len, &pkey);
 	if (r)
 		return r;
 	size_t plen = c->coord_len;
@@ -829,7 +855,7 @@ int crypto_dh_derive_raw(int curve, const uint8_t *priv, size_t priv_len, const 
 		r = okp_derive(kcache.eph.derive, pk->pkey, c, ret_secret, ret_len);
 		goto out;
 	}
-	r = pkey_from_private(c, priv, priv_len, &sk);
+	r = okp_from_private(c, priv, priv_len, &sk);
 	if (r)
 		goto out;
 	r = EDHOC_E_CRYPTO;
@@ -907,8 +933,9 @@ int crypto_sign(const crypto_key *k, int sig_alg, const uint8_t *msg, size_t len
 	if (!mctx)
 		return EDHOC_E_NOMEM;
 	static const uint8_t empty[1];
-	if (EVP_DigestSignInit_ex(mctx, NULL, md ? EVP_MD_get0_name(md) : NULL, NULL, NULL, k->pkey,
-				  NULL) != 1) /* private keys always have their EVP_PKEY */
+	EVP_PKEY *pkey = key_evp((crypto_key *)k);
+	if (!pkey || EVP_DigestSignInit_ex(mctx, NULL, md ? EVP_MD_get0_name(md) : NULL, NULL, NULL,
+					   pkey, NULL) != 1)
 		return EDHOC_E_CRYPTO;
 	if (sig_alg == COSE_ALG_EDDSA) {
 		size_t outl = slen;
