@@ -141,9 +141,8 @@ static int read_error(edhoc_handshake *h, const uint8_t *msg, size_t len)
 
 /* After PLAINTEXT_2 is parsed: credential, PRK_3e2m, MAC_2 and
  * Signature_or_MAC_2, EAD_2. */
-static int verify_message_2(edhoc_handshake *h, const crypto_key *xk, const edhoc_id_cred *id,
-                            const edhoc_cred *cred, const uint8_t *som, size_t som_len,
-                            const uint8_t *ead, size_t ead_len)
+static int verify_message_2(edhoc_handshake *h, const edhoc_id_cred *id, const edhoc_cred *cred,
+                            const uint8_t *som, size_t som_len, const uint8_t *ead, size_t ead_len)
 {
 	size_t hl = h->suite->hash_len, mac_len = edhoc_mac_len(h, true), secret_len;
 	bool r_signs = edhoc_method_r_signs(h->method);
@@ -155,7 +154,8 @@ static int verify_message_2(edhoc_handshake *h, const crypto_key *xk, const edho
 	} else {
 		rc = edhoc_kdf(h, h->prk_2e, 1, h->th_2, hl, salt, hl);
 		if (rc == 0)
-			rc = crypto_dh_derive(xk, cred->key, g_rx, &secret_len);
+			rc = edhoc_dh_eph_key(h, h->eph_priv, h->eph_priv_len, cred->key, g_rx,
+			                      &secret_len);
 		if (rc == 0)
 			rc = crypto_kdf_extract(h->suite->edhoc_hash, salt, hl, g_rx, secret_len,
 			                        h->prk_3e2m);
@@ -217,7 +217,7 @@ int edhoc_initiator_read_message_2(edhoc_handshake *h, const uint8_t *msg, size_
 	uint8_t stack[1024], in[2 * (CRYPTO_MAX_HASH + 2)], mapbuf[EDHOC_MAX_CID + 4];
 	size_t m2_len, g_y_len, pt_len, som_len, ead_len, hl;
 	edhoc_scratch s = {0};
-	crypto_key *gy = NULL, *xk = NULL;
+	crypto_key *gy = NULL;
 	edhoc_id_cred id;
 	edhoc_cred cred;
 	cose_reader r;
@@ -259,15 +259,9 @@ int edhoc_initiator_read_message_2(edhoc_handshake *h, const uint8_t *msg, size_
 		rc = EDHOC_E_PLAINTEXT_MALFORMED; /* no CIPHERTEXT_2 at all */
 		goto out;
 	}
-	/* G_Y is validated on import; X becomes a key object once for the
-	 * (up to) two DH computations it takes part in. */
-	rc = crypto_key_from_public(h->suite->dh_curve, m2, g_y_len, NULL, 0, &gy);
-	if (rc < 0)
-		goto out;
-	rc = crypto_key_from_private(h->suite->dh_curve, h->eph_priv, h->eph_priv_len, &xk);
-	if (rc < 0)
-		goto out;
-	rc = crypto_dh_derive(xk, gy, h->g_xy, &h->g_xy_len);
+	/* validates G_Y */
+	rc = crypto_dh_derive_raw(h->suite->dh_curve, h->eph_priv, h->eph_priv_len, m2, g_y_len,
+	                          h->g_xy, &h->g_xy_len);
 	if (rc < 0)
 		goto out;
 	edhoc_have(h, EDHOC_V_G_XY);
@@ -333,7 +327,7 @@ int edhoc_initiator_read_message_2(edhoc_handshake *h, const uint8_t *msg, size_
 	if (rc == 0)
 		rc = edhoc_peer_cred_accept(h, &id, &cred, edhoc_method_r_signs(h->method));
 	if (rc == 0)
-		rc = verify_message_2(h, xk, &id, &cred, som, som_len, ead, ead_len);
+		rc = verify_message_2(h, &id, &cred, som, som_len, ead, ead_len);
 	if (rc < 0)
 		goto out;
 
@@ -342,6 +336,12 @@ int edhoc_initiator_read_message_2(edhoc_handshake *h, const uint8_t *msg, size_
 	if (rc < 0)
 		goto out;
 	edhoc_have(h, EDHOC_V_TH_3);
+	/* G_Y as a key object only where the static DH key I needs it */
+	if (!edhoc_method_i_signs(h->method)) {
+		rc = crypto_key_from_public(h->suite->dh_curve, m2, g_y_len, NULL, 0, &gy);
+		if (rc < 0)
+			goto out;
+	}
 	rc = initiator_prk_4e3m(h, gy);
 	if (rc < 0)
 		goto out;
@@ -349,7 +349,6 @@ int edhoc_initiator_read_message_2(edhoc_handshake *h, const uint8_t *msg, size_
 	h->state = ST_I_GOT_M2;
 out:
 	crypto_key_free(gy);
-	crypto_key_free(xk);
 	edhoc_scratch_release(&s);
 	return rc < 0 ? edhoc_fail(h, rc) : 0;
 }

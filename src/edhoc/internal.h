@@ -148,11 +148,6 @@ int edhoc_derive_prk_out(edhoc_handshake *h);
 int edhoc_dh_eph_key(const edhoc_handshake *h, const uint8_t *priv, size_t priv_len,
                      const crypto_key *peer, uint8_t *ret_secret, size_t *ret_len);
 
-/* Responder's ephemeral key: draws Y (into h->eph_priv) and returns it as a
- * key object, with G_Y in h->g_y.  One scalar multiplication in all: the
- * object is made from the drawn bytes and G_Y read from it. */
-int edhoc_eph_keygen(edhoc_handshake *h, crypto_key **ret_key);
-
 size_t edhoc_mac_len(const edhoc_handshake *h, bool responder_side);
 /* Length Signature_or_MAC_x must have: the suite's signature or MAC length. */
 size_t edhoc_som_len(const edhoc_handshake *h, bool responder_side);

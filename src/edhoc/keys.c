@@ -309,49 +309,16 @@ int edhoc_derive_prk_out(edhoc_handshake *h)
 int edhoc_dh_eph_key(const edhoc_handshake *h, const uint8_t *priv, size_t priv_len,
                      const crypto_key *peer, uint8_t *ret_secret, size_t *ret_len)
 {
-	crypto_key *k = NULL;
-	int rc;
-
-	rc = crypto_key_from_private(h->suite->dh_curve, priv, priv_len, &k);
-	if (rc < 0)
-		return rc;
-	rc = crypto_dh_derive(k, peer, ret_secret, ret_len);
-	crypto_key_free(k);
-	return rc;
-}
-
-int edhoc_eph_keygen(edhoc_handshake *h, crypto_key **ret_key)
-{
-	const edhoc_config *cfg = h->cfg;
-	crypto_rng_fn rng = cfg->rng ? cfg->rng : crypto_rng_default;
-	int curve = h->suite->dh_curve;
 	uint8_t x[CRYPTO_MAX_COORD], y[CRYPTO_MAX_COORD];
 	size_t x_len, y_len;
-	int rc = EDHOC_E_RNG;
+	int rc;
 
-	h->eph_priv_len = crypto_dh_priv_len(curve);
-	/* An EC scalar out of range is drawn again; that happens with a
-	 * probability below 2^-32, so a few tries only fail with a broken
-	 * random source. */
-	for (int tries = 0; tries < 8; tries++) {
-		rc = rng(cfg->rng_ctx, h->eph_priv, h->eph_priv_len);
-		if (rc < 0)
-			return EDHOC_E_RNG;
-		rc = crypto_key_from_private(curve, h->eph_priv, h->eph_priv_len, ret_key);
-		if (rc != EDHOC_E_KEY_INVALID)
-			break;
-		rc = EDHOC_E_RNG;
-	}
+	/* Through the peer's x-coordinate: crypto_dh_derive_raw takes the
+	 * private scalar as it is, where a key object made from it would
+	 * first compute its public key (one more scalar multiplication). */
+	rc = crypto_key_public(peer, x, &x_len, y, &y_len);
 	if (rc < 0)
 		return rc;
-	rc = crypto_key_public(*ret_key, x, &x_len, y, &y_len);
-	if (rc == 0 && x_len != crypto_dh_pub_len(curve))
-		rc = EDHOC_E_INTERNAL;
-	if (rc < 0) {
-		crypto_key_free(*ret_key);
-		*ret_key = NULL;
-		return rc;
-	}
-	memcpy(h->g_y, x, x_len);
-	return 0;
+	return crypto_dh_derive_raw(h->suite->dh_curve, priv, priv_len, x, x_len, ret_secret,
+	                            ret_len);
 }

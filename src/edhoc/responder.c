@@ -84,19 +84,20 @@ static int responder_keys(edhoc_handshake *h, const uint8_t *msg, size_t len, co
 	int curve = h->suite->dh_curve;
 	uint8_t h_m1[CRYPTO_MAX_HASH], in[2 * (CRYPTO_MAX_HASH + 2)];
 	uint8_t salt[CRYPTO_MAX_HASH], g_rx[CRYPTO_MAX_DH_SECRET];
-	crypto_key *gx = NULL, *yk = NULL;
+	crypto_key *gx = NULL;
 	cose_writer w;
 	int rc;
 
-	/* G_X first: it is validated (on the curve, not of low order) before
-	 * any work of ours is spent on it. */
-	rc = crypto_key_from_public(curve, g_x, g_x_len, NULL, 0, &gx);
+	/* Y from the random source; crypto_dh_derive_raw right after the
+	 * key generation reuses the key object it made, and validates G_X (on
+	 * the curve, not of low order). */
+	h->eph_priv_len = crypto_dh_priv_len(curve);
+	rc = crypto_dh_keygen(curve, cfg->rng ? cfg->rng : crypto_rng_default, cfg->rng_ctx,
+	                      h->eph_priv, h->g_y);
 	if (rc < 0)
 		goto out;
-	rc = edhoc_eph_keygen(h, &yk);
-	if (rc < 0)
-		goto out;
-	rc = crypto_dh_derive(yk, gx, h->g_xy, &h->g_xy_len);
+	rc = crypto_dh_derive_raw(curve, h->eph_priv, h->eph_priv_len, g_x, g_x_len, h->g_xy,
+	                          &h->g_xy_len);
 	if (rc < 0)
 		goto out;
 	edhoc_have(h, EDHOC_V_G_XY);
@@ -127,6 +128,9 @@ static int responder_keys(edhoc_handshake *h, const uint8_t *msg, size_t len, co
 		rc = edhoc_kdf(h, h->prk_2e, 1, h->th_2, hl, salt, hl);
 		if (rc < 0)
 			goto out;
+		rc = crypto_key_from_public(curve, g_x, g_x_len, NULL, 0, &gx);
+		if (rc < 0)
+			goto out;
 		rc = crypto_dh_derive(cfg->own->key, gx, g_rx, &secret_len);
 		if (rc < 0)
 			goto out;
@@ -138,7 +142,6 @@ static int responder_keys(edhoc_handshake *h, const uint8_t *msg, size_t len, co
 	edhoc_have(h, EDHOC_V_PRK_3E2M);
 out:
 	crypto_key_free(gx);
-	crypto_key_free(yk);
 	crypto_cleanse(salt, sizeof(salt));
 	crypto_cleanse(g_rx, sizeof(g_rx));
 	return rc;

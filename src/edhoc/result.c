@@ -12,7 +12,7 @@ struct result_info {
 
 static const struct result_info results[] = {
 #define RESULT_ROW(name, value, cat, desc) {value, cat, #name, desc},
-	EDHOC_RESULT_LIST(RESULT_ROW)
+    EDHOC_RESULT_LIST(RESULT_ROW)
 #undef RESULT_ROW
 };
 
