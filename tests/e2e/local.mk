@@ -13,3 +13,15 @@ E2E_TESTS = \
 	tests/e2e/oscore.sh
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += tests/e2e/lib.sh $(E2E_TESTS)
+
+# Forwarding e2e tests: a backend with timing control and a raw OSCORE
+# client (block-wise, Observe, retransmission, replay).  Owned by the
+# forwarding work.
+check_PROGRAMS += tests/e2e/backend/test-backend tests/e2e/backend/oscore-probe
+tests_e2e_backend_test_backend_SOURCES = tests/e2e/backend/test-backend.c
+tests_e2e_backend_test_backend_CFLAGS = $(AM_CFLAGS) $(COAP_CFLAGS)
+tests_e2e_backend_test_backend_LDADD = $(COAP_LIBS)
+tests_e2e_backend_oscore_probe_SOURCES = tests/e2e/backend/oscore-probe.c \
+	src/client/ctxfile.c src/client/options.c src/gateway/block.c src/gateway/hash.c
+tests_e2e_backend_oscore_probe_CFLAGS = $(AM_CFLAGS)
+tests_e2e_backend_oscore_probe_LDADD = $(CORE_LIBS)
