@@ -4,7 +4,7 @@
 # cipher-suite negotiation, several requests on one context.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 
-PLAN=18
+PLAN=19
 t_plan $PLAN
 
 have_binaries "$CLIENT" || t_skip_rest $PLAN "edhoc-client not built"
@@ -80,10 +80,10 @@ t_check "combined EDHOC + OSCORE request (RFC 9668)" \
 [ $rc -eq 0 ] || t_diag_file "$T_DIR/err"
 
 # 7
-client "${CCS1[@]}" --method 3 --message-4 -v "$URI"
+client "${CCS1[@]}" --method 3 --message-4 "$URI"
 rc=$?
-t_check_todo "message_4 requested and verified" "edhocd does not send message_4 yet (edhocd(8) BUGS)" \
-	eval 'test $rc -eq 0 && grep -q "message_4 verified" "$T_DIR/err"'
+t_check "--message-4 against a gateway without message_4 = yes: exit 3, said why" \
+	eval 'test $rc -eq 3 && grep -q "expected message_4, got an empty 2.04" "$T_DIR/err"'
 
 # 8: suite 6 (X25519 + ES256) first: the gateway answers Wrong Selected
 # Cipher Suite with SUITES_R [2]; the client retries with suite 2.
@@ -163,6 +163,7 @@ fi
 # ---- gateway 3: X25519 CCS, suite 0, method 3 ----
 GW_SUITES="0"
 GW_METHODS="1, 3" # an X25519 key does static DH: methods 1 and 3
+GW_EXTRA="message_4 = yes"
 gw_dir gw3 ccs gw25519
 trust "$GW_DIR" dev25519.ccs
 acl "$GW_DIR" "dev25519"
@@ -184,6 +185,14 @@ if gw_up "$gw3"; then
 		eval 'test $rc -eq 0 && test "$(cat "$T_DIR/out")" = dev25519'
 	# 18
 	client --cred "$T_DIR/creds/dev25519.cred" --peer-cred "$T_DIR/creds/gw25519.ccs" \
+		--method 3 --suite 0 --message-4 -v "$URI"
+	rc=$?
+	t_check "message_4 = yes: message_4 received and verified" \
+		eval 'test $rc -eq 0 && grep -q "^message_4 (9 bytes)" "$T_DIR/err" &&
+		      grep -q "message_4 verified" "$T_DIR/err"'
+	[ $rc -eq 0 ] || t_diag_file "$T_DIR/err"
+	# 19
+	client --cred "$T_DIR/creds/dev25519.cred" --peer-cred "$T_DIR/creds/gw25519.ccs" \
 		--method 0 --suite 0 "$URI"
 	rc=$?
 	t_check "a method the gateway has not enabled: EDHOC error, category A record" \
@@ -193,6 +202,7 @@ if gw_up "$gw3"; then
 else
 	t_not_ok "gateway with an X25519 CCS starts"
 	t_not_ok "method 3, suite 0, combined request"
+	t_not_ok "message_4 = yes: message_4 received and verified"
 	t_not_ok "a method the gateway has not enabled"
 fi
 
