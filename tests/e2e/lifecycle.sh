@@ -91,11 +91,10 @@ gw_stop
 gw_start "$gw" "$port" || t_fail_rest $PLAN "edhocd did not restart"
 client --load-context "$T_DIR/session.ctx" -v "$URI"
 rc=$?
-RESTART_TODO="edhocd does not restore sessions after a restart yet (edhocd(8) BUGS)"
-t_check_todo "after a gateway restart the stored session still works" "$RESTART_TODO" \
+t_check "after a gateway restart the stored session still works" \
 	eval 'test $rc -eq 0 && test "$(cat "$T_DIR/out")" = dev1'
 [ $rc -eq 0 ] || { t_diag_file "$T_DIR/err"; t_diag_file "$LOG"; }
-t_check_todo "the first request after the restart met an Echo challenge" "$RESTART_TODO" \
+t_check "the first request after the restart met an Echo challenge" \
 	grep -q "Echo challenge" "$T_DIR/err"
 
 # 11-12: SIGTERM
