@@ -40,8 +40,10 @@ client --raw-hex f503 --timeout 1 "coap://127.0.0.1:$hole_port"
 rc=$?
 elapsed=$(($(now_ms) - start))
 echo "# silent server: exit $rc after $elapsed ms (limit 1000 ms)"
-t_check "silent server: exit 2 within the 1 s deadline (+0.5 s)" \
-	eval 'test $rc -eq 2 && test $elapsed -lt 1500'
+# It must wait for the deadline, and not much longer (slack for a loaded
+# machine: process start-up is in the measurement).
+t_check "silent server: exit 2 after the 1 s deadline, not before, not 2 s after" \
+	eval 'test $rc -eq 2 && test $elapsed -ge 950 && test $elapsed -lt 3000'
 kill "$hole" 2>/dev/null
 
 # 6-8: against libcoap's own server
