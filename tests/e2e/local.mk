@@ -25,3 +25,5 @@ tests_e2e_backend_oscore_probe_SOURCES = tests/e2e/backend/oscore-probe.c \
 	src/client/ctxfile.c src/client/options.c src/gateway/block.c src/gateway/hash.c
 tests_e2e_backend_oscore_probe_CFLAGS = $(AM_CFLAGS)
 tests_e2e_backend_oscore_probe_LDADD = $(CORE_LIBS)
+TESTS += tests/e2e/forward.sh
+EXTRA_DIST += tests/e2e/forward.sh tests/e2e/backend

@@ -87,9 +87,9 @@ static void h_slow(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req,
 			coap_register_async(s, req, (coap_tick_t)ms * COAP_TICKS_PER_SECOND / 1000);
 			return;
 		}
-	} else {
-		coap_free_async(s, a);
 	}
+	/* A triggered async is removed by libcoap once this returns (freeing
+	 * it here is a double free in 4.3.1). */
 	coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
 	coap_add_data(resp, 4, (const uint8_t *)"slow");
 }
