@@ -342,6 +342,20 @@ static int send_message_1(client_run *run, const edhoc_cid *c_i, const client_op
 	return CLIENT_EXIT_OK;
 }
 
+/* A busy gateway (5.03, its half-open table full) says in Max-Age when a
+ * new attempt can succeed. */
+static void show_max_age(const client_response *resp)
+{
+	const client_option *ma = client_response_option(resp, CLIENT_OPT_MAX_AGE);
+	uint32_t secs = 0;
+
+	if (resp->code != CLIENT_CODE(5, 3) || ma == NULL ||
+	    oscore_uint_decode(ma->value, ma->len, &secs) != 0)
+		return;
+	fprintf(stderr, "edhoc-client: the gateway is busy; retry in %u s (Max-Age)\n",
+	        (unsigned)secs);
+}
+
 /* message_1 -> message_2, with suite negotiation and an Echo round trip. */
 static int exchange_1_2(client_run *run, const edhoc_cid *c_i, client_response *resp)
 {
@@ -378,6 +392,7 @@ static int exchange_1_2(client_run *run, const edhoc_cid *c_i, client_response *
 					fprintf(stderr, ": %.*s", (int)resp->payload_len,
 					        (const char *)resp->payload);
 				fputc('\n', stderr);
+				show_max_age(resp);
 				return CLIENT_EXIT_EDHOC;
 			}
 		} else if (run->o->verbose) {

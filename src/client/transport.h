@@ -18,6 +18,7 @@
 
 #define CLIENT_OPT_OSCORE         9
 #define CLIENT_OPT_CONTENT_FORMAT 12
+#define CLIENT_OPT_MAX_AGE        14
 #define CLIENT_OPT_EDHOC          21
 #define CLIENT_OPT_ECHO           252
 

@@ -3,7 +3,7 @@
 # the operator finds under that ticket in the daemon's log (the category).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 
-PLAN=16
+PLAN=18
 t_plan $PLAN
 
 have_binaries "$CLIENT" || t_skip_rest $PLAN "edhoc-client not built"
@@ -121,5 +121,26 @@ t_check "after all these failures a good device still gets in" \
 t_check "the log holds no private key of any credential" \
 	eval '! grep -q -i -F -f <(sed -n "s/^d = //p" "$T_DIR"/creds/*.cred) "$LOG"'
 
+gw_stop
+
+# 17-18: a full half-open table (half_open_max = 1): message_1 of RFC 9529
+# trace 2 (method 3, suites [6, 2]) occupies the one slot, the next device
+# is told to come back later (5.03 with Max-Age).
+GW_EXTRA="
+[limits]
+half_open_max = 1
+half_open_timeout_ms = 20000"
+gw_up "$gw" || t_fail_rest $PLAN "edhocd with half_open_max = 1 did not start"
+URI="coap://127.0.0.1:$PORT"
+client --raw-hex f50382060258208af6f430ebe18d34184017a9a11bf511c8dff8f834730b96c1b7c8dbca2fc3b637 "$URI"
+rc=$?
+t_check "RFC 9529 trace 2 message_1 is answered with message_2 (2.04)" \
+	eval 'test $rc -eq 0 && grep -q "^2\.04" "$T_DIR/err"'
+client --cred "$T_DIR/creds/dev1.cred" --peer-cred "$T_DIR/creds/gw.ccs" --method 3 "$URI"
+rc=$?
+t_check "half-open table full: 5.03 with a Max-Age hint, exit 3" \
+	eval 'test $rc -eq 3 && grep -q "message_1 answered 5.03" "$T_DIR/err" &&
+	      grep -q "retry in [0-9]* s (Max-Age)" "$T_DIR/err"'
+[ $rc -eq 3 ] || { t_diag_file "$T_DIR/err"; t_diag_file "$gw/log"; }
 gw_stop
 t_done
