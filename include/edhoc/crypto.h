@@ -172,7 +172,8 @@ size_t crypto_dh_priv_len(int curve);
 /* New ephemeral key pair: private bytes drawn from rng (an out-of-range
  * scalar is redrawn), public key in wire form.  ret_priv holds
  * crypto_dh_priv_len bytes, ret_pub crypto_dh_pub_len bytes.  The thread
- * keeps the last such key (for crypto_dh_derive_raw) until its next keygen
+ * keeps its last two such keys, so that crypto_dh_derive_raw and
+ * crypto_key_from_private on them reuse the work, until two more keygens
  * or crypto_thread_cleanup. */
 int crypto_dh_keygen(int curve, crypto_rng_fn rng, void *rng_ctx, uint8_t *ret_priv,
 		     uint8_t *ret_pub);
@@ -188,9 +189,7 @@ int crypto_dh_derive(const crypto_key *priv, const crypto_key *peer, uint8_t *re
 		     size_t *ret_len);
 
 /* Convenience: derive from raw private bytes and a wire-form peer key
- * (validated as crypto_key_from_public does).  When priv is the key the
- * last crypto_dh_keygen of this thread returned, the key object made there
- * is reused instead of being rebuilt. */
+ * (validated as crypto_key_from_public does). */
 int crypto_dh_derive_raw(int curve, const uint8_t *priv, size_t priv_len, const uint8_t *peer,
 			 size_t peer_len, uint8_t *ret_secret, size_t *ret_len);
 

@@ -70,21 +70,35 @@ static const curve_info *curve_lookup(int crv)
 
 /* Per-thread objects: EC groups (immutable once built), fromdata contexts
  * per curve (EVP_PKEY_new_raw_*_key would fetch the key manager by name on
- * every call), and the last ephemeral key from crypto_dh_keygen, so that
+ * every call), and the last two ephemeral keys from crypto_dh_keygen (an
+ * initiator and a responder may share the thread), so that
  * the ECDH right after it does not rebuild the key (for X25519/X448 that
  * rebuild costs a second scalar multiplication). */
 static _Thread_local struct {
 	EC_GROUP *group[2];
 	BN_CTX *bnctx;
 	EVP_PKEY_CTX *fromdata[N_CURVES];
-	struct {
-		int curve;
+	struct eph_key {
+		int curve; /* 0: empty */
 		uint8_t priv[CRYPTO_MAX_DH_PRIV];
 		EVP_PKEY *pkey;       /* OKP */
 		EVP_PKEY_CTX *derive; /* OKP */
 		BIGNUM *d;            /* EC2 */
-	} eph;
+		EC_POINT *pt;         /* EC2 */
+	} eph[2];
+	unsigned eph_next; /* slot the next keygen replaces */
 } kcache;
+
+/* The remembered ephemeral key with these private bytes, or NULL. */
+static struct eph_key *eph_find(int curve, const uint8_t *priv, size_t len)
+{
+	for (int i = 0; i < 2; i++) {
+		struct eph_key *e = &kcache.eph[i];
+		if (e->curve == curve && CRYPTO_memcmp(e->priv, priv, len) == 0)
+			return e;
+	}
+	return NULL;
+}
 
 static const EC_GROUP *ec_group(const curve_info *c)
 {
@@ -491,35 +505,6 @@ int crypto_key_from_public(int curve, const uint8_t *x, size_t x_len, const uint
 	return 0;
 }
 
-/* d * G for an EC2 scalar, uncompressed; EDHOC_E_KEY_INVALID when d is 0 or
- * not below the group order. */
-static int ec_pub_from_scalar(const curve_info *c, const uint8_t *priv, uint8_t *ret_enc)
-{
-	const EC_GROUP *group = ec_group(c);
-	BN_CTX *bnctx = bn_ctx();
-	if (!group || !bnctx)
-		return EDHOC_E_CRYPTO;
-	int r = EDHOC_E_NOMEM;
-	EC_POINT *pt = NULL;
-	BIGNUM *d = BN_secure_new();
-	if (!d || !BN_bin2bn(priv, (int)c->priv_len, d))
-		goto out;
-	r = EDHOC_E_KEY_INVALID;
-	if (BN_is_zero(d) || BN_cmp(d, EC_GROUP_get0_order(group)) >= 0)
-		goto out;
-	r = EDHOC_E_CRYPTO;
-	if (!(pt = EC_POINT_new(group)) || EC_POINT_mul(group, pt, d, NULL, NULL, bnctx) != 1)
-		goto out;
-	if (EC_POINT_point2oct(group, pt, POINT_CONVERSION_UNCOMPRESSED, ret_enc,
-			       1 + 2 * CRYPTO_MAX_COORD, bnctx) != 1 + 2 * c->coord_len)
-		goto out;
-	r = 0;
-out:
-	EC_POINT_free(pt);
-	BN_clear_free(d);
-	return r;
-}
-
 /* EC2 scalar from raw bytes, range-checked: EDHOC_E_KEY_INVALID for 0 or
  * values not below the group order. */
 static int ec_scalar_from_bytes(const curve_info *c, const uint8_t *priv, BIGNUM **ret)
@@ -538,6 +523,28 @@ static int ec_scalar_from_bytes(const curve_info *c, const uint8_t *priv, BIGNUM
 	}
 	BN_set_flags(d, BN_FLG_CONSTTIME);
 	*ret = d;
+	return 0;
+}
+
+/* EC2 key pair for raw private bytes: the range-checked scalar and d * G. */
+static int ec_keypair(const curve_info *c, const uint8_t *priv, BIGNUM **ret_d, EC_POINT **ret_pt)
+{
+	const EC_GROUP *group = ec_group(c);
+	BN_CTX *bnctx = bn_ctx();
+	BIGNUM *d = NULL;
+	EC_POINT *pt = NULL;
+	if (!group || !bnctx)
+		return EDHOC_E_CRYPTO;
+	int r = ec_scalar_from_bytes(c, priv, &d);
+	if (r)
+		return r;
+	if (!(pt = EC_POINT_new(group)) || EC_POINT_mul(group, pt, d, NULL, NULL, bnctx) != 1) {
+		EC_POINT_free(pt);
+		BN_clear_free(d);
+		return EDHOC_E_CRYPTO;
+	}
+	*ret_d = d;
+	*ret_pt = pt;
 	return 0;
 }
 
@@ -564,7 +571,15 @@ int crypto_key_from_private(int curve, const uint8_t *priv, size_t len, crypto_k
 		return EDHOC_E_KEY_INVALID;
 	EVP_PKEY *pkey = NULL;
 	int r;
+	/* the key this thread's last crypto_dh_keygen made: EDHOC asks for it
+	 * right after, and rebuilding it would redo the scalar multiplication */
+	struct eph_key *eph = eph_find(curve, priv, len);
 	if (!c->ec2) {
+		if (eph) {
+			if (EVP_PKEY_up_ref(eph->pkey) != 1)
+				return EDHOC_E_CRYPTO;
+			return key_wrap(eph->pkey, curve, true, ret);
+		}
 		r = okp_from_private(c, priv, len, &pkey);
 		if (r)
 			return r;
@@ -572,28 +587,28 @@ int crypto_key_from_private(int curve, const uint8_t *priv, size_t len, crypto_k
 	}
 	/* EC2: scalar and public point only; the EVP_PKEY (and its EC_GROUP)
 	 * is built if the key is ever used to sign (see struct crypto_key) */
-	const EC_GROUP *group = ec_group(c);
-	BN_CTX *bnctx = bn_ctx();
 	BIGNUM *d = NULL;
 	EC_POINT *pt = NULL;
-	if (!group || !bnctx)
-		return EDHOC_E_CRYPTO;
-	r = ec_scalar_from_bytes(c, priv, &d);
-	if (r)
+	if (eph) {
+		const EC_GROUP *group = ec_group(c);
+		if (!group || !(d = BN_secure_new()) || !BN_copy(d, eph->d) ||
+		    !(pt = EC_POINT_dup(eph->pt, group))) {
+			BN_clear_free(d);
+			return EDHOC_E_NOMEM;
+		}
+		BN_set_flags(d, BN_FLG_CONSTTIME);
+	} else if ((r = ec_keypair(c, priv, &d, &pt))) {
 		return r;
-	r = EDHOC_E_CRYPTO;
-	if (!(pt = EC_POINT_new(group)) || EC_POINT_mul(group, pt, d, NULL, NULL, bnctx) != 1)
-		goto fail;
+	}
 	r = key_wrap(NULL, curve, true, ret);
-	if (r)
-		goto fail;
+	if (r) {
+		EC_POINT_free(pt);
+		BN_clear_free(d);
+		return r;
+	}
 	(*ret)->d = d;
 	(*ret)->pt = pt;
 	return 0;
-fail:
-	EC_POINT_free(pt);
-	BN_clear_free(d);
-	return r;
 }
 
 int crypto_key_public(const crypto_key *k, uint8_t *ret_x, size_t *ret_x_len, uint8_t *ret_y,
@@ -635,31 +650,49 @@ out:
 
 /* ---- ECDH ---- */
 
-/* Drops the remembered ephemeral key. */
-static void eph_clear(void)
+/* Drops a remembered ephemeral key. */
+static void eph_clear(struct eph_key *e)
 {
-	EVP_PKEY_CTX_free(kcache.eph.derive);
-	EVP_PKEY_free(kcache.eph.pkey);
-	BN_clear_free(kcache.eph.d);
-	OPENSSL_cleanse(kcache.eph.priv, sizeof(kcache.eph.priv));
-	kcache.eph.derive = NULL;
-	kcache.eph.pkey = NULL;
-	kcache.eph.d = NULL;
-	kcache.eph.curve = 0;
+	EVP_PKEY_CTX_free(e->derive);
+	EVP_PKEY_free(e->pkey);
+	BN_clear_free(e->d);
+	EC_POINT_free(e->pt);
+	OPENSSL_cleanse(e->priv, sizeof(e->priv));
+	e->derive = NULL;
+	e->pkey = NULL;
+	e->d = NULL;
+	e->pt = NULL;
+	e->curve = 0;
 }
 
-/* Wire-form public key for raw private bytes; with ret_pkey/ret_d also the
- * private key in the form ECDH uses (EVP_PKEY for OKP, scalar for EC2). */
+/* Wire-form public key for raw private bytes.  With ret_pkey (OKP) or
+ * ret_d/ret_pt (EC2) also the key in the form ECDH uses. */
 static int dh_key_from_priv(const curve_info *c, const uint8_t *priv, uint8_t *ret_pub,
-			    EVP_PKEY **ret_pkey, BIGNUM **ret_d)
+			    EVP_PKEY **ret_pkey, BIGNUM **ret_d, EC_POINT **ret_pt)
 {
 	if (c->ec2) {
+		const EC_GROUP *group = ec_group(c);
+		BIGNUM *d = NULL;
+		EC_POINT *pt = NULL;
 		uint8_t enc[1 + 2 * CRYPTO_MAX_COORD];
-		int r = ec_pub_from_scalar(c, priv, enc);
+		int r = ec_keypair(c, priv, &d, &pt);
 		if (r)
 			return r;
-		memcpy(ret_pub, enc + 1, c->coord_len);
-		return ret_d ? ec_scalar_from_bytes(c, priv, ret_d) : 0;
+		if (EC_POINT_point2oct(group, pt, POINT_CONVERSION_UNCOMPRESSED, enc, sizeof(enc),
+				       bn_ctx()) != 1 + 2 * c->coord_len) {
+			r = EDHOC_E_CRYPTO;
+		} else {
+			memcpy(ret_pub, enc + 1, c->coord_len);
+			if (ret_d && ret_pt) {
+				*ret_d = d;
+				*ret_pt = pt;
+				d = NULL;
+				pt = NULL;
+			}
+		}
+		BN_clear_free(d);
+		EC_POINT_free(pt);
+		return r;
 	}
 	EVP_PKEY *pkey = NULL;
 	int r = okp_from_private(c, priv, c->priv_len, &pkey);
@@ -686,7 +719,7 @@ int crypto_dh_pub_from_priv(int curve, const uint8_t *priv, size_t len, uint8_t 
 		return EDHOC_E_INVALID_ARGUMENT;
 	if (len != c->priv_len)
 		return EDHOC_E_KEY_INVALID;
-	return dh_key_from_priv(c, priv, ret_pub, NULL, NULL);
+	return dh_key_from_priv(c, priv, ret_pub, NULL, NULL, NULL);
 }
 
 int crypto_dh_keygen(int curve, crypto_rng_fn rng, void *rng_ctx, uint8_t *ret_priv,
@@ -700,6 +733,7 @@ int crypto_dh_keygen(int curve, crypto_rng_fn rng, void *rng_ctx, uint8_t *ret_p
 	uint8_t priv[CRYPTO_MAX_DH_PRIV];
 	EVP_PKEY *pkey = NULL;
 	BIGNUM *d = NULL;
+	EC_POINT *pt = NULL;
 	int r = EDHOC_E_RNG;
 	/* An EC2 scalar outside [1, n-1] is drawn again; for P-256 and P-384
 	 * that happens with probability below 2^-32, so a handful of tries
@@ -708,7 +742,7 @@ int crypto_dh_keygen(int curve, crypto_rng_fn rng, void *rng_ctx, uint8_t *ret_p
 		r = rng(rng_ctx, priv, c->priv_len);
 		if (r)
 			break;
-		r = dh_key_from_priv(c, priv, ret_pub, &pkey, &d);
+		r = dh_key_from_priv(c, priv, ret_pub, &pkey, &d, &pt);
 		if (r != EDHOC_E_KEY_INVALID)
 			break;
 		r = EDHOC_E_RNG;
@@ -716,11 +750,14 @@ int crypto_dh_keygen(int curve, crypto_rng_fn rng, void *rng_ctx, uint8_t *ret_p
 	if (r == 0) {
 		memcpy(ret_priv, priv, c->priv_len);
 		/* remembered for the derivations that follow (see kcache) */
-		eph_clear();
-		kcache.eph.curve = curve;
-		memcpy(kcache.eph.priv, priv, c->priv_len);
-		kcache.eph.pkey = pkey;
-		kcache.eph.d = d;
+		struct eph_key *e = &kcache.eph[kcache.eph_next];
+		kcache.eph_next ^= 1;
+		eph_clear(e);
+		e->curve = curve;
+		memcpy(e->priv, priv, c->priv_len);
+		e->pkey = pkey;
+		e->d = d;
+		e->pt = pt;
 	}
 	OPENSSL_cleanse(priv, sizeof(priv));
 	return r < 0 ? r : 0;
@@ -839,20 +876,19 @@ int crypto_dh_derive_raw(int curve, const uint8_t *priv, size_t priv_len, const 
 	if (r)
 		goto out;
 	/* the key crypto_dh_keygen just made? */
-	bool eph = kcache.eph.curve == curve &&
-		   CRYPTO_memcmp(kcache.eph.priv, priv, priv_len) == 0;
+	struct eph_key *eph = eph_find(curve, priv, priv_len);
 	if (c->ec2) {
 		if (!eph && (r = ec_scalar_from_bytes(c, priv, &d)))
 			goto out;
-		r = ec_derive(c, eph ? kcache.eph.d : d, pk->pt, ret_secret, ret_len);
+		r = ec_derive(c, eph ? eph->d : d, pk->pt, ret_secret, ret_len);
 		goto out;
 	}
 	if (eph) {
-		if (!kcache.eph.derive && !(kcache.eph.derive = derive_ctx_new(kcache.eph.pkey))) {
+		if (!eph->derive && !(eph->derive = derive_ctx_new(eph->pkey))) {
 			r = EDHOC_E_CRYPTO;
 			goto out;
 		}
-		r = okp_derive(kcache.eph.derive, pk->pkey, c, ret_secret, ret_len);
+		r = okp_derive(eph->derive, pk->pkey, c, ret_secret, ret_len);
 		goto out;
 	}
 	r = okp_from_private(c, priv, priv_len, &sk);
@@ -1021,7 +1057,8 @@ out:
 
 void crypto_keys_thread_cleanup(void)
 {
-	eph_clear();
+	eph_clear(&kcache.eph[0]);
+	eph_clear(&kcache.eph[1]);
 	EC_GROUP_free(kcache.group[0]);
 	EC_GROUP_free(kcache.group[1]);
 	BN_CTX_free(kcache.bnctx);

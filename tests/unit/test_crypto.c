@@ -769,6 +769,56 @@ static void test_dh_keygen_redraws_out_of_range_scalar(void **state)
 	}
 }
 
+/* The thread remembers its last two keygen'd keys; hits, misses and
+ * evictions must all give the same secrets. */
+static void test_ephemeral_key_reuse_gives_same_results(void **state)
+{
+	const int curves[] = { COSE_CRV_X25519, COSE_CRV_P256, COSE_CRV_X448, COSE_CRV_P384 };
+	for (int ci = 0; ci < 4; ci++) {
+		int crv = curves[ci];
+		size_t pl = crypto_dh_pub_len(crv), kl = crypto_dh_priv_len(crv);
+		uint8_t a[56], pa[56], b[56], pb[56], c[56], pc[56], s1[64], s2[64], s3[64];
+		size_t l1, l2, l3;
+		assert_int_equal(crypto_dh_keygen(crv, crypto_rng_default, NULL, a, pa), 0);
+		assert_int_equal(crypto_dh_keygen(crv, crypto_rng_default, NULL, b, pb), 0);
+		/* both remembered */
+		assert_int_equal(crypto_dh_derive_raw(crv, a, kl, pb, pl, s1, &l1), 0);
+		assert_int_equal(crypto_dh_derive_raw(crv, b, kl, pa, pl, s2, &l2), 0);
+		assert_int_equal(l1, pl);
+		assert_memory_equal(s1, s2, l1);
+		crypto_key *ka = NULL, *kb = NULL;
+		assert_int_equal(crypto_key_from_private(crv, a, kl, &ka), 0);
+		assert_int_equal(crypto_key_from_public(crv, pb, pl, NULL, 0, &kb), 0);
+		assert_int_equal(crypto_dh_derive(ka, kb, s3, &l3), 0);
+		assert_memory_equal(s1, s3, l1);
+		/* the reused key reports the right public key */
+		uint8_t x[CRYPTO_MAX_COORD], y[CRYPTO_MAX_COORD];
+		size_t xl, yl;
+		assert_int_equal(crypto_key_public(ka, x, &xl, y, &yl), 0);
+		assert_int_equal(xl, pl);
+		assert_memory_equal(x, pa, pl);
+		/* two more keygens evict a and b: same results the slow way */
+		assert_int_equal(crypto_dh_keygen(crv, crypto_rng_default, NULL, c, pc), 0);
+		assert_int_equal(crypto_dh_keygen(crv, crypto_rng_default, NULL, c, pc), 0);
+		memset(s2, 0, sizeof(s2));
+		assert_int_equal(crypto_dh_derive_raw(crv, a, kl, pb, pl, s2, &l2), 0);
+		assert_memory_equal(s1, s2, l1);
+		crypto_key *ka2 = NULL;
+		assert_int_equal(crypto_key_from_private(crv, a, kl, &ka2), 0);
+		memset(s3, 0, sizeof(s3));
+		assert_int_equal(crypto_dh_derive(ka2, kb, s3, &l3), 0);
+		assert_memory_equal(s1, s3, l1);
+		/* the key object outlives the thread cache */
+		crypto_thread_cleanup();
+		memset(s3, 0, sizeof(s3));
+		assert_int_equal(crypto_dh_derive(ka, kb, s3, &l3), 0);
+		assert_memory_equal(s1, s3, l1);
+		crypto_key_free(ka2);
+		crypto_key_free(ka);
+		crypto_key_free(kb);
+	}
+}
+
 /* ---- signatures ---- */
 
 static void test_ed25519_rfc8032_test_1(void **state)
@@ -938,6 +988,7 @@ int main(void)
 		cmocka_unit_test(test_x448_low_order_points_rejected),
 		cmocka_unit_test(test_p256_invalid_x_rejected),
 		cmocka_unit_test(test_dh_keygen_redraws_out_of_range_scalar),
+		cmocka_unit_test(test_ephemeral_key_reuse_gives_same_results),
 		cmocka_unit_test(test_ed25519_rfc8032_test_1),
 		cmocka_unit_test(test_ed25519_rfc9529_signature_2),
 		cmocka_unit_test(test_es256_sign_verify_round_trip),
