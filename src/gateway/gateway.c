@@ -27,6 +27,7 @@
 #include "gateway/halfopen.h"
 #include "gateway/rtx.h"
 #include "gateway/sessions.h"
+#include "gateway/static_ctx.h"
 #include "store/store.h"
 
 /* libcoap's receive buffer: larger datagrams are truncated, so this is also
@@ -138,8 +139,10 @@ static void session_dropped(void *ctx, gw_session *s, int reason)
 	if (reason != GW_DROP_SHUTDOWN && reason >= 0 && reason <= GW_DROP_SHUTDOWN)
 		diag_log(g->diag, LOG_INFO, "session c_r=%s identity=%s closed (%s)",
 		         gw_cid_hex(&s->rid, rid, sizeof(rid)), s->identity, why[reason]);
-	/* At shutdown sessions stay in the store, to be restored at start. */
-	if (g->store && reason != GW_DROP_SHUTDOWN)
+	/* At shutdown sessions stay in the store, to be restored at start.
+	 * A static context's record is its sequence-number lease: it stays
+	 * too, or a reinstalled context would reuse nonces. */
+	if (g->store && reason != GW_DROP_SHUTDOWN && s->suite != GW_STATIC_SUITE)
 		store_session_delete(g->store, s->rid.bytes, s->rid.len);
 	/* Pending forwards and observations of the session end with it. */
 	if (g->relay)
@@ -263,6 +266,8 @@ static int restore_session(void *arg, const store_session *ss)
 
 	if (ss->rid_len == 0 || ss->rid_len > EDHOC_MAX_CID || ss->sid_len > EDHOC_MAX_CID)
 		return 0; /* not one of ours: leave it */
+	if (ss->suite == GW_STATIC_SUITE)
+		return 0; /* a static context's lease: installed from the config */
 	memset(&rid, 0, sizeof(rid));
 	memcpy(rid.bytes, ss->rid, ss->rid_len);
 	rid.len = ss->rid_len;
@@ -346,6 +351,123 @@ static void tighten_dir(gw *g, const char *dir)
 	if (chmod(dir, sb.st_mode & 0700) == 0)
 		diag_log(g->diag, LOG_NOTICE, "state directory %s: mode tightened to %04o", dir,
 		         (unsigned)(sb.st_mode & 0700));
+}
+
+/* Installs the static context cs ([static NAME]) into the session table,
+ * continuing above its stored lease.  An identical context already
+ * installed (reload) is kept as it is; anything else under its Recipient
+ * ID is replaced. */
+static int install_static(gw *g, const cfg_static *cs, const cfg *old_cfg)
+{
+	store_session ss, prev;
+	oscore_ctx_params p;
+	oscore_ctx *octx = NULL;
+	struct lease_ref *l = NULL;
+	gw_session tmpl, *s;
+	edhoc_cid rid;
+	uint64_t seq = 0;
+	bool had = false;
+	int rc;
+
+	if (cs->recipient_id_len > EDHOC_MAX_CID || cs->sender_id_len > EDHOC_MAX_CID)
+		return EDHOC_E_INVALID_ARGUMENT;
+	memset(&rid, 0, sizeof(rid));
+	memcpy(rid.bytes, cs->recipient_id, cs->recipient_id_len);
+	rid.len = cs->recipient_id_len;
+	s = gw_sessions_find(g->sessions, rid.bytes, rid.len);
+	if (s && s->suite == GW_STATIC_SUITE && old_cfg) {
+		const cfg_static *oc = cfg_static_by_kid(old_cfg, rid.bytes, rid.len);
+		bool same = false;
+		if (oc && strcmp(oc->identity, cs->identity) == 0 &&
+		    gw_static_record(oc, 0, &ss) == 0) {
+			same = gw_static_record_matches(cs, &ss);
+			OPENSSL_cleanse(&ss, sizeof(ss));
+		}
+		if (same)
+			return 0;
+	}
+	if (s)
+		gw_sessions_remove(g->sessions, s);
+	if (g->store) {
+		memset(&prev, 0, sizeof(prev));
+		had = store_session_get(g->store, rid.bytes, rid.len, &prev) == 0;
+		OPENSSL_cleanse(&prev, sizeof(prev));
+		rc = gw_static_record(cs, (int64_t)time(NULL), &ss);
+		if (rc == 0)
+			rc = store_session_put(g->store, &ss, store_evicted, g);
+		/* The store kept the higher lease: continue there. */
+		if (rc == 0)
+			rc = store_session_get(g->store, rid.bytes, rid.len, &ss);
+		seq = ss.seq_limit;
+		OPENSSL_cleanse(&ss, sizeof(ss));
+		if (rc != 0)
+			goto fail;
+		l = lease_ref_new(g, &rid);
+		if (!l) {
+			rc = EDHOC_E_NOMEM;
+			goto fail;
+		}
+	}
+	gw_static_params(cs, seq, had, &p);
+	p.replay_window = cfg_oscore_get(g->conf->cfg)->replay_window;
+	if (l) {
+		p.lease = lease_cb;
+		p.lease_arg = l;
+		p.lease_block = lease_block(g);
+	}
+	rc = oscore_ctx_new(&p, &octx);
+	if (rc == 0)
+		rc = oscore_ctx_lease(octx); /* fail now rather than on first use */
+	if (rc != 0)
+		goto fail;
+	/* Outside the C_R allocator's space no handshake can collide. */
+	rc = gw_cidalloc_reserve(g->cids, &rid);
+	if (rc == EDHOC_E_INVALID_ARGUMENT)
+		rc = 0;
+	if (rc != 0)
+		goto fail;
+	memset(&tmpl, 0, sizeof(tmpl));
+	tmpl.rid = rid;
+	memcpy(tmpl.sid.bytes, cs->sender_id, cs->sender_id_len);
+	tmpl.sid.len = cs->sender_id_len;
+	snprintf(tmpl.identity, sizeof(tmpl.identity), "%s", cs->identity);
+	tmpl.method = 0;
+	tmpl.suite = GW_STATIC_SUITE;
+	tmpl.established_unix = (int64_t)time(NULL);
+	tmpl.ctx = octx;
+	tmpl.aux = l;
+	rc = gw_sessions_add(g->sessions, &tmpl, gw_now_ms(), NULL);
+	if (rc != 0) {
+		gw_cidalloc_put(g->cids, &rid);
+		goto fail;
+	}
+	diag_log(g->diag, LOG_INFO, "static context %s (identity %s) installed, sending from %llu%s",
+	         cs->name, cs->identity, (unsigned long long)seq, had ? ", Echo first" : "");
+	return 0;
+fail:
+	diag_log(g->diag, LOG_ERR, "static context %s not installed (%s)", cs->name,
+	         edhoc_result_name(rc));
+	oscore_ctx_free(octx);
+	free(l);
+	return rc;
+}
+
+/* Every [static] of c; on reload (old_cfg set) those that c no longer has
+ * are removed first. */
+static void install_statics(gw *g, const cfg *c, const cfg *old_cfg)
+{
+	size_t n = old_cfg ? cfg_static_count(old_cfg) : 0;
+	for (size_t i = 0; i < n; i++) {
+		const cfg_static *oc = cfg_static_at(old_cfg, i);
+		gw_session *s;
+		if (cfg_static_by_kid(c, oc->recipient_id, oc->recipient_id_len))
+			continue;
+		s = gw_sessions_find(g->sessions, oc->recipient_id, oc->recipient_id_len);
+		if (s && s->suite == GW_STATIC_SUITE)
+			gw_sessions_remove(g->sessions, s);
+	}
+	for (size_t i = 0; i < cfg_static_count(c); i++)
+		install_static(g, cfg_static_at(c, i), old_cfg);
 }
 
 static int open_store(gw *g, const cfg *c)
@@ -985,7 +1107,14 @@ static bool handle_oscore(gw *g, const struct peer *p, const oscore_msg *outer_i
 	} else {
 		uint64_t life = cfg_oscore_get(g->conf->cfg)->session_lifetime_s;
 		s = hdr.has_kid ? gw_sessions_find(g->sessions, hdr.kid, hdr.kid_len) : NULL;
-		if (s && life && (int64_t)time(NULL) - s->established_unix >= (int64_t)life) {
+		if (!s && hdr.has_kid) {
+			/* A static context pushed out of the table (LRU): back
+			 * in, continuing above its lease. */
+			const cfg_static *cs = cfg_static_by_kid(g->conf->cfg, hdr.kid, hdr.kid_len);
+			if (cs && install_static(g, cs, NULL) == 0)
+				s = gw_sessions_find(g->sessions, hdr.kid, hdr.kid_len);
+		}
+		if (s && life && s->suite != GW_STATIC_SUITE && (int64_t)time(NULL) - s->established_unix >= (int64_t)life) {
 			/* Expired: the device has to run EDHOC again. */
 			gw_sessions_remove(g->sessions, s);
 			s = NULL;
@@ -1209,6 +1338,7 @@ int gw_create(cfg *c, diag *d, gw **ret)
 	rc = open_store(g, c);
 	if (rc != 0)
 		goto fail;
+	install_statics(g, c, NULL);
 	g->next_flush_ms = gw_now_ms() + GW_STORE_FLUSH_MS;
 	rc = bind_endpoints(g, cfg_gateway_get(c));
 	if (rc != 0)
@@ -1260,6 +1390,7 @@ int gw_reload(gw *g, cfg *c)
 	const cfg_limits *lim = cfg_limits_get(c);
 	coap_resource_t *r;
 	size_t closed = 0;
+	cfg *old;
 
 	if (!k)
 		return EDHOC_E_NOMEM;
@@ -1275,6 +1406,7 @@ int gw_reload(gw *g, cfg *c)
 	g->r_edhoc = r;
 	coap_add_resource(g->ctx, r);
 
+	old = cfg_ref(g->conf->cfg);
 	conf_unref(g->conf);
 	g->conf = k;
 	gw_halfopen_set_limits(g->half, lim->half_open_max, lim->half_open_timeout_ms);
@@ -1282,6 +1414,8 @@ int gw_reload(gw *g, cfg *c)
 	gw_sessions_set_limits(g->sessions, lim->sessions_max, lim->sessions_per_identity);
 	gw_relay_set_limits(g->relay, lim->pending_forwards_max, lim->payload_max,
 	                    lim->observations_per_device);
+	install_statics(g, c, old);
+	cfg_unref(old);
 	if (g->store) {
 		store_limits sl;
 		store_limits_from(c, &sl);

@@ -41,3 +41,4 @@ TESTS += tests/unit/test_gw_forward
 tests_unit_test_gw_forward_SOURCES = tests/unit/test_gw_forward.c
 tests_unit_test_gw_forward_CFLAGS = $(GW_TABLE_TEST_CFLAGS)
 tests_unit_test_gw_forward_LDADD = $(GW_TABLE_TEST_LIBS)
+src_libgw_a_SOURCES += src/gateway/static_ctx.c src/gateway/static_ctx.h

@@ -27,3 +27,5 @@ tests_e2e_backend_oscore_probe_CFLAGS = $(AM_CFLAGS)
 tests_e2e_backend_oscore_probe_LDADD = $(CORE_LIBS)
 TESTS += tests/e2e/forward.sh
 EXTRA_DIST += tests/e2e/forward.sh tests/e2e/backend
+TESTS += tests/e2e/static.sh
+EXTRA_DIST += tests/e2e/static.sh
