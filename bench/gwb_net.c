@@ -183,7 +183,7 @@ static void on_datagram(struct run *r, gwb_slot *s, const uint8_t *buf, size_t l
 }
 
 int gwb_pool_run(gwb_pool *p, const gwb_ops *ops, void *arg, const gwb_run_opts *o,
-		 gwb_run_result *ret)
+                 gwb_run_result *ret)
 {
 	struct run r = {.p = p, .ops = ops, .arg = arg, .o = o, .res = ret};
 	unsigned inflight = o->inflight && o->inflight < p->n ? o->inflight : p->n;

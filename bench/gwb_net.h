@@ -31,7 +31,7 @@ typedef struct gwb_slot {
 	uint8_t token[4];
 	uint8_t dgram[GWB_MAX_DGRAM];
 	size_t dgram_len;
-	double deadline;  /* next retransmission or give-up time */
+	double deadline; /* next retransmission or give-up time */
 	double rto;
 	unsigned tries;
 	double job_start;
@@ -67,7 +67,7 @@ typedef struct gwb_run_result {
 	double wall;          /* first start to last completion, seconds */
 	double latency_sum;   /* of successful jobs, seconds */
 	bool target_died;
-	int first_error;      /* first failure's code (0: none) */
+	int first_error; /* first failure's code (0: none) */
 } gwb_run_result;
 
 typedef struct gwb_pool gwb_pool;
@@ -85,14 +85,14 @@ int gwb_slot_request(gwb_slot *s, const oscore_msg *m);
 /* Runs jobs on the pool until the window closes, then lets the jobs in
  * flight finish (bounded by hard_limit and the retransmission budget). */
 int gwb_pool_run(gwb_pool *p, const gwb_ops *ops, void *arg, const gwb_run_opts *o,
-		 gwb_run_result *ret);
+                 gwb_run_result *ret);
 
 /* Monotonic seconds. */
 double gwb_now(void);
 
 /* Job failure codes the pool itself reports (to abort and first_error). */
 #define GWB_E_TIMEOUT (-9001)
-#define GWB_E_RESET (-9002)
+#define GWB_E_RESET   (-9002)
 #define GWB_E_STOPPED (-9003)
 
 #endif

@@ -28,7 +28,7 @@ static const char *stat_fields(pid_t pid, char *buf, size_t cap)
 	return p + 2;
 }
 
-int gwb_proc_cpu(pid_t pid, double *ret_seconds)
+int gwb_proc_cpu_split(pid_t pid, double *ret_user, double *ret_sys)
 {
 	char buf[1024];
 	const char *p = stat_fields(pid, buf, sizeof(buf));
@@ -39,7 +39,17 @@ int gwb_proc_cpu(pid_t pid, double *ret_seconds)
 	if (!p || tck <= 0 ||
 	    sscanf(p, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
 		return -1;
-	*ret_seconds = (double)(utime + stime) / (double)tck;
+	*ret_user = (double)utime / (double)tck;
+	*ret_sys = (double)stime / (double)tck;
+	return 0;
+}
+
+int gwb_proc_cpu(pid_t pid, double *ret_seconds)
+{
+	double u, s;
+	if (gwb_proc_cpu_split(pid, &u, &s) != 0)
+		return -1;
+	*ret_seconds = u + s;
 	return 0;
 }
 
