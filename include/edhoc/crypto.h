@@ -40,28 +40,28 @@ enum {
 	COSE_CRV_ED448 = 7,
 };
 
-#define CRYPTO_MAX_HASH 64     /* SHAKE256 output used by EDHOC suite 25 */
-#define CRYPTO_MAX_AEAD_KEY 32
+#define CRYPTO_MAX_HASH       64 /* SHAKE256 output used by EDHOC suite 25 */
+#define CRYPTO_MAX_AEAD_KEY   32
 #define CRYPTO_MAX_AEAD_NONCE 13
-#define CRYPTO_MAX_AEAD_TAG 16
-#define CRYPTO_MAX_DH_PUB 56   /* X448; P-384 x-coordinate is 48 */
-#define CRYPTO_MAX_DH_PRIV 56
-#define CRYPTO_MAX_DH_SECRET 56
-#define CRYPTO_MAX_SIG 114     /* Ed448 */
-#define CRYPTO_MAX_COORD 66
+#define CRYPTO_MAX_AEAD_TAG   16
+#define CRYPTO_MAX_DH_PUB     56 /* X448; P-384 x-coordinate is 48 */
+#define CRYPTO_MAX_DH_PRIV    56
+#define CRYPTO_MAX_DH_SECRET  56
+#define CRYPTO_MAX_SIG        114 /* Ed448 */
+#define CRYPTO_MAX_COORD      66
 
 /* One row of the EDHOC cipher-suite registry (RFC 9528 §10.2). */
 typedef struct crypto_suite {
 	int id;
-	int edhoc_aead;   /* COSE AEAD for message_3/message_4 */
-	int edhoc_hash;   /* COSE hash for TH and the KDF */
-	size_t hash_len;  /* bytes of the hash output (SHAKE256: 64) */
-	size_t mac_len;   /* EDHOC MAC length: 8 or 16 */
-	int dh_curve;     /* COSE_CRV_* of the ECDH curve */
-	int sig_alg;      /* COSE_ALG_* of the signature algorithm */
-	int sig_curve;    /* COSE_CRV_* of the signature curve */
-	int app_aead;     /* application (OSCORE) AEAD */
-	int app_hash;     /* application (OSCORE) hash */
+	int edhoc_aead;  /* COSE AEAD for message_3/message_4 */
+	int edhoc_hash;  /* COSE hash for TH and the KDF */
+	size_t hash_len; /* bytes of the hash output (SHAKE256: 64) */
+	size_t mac_len;  /* EDHOC MAC length: 8 or 16 */
+	int dh_curve;    /* COSE_CRV_* of the ECDH curve */
+	int sig_alg;     /* COSE_ALG_* of the signature algorithm */
+	int sig_curve;   /* COSE_CRV_* of the signature curve */
+	int app_aead;    /* application (OSCORE) AEAD */
+	int app_hash;    /* application (OSCORE) hash */
 } crypto_suite;
 
 /* Suite by number, or NULL when the suite is not implemented. */
@@ -98,15 +98,15 @@ int crypto_hash(int hash_alg, const uint8_t *data, size_t len, uint8_t *out);
 /* EDHOC_Extract: HKDF-Extract for SHA-2, KMAC for SHAKE256 (RFC 9528 §4.1.2).
  * prk receives crypto_hash_len(hash_alg) bytes. */
 int crypto_kdf_extract(int hash_alg, const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
-		       size_t ikm_len, uint8_t *prk);
+                       size_t ikm_len, uint8_t *prk);
 
 /* EDHOC_Expand / HKDF-Expand: out_len bytes from prk and info. */
 int crypto_kdf_expand(int hash_alg, const uint8_t *prk, size_t prk_len, const uint8_t *info,
-		      size_t info_len, uint8_t *out, size_t out_len);
+                      size_t info_len, uint8_t *out, size_t out_len);
 
 /* Full HKDF (extract then expand), as OSCORE uses it (RFC 8613 §3.2.1). */
 int crypto_hkdf(int hash_alg, const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
-		size_t ikm_len, const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len);
+                size_t ikm_len, const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len);
 
 /* ---- AEAD ---- */
 
@@ -117,12 +117,12 @@ size_t crypto_aead_tag_len(int alg);
 
 /* ct receives pt_len + tag bytes (ciphertext then tag).  ct may equal pt. */
 int crypto_aead_encrypt(int alg, const uint8_t *key, const uint8_t *nonce, const uint8_t *aad,
-			size_t aad_len, const uint8_t *pt, size_t pt_len, uint8_t *ct);
+                        size_t aad_len, const uint8_t *pt, size_t pt_len, uint8_t *ct);
 
 /* ct_len includes the tag; pt receives ct_len - tag bytes.  pt may equal ct.
  * EDHOC_E_AEAD_DECRYPT when the tag does not verify (pt is then wiped). */
 int crypto_aead_decrypt(int alg, const uint8_t *key, const uint8_t *nonce, const uint8_t *aad,
-			size_t aad_len, const uint8_t *ct, size_t ct_len, uint8_t *pt);
+                        size_t aad_len, const uint8_t *ct, size_t ct_len, uint8_t *pt);
 
 /* ---- keys: ECDH and signatures ---- */
 
@@ -142,7 +142,7 @@ bool crypto_key_has_private(const crypto_key *k);
 /* Public key as COSE coordinates: for OKP keys x only (*ret_y_len = 0), for
  * EC2 keys x and y.  Buffers must hold CRYPTO_MAX_COORD bytes. */
 int crypto_key_public(const crypto_key *k, uint8_t *ret_x, size_t *ret_x_len, uint8_t *ret_y,
-		      size_t *ret_y_len);
+                      size_t *ret_y_len);
 
 /* Private key from its raw bytes (OKP: the 32/56-byte seed or scalar; EC2:
  * the big-endian scalar d).  Works for DH curves and signature curves. */
@@ -153,7 +153,7 @@ int crypto_key_from_private(int curve, const uint8_t *priv, size_t len, crypto_k
  * gives the same ECDH result).  Validates the point: EDHOC_E_INVALID_POINT
  * when not on the curve, EDHOC_E_LOW_ORDER_POINT for low-order X25519/X448. */
 int crypto_key_from_public(int curve, const uint8_t *x, size_t x_len, const uint8_t *y,
-			   size_t y_len, crypto_key **ret);
+                           size_t y_len, crypto_key **ret);
 
 /* Public key of a DER X.509 certificate (no chain validation here). */
 int crypto_key_from_x509_der(const uint8_t *der, size_t len, crypto_key **ret);
@@ -176,7 +176,7 @@ size_t crypto_dh_priv_len(int curve);
  * crypto_key_from_private on them reuse the work, until two more keygens
  * or crypto_thread_cleanup. */
 int crypto_dh_keygen(int curve, crypto_rng_fn rng, void *rng_ctx, uint8_t *ret_priv,
-		     uint8_t *ret_pub);
+                     uint8_t *ret_pub);
 
 /* Wire-form public key for raw private bytes (used with injected keys). */
 int crypto_dh_pub_from_priv(int curve, const uint8_t *priv, size_t len, uint8_t *ret_pub);
@@ -186,20 +186,20 @@ int crypto_dh_pub_from_priv(int curve, const uint8_t *priv, size_t len, uint8_t 
  * *ret_len = secret length.  EDHOC_E_LOW_ORDER_POINT when an X25519/X448
  * result is all zero. */
 int crypto_dh_derive(const crypto_key *priv, const crypto_key *peer, uint8_t *ret_secret,
-		     size_t *ret_len);
+                     size_t *ret_len);
 
 /* Convenience: derive from raw private bytes and a wire-form peer key
  * (validated as crypto_key_from_public does). */
 int crypto_dh_derive_raw(int curve, const uint8_t *priv, size_t priv_len, const uint8_t *peer,
-			 size_t peer_len, uint8_t *ret_secret, size_t *ret_len);
+                         size_t peer_len, uint8_t *ret_secret, size_t *ret_len);
 
 /* COSE signature (EdDSA; ECDSA as raw r||s).  ret_sig holds CRYPTO_MAX_SIG. */
-int crypto_sign(const crypto_key *k, int sig_alg, const uint8_t *msg, size_t len,
-		uint8_t *ret_sig, size_t *ret_sig_len);
+int crypto_sign(const crypto_key *k, int sig_alg, const uint8_t *msg, size_t len, uint8_t *ret_sig,
+                size_t *ret_sig_len);
 
 /* 0 when valid, EDHOC_E_SIGNATURE_INVALID when not. */
 int crypto_verify(const crypto_key *k, int sig_alg, const uint8_t *msg, size_t len,
-		  const uint8_t *sig, size_t sig_len);
+                  const uint8_t *sig, size_t sig_len);
 
 /* Signature length of a COSE signature algorithm on the key's curve. */
 size_t crypto_sig_len(int sig_alg, int curve);

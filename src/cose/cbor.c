@@ -22,11 +22,11 @@
 
 typedef struct head {
 	int major;
-	unsigned ai;      /* additional information (low 5 bits) */
-	uint64_t arg;     /* value, length, count, tag, simple value or float bits */
-	size_t head_len;  /* bytes of the head itself */
-	size_t item_len;  /* head plus string content (the whole item for
-			     scalars; the head only for containers and tags) */
+	unsigned ai;     /* additional information (low 5 bits) */
+	uint64_t arg;    /* value, length, count, tag, simple value or float bits */
+	size_t head_len; /* bytes of the head itself */
+	size_t item_len; /* head plus string content (the whole item for
+	                    scalars; the head only for containers and tags) */
 } head;
 
 /* What libcbor reported for one head. */
@@ -41,18 +41,36 @@ static void on_uint(void *c, uint64_t v)
 	seen *s = c;
 	s->major = COSE_CBOR_UINT, s->arg = v, s->calls++;
 }
-static void on_u8(void *c, uint8_t v) { on_uint(c, v); }
-static void on_u16(void *c, uint16_t v) { on_uint(c, v); }
-static void on_u32(void *c, uint32_t v) { on_uint(c, v); }
+static void on_u8(void *c, uint8_t v)
+{
+	on_uint(c, v);
+}
+static void on_u16(void *c, uint16_t v)
+{
+	on_uint(c, v);
+}
+static void on_u32(void *c, uint32_t v)
+{
+	on_uint(c, v);
+}
 
 static void on_negint(void *c, uint64_t v)
 {
 	seen *s = c;
 	s->major = COSE_CBOR_NEGINT, s->arg = v, s->calls++;
 }
-static void on_n8(void *c, uint8_t v) { on_negint(c, v); }
-static void on_n16(void *c, uint16_t v) { on_negint(c, v); }
-static void on_n32(void *c, uint32_t v) { on_negint(c, v); }
+static void on_n8(void *c, uint8_t v)
+{
+	on_negint(c, v);
+}
+static void on_n16(void *c, uint16_t v)
+{
+	on_negint(c, v);
+}
+static void on_n32(void *c, uint32_t v)
+{
+	on_negint(c, v);
+}
 
 static void on_bstr(void *c, cbor_data d, size_t len)
 {
@@ -89,11 +107,26 @@ static void on_simple7(void *c, uint64_t ai)
 	seen *s = c;
 	s->major = COSE_CBOR_SIMPLE, s->arg = ai, s->calls++;
 }
-static void on_false_true(void *c, bool v) { on_simple7(c, v ? 21 : 20); }
-static void on_null(void *c) { on_simple7(c, 22); }
-static void on_undef(void *c) { on_simple7(c, 23); }
-static void on_float(void *c, float f) { on_simple7(c, 1000); }
-static void on_double(void *c, double f) { on_simple7(c, 1000); }
+static void on_false_true(void *c, bool v)
+{
+	on_simple7(c, v ? 21 : 20);
+}
+static void on_null(void *c)
+{
+	on_simple7(c, 22);
+}
+static void on_undef(void *c)
+{
+	on_simple7(c, 23);
+}
+static void on_float(void *c, float f)
+{
+	on_simple7(c, 1000);
+}
+static void on_double(void *c, double f)
+{
+	on_simple7(c, 1000);
+}
 
 /* Indefinite-length starts and breaks are refused before libcbor sees
  * them; if it ever reports one, the cross-check fails. */
@@ -104,30 +137,30 @@ static void on_unexpected(void *c)
 }
 
 static const struct cbor_callbacks strict_callbacks = {
-	.uint8 = on_u8,
-	.uint16 = on_u16,
-	.uint32 = on_u32,
-	.uint64 = on_uint,
-	.negint8 = on_n8,
-	.negint16 = on_n16,
-	.negint32 = on_n32,
-	.negint64 = on_negint,
-	.byte_string_start = on_unexpected,
-	.byte_string = on_bstr,
-	.string = on_tstr,
-	.string_start = on_unexpected,
-	.indef_array_start = on_unexpected,
-	.array_start = on_array,
-	.indef_map_start = on_unexpected,
-	.map_start = on_map,
-	.tag = on_tag,
-	.float2 = on_float,
-	.float4 = on_float,
-	.float8 = on_double,
-	.undefined = on_undef,
-	.null = on_null,
-	.boolean = on_false_true,
-	.indef_break = on_unexpected,
+    .uint8 = on_u8,
+    .uint16 = on_u16,
+    .uint32 = on_u32,
+    .uint64 = on_uint,
+    .negint8 = on_n8,
+    .negint16 = on_n16,
+    .negint32 = on_n32,
+    .negint64 = on_negint,
+    .byte_string_start = on_unexpected,
+    .byte_string = on_bstr,
+    .string = on_tstr,
+    .string_start = on_unexpected,
+    .indef_array_start = on_unexpected,
+    .array_start = on_array,
+    .indef_map_start = on_unexpected,
+    .map_start = on_map,
+    .tag = on_tag,
+    .float2 = on_float,
+    .float4 = on_float,
+    .float8 = on_double,
+    .undefined = on_undef,
+    .null = on_null,
+    .boolean = on_false_true,
+    .indef_break = on_unexpected,
 };
 
 /* Parses and checks the head at p (n bytes available). */
@@ -163,7 +196,7 @@ static int parse_head(const uint8_t *p, size_t n, head *h)
 
 	if (major != COSE_CBOR_SIMPLE) {
 		/* shortest form: each wider argument must need its width */
-		static const uint64_t min_for[4] = { 24, 0x100, 0x10000, 0x100000000ULL };
+		static const uint64_t min_for[4] = {24, 0x100, 0x10000, 0x100000000ULL};
 		if (ai >= 24 && arg < min_for[ai - 24])
 			return EDHOC_E_CBOR_NOT_DETERMINISTIC;
 	} else if (ai == 24 && arg < 32) {
@@ -219,7 +252,7 @@ static int read_head(const cose_reader *r, head *h)
 		return ret;
 	if (!libcbor_knows(h))
 		return 0;
-	seen s = { .major = -2 };
+	seen s = {.major = -2};
 	struct cbor_decoder_result dr = cbor_stream_decode(p, h->item_len, &strict_callbacks, &s);
 	if (dr.status != CBOR_DECODER_FINISHED || dr.read != h->item_len || s.calls != 1 ||
 	    s.major != h->major)
@@ -563,7 +596,7 @@ static void put_text(diag_out *o, const uint8_t *p, size_t n)
 	for (size_t i = 0; i < n && !o->full; i++) {
 		uint8_t ch = p[i];
 		if (ch == '"' || ch == '\\') {
-			char esc[2] = { '\\', (char)ch };
+			char esc[2] = {'\\', (char)ch};
 			put(o, esc, 2);
 		} else if (ch < 0x20 || ch == 0x7f) {
 			putf(o, "\\u%04x", ch);
@@ -619,7 +652,7 @@ enum { LV_TOP, LV_ARRAY, LV_MAP, LV_TAG };
 
 int cose_diag(const uint8_t *buf, size_t len, char *out, size_t out_size)
 {
-	diag_out o = { out, out_size, 0, false };
+	diag_out o = {out, out_size, 0, false};
 	if (out_size)
 		out[0] = '\0';
 	struct {

@@ -21,15 +21,15 @@ typedef struct aead_info {
 	int alg;
 	const char *name; /* OpenSSL cipher name */
 	size_t key_len, nonce_len, tag_len;
-	bool ccm;         /* CCM needs the total length before the AAD */
+	bool ccm; /* CCM needs the total length before the AAD */
 } aead_info;
 
 static const aead_info aeads[A_COUNT] = {
-	[A_CCM8] = { COSE_ALG_AES_CCM_16_64_128, "AES-128-CCM", 16, 13, 8, true },
-	[A_CCM16] = { COSE_ALG_AES_CCM_16_128_128, "AES-128-CCM", 16, 13, 16, true },
-	[A_GCM128] = { COSE_ALG_A128GCM, "AES-128-GCM", 16, 12, 16, false },
-	[A_GCM256] = { COSE_ALG_A256GCM, "AES-256-GCM", 32, 12, 16, false },
-	[A_CHACHA] = { COSE_ALG_CHACHA20_POLY1305, "ChaCha20-Poly1305", 32, 12, 16, false },
+    [A_CCM8] = {COSE_ALG_AES_CCM_16_64_128, "AES-128-CCM", 16, 13, 8, true},
+    [A_CCM16] = {COSE_ALG_AES_CCM_16_128_128, "AES-128-CCM", 16, 13, 16, true},
+    [A_GCM128] = {COSE_ALG_A128GCM, "AES-128-GCM", 16, 12, 16, false},
+    [A_GCM256] = {COSE_ALG_A256GCM, "AES-256-GCM", 32, 12, 16, false},
+    [A_CHACHA] = {COSE_ALG_CHACHA20_POLY1305, "ChaCha20-Poly1305", 32, 12, 16, false},
 };
 
 static _Thread_local struct {
@@ -80,14 +80,14 @@ static EVP_CIPHER_CTX *aead_ctx(int i, int enc)
 		return NULL;
 	size_t ivlen = a->nonce_len;
 	OSSL_PARAM params[3] = {
-		OSSL_PARAM_construct_size_t(OSSL_CIPHER_PARAM_AEAD_IVLEN, &ivlen),
-		OSSL_PARAM_construct_end(),
-		OSSL_PARAM_construct_end(),
+	    OSSL_PARAM_construct_size_t(OSSL_CIPHER_PARAM_AEAD_IVLEN, &ivlen),
+	    OSSL_PARAM_construct_end(),
+	    OSSL_PARAM_construct_end(),
 	};
 	/* CCM fixes the tag length (M) before the key; NULL data only sets it */
 	if (a->ccm)
-		params[1] = OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, NULL,
-							      a->tag_len);
+		params[1] =
+		    OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, NULL, a->tag_len);
 	if (EVP_CipherInit_ex2(ctx, ac.cipher[i], NULL, NULL, enc, NULL) != 1 ||
 	    EVP_CIPHER_CTX_set_params(ctx, params) != 1) {
 		EVP_CIPHER_CTX_free(ctx);
@@ -98,7 +98,7 @@ static EVP_CIPHER_CTX *aead_ctx(int i, int enc)
 }
 
 int crypto_aead_encrypt(int alg, const uint8_t *key, const uint8_t *nonce, const uint8_t *aad,
-			size_t aad_len, const uint8_t *pt, size_t pt_len, uint8_t *ct)
+                        size_t aad_len, const uint8_t *pt, size_t pt_len, uint8_t *ct)
 {
 	int i;
 	const aead_info *a = aead_lookup(alg, &i);
@@ -127,8 +127,8 @@ int crypto_aead_encrypt(int alg, const uint8_t *key, const uint8_t *nonce, const
 	if (EVP_CipherFinal_ex(ctx, ct + pt_len, &outl) != 1)
 		goto fail;
 	OSSL_PARAM get[] = {
-		OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, ct + pt_len, a->tag_len),
-		OSSL_PARAM_construct_end(),
+	    OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, ct + pt_len, a->tag_len),
+	    OSSL_PARAM_construct_end(),
 	};
 	if (EVP_CIPHER_CTX_get_params(ctx, get) != 1)
 		goto fail;
@@ -138,7 +138,7 @@ fail:
 }
 
 int crypto_aead_decrypt(int alg, const uint8_t *key, const uint8_t *nonce, const uint8_t *aad,
-			size_t aad_len, const uint8_t *ct, size_t ct_len, uint8_t *pt)
+                        size_t aad_len, const uint8_t *ct, size_t ct_len, uint8_t *pt)
 {
 	int i;
 	const aead_info *a = aead_lookup(alg, &i);
@@ -163,8 +163,8 @@ int crypto_aead_decrypt(int alg, const uint8_t *key, const uint8_t *nonce, const
 	uint8_t tag[CRYPTO_MAX_AEAD_TAG];
 	memcpy(tag, ct + pt_len, a->tag_len);
 	OSSL_PARAM set[] = {
-		OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, a->tag_len),
-		OSSL_PARAM_construct_end(),
+	    OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, a->tag_len),
+	    OSSL_PARAM_construct_end(),
 	};
 	uint8_t dummy[1];
 	int outl, r = EDHOC_E_CRYPTO;
@@ -178,7 +178,7 @@ int crypto_aead_decrypt(int alg, const uint8_t *key, const uint8_t *nonce, const
 	/* CCM verifies the tag inside this update; the others in Final */
 	r = EDHOC_E_AEAD_DECRYPT;
 	if ((pt_len || a->ccm) && EVP_CipherUpdate(ctx, pt_len ? pt : dummy, &outl,
-						   pt_len ? ct : dummy, (int)pt_len) != 1)
+	                                           pt_len ? ct : dummy, (int)pt_len) != 1)
 		goto out;
 	if (EVP_CipherFinal_ex(ctx, pt_len ? pt + pt_len : dummy, &outl) != 1)
 		goto out;

@@ -43,7 +43,7 @@ static int hash_index(int hash_alg)
 	}
 }
 
-static const char *const md_names[H_COUNT] = { "SHA2-256", "SHA2-384", "SHAKE-256" };
+static const char *const md_names[H_COUNT] = {"SHA2-256", "SHA2-384", "SHAKE-256"};
 
 static EVP_MD *md_by_index(int i)
 {
@@ -95,7 +95,8 @@ int crypto_hash(int hash_alg, const uint8_t *data, size_t len, uint8_t *out)
 		return EDHOC_E_CRYPTO;
 	if (!kc.mdctx && !(kc.mdctx = EVP_MD_CTX_new()))
 		return EDHOC_E_NOMEM;
-	if (EVP_DigestInit_ex2(kc.mdctx, md, NULL) != 1 || EVP_DigestUpdate(kc.mdctx, data, len) != 1)
+	if (EVP_DigestInit_ex2(kc.mdctx, md, NULL) != 1 ||
+	    EVP_DigestUpdate(kc.mdctx, data, len) != 1)
 		return EDHOC_E_CRYPTO;
 	int ok;
 	if (i == H_SHAKE256)
@@ -111,9 +112,9 @@ enum { KDF_EXTRACT, KDF_EXPAND, KDF_EXPAND_NOINFO };
 static EVP_KDF_CTX *hkdf_ctx(int i, int which)
 {
 	bool extract = which == KDF_EXTRACT;
-	EVP_KDF_CTX **slot = extract ? &kc.extract[i]
-			     : which == KDF_EXPAND ? &kc.expand[i]
-						   : &kc.expand_noinfo[i];
+	EVP_KDF_CTX **slot = extract               ? &kc.extract[i]
+	                     : which == KDF_EXPAND ? &kc.expand[i]
+	                                           : &kc.expand_noinfo[i];
 	if (*slot)
 		return *slot;
 	if (!kc.hkdf && !(kc.hkdf = EVP_KDF_fetch(NULL, "HKDF", NULL)))
@@ -123,9 +124,9 @@ static EVP_KDF_CTX *hkdf_ctx(int i, int which)
 		return NULL;
 	int mode = extract ? EVP_KDF_HKDF_MODE_EXTRACT_ONLY : EVP_KDF_HKDF_MODE_EXPAND_ONLY;
 	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)md_names[i], 0),
-		OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode),
-		OSSL_PARAM_construct_end(),
+	    OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)md_names[i], 0),
+	    OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode),
+	    OSSL_PARAM_construct_end(),
 	};
 	if (EVP_KDF_CTX_set_params(ctx, params) != 1) {
 		EVP_KDF_CTX_free(ctx);
@@ -144,9 +145,9 @@ static const uint8_t dummy_key[4];
 static void hkdf_forget_key(EVP_KDF_CTX *ctx)
 {
 	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)dummy_key,
-						  sizeof(dummy_key)),
-		OSSL_PARAM_construct_end(),
+	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)dummy_key,
+	                                      sizeof(dummy_key)),
+	    OSSL_PARAM_construct_end(),
 	};
 	EVP_KDF_CTX_set_params(ctx, params);
 }
@@ -154,7 +155,7 @@ static void hkdf_forget_key(EVP_KDF_CTX *ctx)
 /* KMAC256(key, data, 8 * out_len, "") of SP 800-185, the SHAKE256 variant of
  * EDHOC_Extract and EDHOC_Expand. */
 static int kmac256(const uint8_t *key, size_t key_len, const uint8_t *data, size_t data_len,
-		   uint8_t *out, size_t out_len)
+                   uint8_t *out, size_t out_len)
 {
 	/* OpenSSL's KMAC accepts keys of 4..256 bytes; EDHOC's keys are
 	 * transcript hashes and PRKs of 64 bytes. */
@@ -167,9 +168,9 @@ static int kmac256(const uint8_t *key, size_t key_len, const uint8_t *data, size
 	int xof = 0;
 	size_t size = out_len;
 	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &size),
-		OSSL_PARAM_construct_int(OSSL_MAC_PARAM_XOF, &xof),
-		OSSL_PARAM_construct_end(),
+	    OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &size),
+	    OSSL_PARAM_construct_int(OSSL_MAC_PARAM_XOF, &xof),
+	    OSSL_PARAM_construct_end(),
 	};
 	size_t outl = 0;
 	int r = 0;
@@ -188,7 +189,7 @@ static int kmac256(const uint8_t *key, size_t key_len, const uint8_t *data, size
 static const uint8_t zero_salt[CRYPTO_MAX_HASH];
 
 int crypto_kdf_extract(int hash_alg, const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
-		       size_t ikm_len, uint8_t *prk)
+                       size_t ikm_len, uint8_t *prk)
 {
 	int i = hash_index(hash_alg);
 	if (i < 0)
@@ -209,10 +210,10 @@ int crypto_kdf_extract(int hash_alg, const uint8_t *salt, size_t salt_len, const
 	/* an empty IKM still needs a non-NULL pointer for the parameter */
 	static const uint8_t empty[1];
 	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)(ikm ? ikm : empty),
-						  ikm_len),
-		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, salt_len),
-		OSSL_PARAM_construct_end(),
+	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)(ikm ? ikm : empty),
+	                                      ikm_len),
+	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, salt_len),
+	    OSSL_PARAM_construct_end(),
 	};
 	int r = EVP_KDF_derive(ctx, prk, hlen, params) == 1 ? 0 : EDHOC_E_CRYPTO;
 	hkdf_forget_key(ctx);
@@ -220,7 +221,7 @@ int crypto_kdf_extract(int hash_alg, const uint8_t *salt, size_t salt_len, const
 }
 
 int crypto_kdf_expand(int hash_alg, const uint8_t *prk, size_t prk_len, const uint8_t *info,
-		      size_t info_len, uint8_t *out, size_t out_len)
+                      size_t info_len, uint8_t *out, size_t out_len)
 {
 	int i = hash_index(hash_alg);
 	if (i < 0)
@@ -242,20 +243,20 @@ int crypto_kdf_expand(int hash_alg, const uint8_t *prk, size_t prk_len, const ui
 	if (!ctx)
 		return EDHOC_E_CRYPTO;
 	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)prk, prk_len),
-		OSSL_PARAM_construct_end(),
-		OSSL_PARAM_construct_end(),
+	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)prk, prk_len),
+	    OSSL_PARAM_construct_end(),
+	    OSSL_PARAM_construct_end(),
 	};
 	if (info_len)
-		params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info,
-							      info_len);
+		params[1] =
+		    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, info_len);
 	int r = EVP_KDF_derive(ctx, out, out_len, params) == 1 ? 0 : EDHOC_E_CRYPTO;
 	hkdf_forget_key(ctx);
 	return r;
 }
 
 int crypto_hkdf(int hash_alg, const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
-		size_t ikm_len, const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len)
+                size_t ikm_len, const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len)
 {
 	uint8_t prk[CRYPTO_MAX_HASH];
 	size_t hlen = crypto_hash_len(hash_alg);

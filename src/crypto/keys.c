@@ -46,16 +46,16 @@ typedef struct curve_info {
 	int nid;          /* for EC2 */
 	size_t coord_len; /* x (and y) length; OKP key length */
 	size_t priv_len;
-	bool dh;          /* usable for ECDH */
+	bool dh; /* usable for ECDH */
 } curve_info;
 
 static const curve_info curves[] = {
-	{ COSE_CRV_P256, "P-256", true, NID_X9_62_prime256v1, 32, 32, true },
-	{ COSE_CRV_P384, "P-384", true, NID_secp384r1, 48, 48, true },
-	{ COSE_CRV_X25519, "X25519", false, 0, 32, 32, true },
-	{ COSE_CRV_X448, "X448", false, 0, 56, 56, true },
-	{ COSE_CRV_ED25519, "ED25519", false, 0, 32, 32, false },
-	{ COSE_CRV_ED448, "ED448", false, 0, 57, 57, false },
+    {COSE_CRV_P256, "P-256", true, NID_X9_62_prime256v1, 32, 32, true},
+    {COSE_CRV_P384, "P-384", true, NID_secp384r1, 48, 48, true},
+    {COSE_CRV_X25519, "X25519", false, 0, 32, 32, true},
+    {COSE_CRV_X448, "X448", false, 0, 56, 56, true},
+    {COSE_CRV_ED25519, "ED25519", false, 0, 32, 32, false},
+    {COSE_CRV_ED448, "ED448", false, 0, 57, 57, false},
 };
 
 static const curve_info *curve_lookup(int crv)
@@ -278,17 +278,17 @@ static int pkey_fromdata(const curve_info *c, OSSL_PARAM *params, int selection,
 /* EVP_PKEY for an EC2 key from an encoded point and/or the scalar's
  * big-endian bytes. */
 static int ec_pkey_fromdata(const curve_info *c, const uint8_t *point, size_t point_len,
-			    const uint8_t *d, size_t d_len, EVP_PKEY **ret)
+                            const uint8_t *d, size_t d_len, EVP_PKEY **ret)
 {
 	OSSL_PARAM params[4];
 	size_t n = 0;
 	/* the scalar as a native-endian integer parameter, wiped after use */
 	uint8_t dn[CRYPTO_MAX_COORD];
-	params[n++] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)c->name,
-						       0);
+	params[n++] =
+	    OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)c->name, 0);
 	if (point)
 		params[n++] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
-								(void *)point, point_len);
+		                                                (void *)point, point_len);
 	if (d) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 		memcpy(dn, d, d_len);
@@ -308,19 +308,24 @@ static int ec_pkey_fromdata(const curve_info *c, const uint8_t *point, size_t po
  * (u + p): an ECDH with them gives a secret the attacker knows.  Compared
  * with the top bit masked, as X25519 ignores it (RFC 7748 §5). */
 static const uint8_t x25519_low_order[][32] = {
-	{ 0 },
-	{ 1 },
-	{ 0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3, 0xfa, 0xf1, 0x9f, 0xc4, 0x6a,
-	  0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32, 0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16, 0x5f, 0x49, 0xb8, 0x00 },
-	{ 0x5f, 0x9c, 0x95, 0xbc, 0xa3, 0x50, 0x8c, 0x24, 0xb1, 0xd0, 0xb1, 0x55, 0x9c, 0x83, 0xef, 0x5b,
-	  0x04, 0x44, 0x5c, 0xc4, 0x58, 0x1c, 0x8e, 0x86, 0xd8, 0x22, 0x4e, 0xdd, 0xd0, 0x9f, 0x11, 0x57 },
-	/* p - 1, p, p + 1 */
-	{ 0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f },
-	{ 0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f },
-	{ 0xee, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f },
+    {0},
+    {1},
+    {0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3,
+     0xfa, 0xf1, 0x9f, 0xc4, 0x6a, 0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32,
+     0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16, 0x5f, 0x49, 0xb8, 0x00},
+    {0x5f, 0x9c, 0x95, 0xbc, 0xa3, 0x50, 0x8c, 0x24, 0xb1, 0xd0, 0xb1,
+     0x55, 0x9c, 0x83, 0xef, 0x5b, 0x04, 0x44, 0x5c, 0xc4, 0x58, 0x1c,
+     0x8e, 0x86, 0xd8, 0x22, 0x4e, 0xdd, 0xd0, 0x9f, 0x11, 0x57},
+    /* p - 1, p, p + 1 */
+    {0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
+    {0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
+    {0xee, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
 };
 
 static bool x25519_is_low_order(const uint8_t *u)
@@ -354,13 +359,13 @@ static bool x448_is_low_order(const uint8_t *u)
 /* Field primes, big-endian: a coordinate must be below p (OpenSSL would
  * silently reduce it, accepting non-canonical encodings). */
 static const uint8_t p256_p[32] = {
-	0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-	0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 };
 static const uint8_t p384_p[48] = {
-	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe,
-	0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe,
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
 };
 
 static bool below_p(const curve_info *c, const uint8_t *v)
@@ -375,7 +380,7 @@ static bool below_p(const curve_info *c, const uint8_t *v)
  * coordinates checks the curve equation.  Which of the two y a bare x gets
  * does not matter: ECDH keeps only x. */
 static int ec_point_from_coords(const curve_info *c, const uint8_t *x, const uint8_t *y,
-				EC_POINT **ret)
+                                EC_POINT **ret)
 {
 	const EC_GROUP *group = ec_group(c);
 	BN_CTX *bnctx = bn_ctx();
@@ -415,7 +420,7 @@ static const EC_POINT *ec_point_of(crypto_key *k)
 	size_t len = 0;
 	if (!group || !k->pkey ||
 	    EVP_PKEY_get_octet_string_param(k->pkey, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, enc,
-					    sizeof(enc), &len) != 1)
+	                                    sizeof(enc), &len) != 1)
 		return NULL;
 	EC_POINT *pt = EC_POINT_new(group);
 	if (!pt || EC_POINT_oct2point(group, pt, enc, len, bn_ctx()) != 1) {
@@ -429,7 +434,8 @@ static const EC_POINT *ec_point_of(crypto_key *k)
 /* The EC2 private scalar of a key (cached); NULL on failure. */
 static const BIGNUM *ec_scalar_of(crypto_key *k)
 {
-	if (!k->d && k->pkey && EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_PRIV_KEY, &k->d) == 1)
+	if (!k->d && k->pkey &&
+	    EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_PRIV_KEY, &k->d) == 1)
 		BN_set_flags(k->d, BN_FLG_CONSTTIME);
 	return k->d;
 }
@@ -444,8 +450,8 @@ static EVP_PKEY *key_evp(crypto_key *k)
 	const EC_GROUP *group = ec_group(c);
 	uint8_t enc[1 + 2 * CRYPTO_MAX_COORD];
 	size_t len = group ? EC_POINT_point2oct(group, k->pt, POINT_CONVERSION_UNCOMPRESSED, enc,
-						sizeof(enc), bn_ctx())
-			   : 0;
+	                                        sizeof(enc), bn_ctx())
+	                   : 0;
 	if (len != 1 + 2 * c->coord_len)
 		return NULL;
 	EVP_PKEY *pkey = NULL;
@@ -459,7 +465,7 @@ static EVP_PKEY *key_evp(crypto_key *k)
 }
 
 int crypto_key_from_public(int curve, const uint8_t *x, size_t x_len, const uint8_t *y,
-			   size_t y_len, crypto_key **ret)
+                           size_t y_len, crypto_key **ret)
 {
 	const curve_info *c = curve_lookup(curve);
 	if (!c)
@@ -479,8 +485,8 @@ int crypto_key_from_public(int curve, const uint8_t *x, size_t x_len, const uint
 		if (curve == COSE_CRV_X448 && x448_is_low_order(x))
 			return EDHOC_E_LOW_ORDER_POINT;
 		OSSL_PARAM params[] = {
-			OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)x, x_len),
-			OSSL_PARAM_construct_end(),
+		    OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)x, x_len),
+		    OSSL_PARAM_construct_end(),
 		};
 		r = pkey_fromdata(c, params, EVP_PKEY_PUBLIC_KEY, &pkey);
 		if (r)
@@ -554,8 +560,8 @@ static int okp_from_private(const curve_info *c, const uint8_t *priv, size_t len
 	if (len != c->priv_len)
 		return EDHOC_E_KEY_INVALID;
 	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY, (void *)priv, len),
-		OSSL_PARAM_construct_end(),
+	    OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY, (void *)priv, len),
+	    OSSL_PARAM_construct_end(),
 	};
 	return pkey_fromdata(c, params, EVP_PKEY_KEYPAIR, ret);
 }
@@ -612,7 +618,7 @@ int crypto_key_from_private(int curve, const uint8_t *priv, size_t len, crypto_k
 }
 
 int crypto_key_public(const crypto_key *k, uint8_t *ret_x, size_t *ret_x_len, uint8_t *ret_y,
-		      size_t *ret_y_len)
+                      size_t *ret_y_len)
 {
 	if (!k || !ret_x || !ret_x_len || !ret_y_len)
 		return EDHOC_E_INVALID_ARGUMENT;
@@ -668,7 +674,7 @@ static void eph_clear(struct eph_key *e)
 /* Wire-form public key for raw private bytes.  With ret_pkey (OKP) or
  * ret_d/ret_pt (EC2) also the key in the form ECDH uses. */
 static int dh_key_from_priv(const curve_info *c, const uint8_t *priv, uint8_t *ret_pub,
-			    EVP_PKEY **ret_pkey, BIGNUM **ret_d, EC_POINT **ret_pt)
+                            EVP_PKEY **ret_pkey, BIGNUM **ret_d, EC_POINT **ret_pt)
 {
 	if (c->ec2) {
 		const EC_GROUP *group = ec_group(c);
@@ -679,7 +685,7 @@ static int dh_key_from_priv(const curve_info *c, const uint8_t *priv, uint8_t *r
 		if (r)
 			return r;
 		if (EC_POINT_point2oct(group, pt, POINT_CONVERSION_UNCOMPRESSED, enc, sizeof(enc),
-				       bn_ctx()) != 1 + 2 * c->coord_len) {
+		                       bn_ctx()) != 1 + 2 * c->coord_len) {
 			r = EDHOC_E_CRYPTO;
 		} else {
 			memcpy(ret_pub, enc + 1, c->coord_len);
@@ -723,7 +729,7 @@ int crypto_dh_pub_from_priv(int curve, const uint8_t *priv, size_t len, uint8_t 
 }
 
 int crypto_dh_keygen(int curve, crypto_rng_fn rng, void *rng_ctx, uint8_t *ret_priv,
-		     uint8_t *ret_pub)
+                     uint8_t *ret_pub)
 {
 	const curve_info *c = curve_lookup(curve);
 	if (!c || !c->dh)
@@ -784,8 +790,8 @@ static EVP_PKEY_CTX *derive_ctx_new(EVP_PKEY *pkey)
 
 /* OKP (X25519/X448) derive with a context already set up for the private
  * key. */
-static int okp_derive(EVP_PKEY_CTX *ctx, EVP_PKEY *peer, const curve_info *c,
-		      uint8_t *ret_secret, size_t *ret_len)
+static int okp_derive(EVP_PKEY_CTX *ctx, EVP_PKEY *peer, const curve_info *c, uint8_t *ret_secret,
+                      size_t *ret_len)
 {
 	/* validate = 0: the peer key was checked at import (the low-order
 	 * list), and OpenSSL's check would redo a validation every time */
@@ -810,7 +816,7 @@ static int okp_derive(EVP_PKEY_CTX *ctx, EVP_PKEY *peer, const curve_info *c,
  * ladder or, for P-256, its nistz256 code).  The peer point was validated
  * at import. */
 static int ec_derive(const curve_info *c, const BIGNUM *d, const EC_POINT *peer,
-		     uint8_t *ret_secret, size_t *ret_len)
+                     uint8_t *ret_secret, size_t *ret_len)
 {
 	const EC_GROUP *group = ec_group(c);
 	BN_CTX *bnctx = bn_ctx();
@@ -839,7 +845,7 @@ out:
 }
 
 int crypto_dh_derive(const crypto_key *priv, const crypto_key *peer, uint8_t *ret_secret,
-		     size_t *ret_len)
+                     size_t *ret_len)
 {
 	if (!priv || !peer || !ret_secret || !ret_len)
 		return EDHOC_E_INVALID_ARGUMENT;
@@ -859,7 +865,7 @@ int crypto_dh_derive(const crypto_key *priv, const crypto_key *peer, uint8_t *re
 }
 
 int crypto_dh_derive_raw(int curve, const uint8_t *priv, size_t priv_len, const uint8_t *peer,
-			 size_t peer_len, uint8_t *ret_secret, size_t *ret_len)
+                         size_t peer_len, uint8_t *ret_secret, size_t *ret_len)
 {
 	const curve_info *c = curve_lookup(curve);
 	if (!c || !c->dh)
@@ -953,8 +959,8 @@ static EVP_MD_CTX *sig_ctx(void)
 	return sig_mdctx;
 }
 
-int crypto_sign(const crypto_key *k, int sig_alg, const uint8_t *msg, size_t len,
-		uint8_t *ret_sig, size_t *ret_sig_len)
+int crypto_sign(const crypto_key *k, int sig_alg, const uint8_t *msg, size_t len, uint8_t *ret_sig,
+                size_t *ret_sig_len)
 {
 	if (!k || (!msg && len) || !ret_sig || !ret_sig_len)
 		return EDHOC_E_INVALID_ARGUMENT;
@@ -971,7 +977,7 @@ int crypto_sign(const crypto_key *k, int sig_alg, const uint8_t *msg, size_t len
 	static const uint8_t empty[1];
 	EVP_PKEY *pkey = key_evp((crypto_key *)k);
 	if (!pkey || EVP_DigestSignInit_ex(mctx, NULL, md ? EVP_MD_get0_name(md) : NULL, NULL, NULL,
-					   pkey, NULL) != 1)
+	                                   pkey, NULL) != 1)
 		return EDHOC_E_CRYPTO;
 	if (sig_alg == COSE_ALG_EDDSA) {
 		size_t outl = slen;
@@ -1003,7 +1009,7 @@ int crypto_sign(const crypto_key *k, int sig_alg, const uint8_t *msg, size_t len
 }
 
 int crypto_verify(const crypto_key *k, int sig_alg, const uint8_t *msg, size_t len,
-		  const uint8_t *sig, size_t sig_len)
+                  const uint8_t *sig, size_t sig_len)
 {
 	if (!k || (!msg && len) || !sig)
 		return EDHOC_E_INVALID_ARGUMENT;
@@ -1020,12 +1026,12 @@ int crypto_verify(const crypto_key *k, int sig_alg, const uint8_t *msg, size_t l
 	static const uint8_t empty[1];
 	EVP_PKEY *pkey = key_evp((crypto_key *)k);
 	if (!pkey || EVP_DigestVerifyInit_ex(mctx, NULL, md ? EVP_MD_get0_name(md) : NULL, NULL,
-					     NULL, pkey, NULL) != 1)
+	                                     NULL, pkey, NULL) != 1)
 		return EDHOC_E_CRYPTO;
 	if (sig_alg == COSE_ALG_EDDSA)
 		return EVP_DigestVerify(mctx, sig, sig_len, msg ? msg : empty, len) == 1
-			       ? 0
-			       : EDHOC_E_SIGNATURE_INVALID;
+		           ? 0
+		           : EDHOC_E_SIGNATURE_INVALID;
 
 	size_t half = slen / 2;
 	uint8_t der[160];
@@ -1046,8 +1052,8 @@ int crypto_verify(const crypto_key *k, int sig_alg, const uint8_t *msg, size_t l
 	der_len = i2d_ECDSA_SIG(es, &q);
 	/* r or s of zero, or not below the order, simply fails to verify */
 	r = EVP_DigestVerify(mctx, der, (size_t)der_len, msg ? msg : empty, len) == 1
-		    ? 0
-		    : EDHOC_E_SIGNATURE_INVALID;
+	        ? 0
+	        : EDHOC_E_SIGNATURE_INVALID;
 out:
 	ECDSA_SIG_free(es);
 	BN_free(br);

@@ -16,10 +16,10 @@
 
 #include "edhoc/cbor.h"
 
-#define CHECK(c)                                                                               \
-	do {                                                                                   \
-		if (!(c))                                                                      \
-			abort();                                                               \
+#define CHECK(c)                 \
+	do {                     \
+		if (!(c))        \
+			abort(); \
 	} while (0)
 
 /* Re-encodes one item read from r into w; 0 on success.  Depth is bounded by
@@ -66,7 +66,8 @@ static int reencode(cose_reader *r, cose_writer *w, unsigned depth)
 	case COSE_CBOR_ARRAY:
 	case COSE_CBOR_MAP: {
 		size_t count;
-		if ((major == COSE_CBOR_ARRAY ? cose_read_array(r, &count) : cose_read_map(r, &count)))
+		if ((major == COSE_CBOR_ARRAY ? cose_read_array(r, &count)
+		                              : cose_read_map(r, &count)))
 			return -1;
 		CHECK(count <= r->len - r->off);
 		if (major == COSE_CBOR_ARRAY)

@@ -63,16 +63,16 @@ static void test_uint_round_trip_and_shortest_encoding(void **state)
 		uint64_t v;
 		const char *enc;
 	} cases[] = {
-		{ 0, "00" },
-		{ 23, "17" },
-		{ 24, "1818" },
-		{ 255, "18ff" },
-		{ 256, "190100" },
-		{ 65535, "19ffff" },
-		{ 65536, "1a00010000" },
-		{ 0xffffffffULL, "1affffffff" },
-		{ 0x100000000ULL, "1b0000000100000000" },
-		{ UINT64_MAX, "1bffffffffffffffff" },
+	    {0, "00"},
+	    {23, "17"},
+	    {24, "1818"},
+	    {255, "18ff"},
+	    {256, "190100"},
+	    {65535, "19ffff"},
+	    {65536, "1a00010000"},
+	    {0xffffffffULL, "1affffffff"},
+	    {0x100000000ULL, "1b0000000100000000"},
+	    {UINT64_MAX, "1bffffffffffffffff"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint8_t buf[16], want[16];
@@ -99,14 +99,14 @@ static void test_int_round_trip_negative_values(void **state)
 		int64_t v;
 		const char *enc;
 	} cases[] = {
-		{ -1, "20" },
-		{ -24, "37" },
-		{ -25, "3818" },
-		{ -256, "38ff" },
-		{ -257, "390100" },
-		{ 10, "0a" },
-		{ INT64_MIN, "3b7fffffffffffffff" },
-		{ INT64_MAX, "1b7fffffffffffffff" },
+	    {-1, "20"},
+	    {-24, "37"},
+	    {-25, "3818"},
+	    {-256, "38ff"},
+	    {-257, "390100"},
+	    {10, "0a"},
+	    {INT64_MIN, "3b7fffffffffffffff"},
+	    {INT64_MAX, "1b7fffffffffffffff"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint8_t buf[16], want[16];
@@ -146,7 +146,7 @@ static void test_strings_round_trip(void **state)
 	uint8_t data[300], buf[700];
 	for (size_t i = 0; i < sizeof(data); i++)
 		data[i] = (uint8_t)i;
-	const size_t lens[] = { 0, 1, 23, 24, 255, 256, 300 };
+	const size_t lens[] = {0, 1, 23, 24, 255, 256, 300};
 	for (size_t i = 0; i < 7; i++) {
 		cose_writer w;
 		cose_writer_init(&w, buf, sizeof(buf));
@@ -290,21 +290,21 @@ static void test_writer_overflow_is_sticky(void **state)
 static void test_non_shortest_heads_rejected(void **state)
 {
 	static const char *const bad[] = {
-		"1805",                 /* 5 in one extra byte */
-		"1817",                 /* 23 */
-		"1900ff",               /* 255 in two bytes */
-		"1a0000ffff",           /* 65535 in four */
-		"1b00000000ffffffff",   /* 2^32-1 in eight */
-		"3805",                 /* negint */
-		"58020102",             /* bstr length 2 in one extra byte */
-		"780161",               /* tstr */
-		"980100",               /* array count */
-		"b8010000",             /* map count */
-		"d80500",               /* tag 5 */
-		"5f4101ff",             /* indefinite bstr */
-		"7f6161ff",             /* indefinite tstr */
-		"9f00ff",               /* indefinite array */
-		"bf0000ff",             /* indefinite map */
+	    "1805",               /* 5 in one extra byte */
+	    "1817",               /* 23 */
+	    "1900ff",             /* 255 in two bytes */
+	    "1a0000ffff",         /* 65535 in four */
+	    "1b00000000ffffffff", /* 2^32-1 in eight */
+	    "3805",               /* negint */
+	    "58020102",           /* bstr length 2 in one extra byte */
+	    "780161",             /* tstr */
+	    "980100",             /* array count */
+	    "b8010000",           /* map count */
+	    "d80500",             /* tag 5 */
+	    "5f4101ff",           /* indefinite bstr */
+	    "7f6161ff",           /* indefinite tstr */
+	    "9f00ff",             /* indefinite array */
+	    "bf0000ff",           /* indefinite map */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		size_t n = 99;
@@ -331,15 +331,13 @@ static void test_non_shortest_heads_rejected(void **state)
 static void test_malformed_heads_rejected(void **state)
 {
 	static const char *const bad[] = {
-		"1c", "1d", "1e", /* reserved additional information */
-		"3c", "5c", "7d", "9e", "bc", "dc", "fc", "fd", "fe",
-		"1f",             /* indefinite uint */
-		"3f",             /* indefinite negint */
-		"df",             /* indefinite tag */
-		"ff",             /* break outside an indefinite item */
-		"f805",           /* simple value < 32 in two bytes */
-		"f81f",
-		"8201ff",         /* break inside a definite array */
+	    "1c",   "1d",     "1e", /* reserved additional information */
+	    "3c",   "5c",     "7d", "9e", "bc", "dc", "fc", "fd", "fe", "1f", /* indefinite uint */
+	    "3f",             /* indefinite negint */
+	    "df",             /* indefinite tag */
+	    "ff",             /* break outside an indefinite item */
+	    "f805",           /* simple value < 32 in two bytes */
+	    "f81f", "8201ff", /* break inside a definite array */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		size_t n;
@@ -351,8 +349,8 @@ static void test_malformed_heads_rejected(void **state)
 	static const struct {
 		const char *hex;
 		size_t len;
-	} good[] = { { "e0", 1 }, { "f3", 1 }, { "f7", 1 }, { "f820", 2 }, { "f8ff", 2 },
-		     { "f93c00", 3 }, { "fa47c35000", 5 }, { "fb3ff199999999999a", 9 } };
+	} good[] = {{"e0", 1},   {"f3", 1},     {"f7", 1},         {"f820", 2},
+	            {"f8ff", 2}, {"f93c00", 3}, {"fa47c35000", 5}, {"fb3ff199999999999a", 9}};
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		size_t n = 0;
 		assert_int_equal(item_len_hex(good[i].hex, 8, &n), 0);
@@ -365,18 +363,18 @@ static void test_malformed_heads_rejected(void **state)
 static void test_truncation_at_every_length_rejected(void **state)
 {
 	static const char *const items[] = {
-		/* RFC 9529 trace 2 CRED_R (a CCS map with nested maps) */
-		"a2026b6578616d706c652e65647508a101a501020241322001215820bbc34960526ea4d3"
-		"2e940cad2a234148ddc21791a12afbcbac93622046dd44f02258204519e257236b2a0ce2"
-		"023f0931f1f386ca7afda64fcde0108c224c51eabf6072",
-		"1bffffffffffffffff",
-		"3b7fffffffffffffff",
-		"d9d9f783f5f6fb3ff199999999999a",
-		"5818000102030405060708090a0b0c0d0e0f1011121314151617",
-		"7818414141414141414141414141414141414141414141414141",
-		"d4f4",
-		"c1f93c00",
-		"f820",
+	    /* RFC 9529 trace 2 CRED_R (a CCS map with nested maps) */
+	    "a2026b6578616d706c652e65647508a101a501020241322001215820bbc34960526ea4d3"
+	    "2e940cad2a234148ddc21791a12afbcbac93622046dd44f02258204519e257236b2a0ce2"
+	    "023f0931f1f386ca7afda64fcde0108c224c51eabf6072",
+	    "1bffffffffffffffff",
+	    "3b7fffffffffffffff",
+	    "d9d9f783f5f6fb3ff199999999999a",
+	    "5818000102030405060708090a0b0c0d0e0f1011121314151617",
+	    "7818414141414141414141414141414141414141414141414141",
+	    "d4f4",
+	    "c1f93c00",
+	    "f820",
 	};
 	for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
 		uint8_t buf[256];
@@ -399,7 +397,7 @@ static void test_truncation_at_every_length_rejected(void **state)
 			assert_int_equal(rd.off, 0);
 			char out[1024];
 			assert_int_equal(cose_diag(c, len, out, sizeof(out)),
-					 len ? EDHOC_E_CBOR_TRUNCATED : 0);
+			                 len ? EDHOC_E_CBOR_TRUNCATED : 0);
 			free(c);
 		}
 	}
@@ -408,8 +406,9 @@ static void test_truncation_at_every_length_rejected(void **state)
 /* Typed reads of truncated strings and arguments. */
 static void test_truncated_typed_reads(void **state)
 {
-	static const char *const bad[] = { "43010203" /* ok */, "430102", "59", "5901", "590100",
-					   "6a616263", "19", "1a000001", "1b00000001000000" };
+	static const char *const bad[] = {
+	    "43010203" /* ok */, "430102",          "59", "5901", "590100", "6a616263", "19",
+	    "1a000001",          "1b00000001000000"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		uint8_t buf[16];
 		size_t len = hex(bad[i], buf, sizeof(buf));
@@ -441,16 +440,16 @@ static void test_truncated_typed_reads(void **state)
 static void test_huge_declared_lengths_rejected(void **state)
 {
 	static const char *const bad[] = {
-		"5bffffffffffffffff00",         /* bstr of 2^64-1 bytes */
-		"7bffffffffffffffff00",         /* tstr */
-		"5b7fffffffffffffff00",
-		"4a0102",                       /* 10 declared, 2 present */
-		"590100aabb",                   /* 256 declared, 2 present */
-		"5affffffff0102",
-		"9bffffffffffffffff00",         /* array of 2^64-1 items */
-		"99ffff00",                     /* array of 65535 items, 1 present */
-		"bbffffffffffffffff0000",       /* map */
-		"a30000",                       /* 3 pairs need 6 bytes */
+	    "5bffffffffffffffff00", /* bstr of 2^64-1 bytes */
+	    "7bffffffffffffffff00", /* tstr */
+	    "5b7fffffffffffffff00",
+	    "4a0102",     /* 10 declared, 2 present */
+	    "590100aabb", /* 256 declared, 2 present */
+	    "5affffffff0102",
+	    "9bffffffffffffffff00",   /* array of 2^64-1 items */
+	    "99ffff00",               /* array of 65535 items, 1 present */
+	    "bbffffffffffffffff0000", /* map */
+	    "a30000",                 /* 3 pairs need 6 bytes */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		size_t n;
@@ -492,7 +491,7 @@ static void test_nesting_depth_limit(void **state)
 	assert_int_equal(cose_item_len(buf + 95, 6, 4, &n), EDHOC_E_CBOR_TOO_DEEP);
 	/* scalars need no depth at all; tags count as a level */
 	assert_int_equal(cose_item_len(buf + 100, 1, 0, &n), 0);
-	uint8_t tagged[] = { 0xc1, 0x00 };
+	uint8_t tagged[] = {0xc1, 0x00};
 	assert_int_equal(cose_item_len(tagged, 2, 0, &n), EDHOC_E_CBOR_TOO_DEEP);
 	assert_int_equal(cose_item_len(tagged, 2, 1, &n), 0);
 	/* deep maps and a wide flat array */
@@ -521,8 +520,9 @@ static void test_read_item_and_sequences(void **state)
 {
 	uint8_t buf[256];
 	/* RFC 9529 trace 2 message_1: METHOD, SUITES_I, G_X, C_I */
-	size_t len = hex("0382060258208af6f430ebe18d34184017a9a11bf511c8dff8f834730b96c1b7c8dbca2fc3b637",
-			 buf, sizeof(buf));
+	size_t len =
+	    hex("0382060258208af6f430ebe18d34184017a9a11bf511c8dff8f834730b96c1b7c8dbca2fc3b637",
+	        buf, sizeof(buf));
 	uint8_t *c = exact_copy(buf, len);
 	cose_reader r;
 	cose_reader_init(&r, c, len);
@@ -585,7 +585,7 @@ static void test_diag_notation(void **state)
 	diag_is("620a41", "\"\\u000aA\"");
 	/* a CBOR sequence */
 	diag_is("0300582031f82c7b5b9cbbf0f194d913cc12ef1532d328ef32632a4881a1c0701e237f042d",
-		"3, 0, h'31f82c7b5b9cbbf0f194d913cc12ef1532d328ef32632a4881a1c0701e237f04', -14");
+	        "3, 0, h'31f82c7b5b9cbbf0f194d913cc12ef1532d328ef32632a4881a1c0701e237f04', -14");
 }
 
 static void test_diag_nested_and_errors(void **state)
@@ -628,20 +628,20 @@ static void test_diag_nested_and_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_uint_round_trip_and_shortest_encoding),
-		cmocka_unit_test(test_int_round_trip_negative_values),
-		cmocka_unit_test(test_strings_round_trip),
-		cmocka_unit_test(test_containers_tags_simple_round_trip),
-		cmocka_unit_test(test_writer_overflow_is_sticky),
-		cmocka_unit_test(test_non_shortest_heads_rejected),
-		cmocka_unit_test(test_malformed_heads_rejected),
-		cmocka_unit_test(test_truncation_at_every_length_rejected),
-		cmocka_unit_test(test_truncated_typed_reads),
-		cmocka_unit_test(test_huge_declared_lengths_rejected),
-		cmocka_unit_test(test_nesting_depth_limit),
-		cmocka_unit_test(test_read_item_and_sequences),
-		cmocka_unit_test(test_diag_notation),
-		cmocka_unit_test(test_diag_nested_and_errors),
+	    cmocka_unit_test(test_uint_round_trip_and_shortest_encoding),
+	    cmocka_unit_test(test_int_round_trip_negative_values),
+	    cmocka_unit_test(test_strings_round_trip),
+	    cmocka_unit_test(test_containers_tags_simple_round_trip),
+	    cmocka_unit_test(test_writer_overflow_is_sticky),
+	    cmocka_unit_test(test_non_shortest_heads_rejected),
+	    cmocka_unit_test(test_malformed_heads_rejected),
+	    cmocka_unit_test(test_truncation_at_every_length_rejected),
+	    cmocka_unit_test(test_truncated_typed_reads),
+	    cmocka_unit_test(test_huge_declared_lengths_rejected),
+	    cmocka_unit_test(test_nesting_depth_limit),
+	    cmocka_unit_test(test_read_item_and_sequences),
+	    cmocka_unit_test(test_diag_notation),
+	    cmocka_unit_test(test_diag_nested_and_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
