@@ -144,6 +144,12 @@ bool crypto_key_has_private(const crypto_key *k);
 int crypto_key_public(const crypto_key *k, uint8_t *ret_x, size_t *ret_x_len, uint8_t *ret_y,
                       size_t *ret_y_len);
 
+/* Raw private key bytes (OKP: the seed or scalar; EC2: the big-endian
+ * scalar d, padded to the coordinate length), e.g. to write a key file.
+ * ret_priv holds CRYPTO_MAX_COORD bytes; the caller wipes it.
+ * EDHOC_E_KEY_INVALID for a public key. */
+int crypto_key_private(const crypto_key *k, uint8_t *ret_priv, size_t *ret_len);
+
 /* Private key from its raw bytes (OKP: the 32/56-byte seed or scalar; EC2:
  * the big-endian scalar d).  Works for DH curves and signature curves. */
 int crypto_key_from_private(int curve, const uint8_t *priv, size_t len, crypto_key **ret);

@@ -617,6 +617,27 @@ int crypto_key_from_private(int curve, const uint8_t *priv, size_t len, crypto_k
 	return 0;
 }
 
+int crypto_key_private(const crypto_key *k, uint8_t *ret_priv, size_t *ret_len)
+{
+	if (!k || !ret_priv || !ret_len)
+		return EDHOC_E_INVALID_ARGUMENT;
+	if (!k->has_private)
+		return EDHOC_E_KEY_INVALID;
+	const curve_info *c = curve_lookup(k->curve);
+	if (c->ec2) {
+		const BIGNUM *d = ec_scalar_of((crypto_key *)k);
+		if (!d || BN_bn2binpad(d, ret_priv, (int)c->priv_len) != (int)c->priv_len)
+			return EDHOC_E_CRYPTO;
+		*ret_len = c->priv_len;
+		return 0;
+	}
+	size_t len = CRYPTO_MAX_COORD;
+	if (EVP_PKEY_get_raw_private_key(k->pkey, ret_priv, &len) != 1 || len != c->priv_len)
+		return EDHOC_E_CRYPTO;
+	*ret_len = len;
+	return 0;
+}
+
 int crypto_key_public(const crypto_key *k, uint8_t *ret_x, size_t *ret_x_len, uint8_t *ret_y,
                       size_t *ret_y_len)
 {

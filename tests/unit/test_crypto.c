@@ -904,11 +904,18 @@ static void sign_round_trip(int curve, int alg, size_t priv_len, size_t sig_len)
 		priv[i] = (uint8_t)(i * 3 + 1);
 	crypto_key *k = NULL, *pub = NULL;
 	assert_int_equal(crypto_key_from_private(curve, priv, priv_len, &k), 0);
+	/* the private bytes come back as they went in */
+	uint8_t back[CRYPTO_MAX_COORD];
+	size_t back_len = 0;
+	assert_int_equal(crypto_key_private(k, back, &back_len), 0);
+	assert_int_equal(back_len, priv_len);
+	assert_memory_equal(back, priv, priv_len);
 	assert_int_equal(crypto_sign(k, alg, msg, sizeof(msg), sig, &slen), 0);
 	assert_int_equal(slen, sig_len);
 	assert_int_equal(crypto_sig_len(alg, curve), sig_len);
 	assert_int_equal(crypto_key_public(k, x, &xl, y, &yl), 0);
 	assert_int_equal(crypto_key_from_public(curve, x, xl, yl ? y : NULL, yl, &pub), 0);
+	assert_int_equal(crypto_key_private(pub, back, &back_len), EDHOC_E_KEY_INVALID);
 	assert_int_equal(crypto_verify(pub, alg, msg, sizeof(msg), sig, slen), 0);
 	/* the private key verifies as well */
 	assert_int_equal(crypto_verify(k, alg, msg, sizeof(msg), sig, slen), 0);
