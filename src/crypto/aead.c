@@ -3,7 +3,10 @@
  *
  * OSCORE calls this for every message, so each algorithm and direction keeps
  * a cipher context that is set up once (cipher, nonce length, tag length);
- * a call only loads key and nonce with EVP_CipherInit_ex2 and runs the data. */
+ * a call only loads key and nonce with EVP_CipherInit_ex2 and runs the data.
+ * The price: a context holds the last key schedule until the next call or
+ * crypto_thread_cleanup (the keys themselves live as long in the OSCORE
+ * contexts and EDHOC handshakes that use them). */
 #include "edhoc/crypto.h"
 
 #include <limits.h>
