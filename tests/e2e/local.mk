@@ -29,3 +29,18 @@ TESTS += tests/e2e/forward.sh
 EXTRA_DIST += tests/e2e/forward.sh tests/e2e/backend
 TESTS += tests/e2e/static.sh
 EXTRA_DIST += tests/e2e/static.sh
+# tests/systemd: edhocd's sd_notify protocol against a stand-in receiver,
+# systemd-analyze verify, and the unit under a real systemd booted in
+# systemd-nspawn (skips unless root with a cached container root or
+# EDHOCD_NSPAWN=1; see tests/systemd/README.md).
+SYSTEMD_TESTS = \
+	tests/systemd/notify.sh \
+	tests/systemd/nspawn.sh
+TESTS += $(SYSTEMD_TESTS)
+EXTRA_DIST += $(SYSTEMD_TESTS) tests/systemd/README.md \
+	tests/systemd/notify-recv.py tests/systemd/journal-get.py
+
+# Handshake matrix (methods x suites x credential kinds) and X.509 trust
+# failures; pki.sh makes their CA and device certificates.
+TESTS += tests/e2e/matrix.sh
+EXTRA_DIST += tests/e2e/matrix.sh tests/e2e/pki.sh
