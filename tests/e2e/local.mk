@@ -39,3 +39,8 @@ SYSTEMD_TESTS = \
 TESTS += $(SYSTEMD_TESTS)
 EXTRA_DIST += $(SYSTEMD_TESTS) tests/systemd/README.md \
 	tests/systemd/notify-recv.py tests/systemd/journal-get.py
+
+# Handshake matrix (methods x suites x credential kinds) and X.509 trust
+# failures; pki.sh makes their CA and device certificates.
+TESTS += tests/e2e/matrix.sh
+EXTRA_DIST += tests/e2e/matrix.sh tests/e2e/pki.sh
