@@ -375,7 +375,8 @@ static int append_body(gw_fwd *f, struct pend *p, const uint8_t *d, size_t n)
 		p->rbody = nb;
 		p->rcap = cap;
 	}
-	memcpy(p->rbody + p->rlen, d, n);
+	if (n)
+		memcpy(p->rbody + p->rlen, d, n);
 	p->rlen += n;
 	return 0;
 }

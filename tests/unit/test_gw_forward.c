@@ -291,7 +291,8 @@ static void done_cb(void *arg, uint64_t id, int result, const oscore_msg *m)
 		return;
 	f->code = m->code;
 	assert_true(m->payload_len <= sizeof(f->body));
-	memcpy(f->body, m->payload, m->payload_len);
+	if (m->payload_len)
+		memcpy(f->body, m->payload, m->payload_len);
 	f->body_len = m->payload_len;
 	for (size_t i = 0; i < m->n_opts; i++) {
 		uint32_t v = 0;

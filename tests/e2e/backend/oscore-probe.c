@@ -403,7 +403,8 @@ int main(int argc, char **argv)
 			rc = 1;
 			goto out;
 		}
-		memcpy(got + got_len, ans.payload, ans.payload_len);
+		if (ans.payload_len)
+			memcpy(got + got_len, ans.payload, ans.payload_len);
 		got_len += ans.payload_len;
 		if (!o || gw_block_decode(o->value, o->len, &b) != 0 || !b.more)
 			break;

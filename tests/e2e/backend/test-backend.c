@@ -33,6 +33,12 @@ static void on_signal(int sig)
 	quit = 1;
 }
 
+static void release(coap_session_t *s, void *p)
+{
+	(void)s;
+	free(p);
+}
+
 static void h_echo(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req,
 		   const coap_string_t *q, coap_pdu_t *resp)
 {
@@ -42,6 +48,7 @@ static void h_echo(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req,
 	coap_opt_t *cf = coap_check_option(req, COAP_OPTION_CONTENT_FORMAT, &it);
 	coap_pdu_code_t c = coap_pdu_get_code(req);
 	int fmt = cf ? (int)coap_decode_var_bytes(coap_opt_value(cf), coap_opt_length(cf)) : -1;
+	uint8_t *copy;
 
 	hits++;
 	coap_get_data_large(req, &len, &data, &off, &total);
@@ -53,8 +60,17 @@ static void h_echo(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req,
 		coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CHANGED);
 	if (len == 0 && fmt < 0)
 		return;
+	/* libcoap reads the body again for later Block2 requests, after the
+	 * request (which data points into) is gone: hand it a copy. */
+	copy = malloc(len ? len : 1);
+	if (!copy) {
+		coap_pdu_set_code(resp, COAP_RESPONSE_CODE_INTERNAL_ERROR);
+		return;
+	}
+	if (len)
+		memcpy(copy, data, len);
 	coap_add_data_large_response(r, s, req, resp, q, fmt < 0 ? COAP_MEDIATYPE_TEXT_PLAIN : fmt,
-				     -1, 0, len, data, NULL, NULL);
+				     -1, 0, len, copy, release, copy);
 }
 
 static long query_num(const coap_string_t *q, const char *name)
