@@ -184,6 +184,11 @@ size_t crypto_dh_priv_len(int curve);
 int crypto_dh_keygen(int curve, crypto_rng_fn rng, void *rng_ctx, uint8_t *ret_priv,
                      uint8_t *ret_pub);
 
+/* Forgets the remembered ephemeral key with these private bytes, if the
+ * thread still holds it: call when the key's owner wipes it, so no copy of
+ * an ephemeral secret outlives its handshake (forward secrecy). */
+void crypto_dh_forget(int curve, const uint8_t *priv, size_t len);
+
 /* Wire-form public key for raw private bytes (used with injected keys). */
 int crypto_dh_pub_from_priv(int curve, const uint8_t *priv, size_t len, uint8_t *ret_pub);
 

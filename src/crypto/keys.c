@@ -692,6 +692,15 @@ static void eph_clear(struct eph_key *e)
 	e->curve = 0;
 }
 
+void crypto_dh_forget(int curve, const uint8_t *priv, size_t len)
+{
+	if (!priv || len == 0 || len > CRYPTO_MAX_DH_PRIV)
+		return;
+	struct eph_key *e = eph_find(curve, priv, len);
+	if (e)
+		eph_clear(e);
+}
+
 /* Wire-form public key for raw private bytes.  With ret_pkey (OKP) or
  * ret_d/ret_pt (EC2) also the key in the form ECDH uses. */
 static int dh_key_from_priv(const curve_info *c, const uint8_t *priv, uint8_t *ret_pub,

@@ -32,6 +32,7 @@ void edhoc_handshake_free(edhoc_handshake *h)
 {
 	if (!h)
 		return;
+	edhoc_wipe_eph(h);
 	crypto_cleanse(h, sizeof(*h));
 	free(h);
 }

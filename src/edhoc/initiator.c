@@ -132,9 +132,9 @@ static int read_error(edhoc_handshake *h, const uint8_t *msg, size_t len)
 	memcpy(h->suites_r, err.suites, err.n_suites * sizeof(err.suites[0]));
 	h->n_suites_r = err.n_suites;
 	h->rejected_suite = h->suite_id;
+	edhoc_wipe_eph(h); /* while h->suite still names its curve */
 	if (choose_suite(h, &k) < 0)
 		return edhoc_fail(h, EDHOC_E_PEER_WRONG_SUITE);
-	crypto_cleanse(h->eph_priv, sizeof(h->eph_priv));
 	h->state = ST_START;
 	return EDHOC_E_SUITE_NOT_SUPPORTED;
 }
@@ -345,7 +345,7 @@ int edhoc_initiator_read_message_2(edhoc_handshake *h, const uint8_t *msg, size_
 	rc = initiator_prk_4e3m(h, gy);
 	if (rc < 0)
 		goto out;
-	crypto_cleanse(h->eph_priv, sizeof(h->eph_priv));
+	edhoc_wipe_eph(h);
 	h->state = ST_I_GOT_M2;
 out:
 	crypto_key_free(gy);

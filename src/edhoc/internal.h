@@ -196,6 +196,10 @@ static inline void edhoc_have(edhoc_handshake *h, int which)
 	h->have |= 1u << which;
 }
 
+/* Wipes the ephemeral private key, including the crypto layer's remembered
+ * copy of it. */
+void edhoc_wipe_eph(edhoc_handshake *h);
+
 /* Records a failed step; returns rc for "return edhoc_fail(h, rc)". */
 int edhoc_fail(edhoc_handshake *h, int rc);
 

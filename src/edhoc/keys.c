@@ -67,11 +67,18 @@ size_t edhoc_max_message(const edhoc_handshake *h)
 	return h->cfg->max_message ? h->cfg->max_message : EDHOC_MAX_MESSAGE;
 }
 
+void edhoc_wipe_eph(edhoc_handshake *h)
+{
+	if (h->suite && h->eph_priv_len)
+		crypto_dh_forget(h->suite->dh_curve, h->eph_priv, h->eph_priv_len);
+	crypto_cleanse(h->eph_priv, sizeof(h->eph_priv));
+}
+
 int edhoc_fail(edhoc_handshake *h, int rc)
 {
 	h->state = ST_FAILED;
 	/* Nothing derived so far may be used any more. */
-	crypto_cleanse(h->eph_priv, sizeof(h->eph_priv));
+	edhoc_wipe_eph(h);
 	crypto_cleanse(h->prk_out, sizeof(h->prk_out));
 	crypto_cleanse(h->prk_exporter, sizeof(h->prk_exporter));
 	h->have &= ~((1u << EDHOC_V_PRK_OUT) | (1u << EDHOC_V_PRK_EXPORTER));

@@ -301,7 +301,7 @@ int edhoc_responder_write_message_2(edhoc_handshake *h, const edhoc_cid *c_r, ui
 	*ret_len = w.len + pt_len;
 	/* Y is needed again only for G_IY (initiator authenticates with static DH). */
 	if (edhoc_method_i_signs(h->method))
-		crypto_cleanse(h->eph_priv, sizeof(h->eph_priv));
+		edhoc_wipe_eph(h);
 	h->state = ST_R_SENT_M2;
 out:
 	crypto_cleanse(sig, sizeof(sig));
@@ -449,7 +449,7 @@ int edhoc_responder_read_message_3(edhoc_handshake *h, const uint8_t *msg, size_
 	rc = edhoc_derive_prk_out(h);
 	if (rc < 0)
 		goto out;
-	crypto_cleanse(h->eph_priv, sizeof(h->eph_priv));
+	edhoc_wipe_eph(h);
 	h->state = ST_DONE;
 out:
 	edhoc_scratch_release(&s);

@@ -833,6 +833,30 @@ static void test_ephemeral_key_reuse_gives_same_results(void **state)
 	}
 }
 
+/* A forgotten ephemeral key is no longer held by the thread, and deriving
+ * with its bytes afterwards (the slow way) still gives the same secret. */
+static void test_forgotten_ephemeral_key_still_derives(void **state)
+{
+	const int curves[] = {COSE_CRV_X25519, COSE_CRV_P256};
+	for (int ci = 0; ci < 2; ci++) {
+		int crv = curves[ci];
+		size_t pl = crypto_dh_pub_len(crv), kl = crypto_dh_priv_len(crv);
+		uint8_t a[56], pa[56], b[56], pb[56], s1[64], s2[64];
+		size_t l1, l2;
+		assert_int_equal(crypto_dh_keygen(crv, crypto_rng_default, NULL, a, pa), 0);
+		assert_int_equal(crypto_dh_keygen(crv, crypto_rng_default, NULL, b, pb), 0);
+		assert_int_equal(crypto_dh_derive_raw(crv, a, kl, pb, pl, s1, &l1), 0);
+		crypto_dh_forget(crv, a, kl);
+		crypto_dh_forget(crv, a, kl); /* twice: no-op */
+		crypto_dh_forget(crv, NULL, 0);
+		assert_int_equal(crypto_dh_derive_raw(crv, a, kl, pb, pl, s2, &l2), 0);
+		assert_int_equal(l1, l2);
+		assert_memory_equal(s1, s2, l1);
+		crypto_dh_forget(crv, b, kl);
+		crypto_dh_forget(crv, a, kl);
+	}
+}
+
 /* ---- signatures ---- */
 
 static void test_ed25519_rfc8032_test_1(void **state)
@@ -1010,6 +1034,7 @@ int main(void)
 	    cmocka_unit_test(test_p256_invalid_x_rejected),
 	    cmocka_unit_test(test_dh_keygen_redraws_out_of_range_scalar),
 	    cmocka_unit_test(test_ephemeral_key_reuse_gives_same_results),
+	    cmocka_unit_test(test_forgotten_ephemeral_key_still_derives),
 	    cmocka_unit_test(test_ed25519_rfc8032_test_1),
 	    cmocka_unit_test(test_ed25519_rfc9529_signature_2),
 	    cmocka_unit_test(test_es256_sign_verify_round_trip),
