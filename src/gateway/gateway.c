@@ -71,6 +71,7 @@ struct gw {
 	gw_rtx *rtx;
 	gw_sessions *sessions;
 	gw_relay *relay;        /* forwarding to backends */
+	bool static_lost;       /* the store evicted a static context's lease record */
 	store *store;           /* NULL: sessions live in memory only */
 	uint64_t next_flush_ms; /* store touches and expiry */
 	coap_resource_t *r_edhoc;
@@ -189,6 +190,14 @@ static void store_evicted(void *arg, const uint8_t *rid, size_t rid_len)
 {
 	gw *g = arg;
 	gw_session *s = gw_sessions_find(g->sessions, rid, rid_len);
+	if (s && s->suite == GW_STATIC_SUITE) {
+		/* Its lease record went with the store's LRU: the context stays
+		 * (its lease callback fails closed meanwhile) and gw_tick writes
+		 * the record back with the in-memory lease limit.  Dropping it
+		 * would let a reinstall start again at 0: nonce reuse. */
+		g->static_lost = true;
+		return;
+	}
 	if (s) {
 		/* Already gone from the store: no delete from the callback. */
 		store *st = g->store;
@@ -735,8 +744,12 @@ static int complete_handshake(gw *g, const struct peer *p, const edhoc_cid *c_r,
 	identity = edhoc_handshake_peer_identity(h);
 	if (rc != 0) {
 		const char *why = NULL;
-		if (edhoc_result_category(rc) == 'C')
+		if (edhoc_result_category(rc) == 'C') {
 			why = trust_last_error(cfg_trust(conf->cfg));
+			/* A refused certificate still names who it claims to be. */
+			if (identity == NULL || *identity == '\0')
+				identity = trust_last_claimed(cfg_trust(conf->cfg));
+		}
 		edhoc_fail(g, p, h, rc, "message_3", identity, why && *why ? why : NULL, r);
 		goto out;
 	}
@@ -1457,6 +1470,27 @@ void gw_tick(gw *g)
 	gw_halfopen_expire(g->half, now);
 	gw_rtx_expire(g->rtx, now);
 	gw_relay_tick(g->relay, now);
+	if (g->store && g->static_lost) {
+		const cfg *c = g->conf->cfg;
+		g->static_lost = false;
+		for (size_t i = 0; i < cfg_static_count(c); i++) {
+			const cfg_static *cs = cfg_static_at(c, i);
+			gw_session *s = gw_sessions_find(g->sessions, cs->recipient_id,
+			                                 cs->recipient_id_len);
+			store_session ss;
+			if (!s || s->suite != GW_STATIC_SUITE ||
+			    store_session_get(g->store, cs->recipient_id, cs->recipient_id_len,
+			                      &ss) != STORE_E_NOT_FOUND) {
+				continue;
+			}
+			if (gw_static_record(cs, (int64_t)time(NULL), &ss) == 0) {
+				ss.seq_limit = oscore_ctx_lease_limit(s->ctx);
+				if (store_session_put(g->store, &ss, store_evicted, g) != 0)
+					g->static_lost = true;
+			}
+			OPENSSL_cleanse(&ss, sizeof(ss));
+		}
+	}
 	if (g->store && now >= g->next_flush_ms) {
 		store_session_expire(g->store, (int64_t)time(NULL), store_evicted, g);
 		store_flush(g->store);

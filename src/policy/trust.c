@@ -59,6 +59,10 @@ struct trust_store {
 	cose_cred *scratch;
 	char scratch_identity[EDHOC_MAX_IDENTITY];
 	char last_error[ERR_TEXT_SIZE];
+	/* who the failed credential says it is: the operator's first question
+	 * about a refused certificate, which the core cannot answer because
+	 * it only learns an identity from a successful lookup */
+	char last_claimed[EDHOC_MAX_IDENTITY];
 };
 
 /* ---- helpers ---- */
@@ -805,8 +809,10 @@ static int lookup_x5t(trust_store *t, const edhoc_id_cred *id, edhoc_cred *ret)
 		return EDHOC_E_UNKNOWN_CRED;
 	}
 	int rc = check_stored_cert(t, e, NULL);
-	if (rc)
+	if (rc) {
+		snprintf(t->last_claimed, sizeof(t->last_claimed), "%s", e->identity);
 		return rc;
+	}
 	fill(e, id, ret);
 	return 0;
 }
@@ -864,18 +870,25 @@ static int lookup_chain(trust_store *t, const edhoc_id_cred *id, edhoc_cred *ret
 		rc = check_stored_cert(t, e, untrusted);
 		if (rc == 0)
 			fill(e, id, ret);
+		else
+			snprintf(t->last_claimed, sizeof(t->last_claimed), "%s", e->identity);
 		goto out;
 	}
+	char cn[EDHOC_MAX_IDENTITY];
+	bool cn_ok = subject_cn(leaf, cn, sizeof(cn)) && valid_identity(cn);
 	if (t->n_cas == 0) {
 		set_error(t, "certificate is not stored and no CA is configured");
 		rc = EDHOC_E_UNKNOWN_CRED;
+	} else {
+		rc = verify_chain(t, leaf, untrusted);
+	}
+	if (rc) {
+		/* Unverified, so only ever a name for the log. */
+		if (cn_ok)
+			snprintf(t->last_claimed, sizeof(t->last_claimed), "%s", cn);
 		goto out;
 	}
-	rc = verify_chain(t, leaf, untrusted);
-	if (rc)
-		goto out;
-	char cn[EDHOC_MAX_IDENTITY];
-	if (!subject_cn(leaf, cn, sizeof(cn)) || !valid_identity(cn)) {
+	if (!cn_ok) {
 		set_error(t, "certificate subject has no usable CN for an identity");
 		rc = EDHOC_E_CRED_INVALID;
 		goto out;
@@ -929,6 +942,7 @@ int trust_lookup(void *ctx, const edhoc_id_cred *id, edhoc_cred *ret_cred)
 	if (!t || !id || !ret_cred)
 		return EDHOC_E_INVALID_ARGUMENT;
 	t->last_error[0] = '\0';
+	t->last_claimed[0] = '\0';
 	memset(&out, 0, sizeof(out));
 	switch (id->label) {
 	case EDHOC_ID_CRED_KID:
@@ -959,6 +973,11 @@ int trust_lookup(void *ctx, const edhoc_id_cred *id, edhoc_cred *ret_cred)
 const char *trust_last_error(const trust_store *t)
 {
 	return t ? t->last_error : "";
+}
+
+const char *trust_last_claimed(const trust_store *t)
+{
+	return t ? t->last_claimed : "";
 }
 
 bool trust_has_identity(const trust_store *t, const char *identity)

@@ -79,6 +79,12 @@ int trust_lookup(void *ctx, const edhoc_id_cred *id, edhoc_cred *ret_cred);
  * expired", "no credential with kid h'2b'", ...); "" after a success. */
 const char *trust_last_error(const trust_store *t);
 
+/* The identity the credential of the last failed lookup claims, for the
+ * diag record: a stored certificate's identity, or the subject CN of a
+ * certificate sent by value; "" when there is none (unknown kid or x5t) and
+ * after a success.  Unverified: never use it to decide anything. */
+const char *trust_last_claimed(const trust_store *t);
+
 /* True when a stored credential has this identity. */
 bool trust_has_identity(const trust_store *t, const char *identity);
 
