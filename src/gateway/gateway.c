@@ -636,6 +636,38 @@ static size_t message_max(const gw *g)
 	return m ? m : EDHOC_MAX_MESSAGE;
 }
 
+/* The log detail of a refused cipher suite: the initiator's SUITES_I
+ * (selected last) and ours, e.g. "SUITES_I [6, 3], gateway suites [2]".
+ * The core has parsed message_1 up to SUITES_I before refusing it. */
+static const char *suites_detail(const edhoc_config *ecfg, const uint8_t *msg, size_t len,
+                                 char *out, size_t cap)
+{
+	cose_reader rd;
+	int64_t v;
+	size_t n = 1, o;
+	int major;
+
+	cose_reader_init(&rd, msg, len);
+	if (cose_read_int(&rd, &v) != 0 || cose_peek_type(&rd, &major) != 0)
+		return NULL;
+	if (major == COSE_CBOR_ARRAY && cose_read_array(&rd, &n) != 0)
+		return NULL;
+	o = (size_t)snprintf(out, cap, "SUITES_I [");
+	for (size_t i = 0; i < n && i < EDHOC_MAX_SUITES && o < cap; i++) {
+		if (cose_read_int(&rd, &v) != 0)
+			return NULL;
+		o += (size_t)snprintf(out + o, cap - o, "%s%lld", i ? ", " : "", (long long)v);
+	}
+	if (o < cap)
+		o += (size_t)snprintf(out + o, cap - o, "%s], gateway suites [",
+		                      n > EDHOC_MAX_SUITES ? ", ..." : "");
+	for (size_t i = 0; i < ecfg->n_suites && i < EDHOC_MAX_SUITES && o < cap; i++)
+		o += (size_t)snprintf(out + o, cap - o, "%s%d", i ? ", " : "", ecfg->suites[i]);
+	if (o < cap)
+		snprintf(out + o, cap - o, "]");
+	return out;
+}
+
 static void handle_message_1(gw *g, const struct peer *p, const uint8_t *msg, size_t len,
                              uint64_t now, struct reply *r)
 {
@@ -675,7 +707,12 @@ static void handle_message_1(gw *g, const struct peer *p, const uint8_t *msg, si
 	}
 	rc = edhoc_responder_read_message_1(h, msg, len);
 	if (rc != 0) {
-		edhoc_fail(g, p, h, rc, "message_1", NULL, NULL, r);
+		char detail[160];
+		edhoc_fail(g, p, h, rc, "message_1", NULL,
+		           rc == EDHOC_E_SUITE_NOT_SUPPORTED
+		               ? suites_detail(&conf->ecfg, msg, len, detail, sizeof(detail))
+		               : NULL,
+		           r);
 		goto out;
 	}
 	rc = gw_cidalloc_get(g->cids, edhoc_handshake_c_i(h), &c_r);
