@@ -42,5 +42,5 @@ EXTRA_DIST += $(SYSTEMD_TESTS) tests/systemd/README.md \
 
 # Handshake matrix (methods x suites x credential kinds) and X.509 trust
 # failures; pki.sh makes their CA and device certificates.
-TESTS += tests/e2e/matrix.sh
-EXTRA_DIST += tests/e2e/matrix.sh tests/e2e/pki.sh
+TESTS += tests/e2e/matrix.sh tests/e2e/x509.sh
+EXTRA_DIST += tests/e2e/matrix.sh tests/e2e/x509.sh tests/e2e/pki.sh

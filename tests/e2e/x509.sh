@@ -1,0 +1,248 @@
+#!/bin/bash
+# Certificates the gateway must refuse, and cipher-suite failures: what
+# the device is told (an EDHOC error with a ticket) and the record the
+# operator finds under that ticket (category, step, claimed identity,
+# detail).  The good cases next to them pass, so each refusal is about the
+# one thing that is wrong.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
+. "$top_srcdir/tests/e2e/pki.sh"
+
+PLAN=40
+t_plan $PLAN
+
+have_binaries "$CLIENT" || t_skip_rest $PLAN "edhoc-client not built"
+have_binaries "$EDHOCD" || t_skip_rest $PLAN "edhocd not built"
+have_binaries "$KEYGEN" || t_skip_rest $PLAN "edhoc-keygen not built"
+command -v openssl >/dev/null || t_skip_rest $PLAN "openssl command not installed"
+
+# Dates for `openssl ca`: a period that ended a year ago, one that starts
+# in a year.
+y=$(date -u +%Y)
+PAST_START="$((y - 2))0101000000Z"
+PAST_END="$((y - 1))0101000000Z"
+FUTURE_START="$((y + 1))0101000000Z"
+FUTURE_END="$((y + 2))0101000000Z"
+
+# The trusted PKI: root -> intermediate; devices under both.  A second,
+# untrusted root with a device of its own.  A self-signed certificate that
+# is pinned in the trust store but has expired.
+make_ccs gw gw P-256 a0 &&
+	make_ccs dev1 dev1 P-256 01 &&
+	pki_ca root "e2e root CA" &&
+	pki_ca inter "e2e intermediate CA" root &&
+	pki_ca rogue "e2e rogue CA" &&
+	pki_leaf good good-dev p256 root && pki_cred good x5chain &&
+	pki_leaf_dated expired expired-dev root "$PAST_START" "$PAST_END" &&
+	pki_cred expired x5chain &&
+	pki_leaf_dated early early-dev root "$FUTURE_START" "$FUTURE_END" &&
+	pki_cred early x5chain &&
+	pki_leaf stranger stranger-dev p256 rogue && pki_cred stranger x5chain &&
+	pki_leaf deep deep-dev p256 inter && pki_cred deep x5chain inter &&
+	pki_cred deep_alone x5chain &&
+	cp "$PKI/deep.pem" "$PKI/deep_alone.pem" && cp "$PKI/deep.key" "$PKI/deep_alone.key" &&
+	pki_leaf outcast outcast-dev p256 root && pki_cred outcast x5chain &&
+	pki_leaf unstored unstored-dev p256 root && pki_cred unstored x5t &&
+	pki_key pinned p256 &&
+	openssl req -new -key "$PKI/pinned.key" -subj /CN=pinned-dev -out "$PKI/pinned.csr" \
+		2>/dev/null &&
+	openssl ca -batch -notext -selfsign -config "$PKI/ca-db/ca.cnf" -keyfile "$PKI/pinned.key" \
+		-in "$PKI/pinned.csr" -out "$PKI/pinned.pem" -startdate "$PAST_START" \
+		-enddate "$PAST_END" >/dev/null 2>&1 &&
+	pki_cred pinned x5t ||
+	{
+		cat "$T_DIR"/creds/*.err >&2
+		t_fail_rest $PLAN "cannot make test credentials"
+	}
+# deep_alone is deep's certificate sent without its intermediate.
+sed -i 's/^cert = .*/cert = deep_alone.pem/; s/^key = .*/key = deep_alone.key/' \
+	"$PKI/deep_alone.cred"
+
+GW_SUITES="2"
+GW_METHODS="0, 1, 2, 3"
+gw_dir gw ccs gw
+trust "$GW_DIR" dev1.ccs
+cp "$PKI/pinned.pem" "$GW_DIR/trust/pinned.pem"
+# Only the root is a trust anchor: intermediates come from the device.
+pki_trust_ca "$GW_DIR" root
+# outcast-dev is a valid certificate the ACL knows but does not admit.
+acl_with_certified "$GW_DIR" "dev1, pinned-dev" \
+	"good-dev, expired-dev, early-dev, deep-dev, stranger-dev, unstored-dev"
+sed -i 's/^certified = .*/&, outcast-dev/' "$GW_DIR/acl.conf"
+gw=$GW_DIR
+LOG="$gw/log"
+gw_up "$gw" || t_fail_rest $PLAN "edhocd did not start"
+URI="coap://127.0.0.1:$PORT"
+PEER=(--peer-cred "$T_DIR/creds/gw.ccs")
+
+# refused NAME CATEGORY STEP IDENTITY DETAIL CLIENT-ARGS...: the client
+# fails the handshake (exit 3) with a ticket in the EDHOC error; the log
+# has exactly one record under that ticket, with CATEGORY, STEP, the
+# claimed IDENTITY ("-" for none) and DETAIL (a grep -E pattern) in it.
+# Three TAP results.
+refused() {
+	local name=$1 cat=$2 step=$3 id=$4 detail=$5 rc ticket rec
+	shift 5
+	client "$@" "$URI"
+	rc=$?
+	ticket=$(client_ticket)
+	t_wait_for 1000 eval 'test -n "$ticket" && grep -q -F "ticket=$ticket" "$LOG"'
+	rec=$(log_record "$LOG" "$ticket")
+	echo "# $name: exit $rc, ticket '${ticket}'"
+	echo "# record: ${rec:-none}"
+	t_check "$name: EDHOC error (exit 3) with ticket, category $cat told to the device" \
+		eval 'test $rc -eq 3 && test -n "$ticket" &&
+		      grep -q "EDHOC error message.*category $cat ticket $ticket" "$T_DIR/err"'
+	t_check "$name: one record under the ticket: category=$cat step=$step identity=$id" \
+		eval 'test -n "$ticket" && test "$(grep -c -F "ticket=$ticket" "$LOG")" -eq 1 &&
+		      echo "$rec" | grep -q "category=$cat .*step=$step peer=127\.0\.0\.1:[0-9]* identity=$id ticket="'
+	t_check "$name: the record says why" \
+		eval 'echo "$rec" | grep -q -E "detail=.*($detail)"'
+	[ $rc -eq 3 ] || t_diag_file "$T_DIR/err"
+}
+
+# 1: the good certificate from the same CA gets in (the reference case)
+client --cred "$PKI/good.cred" "${PEER[@]}" --method 0 "$URI"
+rc=$?
+t_check "certificate from the trusted CA by x5chain: handshake, whoami good-dev" \
+	eval 'test $rc -eq 0 && test "$(cat "$T_DIR/out")" = good-dev'
+[ $rc -eq 0 ] || { t_diag_file "$T_DIR/err"; t_diag_file "$LOG"; }
+
+# 2-4: expired
+refused "expired certificate (x5chain, trusted CA)" C message_3 expired-dev \
+	"expired" --cred "$PKI/expired.cred" "${PEER[@]}" --method 0
+# 5-7: not yet valid
+refused "certificate not yet valid (x5chain, trusted CA)" C message_3 early-dev \
+	"not yet valid" --cred "$PKI/early.cred" "${PEER[@]}" --method 3
+# 8-10: untrusted CA
+refused "certificate from an untrusted CA" C message_3 stranger-dev \
+	"unable to get local issuer|issuer" --cred "$PKI/stranger.cred" "${PEER[@]}" --method 0
+# 11-13: intermediate missing
+refused "certificate sent without its intermediate" C message_3 deep-dev \
+	"unable to get local issuer|issuer" --cred "$PKI/deep_alone.cred" "${PEER[@]}" --method 2
+# 14-16: a certificate by x5t that the gateway does not store
+refused "unknown certificate by x5t" C message_3 - \
+	"no stored certificate" --cred "$PKI/unstored.cred" "${PEER[@]}" --method 0
+# 17-19: a pinned self-signed certificate that has expired
+refused "pinned certificate (x5t) that has expired" C message_3 pinned-dev \
+	"expired" --cred "$PKI/pinned.cred" "${PEER[@]}" --method 0
+# 20-22: valid chain, identity not admitted
+refused "valid certificate whose identity the ACL does not admit" D admission outcast-dev \
+	"not admitted" --cred "$PKI/outcast.cred" "${PEER[@]}" --method 0
+
+# 23: with the intermediate the same certificate is fine
+client --cred "$PKI/deep.cred" "${PEER[@]}" --method 2 "$URI"
+rc=$?
+t_check "the same certificate with its intermediate gets in" \
+	eval 'test $rc -eq 0 && test "$(cat "$T_DIR/out")" = deep-dev'
+gw_stop
+
+# 24-26: chain_length_max = 2 (leaf and trust anchor): the intermediate's
+# chain is one too long.
+GW_EXTRA="
+[limits]
+chain_length_max = 2"
+gw_up "$gw" || t_fail_rest $PLAN "edhocd with chain_length_max = 2 did not start"
+URI="coap://127.0.0.1:$PORT"
+refused "chain longer than chain_length_max" C message_3 deep-dev \
+	"chain|length" --cred "$PKI/deep.cred" "${PEER[@]}" --method 0
+client --cred "$PKI/good.cred" "${PEER[@]}" --method 0 "$URI"
+rc=$?
+# 27
+t_check "chain_length_max = 2 still lets a certificate issued by the root in" \
+	eval 'test $rc -eq 0 && test "$(cat "$T_DIR/out")" = good-dev'
+gw_stop
+GW_EXTRA=""
+
+# 28-31: revocation: a CRL from the root revoking one certificate
+pki_leaf revoked revoked-dev p256 root && pki_cred revoked x5chain
+db="$PKI/ca-db"
+cat >"$db/root.cnf" <<EOF
+[ca]
+default_ca = root_ca
+[root_ca]
+database = $db/root-index.txt
+crlnumber = $db/root-crlnumber
+default_md = sha256
+default_crl_days = 7
+EOF
+: >"$db/root-index.txt"
+echo 01 >"$db/root-crlnumber"
+openssl ca -config "$db/root.cnf" -cert "$PKI/root.pem" -keyfile "$PKI/root.key" \
+	-revoke "$PKI/revoked.pem" >/dev/null 2>&1 &&
+	openssl ca -config "$db/root.cnf" -cert "$PKI/root.pem" -keyfile "$PKI/root.key" \
+		-gencrl -out "$gw/trust/ca/root.crl" >/dev/null 2>&1
+# The intermediate's own CRL, empty: with CRLs present every issuer needs one.
+: >"$db/inter-index.txt"
+echo 01 >"$db/inter-crlnumber"
+sed -e "s|root-index|inter-index|; s|root-crlnumber|inter-crlnumber|" "$db/root.cnf" \
+	>"$db/inter.cnf"
+openssl ca -config "$db/inter.cnf" -cert "$PKI/inter.pem" -keyfile "$PKI/inter.key" \
+	-gencrl -out "$gw/trust/ca/inter.crl" >/dev/null 2>&1
+sed -i 's/^certified = .*/&, revoked-dev/' "$gw/acl.conf"
+sed -i 's/^identities = \(.*\)/identities = \1, revoked-dev/' "$gw/acl.conf"
+if [ -s "$gw/trust/ca/root.crl" ] && gw_up "$gw"; then
+	URI="coap://127.0.0.1:$PORT"
+	refused "revoked certificate (CRL in trust/ca)" C message_3 revoked-dev \
+		"revoked" --cred "$PKI/revoked.cred" "${PEER[@]}" --method 0
+	client --cred "$PKI/good.cred" "${PEER[@]}" --method 0 "$URI"
+	rc=$?
+	t_check "with the CRL a certificate that is not revoked still gets in" \
+		eval 'test $rc -eq 0 && test "$(cat "$T_DIR/out")" = good-dev'
+	[ $rc -eq 0 ] || { t_diag_file "$T_DIR/err"; t_diag_file "$LOG"; }
+	gw_stop
+else
+	t_diag_file "$gw/log"
+	for i in 1 2 3 4; do t_not_ok "revocation: CRL made and gateway started"; done
+fi
+rm -f "$gw/trust/ca/"*.crl
+
+# 32-40: cipher suites.  The gateway offers suite 2 only.
+gw_up "$gw" || t_fail_rest $PLAN "edhocd did not restart"
+URI="coap://127.0.0.1:$PORT"
+DEV=(--cred "$T_DIR/creds/dev1.cred" "${PEER[@]}" --method 3)
+g_before=$(grep -c "category=G" "$LOG")
+client "${DEV[@]}" --suite 3 -v "$URI"
+rc=$?
+g_after=$(grep -c "category=G" "$LOG")
+grec=$(grep "category=G" "$LOG" | tail -n 1)
+echo "# suite record: $grec"
+# 32
+t_check "only suite 3 offered: EDHOC error ERR_CODE 2 with SUITES_R [2] (exit 3)" \
+	eval 'test $rc -eq 3 && grep -q "ERR_CODE 2.*Wrong Selected Cipher Suite, SUITES_R \[2\]" "$T_DIR/err"'
+# 33
+t_check "only suite 3 offered: the client does not retry with a suite it did not offer" \
+	eval 'test "$(grep -c "^message_1 (" "$T_DIR/err")" -eq 1'
+# 34
+t_check "no common suite: one category G record, step message_1, no identity yet" \
+	eval 'test "$g_after" -eq $((g_before + 1)) &&
+	      echo "$grec" | grep -q "category=G .*step=message_1 peer=127\.0\.0\.1:[0-9]* identity=- ticket=T-[0-9a-f]\{8\}"'
+# 35
+t_check "no common suite: the record names the offered and the supported suites" \
+	eval 'echo "$grec" | grep -q -F "detail=\"SUITES_I [3], gateway suites [2]\""'
+
+# 36-39: suites 3 then 2 offered: the first message_1 selects 3, is
+# refused with SUITES_R [2], and the client's second message_1 selects 2.
+g_before=$(grep -c "category=G" "$LOG")
+ok_before=$(grep -c "handshake ok identity=dev1 method=3 suite=2 " "$LOG")
+client "${DEV[@]}" --suite 3 --suite 2 -v "$URI"
+rc=$?
+t_wait_for 1000 eval 'test "$(grep -c "handshake ok identity=dev1 method=3 suite=2 " "$LOG")" -gt "$ok_before"'
+t_check "suites 3, 2 offered: ERR_CODE 2 first, then the retry completes with suite 2" \
+	eval 'test $rc -eq 0 && grep -q "Wrong Selected Cipher Suite, SUITES_R \[2\]" "$T_DIR/err" &&
+	      grep -q "handshake complete (method 3, suite 2)" "$T_DIR/err" &&
+	      test "$(cat "$T_DIR/out")" = dev1'
+t_check "the retry is a new message_1 selecting suite 2 with SUITES_I [3, 2]" \
+	eval 'test "$(grep -c "^message_1 (" "$T_DIR/err")" -eq 2 &&
+	      grep -A1 "^message_1 (" "$T_DIR/err" | grep -q "diag: 3, \[3, 2\], h"'
+t_check "the refused first attempt left one category G record naming SUITES_I [3]" \
+	eval 'test "$(grep -c "category=G" "$LOG")" -eq $((g_before + 1)) &&
+	      grep "category=G" "$LOG" | tail -n 1 | grep -q -F "detail=\"SUITES_I [3], gateway"'
+t_check "the retry left a handshake ok record with suite 2" \
+	eval 'test "$(grep -c "handshake ok identity=dev1 method=3 suite=2 " "$LOG")" -eq $((ok_before + 1))'
+[ $rc -eq 0 ] || t_diag_file "$T_DIR/err"
+
+# 40: the gateway is still fine and logged no secrets
+t_check "the log holds no private key of any credential" \
+	eval '! grep -q -i -F -f <(sed -n "s/^d = //p" "$T_DIR"/creds/*.cred) "$LOG"'
+gw_stop
+t_done
