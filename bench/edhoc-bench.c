@@ -33,6 +33,7 @@ enum op {
 	OP_DH_KEYGEN,
 	OP_DH_DERIVE,
 	OP_DH_DERIVE_RAW,
+	OP_DH_DERIVE_PRIV,
 	OP_KEY_FROM_PUBLIC,
 	OP_KEY_PUBLIC,
 	OP_SIGN,
@@ -41,7 +42,8 @@ enum op {
 };
 static const char *const op_names[OP_N] = {"hash",          "extract",       "expand", "aead-enc",
                                            "aead-dec",      "dh-keygen",     "ecdh",   "ecdh-raw",
-                                           "pubkey-import", "pubkey-export", "sign",   "verify"};
+                                           "ecdh-priv",     "pubkey-import", "pubkey-export",
+                                           "sign",          "verify"};
 
 #define MAX_REC 96
 typedef struct rec {
@@ -253,6 +255,21 @@ int __wrap_crypto_dh_derive_raw(int curve, const uint8_t *priv, size_t priv_len,
 	                                   ret_len);
 }
 
+int __real_crypto_dh_derive_priv(int curve, const uint8_t *priv, size_t priv_len,
+                                 const crypto_key *peer, uint8_t *ret_secret, size_t *ret_len);
+int __wrap_crypto_dh_derive_priv(int curve, const uint8_t *priv, size_t priv_len,
+                                 const crypto_key *peer, uint8_t *ret_secret, size_t *ret_len)
+{
+	rec *r = rec_new(OP_DH_DERIVE_PRIV);
+	if (r) {
+		r->alg = curve;
+		r->a = dup_bytes(priv, priv_len);
+		r->al = priv_len;
+		r->k2 = crypto_key_ref((crypto_key *)peer);
+	}
+	return __real_crypto_dh_derive_priv(curve, priv, priv_len, peer, ret_secret, ret_len);
+}
+
 int __real_crypto_key_from_public(int curve, const uint8_t *x, size_t x_len, const uint8_t *y,
                                   size_t y_len, crypto_key **ret);
 int __wrap_crypto_key_from_public(int curve, const uint8_t *x, size_t x_len, const uint8_t *y,
@@ -355,6 +372,8 @@ static int replay_rec(rec *r)
 		return __real_crypto_dh_derive(r->k1, r->k2, out, &len);
 	case OP_DH_DERIVE_RAW:
 		return __real_crypto_dh_derive_raw(r->alg, r->a, r->al, r->b, r->bl, out, &len);
+	case OP_DH_DERIVE_PRIV:
+		return __real_crypto_dh_derive_priv(r->alg, r->a, r->al, r->k2, out, &len);
 	case OP_KEY_FROM_PUBLIC: {
 		crypto_key *k = NULL;
 		int rc = __real_crypto_key_from_public(r->alg, r->a, r->al, r->b, r->bl, &k);

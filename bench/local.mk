@@ -16,7 +16,7 @@ bench_oscore_bench_LDADD = $(CORE_LIBS)
 # and replay every crypto-layer call the EDHOC core makes.
 noinst_PROGRAMS += bench/edhoc-bench
 bench_edhoc_bench_SOURCES = bench/edhoc-bench.c tests/unit/certgen.c tests/unit/certgen.h
-bench_edhoc_bench_LDFLAGS = -Wl,--wrap=crypto_hash,--wrap=crypto_kdf_extract,--wrap=crypto_kdf_expand,--wrap=crypto_aead_encrypt,--wrap=crypto_aead_decrypt,--wrap=crypto_dh_keygen,--wrap=crypto_dh_derive,--wrap=crypto_dh_derive_raw,--wrap=crypto_key_from_public,--wrap=crypto_key_public,--wrap=crypto_sign,--wrap=crypto_verify
+bench_edhoc_bench_LDFLAGS = -Wl,--wrap=crypto_hash,--wrap=crypto_kdf_extract,--wrap=crypto_kdf_expand,--wrap=crypto_aead_encrypt,--wrap=crypto_aead_decrypt,--wrap=crypto_dh_keygen,--wrap=crypto_dh_derive,--wrap=crypto_dh_derive_raw,--wrap=crypto_dh_derive_priv,--wrap=crypto_key_from_public,--wrap=crypto_key_public,--wrap=crypto_sign,--wrap=crypto_verify
 bench_edhoc_bench_LDADD = $(CORE_LIBS)
 
 # gateway-bench: edhocd end to end over loopback (handshakes/s through the

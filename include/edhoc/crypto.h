@@ -199,6 +199,12 @@ int crypto_dh_pub_from_priv(int curve, const uint8_t *priv, size_t len, uint8_t 
 int crypto_dh_derive(const crypto_key *priv, const crypto_key *peer, uint8_t *ret_secret,
                      size_t *ret_len);
 
+/* ECDH from raw private bytes (e.g. an ephemeral key just made by
+ * crypto_dh_keygen) and an already-parsed peer key on the same curve, such
+ * as a static key from a credential: no export and re-import of the peer. */
+int crypto_dh_derive_priv(int curve, const uint8_t *priv, size_t priv_len, const crypto_key *peer,
+                          uint8_t *ret_secret, size_t *ret_len);
+
 /* Convenience: derive from raw private bytes and a wire-form peer key
  * (validated as crypto_key_from_public does). */
 int crypto_dh_derive_raw(int curve, const uint8_t *priv, size_t priv_len, const uint8_t *peer,

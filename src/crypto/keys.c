@@ -894,6 +894,51 @@ int crypto_dh_derive(const crypto_key *priv, const crypto_key *peer, uint8_t *re
 	return okp_derive(mk->derive, mp->pkey, c, ret_secret, ret_len);
 }
 
+int crypto_dh_derive_priv(int curve, const uint8_t *priv, size_t priv_len, const crypto_key *peer,
+                          uint8_t *ret_secret, size_t *ret_len)
+{
+	const curve_info *c = curve_lookup(curve);
+	if (!c || !c->dh)
+		return EDHOC_E_ALG_UNSUPPORTED;
+	if (!priv || !peer || !ret_secret || !ret_len)
+		return EDHOC_E_INVALID_ARGUMENT;
+	if (priv_len != c->priv_len || peer->curve != curve)
+		return EDHOC_E_KEY_INVALID;
+	crypto_key *mp = (crypto_key *)peer; /* caches only, see crypto_dh_derive */
+	EVP_PKEY *sk = NULL;
+	BIGNUM *d = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	int r;
+	/* the key crypto_dh_keygen just made? */
+	struct eph_key *eph = eph_find(curve, priv, priv_len);
+	if (c->ec2) {
+		if (!eph && (r = ec_scalar_from_bytes(c, priv, &d)))
+			goto out;
+		r = ec_derive(c, eph ? eph->d : d, ec_point_of(mp), ret_secret, ret_len);
+		goto out;
+	}
+	if (eph) {
+		if (!eph->derive && !(eph->derive = derive_ctx_new(eph->pkey))) {
+			r = EDHOC_E_CRYPTO;
+			goto out;
+		}
+		r = okp_derive(eph->derive, mp->pkey, c, ret_secret, ret_len);
+		goto out;
+	}
+	r = okp_from_private(c, priv, priv_len, &sk);
+	if (r)
+		goto out;
+	r = EDHOC_E_CRYPTO;
+	if (!(ctx = derive_ctx_new(sk)))
+		goto out;
+	r = okp_derive(ctx, mp->pkey, c, ret_secret, ret_len);
+out:
+	EVP_PKEY_CTX_free(ctx);
+	EVP_PKEY_free(sk);
+	BN_clear_free(d);
+	return r;
+}
+
 int crypto_dh_derive_raw(int curve, const uint8_t *priv, size_t priv_len, const uint8_t *peer,
                          size_t peer_len, uint8_t *ret_secret, size_t *ret_len)
 {
@@ -905,39 +950,9 @@ int crypto_dh_derive_raw(int curve, const uint8_t *priv, size_t priv_len, const 
 	if (priv_len != c->priv_len)
 		return EDHOC_E_KEY_INVALID;
 	crypto_key *pk = NULL;
-	EVP_PKEY *sk = NULL;
-	BIGNUM *d = NULL;
-	EVP_PKEY_CTX *ctx = NULL;
 	int r = crypto_key_from_public(curve, peer, peer_len, NULL, 0, &pk);
-	if (r)
-		goto out;
-	/* the key crypto_dh_keygen just made? */
-	struct eph_key *eph = eph_find(curve, priv, priv_len);
-	if (c->ec2) {
-		if (!eph && (r = ec_scalar_from_bytes(c, priv, &d)))
-			goto out;
-		r = ec_derive(c, eph ? eph->d : d, pk->pt, ret_secret, ret_len);
-		goto out;
-	}
-	if (eph) {
-		if (!eph->derive && !(eph->derive = derive_ctx_new(eph->pkey))) {
-			r = EDHOC_E_CRYPTO;
-			goto out;
-		}
-		r = okp_derive(eph->derive, pk->pkey, c, ret_secret, ret_len);
-		goto out;
-	}
-	r = okp_from_private(c, priv, priv_len, &sk);
-	if (r)
-		goto out;
-	r = EDHOC_E_CRYPTO;
-	if (!(ctx = derive_ctx_new(sk)))
-		goto out;
-	r = okp_derive(ctx, pk->pkey, c, ret_secret, ret_len);
-out:
-	EVP_PKEY_CTX_free(ctx);
-	EVP_PKEY_free(sk);
-	BN_clear_free(d);
+	if (r == 0)
+		r = crypto_dh_derive_priv(curve, priv, priv_len, pk, ret_secret, ret_len);
 	crypto_key_free(pk);
 	return r;
 }

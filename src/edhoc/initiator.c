@@ -259,9 +259,13 @@ int edhoc_initiator_read_message_2(edhoc_handshake *h, const uint8_t *msg, size_
 		rc = EDHOC_E_PLAINTEXT_MALFORMED; /* no CIPHERTEXT_2 at all */
 		goto out;
 	}
-	/* validates G_Y */
-	rc = crypto_dh_derive_raw(h->suite->dh_curve, h->eph_priv, h->eph_priv_len, m2, g_y_len,
-	                          h->g_xy, &h->g_xy_len);
+	/* G_Y imported once (which validates it), for G_XY and, with a static
+	 * DH key I, for G_IY */
+	rc = crypto_key_from_public(h->suite->dh_curve, m2, g_y_len, NULL, 0, &gy);
+	if (rc < 0)
+		goto out;
+	rc = crypto_dh_derive_priv(h->suite->dh_curve, h->eph_priv, h->eph_priv_len, gy, h->g_xy,
+	                           &h->g_xy_len);
 	if (rc < 0)
 		goto out;
 	edhoc_have(h, EDHOC_V_G_XY);
@@ -336,12 +340,6 @@ int edhoc_initiator_read_message_2(edhoc_handshake *h, const uint8_t *msg, size_
 	if (rc < 0)
 		goto out;
 	edhoc_have(h, EDHOC_V_TH_3);
-	/* G_Y as a key object only where the static DH key I needs it */
-	if (!edhoc_method_i_signs(h->method)) {
-		rc = crypto_key_from_public(h->suite->dh_curve, m2, g_y_len, NULL, 0, &gy);
-		if (rc < 0)
-			goto out;
-	}
 	rc = initiator_prk_4e3m(h, gy);
 	if (rc < 0)
 		goto out;

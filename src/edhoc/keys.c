@@ -316,16 +316,8 @@ int edhoc_derive_prk_out(edhoc_handshake *h)
 int edhoc_dh_eph_key(const edhoc_handshake *h, const uint8_t *priv, size_t priv_len,
                      const crypto_key *peer, uint8_t *ret_secret, size_t *ret_len)
 {
-	uint8_t x[CRYPTO_MAX_COORD], y[CRYPTO_MAX_COORD];
-	size_t x_len, y_len;
-	int rc;
-
-	/* Through the peer's x-coordinate: crypto_dh_derive_raw takes the
-	 * private scalar as it is, where a key object made from it would
-	 * first compute its public key (one more scalar multiplication). */
-	rc = crypto_key_public(peer, x, &x_len, y, &y_len);
-	if (rc < 0)
-		return rc;
-	return crypto_dh_derive_raw(h->suite->dh_curve, priv, priv_len, x, x_len, ret_secret,
-	                            ret_len);
+	/* The private scalar as it is (a key object made from it would first
+	 * compute its public key: one more scalar multiplication), the peer's
+	 * static key as parsed once by its credential. */
+	return crypto_dh_derive_priv(h->suite->dh_curve, priv, priv_len, peer, ret_secret, ret_len);
 }

@@ -88,16 +88,19 @@ static int responder_keys(edhoc_handshake *h, const uint8_t *msg, size_t len, co
 	cose_writer w;
 	int rc;
 
-	/* Y from the random source; crypto_dh_derive_raw right after the
-	 * key generation reuses the key object it made, and validates G_X (on
-	 * the curve, not of low order). */
+	/* G_X is imported (and so validated: on the curve, not of low order)
+	 * once, for G_XY and, with a static DH key R, for G_RX.  Y comes from
+	 * the random source; the derivation right after the key generation
+	 * reuses the key object the crypto layer made for it. */
+	rc = crypto_key_from_public(curve, g_x, g_x_len, NULL, 0, &gx);
+	if (rc < 0)
+		goto out;
 	h->eph_priv_len = crypto_dh_priv_len(curve);
 	rc = crypto_dh_keygen(curve, cfg->rng ? cfg->rng : crypto_rng_default, cfg->rng_ctx,
 	                      h->eph_priv, h->g_y);
 	if (rc < 0)
 		goto out;
-	rc = crypto_dh_derive_raw(curve, h->eph_priv, h->eph_priv_len, g_x, g_x_len, h->g_xy,
-	                          &h->g_xy_len);
+	rc = crypto_dh_derive_priv(curve, h->eph_priv, h->eph_priv_len, gx, h->g_xy, &h->g_xy_len);
 	if (rc < 0)
 		goto out;
 	edhoc_have(h, EDHOC_V_G_XY);
@@ -126,9 +129,6 @@ static int responder_keys(edhoc_handshake *h, const uint8_t *msg, size_t len, co
 		memcpy(h->prk_3e2m, h->prk_2e, hl);
 	} else {
 		rc = edhoc_kdf(h, h->prk_2e, 1, h->th_2, hl, salt, hl);
-		if (rc < 0)
-			goto out;
-		rc = crypto_key_from_public(curve, g_x, g_x_len, NULL, 0, &gx);
 		if (rc < 0)
 			goto out;
 		rc = crypto_dh_derive(cfg->own->key, gx, g_rx, &secret_len);
