@@ -41,6 +41,7 @@ EXTRA_DIST += $(SYSTEMD_TESTS) tests/systemd/README.md \
 	tests/systemd/notify-recv.py tests/systemd/journal-get.py
 
 # Handshake matrix (methods x suites x credential kinds) and X.509 trust
-# failures; pki.sh makes their CA and device certificates.
-TESTS += tests/e2e/matrix.sh tests/e2e/x509.sh
-EXTRA_DIST += tests/e2e/matrix.sh tests/e2e/x509.sh tests/e2e/pki.sh
+# failures (pki.sh makes their CA and device certificates); --help and man
+# pages against the getopt tables.
+TESTS += tests/e2e/matrix.sh tests/e2e/x509.sh tests/e2e/help.sh
+EXTRA_DIST += tests/e2e/matrix.sh tests/e2e/x509.sh tests/e2e/help.sh tests/e2e/pki.sh
