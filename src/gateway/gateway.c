@@ -636,11 +636,13 @@ static size_t message_max(const gw *g)
 	return m ? m : EDHOC_MAX_MESSAGE;
 }
 
-/* The log detail of a refused cipher suite: the initiator's SUITES_I
- * (selected last) and ours, e.g. "SUITES_I [6, 3], gateway suites [2]".
- * The core has parsed message_1 up to SUITES_I before refusing it. */
-static const char *suites_detail(const edhoc_config *ecfg, const uint8_t *msg, size_t len,
-                                 char *out, size_t cap)
+/* The log detail of a refused message_1 where the operator needs to see
+ * both sides: the initiator's method or SUITES_I (selected last) next to
+ * ours, e.g. "SUITES_I [6, 3], gateway suites [2]" or "method 1, gateway
+ * methods 0, 3".  The core has parsed message_1 that far before refusing
+ * it; NULL for any other failure. */
+static const char *message_1_detail(const edhoc_config *ecfg, int rc, const uint8_t *msg,
+                                    size_t len, char *out, size_t cap)
 {
 	cose_reader rd;
 	int64_t v;
@@ -648,7 +650,18 @@ static const char *suites_detail(const edhoc_config *ecfg, const uint8_t *msg, s
 	int major;
 
 	cose_reader_init(&rd, msg, len);
-	if (cose_read_int(&rd, &v) != 0 || cose_peek_type(&rd, &major) != 0)
+	if (cose_read_int(&rd, &v) != 0)
+		return NULL;
+	if (rc == EDHOC_E_METHOD_UNSUPPORTED) {
+		o = (size_t)snprintf(out, cap, "method %lld, gateway methods", (long long)v);
+		for (int m = 0, first = 1; m < 4 && o < cap; m++)
+			if (ecfg->methods & (1u << m)) {
+				o += (size_t)snprintf(out + o, cap - o, "%s%d", first ? " " : ", ", m);
+				first = 0;
+			}
+		return out;
+	}
+	if (rc != EDHOC_E_SUITE_NOT_SUPPORTED || cose_peek_type(&rd, &major) != 0)
 		return NULL;
 	if (major == COSE_CBOR_ARRAY && cose_read_array(&rd, &n) != 0)
 		return NULL;
@@ -709,10 +722,7 @@ static void handle_message_1(gw *g, const struct peer *p, const uint8_t *msg, si
 	if (rc != 0) {
 		char detail[160];
 		edhoc_fail(g, p, h, rc, "message_1", NULL,
-		           rc == EDHOC_E_SUITE_NOT_SUPPORTED
-		               ? suites_detail(&conf->ecfg, msg, len, detail, sizeof(detail))
-		               : NULL,
-		           r);
+		           message_1_detail(&conf->ecfg, rc, msg, len, detail, sizeof(detail)), r);
 		goto out;
 	}
 	rc = gw_cidalloc_get(g->cids, edhoc_handshake_c_i(h), &c_r);
