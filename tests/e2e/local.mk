@@ -40,8 +40,10 @@ TESTS += $(SYSTEMD_TESTS)
 EXTRA_DIST += $(SYSTEMD_TESTS) tests/systemd/README.md \
 	tests/systemd/notify-recv.py tests/systemd/journal-get.py
 
-# Handshake matrix (methods x suites x credential kinds) and X.509 trust
-# failures (pki.sh makes their CA and device certificates); --help and man
+# Handshake matrix (methods x suites x credential kinds), X.509 trust
+# failures and whole failure records (record-lib.sh asserts them);
+# pki.sh makes the test CAs and certificates; --help and man
 # pages against the getopt tables.
-TESTS += tests/e2e/matrix.sh tests/e2e/x509.sh tests/e2e/help.sh
-EXTRA_DIST += tests/e2e/matrix.sh tests/e2e/x509.sh tests/e2e/help.sh tests/e2e/pki.sh
+TESTS += tests/e2e/matrix.sh tests/e2e/x509.sh tests/e2e/records.sh tests/e2e/help.sh
+EXTRA_DIST += tests/e2e/matrix.sh tests/e2e/x509.sh tests/e2e/records.sh tests/e2e/help.sh \
+	tests/e2e/pki.sh tests/e2e/record-lib.sh

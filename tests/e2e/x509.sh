@@ -6,6 +6,7 @@
 # one thing that is wrong.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/pki.sh"
+. "$top_srcdir/tests/e2e/record-lib.sh"
 
 PLAN=40
 t_plan $PLAN
@@ -73,32 +74,6 @@ LOG="$gw/log"
 gw_up "$gw" || t_fail_rest $PLAN "edhocd did not start"
 URI="coap://127.0.0.1:$PORT"
 PEER=(--peer-cred "$T_DIR/creds/gw.ccs")
-
-# refused NAME CATEGORY STEP IDENTITY DETAIL CLIENT-ARGS...: the client
-# fails the handshake (exit 3) with a ticket in the EDHOC error; the log
-# has exactly one record under that ticket, with CATEGORY, STEP, the
-# claimed IDENTITY ("-" for none) and DETAIL (a grep -E pattern) in it.
-# Three TAP results.
-refused() {
-	local name=$1 cat=$2 step=$3 id=$4 detail=$5 rc ticket rec
-	shift 5
-	client "$@" "$URI"
-	rc=$?
-	ticket=$(client_ticket)
-	t_wait_for 1000 eval 'test -n "$ticket" && grep -q -F "ticket=$ticket" "$LOG"'
-	rec=$(log_record "$LOG" "$ticket")
-	echo "# $name: exit $rc, ticket '${ticket}'"
-	echo "# record: ${rec:-none}"
-	t_check "$name: EDHOC error (exit 3) with ticket, category $cat told to the device" \
-		eval 'test $rc -eq 3 && test -n "$ticket" &&
-		      grep -q "EDHOC error message.*category $cat ticket $ticket" "$T_DIR/err"'
-	t_check "$name: one record under the ticket: category=$cat step=$step identity=$id" \
-		eval 'test -n "$ticket" && test "$(grep -c -F "ticket=$ticket" "$LOG")" -eq 1 &&
-		      echo "$rec" | grep -q "category=$cat .*step=$step peer=127\.0\.0\.1:[0-9]* identity=$id ticket="'
-	t_check "$name: the record says why" \
-		eval 'echo "$rec" | grep -q -E "detail=.*($detail)"'
-	[ $rc -eq 3 ] || t_diag_file "$T_DIR/err"
-}
 
 # 1: the good certificate from the same CA gets in (the reference case)
 client --cred "$PKI/good.cred" "${PEER[@]}" --method 0 "$URI"
