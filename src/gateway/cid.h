@@ -4,10 +4,14 @@
  * requests), so it must be unique among half-open handshakes and sessions
  * together: both tables take their C_R from one allocator and give it back
  * when an entry goes.  Short identifiers first: the 48 values that travel as
- * one-byte CBOR integers (0x00-0x17, 0x20-0x37), then two-byte byte strings.
- * Allocation is next-fit from a rotating cursor, so a C_R that was just
- * released is the last to be handed out again: a late message from an old
- * peer is less likely to hit a new handshake. */
+ * one-byte CBOR integers (0x00-0x17, 0x20-0x37), then two-byte and then
+ * three-byte byte strings (48 + 65,536 + 16,777,216 in all: more than the
+ * configuration's largest sessions_max plus half_open_max, and within
+ * OSCORE's 7-byte Recipient IDs).  Allocation is next-fit from a rotating
+ * cursor per length, so a C_R that was just released is the last of its
+ * length to be handed out again: a late message from an old peer is less
+ * likely to hit a new handshake.  The three-byte bitmap (2 MiB) is only
+ * allocated once the shorter identifiers are all in use. */
 #ifndef GW_CID_H
 #define GW_CID_H
 
@@ -18,11 +22,21 @@
 
 typedef struct gw_cidalloc gw_cidalloc;
 
-/* Number of identifiers an allocator can hand out (48 + 65536). */
-#define GW_CID_SPACE (48u + 65536u)
+/* Identifiers of each length, and all an allocator can hand out. */
+#define GW_CID_SPACE_1 48u
+#define GW_CID_SPACE_2 65536u
+#define GW_CID_SPACE_3 16777216u
+#define GW_CID_SPACE   (GW_CID_SPACE_1 + GW_CID_SPACE_2 + GW_CID_SPACE_3)
+
+/* Longest identifier the allocator hands out (bytes). */
+#define GW_CID_MAX_LEN 3
 
 /* New allocator with nothing in use; NULL when out of memory. */
 gw_cidalloc *gw_cidalloc_create(void);
+
+/* The same, handing out identifiers of at most max_len bytes (1..3; tests
+ * use a small space to reach its end quickly).  NULL for another max_len. */
+gw_cidalloc *gw_cidalloc_create_len(unsigned max_len);
 
 void gw_cidalloc_free(gw_cidalloc *a);
 

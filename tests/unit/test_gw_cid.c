@@ -82,15 +82,15 @@ static void test_reserve_and_put(void **state)
 {
 	gw_cidalloc *a = gw_cidalloc_create();
 	edhoc_cid two = {.bytes = {0x12, 0x34}, .len = 2};
-	edhoc_cid bad1 = {.bytes = {0x18}, .len = 1}; /* not a one-byte int */
-	edhoc_cid bad3 = {.bytes = {1, 2, 3}, .len = 3};
+	edhoc_cid bad1 = {.bytes = {0x18}, .len = 1};       /* not a one-byte int */
+	edhoc_cid bad4 = {.bytes = {1, 2, 3, 4}, .len = 4}; /* longer than any we hand out */
 	assert_int_equal(gw_cidalloc_reserve(a, &two), 0);
 	assert_int_equal(gw_cidalloc_reserve(a, &two), EDHOC_E_LIMIT);
 	assert_true(gw_cidalloc_in_use(a, &two));
 	assert_int_equal(gw_cidalloc_reserve(a, &bad1), EDHOC_E_INVALID_ARGUMENT);
-	assert_int_equal(gw_cidalloc_reserve(a, &bad3), EDHOC_E_INVALID_ARGUMENT);
+	assert_int_equal(gw_cidalloc_reserve(a, &bad4), EDHOC_E_INVALID_ARGUMENT);
 	assert_int_equal(gw_cidalloc_used(a), 1);
-	gw_cidalloc_put(a, &bad3); /* ignored */
+	gw_cidalloc_put(a, &bad4); /* ignored */
 	gw_cidalloc_put(a, &two);
 	gw_cidalloc_put(a, &two); /* double put is ignored */
 	assert_int_equal(gw_cidalloc_used(a), 0);
@@ -100,12 +100,78 @@ static void test_reserve_and_put(void **state)
 
 static void test_space_is_bounded(void **state)
 {
-	gw_cidalloc *a = gw_cidalloc_create();
-	edhoc_cid c;
-	for (size_t i = 0; i < GW_CID_SPACE; i++)
+	/* Two-byte identifiers at most: the old 48 + 65,536 space, small
+	 * enough to exhaust in a unit test. */
+	gw_cidalloc *a = gw_cidalloc_create_len(2);
+	edhoc_cid c, three = {.bytes = {1, 2, 3}, .len = 3};
+	assert_non_null(a);
+	for (size_t i = 0; i < GW_CID_SPACE_1 + GW_CID_SPACE_2; i++)
 		assert_int_equal(gw_cidalloc_get(a, NULL, &c), 0);
 	assert_int_equal(gw_cidalloc_get(a, NULL, &c), EDHOC_E_LIMIT);
-	assert_int_equal(gw_cidalloc_used(a), GW_CID_SPACE);
+	assert_int_equal(gw_cidalloc_used(a), GW_CID_SPACE_1 + GW_CID_SPACE_2);
+	assert_int_equal(gw_cidalloc_reserve(a, &three), EDHOC_E_INVALID_ARGUMENT);
+	gw_cidalloc_free(a);
+	assert_null(gw_cidalloc_create_len(0));
+	assert_null(gw_cidalloc_create_len(4));
+}
+
+/* 100,000 sessions and more: after the one- and two-byte identifiers come
+ * three-byte ones, all distinct, none equal to the peer's C_I. */
+static void test_three_byte_ids_follow_two_byte_ids(void **state)
+{
+	gw_cidalloc *a = gw_cidalloc_create();
+	edhoc_cid c, first3, avoid = {.bytes = {0x00, 0x00, 0x01}, .len = 3};
+	size_t n2 = GW_CID_SPACE_1 + GW_CID_SPACE_2;
+	assert_non_null(a);
+	for (size_t i = 0; i < n2; i++) {
+		assert_int_equal(gw_cidalloc_get(a, &avoid, &c), 0);
+		assert_true(c.len <= 2);
+	}
+	assert_int_equal(gw_cidalloc_get(a, &avoid, &first3), 0);
+	assert_int_equal(first3.len, 3);
+	assert_true(first3.bytes[0] == 0 && first3.bytes[1] == 0 && first3.bytes[2] == 0);
+	/* The avoided C_I is skipped, the next one follows. */
+	assert_int_equal(gw_cidalloc_get(a, &avoid, &c), 0);
+	assert_int_equal(c.len, 3);
+	assert_true(c.bytes[0] == 0 && c.bytes[1] == 0 && c.bytes[2] == 2);
+	assert_false(gw_cidalloc_in_use(a, &avoid));
+	/* 40,000 more three-byte ids: 105,586 in use, no duplicates (every
+	 * get marks its id, so a repeat would be caught by in_use first). */
+	for (size_t i = 0; i < 40000; i++) {
+		assert_int_equal(gw_cidalloc_get(a, NULL, &c), 0);
+		assert_int_equal(c.len, 3);
+	}
+	assert_int_equal(gw_cidalloc_used(a), n2 + 40002);
+	/* A released three-byte id is free again, and reserve works there. */
+	gw_cidalloc_put(a, &first3);
+	assert_false(gw_cidalloc_in_use(a, &first3));
+	assert_int_equal(gw_cidalloc_reserve(a, &first3), 0);
+	assert_int_equal(gw_cidalloc_reserve(a, &first3), EDHOC_E_LIMIT);
+	/* A released short id is handed out before any new three-byte one. */
+	{
+		edhoc_cid short_id = {.bytes = {0x12, 0x34}, .len = 2};
+		gw_cidalloc_put(a, &short_id);
+		assert_int_equal(gw_cidalloc_get(a, NULL, &c), 0);
+		assert_true(gw_cid_equal(&c, &short_id));
+	}
+	gw_cidalloc_free(a);
+}
+
+/* Restoring a session with a three-byte C_R reserves it: no handshake can
+ * be given the same identifier afterwards. */
+static void test_reserved_three_byte_id_is_never_handed_out(void **state)
+{
+	gw_cidalloc *a = gw_cidalloc_create();
+	edhoc_cid c, r = {.bytes = {0x00, 0x00, 0x00}, .len = 3};
+	edhoc_cid four = {.bytes = {1, 2, 3, 4}, .len = 4};
+	assert_int_equal(gw_cidalloc_reserve(a, &r), 0);
+	assert_int_equal(gw_cidalloc_reserve(a, &four), EDHOC_E_INVALID_ARGUMENT);
+	for (size_t i = 0; i < GW_CID_SPACE_1 + GW_CID_SPACE_2 + 2; i++) {
+		assert_int_equal(gw_cidalloc_get(a, NULL, &c), 0);
+		assert_false(gw_cid_equal(&c, &r));
+	}
+	assert_int_equal(c.len, 3);
+	assert_true(c.bytes[2] == 2);
 	gw_cidalloc_free(a);
 }
 
@@ -138,6 +204,8 @@ int main(void)
 	    cmocka_unit_test(test_released_id_is_reused_last),
 	    cmocka_unit_test(test_reserve_and_put),
 	    cmocka_unit_test(test_space_is_bounded),
+	    cmocka_unit_test(test_three_byte_ids_follow_two_byte_ids),
+	    cmocka_unit_test(test_reserved_three_byte_id_is_never_handed_out),
 	    cmocka_unit_test(test_addr_parse_and_format),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
