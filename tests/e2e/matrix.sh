@@ -3,14 +3,15 @@
 # (P-256) and 0 and 1 (Ed25519 signing sides, X25519 static-DH sides), with
 # the device identified by a CCS kid, by an X.509 x5t (pinned certificate)
 # and by an X.509 x5chain (validated against a CA in trust/ca/, with and
-# without an intermediate), and the gateway identified by kid or x5chain.
+# without an intermediate), and the gateway identified by kid, x5t or
+# x5chain.
 # Each handshake is checked twice: whoami over the new OSCORE context names
 # the device, and the gateway logged exactly one "handshake ok" record with
 # that identity, method and suite.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/pki.sh"
 
-PLAN=52
+PLAN=57
 t_plan $PLAN
 
 have_binaries "$CLIENT" || t_skip_rest $PLAN "edhoc-client not built"
@@ -36,7 +37,9 @@ make_ccs gwp gwp P-256 a0 &&
 	pki_leaf devi devi p256 inter && pki_cred devi x5chain inter &&
 	pki_leaf devce devce ed25519 root && pki_cred devce x5chain &&
 	pki_leaf devcx devcx x25519 inter && pki_cred devcx x5chain inter &&
-	pki_leaf gwc gwc p256 root && pki_cred gwc x5chain ||
+	pki_leaf gwc gwc p256 root && pki_cred gwc x5chain &&
+	pki_leaf gwt gwt p256 inter &&
+	cp "$T_DIR/creds/devt.pem" "$T_DIR/creds/devt.key" "$PKI/" && pki_cred devt x5chain ||
 	{
 		cat "$T_DIR"/creds/*.err >&2
 		t_fail_rest $PLAN "cannot make test credentials"
@@ -143,6 +146,35 @@ if gw_up "$GW_DIR"; then
 	gw_stop
 else
 	gw_fail_plan 4 "gateway with an x5chain certificate"
+fi
+
+# ---- gateway T: P-256 certificate (with its intermediate) by x5t (5) ----
+# certificate = / private_key = : the gateway is identified by the x5t of
+# its certificate, so message_2 stays small.  Also a pinned device
+# certificate sent by value (x5chain): used as if found by x5t.
+GW_SUITES="3, 2"
+GW_METHODS="0, 1, 2, 3"
+gw_dir gwt ccs gwp
+GW_CRED_LINE="certificate = gwt-chain.pem
+private_key = gwt.key"
+cat "$PKI/gwt.pem" "$PKI/inter.pem" >"$GW_DIR/gwt-chain.pem"
+cp "$PKI/gwt.key" "$GW_DIR/gwt.key"
+chmod 600 "$GW_DIR/gwt.key"
+rm -f "$GW_DIR/gw.cred"
+trust "$GW_DIR" devk.ccs devt.pem
+acl "$GW_DIR" "devk, devt"
+LOG="$GW_DIR/log"
+if gw_up "$GW_DIR"; then
+	URI="coap://127.0.0.1:$PORT"
+	LABEL="gateway x5t, device CCS kid" WIRE="message_2 40 199"
+	for m in 0 1 2 3; do
+		hs devk $m 3 --cred "$T_DIR/creds/devk.cred" --peer-cred "$PKI/gwt.pem"
+	done
+	LABEL="gateway x5t, pinned device certificate sent by x5chain" WIRE=$ONE_CERT
+	hs devt 0 2 --cred "$PKI/devt.cred" --peer-cred "$PKI/gwt.pem"
+	gw_stop
+else
+	gw_fail_plan 5 "gateway with a certificate by x5t"
 fi
 
 # ---- gateway E: Ed25519 CCS (signs), suites 0 and 1, methods 0 and 2 (8) ----
