@@ -6,7 +6,7 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/record-lib.sh"
 
-PLAN=26
+PLAN=32
 t_plan $PLAN
 
 have_binaries "$CLIENT" || t_skip_rest $PLAN "edhoc-client not built"
@@ -60,14 +60,41 @@ refused "unknown critical EAD item in message_1" F message_1 - "EDHOC_E_EAD_CRIT
 refused_rc 5 "truncated message_1" A message_1 - "EDHOC_E_CBOR_TRUNCATED" \
 	--raw-hex f503
 
-# 22: the real dev1 is unaffected by its impostor
+# 22-24: the combined request (RFC 9668) fails the same way
+refused "combined request with an unknown kid" C message_3 - "kid h'0e'" \
+	--cred "$T_DIR/creds/stranger.cred" "${PEER[@]}" --method 3 --combined
+
+# failures: the number of failure records so far.
+failures() { grep -c "edhocd: failure " "$LOG"; }
+
+# 25-26: a refused message_3 retransmitted with the same MID gets the same
+# answer from the cache, and is not processed (or logged) twice
+n=$(failures)
+client --cred "$T_DIR/creds/impostor.cred" "${PEER[@]}" --method 3 --retransmit "$URI"
+rc=$?
+ticket=$(client_ticket)
+t_check "refused message_3 retransmitted: identical answers, the same ticket" \
+	eval 'test $rc -eq 3 && test -n "$ticket" &&
+	      grep -q "retransmitted message_3 (MID [0-9]*): identical answers" "$T_DIR/err"'
+t_check "refused message_3 retransmitted: one record, category B, identity dev1" \
+	eval 'test "$(failures)" -eq $((n + 1)) &&
+	      log_record "$LOG" "$ticket" | grep -q "category=B .*identity=dev1 "'
+# 27: the same for a refused combined request
+n=$(failures)
+client --cred "$T_DIR/creds/stranger.cred" "${PEER[@]}" --method 3 --combined --retransmit "$URI"
+rc=$?
+t_check "refused combined request retransmitted: identical answers, one record" \
+	eval 'test $rc -eq 3 && grep -q "identical answers" "$T_DIR/err" &&
+	      test "$(failures)" -eq $((n + 1))'
+
+# 28: the real dev1 is unaffected by its impostor
 client --cred "$T_DIR/creds/dev1.cred" "${PEER[@]}" --method 3 "$URI"
 rc=$?
 t_check "dev1 itself still gets in" \
 	eval 'test $rc -eq 0 && test "$(cat "$T_DIR/out")" = dev1'
 gw_stop
 
-# 23-26: unknown_cred_error = yes: an unknown kid is answered with
+# 29-32: unknown_cred_error = yes: an unknown kid is answered with
 # ERR_CODE 3 (RFC 9528 §6.3), which carries no text and so no ticket; the
 # record is there all the same.
 GW_EXTRA="unknown_cred_error = yes"
