@@ -2,8 +2,8 @@
 # The handshake matrix: every EDHOC method (0-3) with cipher suites 2 and 3
 # (P-256) and 0 and 1 (Ed25519 signing sides, X25519 static-DH sides), with
 # the device identified by a CCS kid, by an X.509 x5t (pinned certificate)
-# and by an X.509 x5chain (validated against a CA in trust/ca/, with and
-# without an intermediate), and the gateway identified by kid, x5t or
+# and by an X.509 x5chain or x5bag (validated against a CA in trust/ca/,
+# with and without an intermediate), and the gateway identified by kid, x5t or
 # x5chain.
 # Each handshake is checked twice: whoami over the new OSCORE context names
 # the device, and the gateway logged exactly one "handshake ok" record with
@@ -11,7 +11,7 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/pki.sh"
 
-PLAN=57
+PLAN=59
 t_plan $PLAN
 
 have_binaries "$CLIENT" || t_skip_rest $PLAN "edhoc-client not built"
@@ -35,6 +35,7 @@ make_ccs gwp gwp P-256 a0 &&
 	pki_ca inter "e2e intermediate CA" root &&
 	pki_leaf devc devc p256 root && pki_cred devc x5chain &&
 	pki_leaf devi devi p256 inter && pki_cred devi x5chain inter &&
+	pki_leaf devb devb p256 inter && pki_cred devb x5bag inter &&
 	pki_leaf devce devce ed25519 root && pki_cred devce x5chain &&
 	pki_leaf devcx devcx x25519 inter && pki_cred devcx x5chain inter &&
 	pki_leaf gwc gwc p256 root && pki_cred gwc x5chain &&
@@ -96,13 +97,13 @@ gw_fail_plan() {
 
 KEYGW=(--peer-cred "$T_DIR/creds/gwp.ccs")
 
-# ---- gateway P: P-256 CCS by kid, suites 2 and 3, methods 0-3 (32) ----
+# ---- gateway P: P-256 CCS by kid, suites 2 and 3, methods 0-3 (34) ----
 GW_SUITES="2, 3"
 GW_METHODS="0, 1, 2, 3"
 gw_dir gwp ccs gwp
 trust "$GW_DIR" devk.ccs devt.pem
 pki_trust_ca "$GW_DIR" root inter
-acl_with_certified "$GW_DIR" "devk, devt" "devc, devi"
+acl_with_certified "$GW_DIR" "devk, devt" "devc, devi, devb"
 LOG="$GW_DIR/log"
 if gw_up "$GW_DIR"; then
 	URI="coap://127.0.0.1:$PORT"
@@ -119,9 +120,13 @@ if gw_up "$GW_DIR"; then
 			hs devi $m $s --cred "$PKI/devi.cred" "${KEYGW[@]}"
 		done
 	done
+	# x5bag: the same certificates as an unordered bag (RFC 9360)
+	LABEL="X.509 x5bag (leaf + intermediate)" WIRE=$TWO_CERTS
+	hs devb 0 2 --cred "$PKI/devb.cred" "${KEYGW[@]}"
+	hs devb 3 3 --cred "$PKI/devb.cred" "${KEYGW[@]}"
 	gw_stop
 else
-	gw_fail_plan 32 "P-256 gateway"
+	gw_fail_plan 34 "P-256 gateway"
 fi
 
 # ---- gateway C: P-256 certificate sent by x5chain, suite 2 (4) ----
