@@ -875,7 +875,8 @@ static int lookup_chain(trust_store *t, const edhoc_id_cred *id, edhoc_cred *ret
 		goto out;
 	}
 	char cn[EDHOC_MAX_IDENTITY];
-	bool cn_ok = subject_cn(leaf, cn, sizeof(cn)) && valid_identity(cn);
+	bool have_cn = subject_cn(leaf, cn, sizeof(cn));
+	bool cn_ok = have_cn && valid_identity(cn);
 	if (t->n_cas == 0) {
 		set_error(t, "certificate is not stored and no CA is configured");
 		rc = EDHOC_E_UNKNOWN_CRED;
@@ -889,7 +890,11 @@ static int lookup_chain(trust_store *t, const edhoc_id_cred *id, edhoc_cred *ret
 		goto out;
 	}
 	if (!cn_ok) {
-		set_error(t, "certificate subject has no usable CN for an identity");
+		/* The diag record escapes whatever the CN holds. */
+		if (have_cn)
+			set_error(t, "certificate subject CN '%s' is not usable as an identity", cn);
+		else
+			set_error(t, "certificate subject has no usable CN for an identity");
 		rc = EDHOC_E_CRED_INVALID;
 		goto out;
 	}
