@@ -8,7 +8,7 @@
 . "$top_srcdir/tests/e2e/pki.sh"
 . "$top_srcdir/tests/e2e/record-lib.sh"
 
-PLAN=40
+PLAN=46
 t_plan $PLAN
 
 have_binaries "$CLIENT" || t_skip_rest $PLAN "edhoc-client not built"
@@ -49,7 +49,9 @@ make_ccs gw gw P-256 a0 &&
 	openssl ca -batch -notext -selfsign -config "$PKI/ca-db/ca.cnf" -keyfile "$PKI/pinned.key" \
 		-in "$PKI/pinned.csr" -out "$PKI/pinned.pem" -startdate "$PAST_START" \
 		-enddate "$PAST_END" >/dev/null 2>&1 &&
-	pki_cred pinned x5t ||
+	pki_cred pinned x5t &&
+	pki_leaf spaced "Sensor 17" p256 root && pki_cred spaced x5chain &&
+	pki_leaf rstored rogue-stored-dev p256 rogue && pki_cred rstored x5t ||
 	{
 		cat "$T_DIR"/creds/*.err >&2
 		t_fail_rest $PLAN "cannot make test credentials"
@@ -63,10 +65,13 @@ GW_METHODS="0, 1, 2, 3"
 gw_dir gw ccs gw
 trust "$GW_DIR" dev1.ccs
 cp "$PKI/pinned.pem" "$GW_DIR/trust/pinned.pem"
+# A stored certificate that is not self-signed is not pinned: it must
+# still validate against ca/, where its issuer is not.
+cp "$PKI/rstored.pem" "$GW_DIR/trust/rstored.pem"
 # Only the root is a trust anchor: intermediates come from the device.
 pki_trust_ca "$GW_DIR" root
 # outcast-dev is a valid certificate the ACL knows but does not admit.
-acl_with_certified "$GW_DIR" "dev1, pinned-dev" \
+acl_with_certified "$GW_DIR" "dev1, pinned-dev, rogue-stored-dev" \
 	"good-dev, expired-dev, early-dev, deep-dev, stranger-dev, unstored-dev"
 sed -i 's/^certified = .*/&, outcast-dev/' "$GW_DIR/acl.conf"
 gw=$GW_DIR
@@ -104,14 +109,21 @@ refused "pinned certificate (x5t) that has expired" C message_3 pinned-dev \
 refused "valid certificate whose identity the ACL does not admit" D admission outcast-dev \
 	"not admitted" --cred "$PKI/outcast.cred" "${PEER[@]}" --method 0
 
-# 23: with the intermediate the same certificate is fine
+# 23-25: a CA-issued certificate whose CN cannot be an identity
+refused "valid chain, subject CN 'Sensor 17' is no usable identity" C message_3 - \
+	"CN 'Sensor 17' is not usable as an identity" --cred "$PKI/spaced.cred" "${PEER[@]}" --method 0
+# 26-28: a stored certificate from a CA that ca/ does not hold
+refused "stored certificate (x5t) whose issuer is not in ca/" C message_3 rogue-stored-dev \
+	"unable to get local issuer|issuer" --cred "$PKI/rstored.cred" "${PEER[@]}" --method 3
+
+# 29: with the intermediate the same certificate is fine
 client --cred "$PKI/deep.cred" "${PEER[@]}" --method 2 "$URI"
 rc=$?
 t_check "the same certificate with its intermediate gets in" \
 	eval 'test $rc -eq 0 && test "$(cat "$T_DIR/out")" = deep-dev'
 gw_stop
 
-# 24-26: chain_length_max = 2 (leaf and trust anchor): the intermediate's
+# 30-32: chain_length_max = 2 (leaf and trust anchor): the intermediate's
 # chain is one too long.
 GW_EXTRA="
 [limits]
@@ -122,13 +134,13 @@ refused "chain longer than chain_length_max" C message_3 deep-dev \
 	"chain|length" --cred "$PKI/deep.cred" "${PEER[@]}" --method 0
 client --cred "$PKI/good.cred" "${PEER[@]}" --method 0 "$URI"
 rc=$?
-# 27
+# 33
 t_check "chain_length_max = 2 still lets a certificate issued by the root in" \
 	eval 'test $rc -eq 0 && test "$(cat "$T_DIR/out")" = good-dev'
 gw_stop
 GW_EXTRA=""
 
-# 28-31: revocation: a CRL from the root revoking one certificate
+# 34-37: revocation: a CRL from the root revoking one certificate
 pki_leaf revoked revoked-dev p256 root && pki_cred revoked x5chain
 db="$PKI/ca-db"
 cat >"$db/root.cnf" <<EOF
@@ -171,7 +183,7 @@ else
 fi
 rm -f "$gw/trust/ca/"*.crl
 
-# 32-40: cipher suites.  The gateway offers suite 2 only.
+# 38-46: cipher suites.  The gateway offers suite 2 only.
 gw_up "$gw" || t_fail_rest $PLAN "edhocd did not restart"
 URI="coap://127.0.0.1:$PORT"
 DEV=(--cred "$T_DIR/creds/dev1.cred" "${PEER[@]}" --method 3)
@@ -181,21 +193,21 @@ rc=$?
 g_after=$(grep -c "category=G" "$LOG")
 grec=$(grep "category=G" "$LOG" | tail -n 1)
 echo "# suite record: $grec"
-# 32
+# 38
 t_check "only suite 3 offered: EDHOC error ERR_CODE 2 with SUITES_R [2] (exit 3)" \
 	eval 'test $rc -eq 3 && grep -q "ERR_CODE 2.*Wrong Selected Cipher Suite, SUITES_R \[2\]" "$T_DIR/err"'
-# 33
+# 39
 t_check "only suite 3 offered: the client does not retry with a suite it did not offer" \
 	eval 'test "$(grep -c "^message_1 (" "$T_DIR/err")" -eq 1'
-# 34
+# 40
 t_check "no common suite: one category G record, step message_1, no identity yet" \
 	eval 'test "$g_after" -eq $((g_before + 1)) &&
 	      echo "$grec" | grep -q "category=G .*step=message_1 peer=127\.0\.0\.1:[0-9]* identity=- ticket=T-[0-9a-f]\{8\}"'
-# 35
+# 41
 t_check "no common suite: the record names the offered and the supported suites" \
 	eval 'echo "$grec" | grep -q -F "detail=\"SUITES_I [3], gateway suites [2]\""'
 
-# 36-39: suites 3 then 2 offered: the first message_1 selects 3, is
+# 42-45: suites 3 then 2 offered: the first message_1 selects 3, is
 # refused with SUITES_R [2], and the client's second message_1 selects 2.
 g_before=$(grep -c "category=G" "$LOG")
 ok_before=$(grep -c "handshake ok identity=dev1 method=3 suite=2 " "$LOG")
@@ -216,7 +228,7 @@ t_check "the retry left a handshake ok record with suite 2" \
 	eval 'test "$(grep -c "handshake ok identity=dev1 method=3 suite=2 " "$LOG")" -eq $((ok_before + 1))'
 [ $rc -eq 0 ] || t_diag_file "$T_DIR/err"
 
-# 40: the gateway is still fine and logged no secrets
+# 46: the gateway is still fine and logged no secrets
 t_check "the log holds no private key of any credential" \
 	eval '! grep -q -i -F -f <(sed -n "s/^d = //p" "$T_DIR"/creds/*.cred) "$LOG"'
 gw_stop
