@@ -74,6 +74,8 @@ struct touch_ent {
 struct rid_ent {
 	uint8_t len;
 	uint8_t rid[STORE_ID_MAX];
+	store_evict_fn fn; /* whom to tell (the put that caused it) */
+	void *arg;
 };
 
 /* Session ids collected inside a transaction, reported after its commit. */
@@ -121,15 +123,24 @@ static const char *const queries[Q_COUNT_ALL_STATEMENTS] = {
     [Q_LEASE] = "UPDATE session SET seq_limit = ?2 WHERE rid = ?1 AND seq_limit <= ?2",
     [Q_LEASE_GET] = "SELECT seq_limit FROM session WHERE rid = ?1",
     [Q_TOUCH] = "UPDATE session SET last_used = ?2 WHERE rid = ?1 AND last_used < ?2",
-    [Q_COUNT] = "SELECT count(*) FROM session",
-    [Q_COUNT_IDENTITY] = "SELECT count(*) FROM session WHERE identity = ?1",
-    [Q_LRU_IDENTITY] = "SELECT rid FROM session WHERE identity = ?1"
+    /* Pinned lease records (suite < 0, see store.h) are not sessions:
+     * never counted, evicted, expired or deleted by identity. */
+    [Q_COUNT] = "SELECT count(*) FROM session WHERE suite >= 0",
+    [Q_COUNT_IDENTITY] = "SELECT count(*) FROM session WHERE identity = ?1 AND suite >= 0",
+    [Q_LRU_IDENTITY] = "SELECT rid FROM session WHERE identity = ?1 AND suite >= 0"
                        " ORDER BY last_used, rowid LIMIT ?2",
-    [Q_LRU_ALL] = "SELECT rid FROM session ORDER BY last_used, rowid LIMIT ?1",
-    [Q_SEL_EXPIRED] = "SELECT rid FROM session WHERE expires > 0 AND expires <= ?1",
-    [Q_DEL_EXPIRED] = "DELETE FROM session WHERE expires > 0 AND expires <= ?1",
-    [Q_SEL_IDENTITY] = "SELECT rid FROM session WHERE identity = ?1",
-    [Q_DEL_IDENTITY] = "DELETE FROM session WHERE identity = ?1",
+    [Q_LRU_ALL] = "SELECT rid FROM session WHERE suite >= 0 ORDER BY last_used, rowid LIMIT ?1",
+    [Q_SEL_EXPIRED] = "SELECT rid FROM session WHERE expires > 0 AND expires <= ?1 AND suite >= 0",
+    [Q_DEL_EXPIRED] = "DELETE FROM session WHERE expires > 0 AND expires <= ?1 AND suite >= 0",
+    [Q_SEL_IDENTITY] = "SELECT rid FROM session WHERE identity = ?1 AND suite >= 0",
+    [Q_DEL_IDENTITY] = "DELETE FROM session WHERE identity = ?1 AND suite >= 0",
+};
+
+/* A session put that waits for the next group commit. */
+struct pend_put {
+	store_session s;
+	store_evict_fn fn;
+	void *arg;
 };
 
 struct store {
@@ -140,6 +151,19 @@ struct store {
 	size_t touch_cap;
 	size_t touch_n;
 	bool sync_broken; /* synchronous=FULL could not be restored */
+	/* Group commit: deferred puts, written together in one transaction
+	 * (one fsync).  Fixed capacity pend_cap (secrets inside: cleansed
+	 * when written or dropped). */
+	struct pend_put *pend;
+	size_t pend_n, pend_cap;
+	/* Evictions committed inside store_lease (called from deep inside
+	 * an OSCORE protect call, where the caller cannot drop sessions
+	 * safely): reported by the next store_flush or put. */
+	struct rid_list late;
+	/* Rows in the session table: counting them with SQL costs a walk
+	 * over an index on every put.  rows_known false: count again. */
+	size_t rows;
+	bool rows_known;
 };
 
 static int map_sqlite(int rc)
@@ -168,6 +192,7 @@ void store_limits_default(store_limits *lim)
 	lim->sessions_per_identity = STORE_DEFAULT_SESSIONS_PER_IDENTITY;
 	lim->busy_timeout_ms = STORE_DEFAULT_BUSY_TIMEOUT_MS;
 	lim->touch_batch = STORE_DEFAULT_TOUCH_BATCH;
+	lim->put_batch = STORE_DEFAULT_PUT_BATCH;
 }
 
 static void limits_fill(store_limits *dst, const store_limits *src)
@@ -183,6 +208,10 @@ static void limits_fill(store_limits *dst, const store_limits *src)
 		dst->busy_timeout_ms = src->busy_timeout_ms;
 	if (src->touch_batch)
 		dst->touch_batch = src->touch_batch;
+	if (src->put_batch)
+		dst->put_batch = src->put_batch;
+	if (dst->put_batch > STORE_PUT_BATCH_MAX)
+		dst->put_batch = STORE_PUT_BATCH_MAX;
 	/* The pending-touch table is sized from this once; keep it sane. */
 	if (dst->touch_batch > 65536)
 		dst->touch_batch = 65536;
@@ -253,7 +282,8 @@ static int count_query(sqlite3_stmt *q, size_t *ret_count)
 	return r;
 }
 
-static int rid_list_add(struct rid_list *l, const void *rid, size_t len)
+static int rid_list_add_fn(struct rid_list *l, const void *rid, size_t len, store_evict_fn fn,
+                           void *arg)
 {
 	if (len > STORE_ID_MAX)
 		return STORE_E_CORRUPT;
@@ -269,15 +299,26 @@ static int rid_list_add(struct rid_list *l, const void *rid, size_t len)
 	l->v[l->n].len = (uint8_t)len;
 	if (len)
 		memcpy(l->v[l->n].rid, rid, len);
+	l->v[l->n].fn = fn;
+	l->v[l->n].arg = arg;
 	l->n++;
 	return 0;
 }
 
+static int rid_list_add(struct rid_list *l, const void *rid, size_t len)
+{
+	return rid_list_add_fn(l, rid, len, NULL, NULL);
+}
+
+/* Tells each entry's own callback, or fn for entries without one. */
 static void rid_list_report(struct rid_list *l, store_evict_fn fn, void *arg)
 {
-	if (fn)
-		for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->v[i].fn)
+			l->v[i].fn(l->v[i].arg, l->v[i].rid, l->v[i].len);
+		else if (fn)
 			fn(arg, l->v[i].rid, l->v[i].len);
+	}
 }
 
 /* Appends every rid a selecting statement returns (bindings already set). */
@@ -303,8 +344,14 @@ static int delete_rid(store *st, const uint8_t *rid, size_t len, bool *ret_found
 
 	bind_bytes(q, 1, rid, len);
 	r = step_done(q);
-	if (r == 0 && ret_found)
-		*ret_found = sqlite3_changes(st->db) > 0;
+	if (r == 0 && sqlite3_changes(st->db) > 0) {
+		if (st->rows > 0)
+			st->rows--;
+		if (ret_found)
+			*ret_found = true;
+	} else if (r == 0 && ret_found) {
+		*ret_found = false;
+	}
 	return r;
 }
 
@@ -660,6 +707,12 @@ int store_open(const char *path, const store_limits *lim, store **ret)
 	r = touch_table_init(st);
 	if (r < 0)
 		goto out;
+	st->pend_cap = st->lim.put_batch;
+	st->pend = calloc(st->pend_cap, sizeof(*st->pend));
+	if (!st->pend) {
+		r = EDHOC_E_NOMEM;
+		goto out;
+	}
 	r = map_sqlite(
 	    sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL));
 	if (r < 0)
@@ -741,8 +794,14 @@ void store_close(store *st)
 {
 	if (!st)
 		return;
+	/* Deferred puts become durable here on a clean stop. */
 	if (st->db && st->q[Q_TOUCH])
 		(void)store_flush(st);
+	if (st->pend) {
+		OPENSSL_cleanse(st->pend, st->pend_cap * sizeof(*st->pend));
+		free(st->pend);
+	}
+	free(st->late.v);
 	for (int i = 0; i < Q_COUNT_ALL_STATEMENTS; i++)
 		sqlite3_finalize(st->q[i]);
 	/* A clean close checkpoints the WAL into the main file. */
@@ -762,9 +821,11 @@ void store_set_limits(store *st, const store_limits *lim)
 	limits_fill(&st->lim, lim);
 	sqlite3_busy_timeout(st->db, (int)st->lim.busy_timeout_ms);
 	/* The touch table keeps its size; a bigger batch than it holds would
-	 * never flush by count. */
+	 * never flush by count.  The same for the deferred puts. */
 	if (st->lim.touch_batch * 2 > cap)
 		st->lim.touch_batch = cap / 2;
+	if (st->lim.put_batch > st->pend_cap)
+		st->lim.put_batch = st->pend_cap;
 }
 
 /* ---- touches ---- */
@@ -805,12 +866,13 @@ static void clear_touches(store *st)
 	st->touch_n = 0;
 }
 
-int store_flush(store *st)
+static int flush_puts(store *st, bool defer_reports);
+
+/* Writes the pending touches alone, without fsync. */
+static int flush_touches(store *st)
 {
 	int r;
 
-	if (!st)
-		return EDHOC_E_INVALID_ARGUMENT;
 	if (st->touch_n == 0)
 		return 0;
 	/* Last-used times only order evictions: losing the newest on power
@@ -853,6 +915,16 @@ int store_session_touch(store *st, const uint8_t *rid, size_t rid_len, int64_t n
 		return EDHOC_E_INVALID_ARGUMENT;
 	if (!rid)
 		rid = (const uint8_t *)""; /* empty ID: keep memcmp's arguments valid */
+	for (i = 0; i < st->pend_n; i++) {
+		store_session *p = &st->pend[i].s;
+
+		if (p->rid_len == rid_len && memcmp(p->rid, rid, rid_len) == 0) {
+			/* Not written yet: its row will carry the time. */
+			if (now > p->last_used)
+				p->last_used = now;
+			return 0;
+		}
+	}
 	mask = st->touch_cap - 1;
 	for (i = rid_hash(rid, rid_len) & mask;; i = (i + 1) & mask) {
 		struct touch_ent *e = &st->touch[i];
@@ -874,7 +946,7 @@ int store_session_touch(store *st, const uint8_t *rid, size_t rid_len, int64_t n
 	}
 	/* The table is at most half full here, so probing always ends. */
 	if (st->touch_n >= st->lim.touch_batch)
-		return store_flush(st);
+		return st->pend_n ? flush_puts(st, false) : flush_touches(st);
 	return 0;
 }
 
@@ -894,23 +966,32 @@ static int evict_lru(store *st, sqlite3_stmt *q, int lim_idx, size_t n, struct r
 	return r;
 }
 
-int store_session_put(store *st, const store_session *s, store_evict_fn on_evict, void *arg)
+/* Number of rows, counted with SQL only when not known. */
+static int rows_get(store *st, size_t *ret)
 {
-	struct rid_list evicted = {0};
+	int r;
+
+	if (!st->rows_known) {
+		r = count_query(st->q[Q_COUNT], &st->rows);
+		if (r < 0)
+			return r;
+		st->rows_known = true;
+	}
+	*ret = st->rows;
+	return 0;
+}
+
+/* Inserts or replaces s inside the caller's transaction (touches already
+ * written), evicting as store_session_put describes; evicted rids go to
+ * l with (fn, arg). */
+static int put_one(store *st, const store_session *s, store_evict_fn fn, void *arg,
+                   struct rid_list *l)
+{
 	sqlite3_stmt *q;
-	size_t n;
+	size_t n, first;
 	uint64_t seq_limit = s->seq_limit;
 	int rc, r;
 
-	if (!st || !s || !session_ok(s))
-		return EDHOC_E_INVALID_ARGUMENT;
-	r = begin(st);
-	if (r < 0)
-		return r;
-	/* Eviction order must see the latest use times. */
-	r = write_touches(st);
-	if (r < 0)
-		goto out;
 	/* A replacement never lowers the lease: re-putting a session with a
 	 * stale seq_limit would hand out used numbers again after a restart.
 	 * Keeping a higher limit for new keys only skips numbers. */
@@ -920,34 +1001,39 @@ int store_session_put(store *st, const store_session *s, store_evict_fn on_evict
 	if (rc == SQLITE_ROW && sqlite3_column_int64(q, 0) > (sqlite3_int64)seq_limit)
 		seq_limit = (uint64_t)sqlite3_column_int64(q, 0);
 	stmt_done(q);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		r = map_sqlite(rc);
-		goto out;
-	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return map_sqlite(rc);
 	/* Replacing is not an eviction: drop the old row before counting. */
-	r = delete_rid(st, s->rid, s->rid_len, NULL);
-	if (r < 0)
-		goto out;
+	if (rc == SQLITE_ROW) {
+		r = delete_rid(st, s->rid, s->rid_len, NULL);
+		if (r < 0)
+			return r;
+	}
 
+	first = l->n;
 	q = st->q[Q_COUNT_IDENTITY];
 	sqlite3_bind_text(q, 1, s->identity, -1, SQLITE_STATIC);
 	r = count_query(q, &n);
 	if (r < 0)
-		goto out;
+		return r;
 	if (n >= st->lim.sessions_per_identity) {
 		q = st->q[Q_LRU_IDENTITY];
 		sqlite3_bind_text(q, 1, s->identity, -1, SQLITE_STATIC);
-		r = evict_lru(st, q, 2, n - st->lim.sessions_per_identity + 1, &evicted);
+		r = evict_lru(st, q, 2, n - st->lim.sessions_per_identity + 1, l);
 		if (r < 0)
-			goto out;
+			return r;
 	}
-	r = count_query(st->q[Q_COUNT], &n);
+	r = rows_get(st, &n);
 	if (r < 0)
-		goto out;
+		return r;
 	if (n >= st->lim.sessions_max) {
-		r = evict_lru(st, st->q[Q_LRU_ALL], 1, n - st->lim.sessions_max + 1, &evicted);
+		r = evict_lru(st, st->q[Q_LRU_ALL], 1, n - st->lim.sessions_max + 1, l);
 		if (r < 0)
-			goto out;
+			return r;
+	}
+	for (size_t i = first; i < l->n; i++) {
+		l->v[i].fn = fn;
+		l->v[i].arg = arg;
 	}
 
 	q = st->q[Q_INSERT];
@@ -971,17 +1057,161 @@ int store_session_put(store *st, const store_session *s, store_evict_fn on_evict
 	sqlite3_bind_int64(q, 14, s->expires);
 	sqlite3_bind_int64(q, 15, (sqlite3_int64)seq_limit);
 	r = step_done(q);
-	if (r < 0)
-		goto out;
-	r = commit(st);
-	if (r < 0)
-		goto out;
-	clear_touches(st);
-	rid_list_report(&evicted, on_evict, arg);
-out:
-	rollback(st);
-	free(evicted.v);
+	if (r == 0)
+		st->rows++;
 	return r;
+}
+
+static struct pend_put *pend_find(store *st, const uint8_t *rid, size_t rid_len)
+{
+	for (size_t i = 0; i < st->pend_n; i++) {
+		store_session *p = &st->pend[i].s;
+
+		if (p->rid_len == rid_len && (rid_len == 0 || memcmp(p->rid, rid, rid_len) == 0))
+			return &st->pend[i];
+	}
+	return NULL;
+}
+
+static void pend_drop(store *st, struct pend_put *e)
+{
+	size_t last = st->pend_n - 1;
+
+	if (e != &st->pend[last])
+		*e = st->pend[last];
+	OPENSSL_cleanse(&st->pend[last], sizeof(st->pend[last]));
+	st->pend_n--;
+}
+
+/* One transaction (synchronous=FULL, so one WAL fsync) for every deferred
+ * put and pending touch.  On failure everything stays queued, so a lease
+ * that needs the row fails rather than running ahead of the disk.
+ * defer_reports: evictions are reported by the next flush or put. */
+static int flush_puts(store *st, bool defer_reports)
+{
+	struct rid_list evicted = {0};
+	int r;
+
+	if (st->pend_n == 0)
+		return 0;
+	if (st->sync_broken) {
+		if (exec_sql(st->db, "PRAGMA synchronous=FULL") < 0)
+			return STORE_E_IO;
+		st->sync_broken = false;
+	}
+	r = begin(st);
+	if (r < 0)
+		return r;
+	/* Eviction order must see the latest use times. */
+	r = write_touches(st);
+	for (size_t i = 0; r == 0 && i < st->pend_n; i++)
+		r = put_one(st, &st->pend[i].s, st->pend[i].fn, st->pend[i].arg, &evicted);
+	if (r == 0)
+		r = commit(st);
+	if (r < 0) {
+		rollback(st);
+		st->rows_known = false;
+		free(evicted.v);
+		return r;
+	}
+	clear_touches(st);
+	OPENSSL_cleanse(st->pend, st->pend_n * sizeof(*st->pend));
+	st->pend_n = 0;
+	for (size_t i = 0; i < evicted.n; i++) {
+		if (!defer_reports)
+			break;
+		/* Bounded: at most put_batch puts' evictions per flush. */
+		if (rid_list_add_fn(&st->late, evicted.v[i].rid, evicted.v[i].len, evicted.v[i].fn,
+		                    evicted.v[i].arg) < 0)
+			break;
+	}
+	if (!defer_reports)
+		rid_list_report(&evicted, NULL, NULL);
+	free(evicted.v);
+	return 0;
+}
+
+static void report_late(store *st)
+{
+	struct rid_list l = st->late;
+
+	if (l.n == 0)
+		return;
+	memset(&st->late, 0, sizeof(st->late));
+	rid_list_report(&l, NULL, NULL);
+	free(l.v);
+}
+
+/* Queues s (replacing a queued put of the same rid, keeping the higher
+ * lease); writes the queue first when it is full. */
+static int pend_add(store *st, const store_session *s, store_evict_fn fn, void *arg)
+{
+	struct pend_put *e = pend_find(st, s->rid, s->rid_len);
+	int r;
+
+	if (e) {
+		uint64_t seq = e->s.seq_limit > s->seq_limit ? e->s.seq_limit : s->seq_limit;
+
+		e->s = *s;
+		e->s.seq_limit = seq;
+		e->fn = fn;
+		e->arg = arg;
+		return 0;
+	}
+	if (st->pend_n >= st->lim.put_batch || st->pend_n >= st->pend_cap) {
+		r = flush_puts(st, false);
+		if (r < 0)
+			return r;
+	}
+	e = &st->pend[st->pend_n++];
+	e->s = *s;
+	e->fn = fn;
+	e->arg = arg;
+	return 0;
+}
+
+int store_session_put(store *st, const store_session *s, store_evict_fn on_evict, void *arg)
+{
+	int r;
+
+	if (!st || !s || !session_ok(s))
+		return EDHOC_E_INVALID_ARGUMENT;
+	report_late(st);
+	r = pend_add(st, s, on_evict, arg);
+	if (r < 0)
+		return r;
+	return flush_puts(st, false);
+}
+
+int store_session_put_deferred(store *st, const store_session *s, store_evict_fn on_evict,
+                               void *arg)
+{
+	int r;
+
+	if (!st || !s || !session_ok(s))
+		return EDHOC_E_INVALID_ARGUMENT;
+	report_late(st);
+	r = pend_add(st, s, on_evict, arg);
+	if (r < 0)
+		return r;
+	if (st->pend_n >= st->lim.put_batch)
+		return flush_puts(st, false);
+	return 0;
+}
+
+size_t store_pending(const store *st)
+{
+	return st ? st->pend_n : 0;
+}
+
+int store_flush(store *st)
+{
+	if (!st)
+		return EDHOC_E_INVALID_ARGUMENT;
+	report_late(st);
+	if (st->pend_n)
+		return flush_puts(st, false);
+	return flush_touches(st);
 }
 
 int store_session_get(store *st, const uint8_t *rid, size_t rid_len, store_session *ret_s)
@@ -992,6 +1222,15 @@ int store_session_get(store *st, const uint8_t *rid, size_t rid_len, store_sessi
 
 	if (!st || (!rid && rid_len) || rid_len > STORE_ID_MAX || !ret_s)
 		return EDHOC_E_INVALID_ARGUMENT;
+	{
+		struct pend_put *e = pend_find(st, rid, rid_len);
+
+		if (e) {
+			/* The newest version of the row, not written yet. */
+			*ret_s = e->s;
+			return 0;
+		}
+	}
 	q = st->q[Q_GET];
 	bind_bytes(q, 1, rid, rid_len);
 	rc = sqlite3_step(q);
@@ -1011,10 +1250,22 @@ int store_session_delete(store *st, const uint8_t *rid, size_t rid_len)
 	bool found = false;
 	int r;
 
+	bool queued = false;
+
 	if (!st || (!rid && rid_len) || rid_len > STORE_ID_MAX)
 		return EDHOC_E_INVALID_ARGUMENT;
+	{
+		struct pend_put *e = pend_find(st, rid, rid_len);
+
+		if (e) {
+			/* Never written: dropping it from the queue is enough,
+			 * unless an older version is on disk (below). */
+			pend_drop(st, e);
+			queued = true;
+		}
+	}
 	r = delete_rid(st, rid, rid_len, &found);
-	if (r == 0 && !found)
+	if (r == 0 && !found && !queued)
 		r = STORE_E_NOT_FOUND;
 	return r;
 }
@@ -1026,7 +1277,11 @@ static int delete_selected(store *st, sqlite3_stmt *sel, sqlite3_stmt *del, stor
 	struct rid_list gone = {0};
 	int r;
 
-	r = begin(st);
+	/* What is selected must include the queued puts. */
+	report_late(st);
+	r = flush_puts(st, false);
+	if (r == 0)
+		r = begin(st);
 	if (r < 0) {
 		stmt_done(sel);
 		stmt_done(del);
@@ -1040,6 +1295,10 @@ static int delete_selected(store *st, sqlite3_stmt *sel, sqlite3_stmt *del, stor
 	if (r == 0)
 		r = commit(st);
 	rollback(st);
+	if (r == 0 && st->rows >= gone.n)
+		st->rows -= gone.n;
+	else
+		st->rows_known = false;
 	if (r == 0)
 		rid_list_report(&gone, fn, arg);
 	free(gone.v);
@@ -1098,6 +1357,7 @@ int store_session_load_all(store *st, int64_t now, store_load_fn fn, void *arg, 
 		if (bad) {
 			/* A row we cannot trust cannot become a context either. */
 			sqlite3_bind_int64(st->q[Q_DELETE_ROWID], 1, rowid);
+			st->rows_known = false;
 			r = run(st, Q_DELETE_ROWID);
 			if (r < 0)
 				break;
@@ -1126,6 +1386,19 @@ int store_lease(store *st, const uint8_t *rid, size_t rid_len, uint64_t new_limi
 	/* Inside an open transaction the UPDATE would not commit here. */
 	if (!sqlite3_get_autocommit(st->db))
 		return OSCORE_E_LEASE_FAILED;
+	if (st->pend_n) {
+		/* The session may not be on disk yet: write the queue now,
+		 * with this lease in the row, so the limit is durable before
+		 * any number below it is used (one commit for both). */
+		struct pend_put *e = pend_find(st, rid, rid_len);
+
+		if (e && new_limit > e->s.seq_limit)
+			e->s.seq_limit = new_limit;
+		if (flush_puts(st, true) < 0)
+			return OSCORE_E_LEASE_FAILED;
+		if (e)
+			return 0;
+	}
 	if (st->sync_broken) {
 		if (exec_sql(st->db, "PRAGMA synchronous=FULL") < 0)
 			return OSCORE_E_LEASE_FAILED;
@@ -1151,15 +1424,25 @@ int store_lease(store *st, const uint8_t *rid, size_t rid_len, uint64_t new_limi
 
 int store_session_count(store *st, size_t *ret_count)
 {
+	int r;
+
 	if (!st || !ret_count)
 		return EDHOC_E_INVALID_ARGUMENT;
-	return count_query(st->q[Q_COUNT], ret_count);
+	r = flush_puts(st, false);
+	if (r < 0)
+		return r;
+	return rows_get(st, ret_count);
 }
 
 int store_session_count_identity(store *st, const char *identity, size_t *ret_count)
 {
+	int r;
+
 	if (!st || !identity_ok(identity) || !ret_count)
 		return EDHOC_E_INVALID_ARGUMENT;
+	r = flush_puts(st, false);
+	if (r < 0)
+		return r;
 	sqlite3_bind_text(st->q[Q_COUNT_IDENTITY], 1, identity, -1, SQLITE_STATIC);
 	return count_query(st->q[Q_COUNT_IDENTITY], ret_count);
 }

@@ -38,6 +38,18 @@
 #define STORE_DEFAULT_SESSIONS_PER_IDENTITY 4
 #define STORE_DEFAULT_BUSY_TIMEOUT_MS       2000
 #define STORE_DEFAULT_TOUCH_BATCH           256
+#define STORE_DEFAULT_PUT_BATCH             64
+#define STORE_PUT_BATCH_MAX                 1024
+
+/* A record whose suite is negative (this value by convention) is a pinned
+ * lease record: the sequence-number lease of a context the caller builds
+ * from its own configuration (a static OSCORE context), not an EDHOC
+ * session.  It is never evicted (total or per-identity limit), not counted
+ * by those limits or by store_session_count*, never expired and not
+ * deleted by store_session_delete_identity: losing it would let a context
+ * with the same keys start again at sequence number 0 (nonce reuse).
+ * Only store_session_delete removes it. */
+#define STORE_SUITE_PINNED (-1)
 
 typedef struct store store;
 
@@ -47,6 +59,8 @@ typedef struct {
 	size_t sessions_per_identity; /* sessions of one identity (its LRU evicted) */
 	unsigned busy_timeout_ms;     /* wait for a lock held by another process */
 	size_t touch_batch;           /* distinct pending touches that force a flush */
+	size_t put_batch;             /* deferred puts that force a group commit
+	                                 (at most STORE_PUT_BATCH_MAX) */
 } store_limits;
 
 /* One persisted session, keyed by the gateway's OSCORE Recipient ID (the
@@ -123,12 +137,30 @@ void store_set_limits(store *st, const store_limits *lim);
  * seq_limit, so a stale record can never lower a lease. */
 int store_session_put(store *st, const store_session *s, store_evict_fn on_evict, void *arg);
 
+/* Group commit: queues the put of s; it is written together with the
+ * other queued puts in one transaction (one fsync) by store_flush, by the
+ * put_batch-th deferred put, or by any call that needs it on disk first:
+ * store_lease (a lease is never durable before its row), store_session_put,
+ * the counts, expiry and identity deletion.  store_session_get sees queued
+ * puts, store_session_delete drops one from the queue.  Until then a crash
+ * loses the session (the device runs EDHOC again); its sender sequence
+ * numbers are safe because none can be used before store_lease wrote the
+ * row.  on_evict hears evictions after the commit that made them.
+ * s is copied (secrets included; cleansed after writing). */
+int store_session_put_deferred(store *st, const store_session *s, store_evict_fn on_evict,
+                               void *arg);
+
+/* Number of queued puts (0 when st is NULL). */
+size_t store_pending(const store *st);
+
 /* Records that the session was used at time now.  Cheap: kept in memory and
  * written in one batched, non-fsynced transaction by store_flush (or when
  * touch_batch distinct sessions are pending).  Unknown rids are ignored. */
 int store_session_touch(store *st, const uint8_t *rid, size_t rid_len, int64_t now);
 
-/* Writes pending touches.  Call from a timer (for example every 10 s). */
+/* Writes queued puts (one fsynced commit) and pending touches (no fsync
+ * when no put is queued).  Call from a timer: soon after a deferred put
+ * (for example 50 ms), and every few seconds for touches. */
 int store_flush(store *st);
 
 /* Reads one session into *ret_s.  STORE_E_NOT_FOUND when absent. */
@@ -148,11 +180,12 @@ int store_lease_cb(void *arg, uint64_t new_limit);
 /* Deletes one session durably.  STORE_E_NOT_FOUND when absent. */
 int store_session_delete(store *st, const uint8_t *rid, size_t rid_len);
 
-/* Deletes every session of identity (credential revoked or removed). */
+/* Deletes every session of identity (credential revoked or removed);
+ * pinned lease records stay. */
 int store_session_delete_identity(store *st, const char *identity, store_evict_fn on_evict,
                                   void *arg);
 
-/* Deletes sessions with 0 < expires <= now. */
+/* Deletes sessions with 0 < expires <= now (pinned records never expire). */
 int store_session_expire(store *st, int64_t now, store_evict_fn on_evict, void *arg);
 
 /* Startup: deletes expired sessions (and records that fail validation), then
@@ -162,7 +195,10 @@ int store_session_load_all(store *st, int64_t now, store_load_fn fn, void *arg, 
 
 /* Durably raises the sender sequence lease of a session to new_limit and
  * returns only after the commit reached the disk (synchronous=FULL): this is
- * the OSCORE core's lease callback.  Errors: STORE_E_NOT_FOUND,
+ * the OSCORE core's lease callback.  Queued puts are written first, in the
+ * same commit as a queued session's own lease.  Evictions that commit
+ * causes are reported by the next store_flush or put, not from inside the
+ * lease (the caller is in the middle of using a context).  Errors: STORE_E_NOT_FOUND,
  * STORE_E_LEASE_BACKWARDS (new_limit below the stored limit; nothing is
  * written), OSCORE_E_LEASE_FAILED (the write failed: do not use the
  * numbers). */
