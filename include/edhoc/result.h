@@ -114,7 +114,8 @@
 	X(GW_E_BACKEND_UNREACHABLE, -372, 'E', "backend unreachable (ICMP, RST or send error)") \
 	X(GW_E_BACKEND_RESPONSE, -373, 'E', "backend response unusable (too large, bad blocks)") \
 	X(GW_E_BLOCK_INCOMPLETE, -374, 'A', "block-wise transfer out of order or incomplete")   \
-	X(GW_E_OBSERVE_LIMIT, -375, 'E', "observations per device limit reached")
+	X(GW_E_OBSERVE_LIMIT, -375, 'E', "observations per device limit reached")             \
+	X(GW_E_NO_SESSION, -376, 'E', "no session with this Recipient ID or identity")
 
 typedef enum {
 #define EDHOC_RESULT_ENUM(name, value, cat, desc) name = value,

@@ -775,6 +775,14 @@ static bool hop_option(uint16_t n)
 	}
 }
 
+/* RFC 7252 §5.8 and RFC 8132: GET, FETCH, PUT, DELETE and iPATCH may be
+ * repeated with the same effect; POST and PATCH may not. */
+static bool method_idempotent(uint8_t code)
+{
+	return code == OSCORE_CODE_GET || code == OSCORE_CODE_PUT || code == OSCORE_CODE_DELETE ||
+	       code == OSCORE_CODE_FETCH || code == CODE(0, 7) /* iPATCH */;
+}
+
 /* Body cache key: method, path, queries, Accept (and the Request-Tag for
  * uploads), each length-prefixed so no two requests share a key. */
 static bool make_key(const oscore_msg *in, const char *path, bool upload, uint8_t *out,
@@ -1117,6 +1125,16 @@ int gw_relay_request(gw_relay *r, const gw_relay_req *q, oscore_msg *ret_inner)
 		    oscore_msg_decode_body(code, opts, opts_len, &hm) == 0) {
 			out_block(r, &hm, kb, kl, &b2);
 			r->stats.blocks_served++;
+			goto answer;
+		}
+		if (!method_idempotent(in->code)) {
+			/* The kept answer is gone (expired or pushed out).
+			 * Forwarding again would execute a POST a second time
+			 * just to cut one block from a new answer: the device
+			 * has to start over from block 0 instead. */
+			out_text(r, CODE(4, 8), "Body expired, restart from block 0");
+			relay_fail(r, q->peer_text, q->s->identity, GW_E_BLOCK_INCOMPLETE,
+				   "Block2 continuation of an answer no longer kept");
 			goto answer;
 		}
 	}

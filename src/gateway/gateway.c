@@ -40,6 +40,15 @@
 #define CODE(c, d)        ((uint8_t)(((c) << 5) | (d)))
 #define GW_STORE_FILE     "sessions.db"
 #define GW_STORE_FLUSH_MS 10000
+/* Group commit: a new session's row is written at most this long after
+ * the handshake, together with the others of that window (one fsync). */
+#define GW_PUT_FLUSH_MS 50
+/* A session's last-used time reaches the store at most once per this many
+ * seconds: it only orders restore and the store's own eviction, while the
+ * in-memory table keeps the exact order.  Writing it per request would be
+ * one UPDATE per distinct session, a cost that grows with their number. */
+#define GW_TOUCH_PERSIST_S 60
+#define GW_EXPIRY_SWEEP_MS 1000
 
 /* A validated config plus the edhoc_config derived from it.  Half-open
  * handshakes point at ecfg, so they hold a reference until they finish. */
@@ -71,9 +80,14 @@ struct gw {
 	gw_rtx *rtx;
 	gw_sessions *sessions;
 	gw_relay *relay;        /* forwarding to backends */
-	bool static_lost;       /* the store evicted a static context's lease record */
 	store *store;           /* NULL: sessions live in memory only */
 	uint64_t next_flush_ms; /* store touches and expiry */
+	uint64_t put_flush_ms;  /* queued session puts written by then; UINT64_MAX: none */
+	/* Session lifetime: the earliest expiry of a session in memory (Unix
+	 * seconds, INT64_MAX when none) and the last sweep, which runs at most
+	 * every GW_EXPIRY_SWEEP_MS (it walks the whole table). */
+	int64_t next_expiry;
+	uint64_t last_sweep_ms;
 	coap_resource_t *r_edhoc;
 	gw_stats stats;
 	/* Scratch buffers of the single-threaded request path. */
@@ -135,15 +149,28 @@ static void halfopen_dropped(void *ctx, const edhoc_cid *c_r, edhoc_handshake *h
 static void session_dropped(void *ctx, gw_session *s, int reason)
 {
 	gw *g = ctx;
-	static const char *const why[] = {"removed", "identity limit", "table full", "shutdown"};
+	static const char *const why[GW_DROP_N_REASONS] = {
+	    [GW_DROP_REMOVED] = "removed",
+	    [GW_DROP_EVICT_IDENTITY] = "identity limit",
+	    [GW_DROP_EVICT_FULL] = "table full",
+	    [GW_DROP_SHUTDOWN] = "shutdown",
+	    [GW_DROP_EXPIRED] = "lifetime over",
+	    [GW_DROP_OPERATOR] = "dropped by the operator",
+	    [GW_DROP_STORE] = "evicted from the state database",
+	    [GW_DROP_POLICY] = "identity no longer admitted",
+	    [GW_DROP_REPLACED] = "static context replaced",
+	};
 	char rid[2 * EDHOC_MAX_CID + 1];
-	if (reason != GW_DROP_SHUTDOWN && reason >= 0 && reason <= GW_DROP_SHUTDOWN)
-		diag_log(g->diag, LOG_INFO, "session c_r=%s identity=%s closed (%s)",
+	if (reason != GW_DROP_SHUTDOWN && reason >= 0 && reason < GW_DROP_N_REASONS)
+		diag_log(g->diag, LOG_INFO, "%s c_r=%s identity=%s closed (%s)",
+		         s->suite == GW_STATIC_SUITE ? "static context" : "session",
 		         gw_cid_hex(&s->rid, rid, sizeof(rid)), s->identity, why[reason]);
-	/* At shutdown sessions stay in the store, to be restored at start.
-	 * A static context's record is its sequence-number lease: it stays
-	 * too, or a reinstalled context would reuse nonces. */
-	if (g->store && reason != GW_DROP_SHUTDOWN && s->suite != GW_STATIC_SUITE)
+	/* At shutdown sessions stay in the store, to be restored at start;
+	 * one the store itself dropped is gone there already.  A static
+	 * context's record is its sequence-number lease: it stays too, or a
+	 * reinstalled context would reuse nonces. */
+	if (g->store && reason != GW_DROP_SHUTDOWN && reason != GW_DROP_STORE &&
+	    s->suite != GW_STATIC_SUITE)
 		store_session_delete(g->store, s->rid.bytes, s->rid.len);
 	/* Pending forwards and observations of the session end with it. */
 	if (g->relay)
@@ -185,26 +212,22 @@ static struct lease_ref *lease_ref_new(gw *g, const edhoc_cid *rid)
 	return l;
 }
 
-/* The store dropped a session (its limits, expiry): drop ours too. */
+/* The store dropped a session (its limits, expiry, identity deletion):
+ * drop ours too.  Static contexts' lease records are pinned in the store
+ * (never evicted), so this never removes one. */
 static void store_evicted(void *arg, const uint8_t *rid, size_t rid_len)
 {
 	gw *g = arg;
 	gw_session *s = gw_sessions_find(g->sessions, rid, rid_len);
-	if (s && s->suite == GW_STATIC_SUITE) {
-		/* Its lease record went with the store's LRU: the context stays
-		 * (its lease callback fails closed meanwhile) and gw_tick writes
-		 * the record back with the in-memory lease limit.  Dropping it
-		 * would let a reinstall start again at 0: nonce reuse. */
-		g->static_lost = true;
-		return;
-	}
-	if (s) {
-		/* Already gone from the store: no delete from the callback. */
-		store *st = g->store;
-		g->store = NULL;
-		gw_sessions_remove(g->sessions, s);
-		g->store = st;
-	}
+	if (s && s->suite != GW_STATIC_SUITE)
+		gw_sessions_remove_reason(g->sessions, s, GW_DROP_STORE);
+}
+
+/* Earliest expiry to watch for; the sweep recomputes it exactly. */
+static void note_expiry(gw *g, int64_t expires)
+{
+	if (expires > 0 && expires < g->next_expiry)
+		g->next_expiry = expires;
 }
 
 static void store_limits_from(const cfg *c, store_limits *lim)
@@ -225,7 +248,6 @@ static uint64_t lease_block(const gw *g)
 static int persist_session(gw *g, const gw_session *s, const edhoc_oscore *op)
 {
 	store_session ss;
-	uint64_t life = cfg_oscore_get(g->conf->cfg)->session_lifetime_s;
 	int rc;
 
 	if (!g->store)
@@ -250,10 +272,17 @@ static int persist_session(gw *g, const gw_session *s, const edhoc_oscore *op)
 	ss.replay_window = cfg_oscore_get(g->conf->cfg)->replay_window;
 	ss.created = s->established_unix;
 	ss.last_used = s->established_unix;
-	ss.expires = life ? s->established_unix + (int64_t)life : 0;
+	ss.expires = s->expires_unix;
 	ss.seq_limit = 0;
-	rc = store_session_put(g->store, &ss, store_evicted, g);
+	/* Group commit: the row is written within GW_PUT_FLUSH_MS, with the
+	 * other sessions of that window.  Until then the session serves
+	 * requests (responses reuse the request's nonce); anything that needs
+	 * our own sender sequence number leases first, and store_lease writes
+	 * the queued row before the lease (docs/state.md). */
+	rc = store_session_put_deferred(g->store, &ss, store_evicted, g);
 	OPENSSL_cleanse(&ss, sizeof(ss));
+	if (rc == 0 && store_pending(g->store) && g->put_flush_ms == UINT64_MAX)
+		g->put_flush_ms = gw_now_ms() + GW_PUT_FLUSH_MS;
 	return rc;
 }
 
@@ -327,6 +356,8 @@ static int restore_session(void *arg, const store_session *ss)
 	tmpl.method = ss->method;
 	tmpl.suite = ss->suite;
 	tmpl.established_unix = ss->created;
+	tmpl.stored_used_unix = ss->last_used;
+	tmpl.expires_unix = ss->expires;
 	tmpl.ctx = octx;
 	tmpl.aux = l;
 	/* Restoring must not write back to the store through evictions. */
@@ -338,6 +369,7 @@ static int restore_session(void *arg, const store_session *ss)
 	}
 	if (rc != 0)
 		goto fail;
+	note_expiry(g, ss->expires);
 	if (age_s > 0 && (uint64_t)age_s * 1000u < now)
 		s->established_ms = now - (uint64_t)age_s * 1000u;
 	return 0;
@@ -396,7 +428,7 @@ static int install_static(gw *g, const cfg_static *cs, const cfg *old_cfg)
 			return 0;
 	}
 	if (s)
-		gw_sessions_remove(g->sessions, s);
+		gw_sessions_remove_reason(g->sessions, s, GW_DROP_REPLACED);
 	if (g->store) {
 		memset(&prev, 0, sizeof(prev));
 		had = store_session_get(g->store, rid.bytes, rid.len, &prev) == 0;
@@ -443,6 +475,7 @@ static int install_static(gw *g, const cfg_static *cs, const cfg *old_cfg)
 	tmpl.method = 0;
 	tmpl.suite = GW_STATIC_SUITE;
 	tmpl.established_unix = (int64_t)time(NULL);
+	tmpl.stored_used_unix = tmpl.established_unix;
 	tmpl.ctx = octx;
 	tmpl.aux = l;
 	rc = gw_sessions_add(g->sessions, &tmpl, gw_now_ms(), NULL);
@@ -837,6 +870,13 @@ static int complete_handshake(gw *g, const struct peer *p, const edhoc_cid *c_r,
 	tmpl.method = edhoc_handshake_method(h);
 	tmpl.suite = edhoc_handshake_suite(h);
 	tmpl.established_unix = (int64_t)time(NULL);
+	tmpl.stored_used_unix = tmpl.established_unix; /* the row's last_used */
+	{
+		/* The lifetime is fixed at the handshake (the stored record
+		 * carries it); a reload changes it for new sessions only. */
+		uint64_t life = cfg_oscore_get(g->conf->cfg)->session_lifetime_s;
+		tmpl.expires_unix = life ? tmpl.established_unix + (int64_t)life : 0;
+	}
 	tmpl.peer = p->addr;
 	tmpl.ctx = octx;
 	tmpl.aux = lease;
@@ -865,6 +905,7 @@ static int complete_handshake(gw *g, const struct peer *p, const edhoc_cid *c_r,
 	octx = NULL;
 	lease = NULL;
 	taken = false; /* the session owns the C_R now */
+	note_expiry(g, s->expires_unix);
 	diag_handshake_ok(g->diag, p->text, s->identity, s->method, s->suite, c_r->bytes, c_r->len);
 	g->stats.handshakes_ok++;
 	if (with_message_4) {
@@ -1165,7 +1206,6 @@ static bool handle_oscore(gw *g, const struct peer *p, const oscore_msg *outer_i
 		oscore_msg_remove(&outer, GW_OPT_EDHOC);
 		oscore_msg_set_payload(&outer, outer.payload + m3, outer.payload_len - m3);
 	} else {
-		uint64_t life = cfg_oscore_get(g->conf->cfg)->session_lifetime_s;
 		s = hdr.has_kid ? gw_sessions_find(g->sessions, hdr.kid, hdr.kid_len) : NULL;
 		if (!s && hdr.has_kid) {
 			/* A static context pushed out of the table (LRU): back
@@ -1174,9 +1214,10 @@ static bool handle_oscore(gw *g, const struct peer *p, const oscore_msg *outer_i
 			if (cs && install_static(g, cs, NULL) == 0)
 				s = gw_sessions_find(g->sessions, hdr.kid, hdr.kid_len);
 		}
-		if (s && life && s->suite != GW_STATIC_SUITE && (int64_t)time(NULL) - s->established_unix >= (int64_t)life) {
-			/* Expired: the device has to run EDHOC again. */
-			gw_sessions_remove(g->sessions, s);
+		if (s && s->expires_unix > 0 && (int64_t)time(NULL) >= s->expires_unix) {
+			/* Expired (the sweep in gw_tick may not have run yet):
+			 * the device has to run EDHOC again. */
+			gw_sessions_remove_reason(g->sessions, s, GW_DROP_EXPIRED);
 			s = NULL;
 		}
 	}
@@ -1198,8 +1239,13 @@ static bool handle_oscore(gw *g, const struct peer *p, const oscore_msg *outer_i
 		return false;
 	}
 	gw_sessions_touch(g->sessions, s, now);
-	if (g->store)
-		store_session_touch(g->store, s->rid.bytes, s->rid.len, (int64_t)time(NULL));
+	if (g->store) {
+		int64_t wall = (int64_t)time(NULL);
+		if (wall - s->stored_used_unix >= GW_TOUCH_PERSIST_S) {
+			store_session_touch(g->store, s->rid.bytes, s->rid.len, wall);
+			s->stored_used_unix = wall;
+		}
+	}
 	s->peer = p->addr;
 	if (serve_inner(g, p, s, &inner, &info, ci, now, ir))
 		return true;
@@ -1395,11 +1441,13 @@ int gw_create(cfg *c, diag *d, gw **ret)
 	coap_add_resource(g->ctx, root);
 	coap_add_resource(g->ctx, unknown);
 
+	g->next_expiry = INT64_MAX;
 	rc = open_store(g, c);
 	if (rc != 0)
 		goto fail;
 	install_statics(g, c, NULL);
 	g->next_flush_ms = gw_now_ms() + GW_STORE_FLUSH_MS;
+	g->put_flush_ms = UINT64_MAX;
 	rc = bind_endpoints(g, cfg_gateway_get(c));
 	if (rc != 0)
 		goto fail;
@@ -1488,7 +1536,7 @@ int gw_reload(gw *g, cfg *c)
 		again = false;
 		for (gw_session *s = gw_sessions_first(g->sessions); s; s = gw_sessions_next(s)) {
 			if (acl_admits(cfg_acl(c), s->identity) != 0) {
-				gw_sessions_remove(g->sessions, s);
+				gw_sessions_remove_reason(g->sessions, s, GW_DROP_POLICY);
 				closed++;
 				again = true;
 				break;
@@ -1511,31 +1559,63 @@ void gw_process(gw *g)
 	coap_io_process(g->ctx, COAP_IO_NO_WAIT);
 }
 
+/* Monotonic time at which the next expiry sweep is due: the earliest
+ * expiry, but not sooner than GW_EXPIRY_SWEEP_MS after the last sweep. */
+static uint64_t sweep_due(const gw *g)
+{
+	int64_t wall = (int64_t)time(NULL);
+	uint64_t now = gw_now_ms(), due;
+	if (g->next_expiry == INT64_MAX)
+		return UINT64_MAX;
+	due = g->next_expiry <= wall ? now : now + (uint64_t)(g->next_expiry - wall) * 1000u;
+	if (due < g->last_sweep_ms + GW_EXPIRY_SWEEP_MS)
+		due = g->last_sweep_ms + GW_EXPIRY_SWEEP_MS;
+	return due;
+}
+
+/* Drops every session whose lifetime is over, everywhere (memory, store,
+ * forwards, observations, bodies), and finds the next expiry.  Dropping a
+ * session removes that one entry only (the drop callback touches no other
+ * session), so the walk may continue from the saved successor. */
+static void expire_sessions(gw *g, uint64_t now)
+{
+	int64_t wall = (int64_t)time(NULL), next = INT64_MAX;
+	size_t dropped = 0;
+	gw_session *s, *n;
+
+	g->last_sweep_ms = now;
+	for (s = gw_sessions_first(g->sessions); s; s = n) {
+		n = gw_sessions_next(s);
+		if (s->expires_unix <= 0)
+			continue;
+		if (s->expires_unix <= wall) {
+			gw_sessions_remove_reason(g->sessions, s, GW_DROP_EXPIRED);
+			dropped++;
+		} else if (s->expires_unix < next) {
+			next = s->expires_unix;
+		}
+	}
+	g->next_expiry = next;
+	if (dropped)
+		diag_log(g->diag, LOG_INFO, "%zu session(s) expired", dropped);
+}
+
 void gw_tick(gw *g)
 {
 	uint64_t now = gw_now_ms();
 	gw_halfopen_expire(g->half, now);
 	gw_rtx_expire(g->rtx, now);
 	gw_relay_tick(g->relay, now);
-	if (g->store && g->static_lost) {
-		const cfg *c = g->conf->cfg;
-		g->static_lost = false;
-		for (size_t i = 0; i < cfg_static_count(c); i++) {
-			const cfg_static *cs = cfg_static_at(c, i);
-			gw_session *s = gw_sessions_find(g->sessions, cs->recipient_id,
-			                                 cs->recipient_id_len);
-			store_session ss;
-			if (!s || s->suite != GW_STATIC_SUITE ||
-			    store_session_get(g->store, cs->recipient_id, cs->recipient_id_len,
-			                      &ss) != STORE_E_NOT_FOUND) {
-				continue;
-			}
-			if (gw_static_record(cs, (int64_t)time(NULL), &ss) == 0) {
-				ss.seq_limit = oscore_ctx_lease_limit(s->ctx);
-				if (store_session_put(g->store, &ss, store_evicted, g) != 0)
-					g->static_lost = true;
-			}
-			OPENSSL_cleanse(&ss, sizeof(ss));
+	if (now >= sweep_due(g))
+		expire_sessions(g, now);
+	if (g->store && now >= g->put_flush_ms) {
+		int rc = store_flush(g->store);
+		g->put_flush_ms = UINT64_MAX;
+		if (rc != 0) {
+			/* The rows stay queued (their leases fail closed meanwhile). */
+			diag_log(g->diag, LOG_ERR, "writing new sessions to the store failed (%s)",
+			         edhoc_result_name(rc));
+			g->put_flush_ms = now + GW_STORE_FLUSH_MS;
 		}
 	}
 	if (g->store && now >= g->next_flush_ms) {
@@ -1555,6 +1635,11 @@ uint64_t gw_next_deadline(const gw *g)
 		m = c;
 	if (g->store && g->next_flush_ms < m)
 		m = g->next_flush_ms;
+	if (g->store && g->put_flush_ms < m)
+		m = g->put_flush_ms;
+	c = sweep_due(g);
+	if (c < m)
+		m = c;
 	return m;
 }
 
@@ -1564,4 +1649,139 @@ void gw_get_stats(const gw *g, gw_stats *ret)
 	ret->half_open = gw_halfopen_count(g->half);
 	ret->sessions = gw_sessions_count(g->sessions);
 	ret->rtx_entries = gw_rtx_count(g->rtx);
+}
+
+/* ---- session management ---- */
+
+int gw_sessions_list(gw *g, gw_session_fn fn, void *arg)
+{
+	int64_t wall = (int64_t)time(NULL);
+	uint64_t now = gw_now_ms();
+	gw_session_info info;
+	int rc;
+
+	if (!g || !fn)
+		return EDHOC_E_INVALID_ARGUMENT;
+	for (const gw_session *s = gw_sessions_first(g->sessions); s; s = gw_sessions_next(s)) {
+		uint64_t idle_s = now > s->last_used_ms ? (now - s->last_used_ms) / 1000u : 0;
+		bool is_static = s->suite == GW_STATIC_SUITE;
+		memset(&info, 0, sizeof(info));
+		memcpy(info.kid, s->rid.bytes, s->rid.len);
+		info.kid_len = s->rid.len;
+		memcpy(info.sender_id, s->sid.bytes, s->sid.len);
+		info.sender_id_len = s->sid.len;
+		info.identity = s->identity;
+		info.kind = is_static ? GW_SESSION_STATIC : GW_SESSION_EDHOC;
+		info.method = is_static ? -1 : s->method;
+		info.suite = is_static ? -1 : s->suite;
+		info.established = s->established_unix;
+		/* The table keeps monotonic use times; people want dates. */
+		info.last_used = wall - (int64_t)idle_s;
+		if (info.last_used < info.established)
+			info.last_used = info.established;
+		info.expires = s->expires_unix;
+		info.has_peer = s->peer.len > 0;
+		if (info.has_peer)
+			gw_addr_format(&s->peer, info.peer, sizeof(info.peer));
+		else
+			snprintf(info.peer, sizeof(info.peer), "-");
+		rc = fn(arg, &info);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int gw_drop_session(gw *g, const uint8_t *kid, size_t kid_len)
+{
+	gw_session *s;
+	store_session ss;
+	bool pinned;
+	char hex[2 * EDHOC_MAX_CID + 1];
+	edhoc_cid c;
+	int rc;
+
+	if (!g || (kid_len && !kid) || kid_len > EDHOC_MAX_CID)
+		return EDHOC_E_INVALID_ARGUMENT;
+	memset(&c, 0, sizeof(c));
+	if (kid_len)
+		memcpy(c.bytes, kid, kid_len);
+	c.len = kid_len;
+	gw_cid_hex(&c, hex, sizeof(hex));
+	s = gw_sessions_find(g->sessions, kid, kid_len);
+	if (s) {
+		/* session_dropped logs the info record and deletes the stored
+		 * copy (a static context keeps its lease record). */
+		gw_sessions_remove_reason(g->sessions, s, GW_DROP_OPERATOR);
+		return 0;
+	}
+	if (!g->store)
+		return GW_E_NO_SESSION;
+	/* Only in the store (its restoration failed): delete it there, but
+	 * never a static context's lease record. */
+	rc = store_session_get(g->store, kid, kid_len, &ss);
+	pinned = rc == 0 && ss.suite == STORE_SUITE_PINNED;
+	OPENSSL_cleanse(&ss, sizeof(ss));
+	if (rc == STORE_E_NOT_FOUND)
+		return GW_E_NO_SESSION;
+	if (rc != 0)
+		return rc;
+	if (pinned)
+		return 0; /* not in memory: it is installed afresh (Echo) anyway */
+	rc = store_session_delete(g->store, kid, kid_len);
+	if (rc == STORE_E_NOT_FOUND)
+		return GW_E_NO_SESSION;
+	if (rc == 0)
+		diag_log(g->diag, LOG_INFO, "stored session c_r=%s closed (dropped by the operator)",
+		         hex);
+	return rc;
+}
+
+struct drop_count {
+	gw *g;
+	size_t n;
+};
+
+static void dropped_in_store(void *arg, const uint8_t *rid, size_t rid_len)
+{
+	struct drop_count *dc = arg;
+	gw_session *s = gw_sessions_find(dc->g->sessions, rid, rid_len);
+	if (s && s->suite != GW_STATIC_SUITE)
+		gw_sessions_remove_reason(dc->g->sessions, s, GW_DROP_OPERATOR);
+	dc->n++;
+}
+
+int gw_drop_identity(gw *g, const char *identity, size_t *ret_dropped)
+{
+	struct drop_count dc = {g, 0};
+	size_t bound;
+	gw_session *s;
+	int rc = 0;
+
+	if (!g || !identity || !*identity || strlen(identity) >= EDHOC_MAX_IDENTITY)
+		return EDHOC_E_INVALID_ARGUMENT;
+	/* Each removal shrinks the identity's group by one. */
+	bound = gw_sessions_count_identity(g->sessions, identity);
+	for (size_t i = 0; i < bound; i++) {
+		s = gw_sessions_oldest_of(g->sessions, identity);
+		if (!s)
+			break;
+		gw_sessions_remove_reason(g->sessions, s, GW_DROP_OPERATOR);
+		dc.n++;
+	}
+	/* Stored sessions that were not in memory; pinned lease records of
+	 * static contexts stay (store.h). */
+	if (g->store) {
+		size_t before = dc.n;
+		rc = store_session_delete_identity(g->store, identity, dropped_in_store, &dc);
+		if (rc == 0 && dc.n > before)
+			diag_log(g->diag, LOG_INFO,
+			         "%zu stored session(s) of identity=%s closed (dropped by the operator)",
+			         dc.n - before, identity);
+	}
+	if (rc != 0)
+		return rc;
+	if (ret_dropped)
+		*ret_dropped = dc.n;
+	return dc.n ? 0 : GW_E_NO_SESSION;
 }

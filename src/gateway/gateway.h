@@ -14,6 +14,8 @@
 
 #include "config/config.h"
 #include "diag/diag.h"
+#include "edhoc/edhoc.h"
+#include "gateway/addr.h"
 
 /* CoAP Content-Formats of RFC 9528 §10.9: responses carrying EDHOC
  * messages (message_2, message_4, error) use 64; requests whose first
@@ -62,13 +64,62 @@ int gw_fd(const gw *g);
 /* Handles what is ready without blocking (coap_io_process NO_WAIT). */
 void gw_process(gw *g);
 
-/* Expires half-open handshakes and retransmission entries. */
+/* Expires half-open handshakes, retransmission entries and sessions whose
+ * lifetime ([oscore] session_lifetime_s) is over. */
 void gw_tick(gw *g);
 
 /* Monotonic milliseconds at which gw_tick has work; UINT64_MAX if never. */
 uint64_t gw_next_deadline(const gw *g);
 
 void gw_get_stats(const gw *g, gw_stats *ret);
+
+/* ---- session management (for the control socket) ---- */
+
+enum gw_session_kind {
+	GW_SESSION_EDHOC = 0,  /* established by an EDHOC handshake (or restored) */
+	GW_SESSION_STATIC = 1, /* a [static NAME] context from the configuration */
+};
+
+/* One session as gw_sessions_list reports it.  Times are Unix seconds. */
+typedef struct gw_session_info {
+	uint8_t kid[EDHOC_MAX_CID]; /* gateway's Recipient ID: the kid the device sends */
+	size_t kid_len;
+	uint8_t sender_id[EDHOC_MAX_CID]; /* gateway's Sender ID (the device's kid) */
+	size_t sender_id_len;
+	const char *identity; /* valid during the callback only */
+	int kind;             /* enum gw_session_kind */
+	int method;           /* EDHOC method, -1 for a static context */
+	int suite;            /* EDHOC cipher suite, -1 for a static context */
+	int64_t established;  /* handshake (or installation of a static context) */
+	int64_t last_used;    /* last verified request; established when none yet */
+	int64_t expires;      /* 0: never */
+	bool has_peer;        /* a request (or the handshake) came from peer */
+	char peer[GW_ADDR_STRLEN]; /* "-" without has_peer */
+} gw_session_info;
+
+/* Called once per session; a non-zero return stops the listing and is
+ * returned by gw_sessions_list.  The callback must not change the session
+ * table (no gw_drop_*, no gw_process). */
+typedef int (*gw_session_fn)(void *arg, const gw_session_info *info);
+
+/* Lists the sessions in memory, least recently used first. */
+int gw_sessions_list(gw *g, gw_session_fn fn, void *arg);
+
+/* Drops the session whose Recipient ID is kid: its OSCORE context is freed
+ * (keys cleansed), its stored copy deleted, its pending forwards dropped
+ * unanswered, its observations ended (the backend's next notification is
+ * answered with RST) and its kept block-wise bodies freed; an info record
+ * is logged.  The device's next request gets 4.01 (no context) and it runs
+ * EDHOC again.  A static context is reset rather than forgotten (the
+ * configuration still defines it): its next request meets the Echo
+ * challenge, as after a restart, and its lease record stays.
+ * GW_E_NO_SESSION when there is no such session in memory or store. */
+int gw_drop_session(gw *g, const uint8_t *kid, size_t kid_len);
+
+/* Drops every session of identity, as gw_drop_session, in memory and in
+ * the store.  *ret_dropped (may be NULL) receives how many were dropped.
+ * GW_E_NO_SESSION when there was none. */
+int gw_drop_identity(gw *g, const char *identity, size_t *ret_dropped);
 
 /* Monotonic clock in milliseconds (CLOCK_MONOTONIC). */
 uint64_t gw_now_ms(void);

@@ -42,3 +42,12 @@ tests_unit_test_gw_forward_SOURCES = tests/unit/test_gw_forward.c
 tests_unit_test_gw_forward_CFLAGS = $(GW_TABLE_TEST_CFLAGS)
 tests_unit_test_gw_forward_LDADD = $(GW_TABLE_TEST_LIBS)
 src_libgw_a_SOURCES += src/gateway/static_ctx.c src/gateway/static_ctx.h
+
+# Session management (drop, listing, expiry) of a gateway driven in-process
+# by a raw-UDP EDHOC/OSCORE device and a hand-answered backend.
+check_PROGRAMS += tests/unit/test_gw_drop
+TESTS += tests/unit/test_gw_drop
+tests_unit_test_gw_drop_SOURCES = tests/unit/test_gw_drop.c tests/unit/trustgen.c \
+	tests/unit/trustgen.h
+tests_unit_test_gw_drop_CFLAGS = $(GW_TABLE_TEST_CFLAGS)
+tests_unit_test_gw_drop_LDADD = $(CREDFILE_LIBS) $(GW_TABLE_TEST_LIBS)

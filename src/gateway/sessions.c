@@ -263,9 +263,14 @@ void gw_sessions_touch(gw_sessions *t, gw_session *s, uint64_t now_ms)
 
 void gw_sessions_remove(gw_sessions *t, gw_session *s)
 {
+	gw_sessions_remove_reason(t, s, GW_DROP_REMOVED);
+}
+
+void gw_sessions_remove_reason(gw_sessions *t, gw_session *s, int reason)
+{
 	if (!t || !s)
 		return;
-	drop_session(t, s, GW_DROP_REMOVED);
+	drop_session(t, s, reason);
 }
 
 size_t gw_sessions_count(const gw_sessions *t)
@@ -277,6 +282,12 @@ size_t gw_sessions_count_identity(const gw_sessions *t, const char *identity)
 {
 	struct gw_idgroup *g = group_find(t, identity);
 	return g ? g->count : 0;
+}
+
+gw_session *gw_sessions_oldest_of(const gw_sessions *t, const char *identity)
+{
+	struct gw_idgroup *g = group_find(t, identity);
+	return g ? g->oldest : NULL;
 }
 
 gw_session *gw_sessions_first(const gw_sessions *t)

@@ -28,6 +28,8 @@ typedef struct gw_session {
 	uint64_t established_ms;  /* monotonic */
 	int64_t established_unix; /* wall clock, for people */
 	uint64_t last_used_ms;
+	int64_t expires_unix; /* wall clock; 0 = never (static contexts) */
+	int64_t stored_used_unix; /* last-used time last handed to the store (coarse) */
 	gw_addr peer;
 	void *ctx; /* OSCORE context, owned: the drop callback frees it */
 	void *aux; /* owner's per-session data (e.g. the lease callback's
@@ -45,6 +47,13 @@ enum gw_drop_reason {
 	GW_DROP_EVICT_IDENTITY, /* identity had per_identity sessions already */
 	GW_DROP_EVICT_FULL,     /* table full, least recently used */
 	GW_DROP_SHUTDOWN,       /* gw_sessions_free */
+	/* Reasons of the owner, for gw_sessions_remove_reason. */
+	GW_DROP_EXPIRED,  /* lifetime over */
+	GW_DROP_OPERATOR, /* drop operation (control socket) */
+	GW_DROP_STORE,    /* the store evicted or expired it (already deleted there) */
+	GW_DROP_POLICY,   /* the ACL no longer admits the identity */
+	GW_DROP_REPLACED, /* a static context replaced or reinstalled */
+	GW_DROP_N_REASONS
 };
 
 /* Called before a session leaves the table: free s->ctx, give s->rid back to
@@ -78,10 +87,16 @@ void gw_sessions_touch(gw_sessions *t, gw_session *s, uint64_t now_ms);
 /* Removes and frees a session (the drop callback runs, GW_DROP_REMOVED). */
 void gw_sessions_remove(gw_sessions *t, gw_session *s);
 
+/* The same with the reason the drop callback gets. */
+void gw_sessions_remove_reason(gw_sessions *t, gw_session *s, int reason);
+
 size_t gw_sessions_count(const gw_sessions *t);
 
 /* Sessions of one identity. */
 size_t gw_sessions_count_identity(const gw_sessions *t, const char *identity);
+
+/* The oldest session of identity (first added), or NULL. */
+gw_session *gw_sessions_oldest_of(const gw_sessions *t, const char *identity);
 
 /* Iteration from least to most recently used; do not add or remove while
  * iterating (collect first). */

@@ -21,8 +21,10 @@
 #include "store/store.h"
 
 /* Suite value that marks a store record (and a gw_session) as a static
- * context; no EDHOC cipher suite is negative. */
-#define GW_STATIC_SUITE (-1)
+ * context; no EDHOC cipher suite is negative.  The store pins such records
+ * (never evicted, expired or deleted by identity), so a context that left
+ * the in-memory table always comes back above its lease. */
+#define GW_STATIC_SUITE STORE_SUITE_PINNED
 
 /* OSCORE parameters of cs (pointers into cs), starting at sender_seq.
  * Lease callback, window and block are left for the caller. */

@@ -121,7 +121,7 @@ static const char *const queries[Q_COUNT_ALL_STATEMENTS] = {
     [Q_DELETE] = "DELETE FROM session WHERE rid = ?1",
     [Q_DELETE_ROWID] = "DELETE FROM session WHERE rowid = ?1",
     [Q_LEASE] = "UPDATE session SET seq_limit = ?2 WHERE rid = ?1 AND seq_limit <= ?2",
-    [Q_LEASE_GET] = "SELECT seq_limit FROM session WHERE rid = ?1",
+    [Q_LEASE_GET] = "SELECT seq_limit, suite FROM session WHERE rid = ?1",
     [Q_TOUCH] = "UPDATE session SET last_used = ?2 WHERE rid = ?1 AND last_used < ?2",
     /* Pinned lease records (suite < 0, see store.h) are not sessions:
      * never counted, evicted, expired or deleted by identity. */
@@ -337,15 +337,24 @@ static int collect_rids(sqlite3_stmt *q, struct rid_list *l)
 	return r;
 }
 
-static int delete_rid(store *st, const uint8_t *rid, size_t len, bool *ret_found)
+/* Deletes the row of rid.  pinned: whether it is a pinned lease record
+ * (suite < 0), which st->rows does not count, as far as the caller knows:
+ * 0 no, 1 yes, -1 look it up. */
+static int delete_rid(store *st, const uint8_t *rid, size_t len, int pinned, bool *ret_found)
 {
 	sqlite3_stmt *q = st->q[Q_DELETE];
 	int r;
 
+	if (pinned < 0) {
+		sqlite3_stmt *g = st->q[Q_LEASE_GET];
+		bind_bytes(g, 1, rid, len);
+		pinned = sqlite3_step(g) == SQLITE_ROW && sqlite3_column_int64(g, 1) < 0;
+		stmt_done(g);
+	}
 	bind_bytes(q, 1, rid, len);
 	r = step_done(q);
 	if (r == 0 && sqlite3_changes(st->db) > 0) {
-		if (st->rows > 0)
+		if (st->rows > 0 && !pinned)
 			st->rows--;
 		if (ret_found)
 			*ret_found = true;
@@ -630,6 +639,27 @@ out:
 	return r;
 }
 
+/* SQLite's page cache sized for the whole table at sessions_max (about
+ * STORE_CACHE_BYTES_PER_SESSION per row with its indexes), within
+ * [2 MiB, 64 MiB].  With the default 2 MiB, a table of 50,000 sessions no
+ * longer fits: every put's per-identity count and every touch then read
+ * pages back from the file (measured: most of the daemon's CPU per
+ * handshake at 45,000 sessions).  The cache fills only as pages are used,
+ * so a small table costs no more memory than before. */
+#define STORE_CACHE_BYTES_PER_SESSION 256
+static int set_cache_size(sqlite3 *db, const store_limits *lim)
+{
+	char sql[64];
+	uint64_t kib = (uint64_t)lim->sessions_max * STORE_CACHE_BYTES_PER_SESSION / 1024;
+
+	if (kib < 2048)
+		kib = 2048;
+	if (kib > 65536)
+		kib = 65536;
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%llu", (unsigned long long)kib);
+	return exec_sql(db, sql);
+}
+
 static int configure_db(sqlite3 *db, const store_limits *lim)
 {
 	sqlite3_stmt *q = NULL;
@@ -644,6 +674,9 @@ static int configure_db(sqlite3 *db, const store_limits *lim)
 	                 /* Keep the WAL from staying large after a burst. */
 	                 "PRAGMA journal_size_limit=4194304;"
 	                 "PRAGMA synchronous=FULL");
+	if (r < 0)
+		return r;
+	r = set_cache_size(db, lim);
 	if (r < 0)
 		return r;
 	/* journal_mode answers with the mode in effect; anything but "wal"
@@ -820,6 +853,7 @@ void store_set_limits(store *st, const store_limits *lim)
 
 	limits_fill(&st->lim, lim);
 	sqlite3_busy_timeout(st->db, (int)st->lim.busy_timeout_ms);
+	(void)set_cache_size(st->db, &st->lim); /* a hint: keep the old size on failure */
 	/* The touch table keeps its size; a bigger batch than it holds would
 	 * never flush by count.  The same for the deferred puts. */
 	if (st->lim.touch_batch * 2 > cap)
@@ -962,7 +996,7 @@ static int evict_lru(store *st, sqlite3_stmt *q, int lim_idx, size_t n, struct r
 	sqlite3_bind_int64(q, lim_idx, (sqlite3_int64)n);
 	r = collect_rids(q, l);
 	for (size_t i = first; r == 0 && i < l->n; i++)
-		r = delete_rid(st, l->v[i].rid, l->v[i].len, NULL);
+		r = delete_rid(st, l->v[i].rid, l->v[i].len, 0, NULL);
 	return r;
 }
 
@@ -990,6 +1024,7 @@ static int put_one(store *st, const store_session *s, store_evict_fn fn, void *a
 	sqlite3_stmt *q;
 	size_t n, first;
 	uint64_t seq_limit = s->seq_limit;
+	bool old_pinned;
 	int rc, r;
 
 	/* A replacement never lowers the lease: re-putting a session with a
@@ -1000,23 +1035,25 @@ static int put_one(store *st, const store_session *s, store_evict_fn fn, void *a
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW && sqlite3_column_int64(q, 0) > (sqlite3_int64)seq_limit)
 		seq_limit = (uint64_t)sqlite3_column_int64(q, 0);
+	old_pinned = rc == SQLITE_ROW && sqlite3_column_int64(q, 1) < 0;
 	stmt_done(q);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return map_sqlite(rc);
 	/* Replacing is not an eviction: drop the old row before counting. */
 	if (rc == SQLITE_ROW) {
-		r = delete_rid(st, s->rid, s->rid_len, NULL);
+		r = delete_rid(st, s->rid, s->rid_len, old_pinned, NULL);
 		if (r < 0)
 			return r;
 	}
 
+	/* A pinned record takes no session's place (store.h). */
 	first = l->n;
 	q = st->q[Q_COUNT_IDENTITY];
 	sqlite3_bind_text(q, 1, s->identity, -1, SQLITE_STATIC);
 	r = count_query(q, &n);
 	if (r < 0)
 		return r;
-	if (n >= st->lim.sessions_per_identity) {
+	if (n >= st->lim.sessions_per_identity && s->suite >= 0) {
 		q = st->q[Q_LRU_IDENTITY];
 		sqlite3_bind_text(q, 1, s->identity, -1, SQLITE_STATIC);
 		r = evict_lru(st, q, 2, n - st->lim.sessions_per_identity + 1, l);
@@ -1026,7 +1063,7 @@ static int put_one(store *st, const store_session *s, store_evict_fn fn, void *a
 	r = rows_get(st, &n);
 	if (r < 0)
 		return r;
-	if (n >= st->lim.sessions_max) {
+	if (n >= st->lim.sessions_max && s->suite >= 0) {
 		r = evict_lru(st, st->q[Q_LRU_ALL], 1, n - st->lim.sessions_max + 1, l);
 		if (r < 0)
 			return r;
@@ -1057,8 +1094,8 @@ static int put_one(store *st, const store_session *s, store_evict_fn fn, void *a
 	sqlite3_bind_int64(q, 14, s->expires);
 	sqlite3_bind_int64(q, 15, (sqlite3_int64)seq_limit);
 	r = step_done(q);
-	if (r == 0)
-		st->rows++;
+	if (r == 0 && s->suite >= 0)
+		st->rows++; /* pinned records are no sessions (store.h) */
 	return r;
 }
 
@@ -1264,7 +1301,7 @@ int store_session_delete(store *st, const uint8_t *rid, size_t rid_len)
 			queued = true;
 		}
 	}
-	r = delete_rid(st, rid, rid_len, &found);
+	r = delete_rid(st, rid, rid_len, -1, &found);
 	if (r == 0 && !found && !queued)
 		r = STORE_E_NOT_FOUND;
 	return r;
