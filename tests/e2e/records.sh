@@ -6,7 +6,7 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/record-lib.sh"
 
-PLAN=32
+PLAN=36
 t_plan $PLAN
 
 have_binaries "$CLIENT" || t_skip_rest $PLAN "edhoc-client not built"
@@ -26,10 +26,19 @@ GW_SUITES="2"
 GW_METHODS="0, 2, 3"
 gw_dir gw ccs gw
 trust "$GW_DIR" dev1.ccs outsider.ccs
-acl "$GW_DIR" "dev1"
-cat >>"$GW_DIR/acl.conf" <<EOF
+# dev1 may GET below /sensors only (whoami is the gateway's own and open
+# to every session); outsider is known but not admitted.
+cat >"$GW_DIR/acl.conf" <<EOF
+[admit]
+identities = dev1
+
 [groups]
 known = outsider
+
+[rule sensors]
+identities = dev1
+path = /sensors
+methods = GET
 EOF
 gw=$GW_DIR
 LOG="$gw/log"
@@ -88,13 +97,57 @@ t_check "refused combined request retransmitted: identical answers, one record" 
 	      test "$(failures)" -eq $((n + 1))'
 
 # 28: the real dev1 is unaffected by its impostor
-client --cred "$T_DIR/creds/dev1.cred" "${PEER[@]}" --method 3 "$URI"
+client --cred "$T_DIR/creds/dev1.cred" "${PEER[@]}" --method 3 --requests 2 \
+	--save-context "$T_DIR/dev1.ctx" "$URI"
 rc=$?
 t_check "dev1 itself still gets in" \
-	eval 'test $rc -eq 0 && test "$(cat "$T_DIR/out")" = dev1'
+	eval 'test $rc -eq 0 && test "$(grep -c "^dev1$" "$T_DIR/out")" -eq 2'
+
+# 29-32: the OSCORE path.  Its errors carry no ticket (RFC 8613 error
+# responses); the record is found as the one failure line the request
+# added.
+# oscore_refused NAME ANSWER PATTERN CTX-FILE [CLIENT-ARGS...]: the client
+# sends one request from CTX-FILE and gets ANSWER (e.g. "unprotected
+# answer: 4.01"); exactly one new failure record, matching PATTERN.
+oscore_refused() {
+	local name=$1 answer=$2 pat=$3 ctx=$4 n rc rec
+	shift 4
+	n=$(failures)
+	client --load-context "$ctx" "$@"
+	rc=$?
+	t_wait_for 1000 eval 'test "$(failures)" -gt "$n"'
+	rec=$(grep "edhocd: failure " "$LOG" | tail -n 1)
+	echo "# record: $rec"
+	t_check "$name: answered ${answer#^}, exactly one new record, as expected" \
+		eval 'test $rc -eq 5 && grep -q "$answer" "$T_DIR/err" &&
+		      test "$(failures)" -eq $((n + 1)) && echo "$rec" | grep -q "$pat"'
+	[ $rc -eq 5 ] || t_diag_file "$T_DIR/err"
+}
+# ctx_with FROM TO KEY VALUE: a copy of a context file with one value
+# changed.
+ctx_with() {
+	sed "s/^$3 = .*/$3 = $4/" "$1" >"$2"
+	chmod 600 "$2"
+}
+ctx_with "$T_DIR/dev1.ctx" "$T_DIR/replay.ctx" sender_seq 0
+oscore_refused "OSCORE replay" "unprotected answer: 4.01" \
+	"category=B code=OSCORE_E_REPLAY step=oscore peer=127\.0\.0\.1:[0-9]* identity=dev1 " \
+	"$T_DIR/replay.ctx" "$URI"
+ctx_with "$T_DIR/dev1.ctx" "$T_DIR/wrong.ctx" master_secret 000102030405060708090a0b0c0d0e0f
+oscore_refused "OSCORE request under a wrong key" "unprotected answer: 4.00" \
+	"category=B code=OSCORE_E_DECRYPT step=oscore peer=127\.0\.0\.1:[0-9]* identity=dev1 " \
+	"$T_DIR/wrong.ctx" "$URI"
+ctx_with "$T_DIR/dev1.ctx" "$T_DIR/nokid.ctx" sender_id 7f
+oscore_refused "OSCORE request with a kid the gateway has no context for" \
+	"unprotected answer: 4.01" \
+	"category=C code=OSCORE_E_NO_CONTEXT step=oscore peer=127\.0\.0\.1:[0-9]* identity=- " \
+	"$T_DIR/nokid.ctx" "$URI"
+oscore_refused "OSCORE request the ACL does not allow" "^4\.03" \
+	"category=D code=EDHOC_E_ACCESS_DENIED step=acl peer=127\.0\.0\.1:[0-9]* identity=dev1 .*detail=\"GET /elsewhere\"" \
+	"$T_DIR/dev1.ctx" "$URI/elsewhere"
 gw_stop
 
-# 29-32: unknown_cred_error = yes: an unknown kid is answered with
+# 33-36: unknown_cred_error = yes: an unknown kid is answered with
 # ERR_CODE 3 (RFC 9528 §6.3), which carries no text and so no ticket; the
 # record is there all the same.
 GW_EXTRA="unknown_cred_error = yes"
