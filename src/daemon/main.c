@@ -41,6 +41,7 @@ struct daemon {
 	loop *loop;
 	int sig_fd;
 	int timer_fd;
+	uint64_t armed_ms; /* when timer_fd fires next (monotonic ms); 0: not armed */
 	int exit_code;
 };
 
@@ -59,7 +60,11 @@ static void usage(FILE *out)
 	        CFG_DEFAULT_PATH);
 }
 
-static void arm_timer(struct daemon *d)
+/* Sets timer_fd for the gateway's next deadline.  After I/O (fired false)
+ * an earlier wakeup that is still pending is kept: gw_tick copes with
+ * waking early and re-arms then, and skipping timerfd_settime on every
+ * I/O turn saves a system call per datagram. */
+static void arm_timer(struct daemon *d, bool fired)
 {
 	uint64_t now = gw_now_ms();
 	uint64_t when = gw_next_deadline(d->gw);
@@ -68,17 +73,22 @@ static void arm_timer(struct daemon *d)
 		when = now + HOUSEKEEPING_MS;
 	if (when <= now)
 		when = now + 1;
+	if (!fired && d->armed_ms > now && d->armed_ms <= when)
+		return;
 	memset(&its, 0, sizeof(its));
 	its.it_value.tv_sec = (time_t)(when / 1000);
 	its.it_value.tv_nsec = (long)(when % 1000) * 1000000L;
-	timerfd_settime(d->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
+	if (timerfd_settime(d->timer_fd, TFD_TIMER_ABSTIME, &its, NULL) == 0)
+		d->armed_ms = when;
+	else
+		d->armed_ms = 0;
 }
 
 static void on_coap(void *arg, int fd, uint32_t events)
 {
 	struct daemon *d = arg;
 	gw_process(d->gw);
-	arm_timer(d);
+	arm_timer(d, false);
 }
 
 static void on_timer_fd(void *arg, int fd, uint32_t events)
@@ -89,7 +99,7 @@ static void on_timer_fd(void *arg, int fd, uint32_t events)
 		diag_log(d->diag, LOG_WARNING, "timerfd read: %s", strerror(errno));
 	gw_tick(d->gw);
 	diag_flush(d->diag);
-	arm_timer(d);
+	arm_timer(d, true);
 }
 
 static void reload(struct daemon *d)
@@ -273,7 +283,7 @@ int main(int argc, char **argv)
 		diag_log(d.diag, LOG_ERR, "event loop setup failed");
 		goto out;
 	}
-	arm_timer(&d);
+	arm_timer(&d, true);
 	diag_log(d.diag, LOG_NOTICE, "edhocd %s started (config %s)", PACKAGE_VERSION,
 	         d.config_path);
 	sd_notify(0, "READY=1");

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
@@ -1554,9 +1555,28 @@ int gw_fd(const gw *g)
 	return coap_context_get_coap_fd(g->ctx);
 }
 
+/* Why not coap_io_process: libcoap 4.3.1 reads one datagram per socket
+ * per call and re-arms its timerfd (timerfd_settime) on every call, so
+ * under load each datagram cost a full turn of both (15 % of the
+ * gateway's CPU per forwarded request in the profile).  Here up to
+ * GW_IO_TURNS rounds of ready sockets are handled first, then libcoap's
+ * timers (retransmissions, delayed sends) once. */
+#define GW_IO_TURNS  8
+#define GW_IO_EVENTS 16
 void gw_process(gw *g)
 {
-	coap_io_process(g->ctx, COAP_IO_NO_WAIT);
+	struct epoll_event ev[GW_IO_EVENTS];
+	int fd = coap_context_get_coap_fd(g->ctx);
+	coap_tick_t now;
+
+	for (int turn = 0; turn < GW_IO_TURNS; turn++) {
+		int n = epoll_wait(fd, ev, GW_IO_EVENTS, 0);
+		if (n <= 0)
+			break;
+		coap_io_do_epoll(g->ctx, ev, (size_t)n);
+	}
+	coap_ticks(&now);
+	coap_io_prepare_epoll(g->ctx, now);
 }
 
 /* Monotonic time at which the next expiry sweep is due: the earliest
