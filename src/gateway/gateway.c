@@ -688,11 +688,12 @@ static const char *message_1_detail(const edhoc_config *ecfg, int rc, const uint
 		return NULL;
 	if (rc == EDHOC_E_METHOD_UNSUPPORTED) {
 		o = (size_t)snprintf(out, cap, "method %lld, gateway methods", (long long)v);
-		for (int m = 0, first = 1; m < 4 && o < cap; m++)
-			if (ecfg->methods & (1u << m)) {
-				o += (size_t)snprintf(out + o, cap - o, "%s%d", first ? " " : ", ", m);
-				first = 0;
-			}
+		for (int m = 0, first = 1; m < 4 && o < cap; m++) {
+			if (!(ecfg->methods & (1u << m)))
+				continue;
+			o += (size_t)snprintf(out + o, cap - o, "%s%d", first ? " " : ", ", m);
+			first = 0;
+		}
 		return out;
 	}
 	if (rc != EDHOC_E_SUITE_NOT_SUPPORTED || cose_peek_type(&rd, &major) != 0)
@@ -991,12 +992,35 @@ static int pdu_to_msg(const coap_pdu_t *pdu, oscore_msg *m)
 	return 0;
 }
 
-static void oscore_fail(gw *g, const struct peer *p, int rc, const char *identity, struct reply *r)
+static void oscore_fail_why(gw *g, const struct peer *p, int rc, const char *identity,
+                            const char *detail, struct reply *r)
 {
-	diag_event ev = {.code = rc, .step = "oscore", .peer = p->text, .identity = identity};
+	diag_event ev = {
+	    .code = rc, .step = "oscore", .peer = p->text, .identity = identity, .detail = detail};
 	diag_failure(g->diag, &ev, NULL);
 	reply_text(r, oscore_result_coap_code(rc), oscore_result_diagnostic(rc));
 	g->stats.oscore_failed++;
+}
+
+static void oscore_fail(gw *g, const struct peer *p, int rc, const char *identity, struct reply *r)
+{
+	oscore_fail_why(g, p, rc, identity, NULL, r);
+}
+
+/* The kid a request without a context came with: the operator's only clue
+ * to which device (or which forgotten session) it was. */
+static const char *kid_detail(const oscore_header *hdr, char *out, size_t cap)
+{
+	size_t o;
+
+	if (!hdr->has_kid)
+		return "request without a kid";
+	o = (size_t)snprintf(out, cap, "no security context for kid h'");
+	for (size_t i = 0; i < hdr->kid_len && i < 16 && o < cap; i++)
+		o += (size_t)snprintf(out + o, cap - o, "%02x", hdr->kid[i]);
+	if (o < cap)
+		snprintf(out + o, cap - o, "%s'", hdr->kid_len > 16 ? "..." : "");
+	return out;
 }
 
 /* The inner request's path from its Uri-Path options: "/a/b", "/" when
@@ -1223,7 +1247,9 @@ static bool handle_oscore(gw *g, const struct peer *p, const oscore_msg *outer_i
 		}
 	}
 	if (!s || !oscore_ctx_matches(s->ctx, &hdr)) {
-		oscore_fail(g, p, OSCORE_E_NO_CONTEXT, NULL, r);
+		char detail[80];
+		oscore_fail_why(g, p, OSCORE_E_NO_CONTEXT, NULL,
+		                kid_detail(&hdr, detail, sizeof(detail)), r);
 		return false;
 	}
 	rc = oscore_unprotect_request(s->ctx, &outer, g->plain, sizeof(g->plain), &inner, &info);
