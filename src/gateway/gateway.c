@@ -1557,17 +1557,14 @@ int gw_reload(gw *g, cfg *c)
 		store_set_limits(g->store, &sl);
 	}
 
-	/* Sessions of identities the new ACL no longer admits end now.  Each
-	 * pass removes one, so this is bounded by the session count. */
-	for (bool again = true; again;) {
-		again = false;
-		for (gw_session *s = gw_sessions_first(g->sessions); s; s = gw_sessions_next(s)) {
-			if (acl_admits(cfg_acl(c), s->identity) != 0) {
-				gw_sessions_remove_reason(g->sessions, s, GW_DROP_POLICY);
-				closed++;
-				again = true;
-				break;
-			}
+	/* Sessions of identities the new ACL no longer admits end now.  A
+	 * removal takes out that one entry only (the drop callback touches no
+	 * other session), so one walk with the saved successor does it. */
+	for (gw_session *s = gw_sessions_first(g->sessions), *n; s; s = n) {
+		n = gw_sessions_next(s);
+		if (acl_admits(cfg_acl(c), s->identity) != 0) {
+			gw_sessions_remove_reason(g->sessions, s, GW_DROP_POLICY);
+			closed++;
 		}
 	}
 	if (closed)
@@ -1609,11 +1606,16 @@ void gw_process(gw *g)
  * expiry, but not sooner than GW_EXPIRY_SWEEP_MS after the last sweep. */
 static uint64_t sweep_due(const gw *g)
 {
-	int64_t wall = (int64_t)time(NULL);
+	struct timespec ts;
+	int64_t wall_ms;
 	uint64_t now = gw_now_ms(), due;
-	if (g->next_expiry == INT64_MAX)
+	if (g->next_expiry > INT64_MAX / 1000) /* none (or no time we will see) */
 		return UINT64_MAX;
-	due = g->next_expiry <= wall ? now : now + (uint64_t)(g->next_expiry - wall) * 1000u;
+	/* Expiry is in wall-clock seconds; the timers are monotonic. */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	wall_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	due = g->next_expiry * 1000 <= wall_ms ? now
+	                                         : now + (uint64_t)(g->next_expiry * 1000 - wall_ms);
 	if (due < g->last_sweep_ms + GW_EXPIRY_SWEEP_MS)
 		due = g->last_sweep_ms + GW_EXPIRY_SWEEP_MS;
 	return due;
@@ -1625,7 +1627,12 @@ static uint64_t sweep_due(const gw *g)
  * session), so the walk may continue from the saved successor. */
 static void expire_sessions(gw *g, uint64_t now)
 {
-	int64_t wall = (int64_t)time(NULL), next = INT64_MAX;
+	struct timespec ts;
+	int64_t wall, next = INT64_MAX;
+	/* The clock sweep_due used: time() reads a coarser one that can lag
+	 * behind it, and the sweep would then find nothing due. */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	wall = (int64_t)ts.tv_sec;
 	size_t dropped = 0;
 	gw_session *s, *n;
 

@@ -888,22 +888,24 @@ static void test_expired_session_is_dropped_everywhere(void **state)
 	uint64_t t0, end;
 	listing l;
 
-	start_gateway(f, "[oscore]\nsession_lifetime_s = 2\n");
+	start_gateway(f, "[oscore]\nsession_lifetime_s = 3\n");
 	t0 = mono_ms();
 	handshake(f, &dv);
 	l = list_sessions(f);
 	assert_int_equal(l.edhoc, 1);
-	assert_int_equal(l.last_edhoc.expires, l.last_edhoc.established + 2);
+	assert_int_equal(l.last_edhoc.expires, l.last_edhoc.established + 3);
 	expect_whoami(f, dv.ctx, DEV_IDENTITY);
 	observe(f, &dv, &reg);
 	/* No request needed: the gateway's own timer drops it (lifetime
 	 * counted in whole seconds, plus at most one sweep interval). */
-	end = t0 + 5000;
+	end = t0 + 6000;
 	while (list_sessions(f).edhoc > 0 && mono_ms() < end)
 		pump(f, 50);
 	assert_int_equal(list_sessions(f).edhoc, 0);
-	assert_true(mono_ms() - t0 >= 900);
-	assert_true(mono_ms() - t0 <= 3500);
+	fprintf(stderr, "# expired session dropped %llu ms after the handshake began\n",
+	        (unsigned long long)(mono_ms() - t0));
+	assert_true(mono_ms() - t0 >= 1900);
+	assert_true(mono_ms() - t0 <= 4500);
 	assert_non_null(strstr(log_text(f), "closed (lifetime over)"));
 	assert_non_null(strstr(log_text(f), "1 session(s) expired"));
 	expect_notification_refused(f, &reg);
