@@ -84,6 +84,7 @@ struct gw {
 	store *store;           /* NULL: sessions live in memory only */
 	uint64_t next_flush_ms; /* store touches and expiry */
 	uint64_t put_flush_ms;  /* queued session puts written by then; UINT64_MAX: none */
+	uint64_t prepared_ms;   /* last coap_io_prepare_epoll (libcoap's timers) */
 	/* Session lifetime: the earliest expiry of a session in memory (Unix
 	 * seconds, INT64_MAX when none) and the last sweep, which runs at most
 	 * every GW_EXPIRY_SWEEP_MS (it walks the whole table). */
@@ -1579,18 +1580,31 @@ int gw_fd(const gw *g)
 }
 
 /* Why not coap_io_process: libcoap 4.3.1 reads one datagram per socket
- * per call and re-arms its timerfd (timerfd_settime) on every call, so
- * under load each datagram cost a full turn of both (15 % of the
- * gateway's CPU per forwarded request in the profile).  Here up to
- * GW_IO_TURNS rounds of ready sockets are handled first, then libcoap's
- * timers (retransmissions, delayed sends) once. */
-#define GW_IO_TURNS  8
-#define GW_IO_EVENTS 16
+ * per call and re-arms its timerfd (timerfd_settime) in every
+ * coap_io_prepare_epoll, which coap_io_process runs each time, so under
+ * load each datagram cost a full turn of both (15 % of the gateway's CPU
+ * per forwarded request in the profile).  Here up to GW_IO_TURNS rounds
+ * of ready sockets are handled, and libcoap's timer work (retransmissions,
+ * session timeouts) runs at most every GW_PREPARE_MS, and from gw_tick at
+ * least once a second.  A new retransmission does not wait for it:
+ * libcoap arms its timer itself when it queues a confirmable message, and
+ * its expiry wakes the loop through the same epoll fd. */
+#define GW_IO_TURNS    8
+#define GW_IO_EVENTS   16
+#define GW_PREPARE_MS  10
+static void coap_timers(gw *g, uint64_t now_ms)
+{
+	coap_tick_t now;
+	coap_ticks(&now);
+	coap_io_prepare_epoll(g->ctx, now);
+	g->prepared_ms = now_ms;
+}
+
 void gw_process(gw *g)
 {
 	struct epoll_event ev[GW_IO_EVENTS];
 	int fd = coap_context_get_coap_fd(g->ctx);
-	coap_tick_t now;
+	uint64_t now;
 
 	for (int turn = 0; turn < GW_IO_TURNS; turn++) {
 		int n = epoll_wait(fd, ev, GW_IO_EVENTS, 0);
@@ -1598,8 +1612,9 @@ void gw_process(gw *g)
 			break;
 		coap_io_do_epoll(g->ctx, ev, (size_t)n);
 	}
-	coap_ticks(&now);
-	coap_io_prepare_epoll(g->ctx, now);
+	now = gw_now_ms();
+	if (now - g->prepared_ms >= GW_PREPARE_MS)
+		coap_timers(g, now);
 }
 
 /* Monotonic time at which the next expiry sweep is due: the earliest
@@ -1656,6 +1671,7 @@ static void expire_sessions(gw *g, uint64_t now)
 void gw_tick(gw *g)
 {
 	uint64_t now = gw_now_ms();
+	coap_timers(g, now);
 	gw_halfopen_expire(g->half, now);
 	gw_rtx_expire(g->rtx, now);
 	gw_relay_tick(g->relay, now);
