@@ -18,6 +18,7 @@ now declare the service started and let clients in:
   probe:ping=rst|...     a CoAP ping (empty CON) sent now is answered with
                          a RST; a connected UDP socket reports "refused"
                          when nothing was bound when the ping arrived
+  probe:ping_ms=N        how long the answer took
 A MONOTONIC_USEC value is compared with our CLOCK_MONOTONIC:
   probe:monotonic_skew_ms=N
 """
@@ -46,28 +47,40 @@ def probe_bound(port):
 
 
 def probe_ping(port):
+    """Returns (outcome, milliseconds).  Retransmits like CoAP (same
+    message ID, timeouts 1, 2 and 4 s) so that a loaded machine is not
+    mistaken for a daemon that does not answer."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.settimeout(2.0)
+    start = time.monotonic()
+    mid = os.getpid() & 0xFFFF
+    # Version 1, type CON, token length 0, code 0.00 (empty), message ID.
+    ping = struct.pack("!BBH", 0x40, 0x00, mid)
+    data = b""
     try:
         s.connect(("127.0.0.1", port))
-        mid = os.getpid() & 0xFFFF
-        # Version 1, type CON, token length 0, code 0.00 (empty), message ID.
-        s.send(struct.pack("!BBH", 0x40, 0x00, mid))
-        data = s.recv(64)
+        for timeout in (1.0, 2.0, 4.0):
+            s.settimeout(timeout)
+            s.send(ping)
+            try:
+                data = s.recv(64)
+                break
+            except socket.timeout:
+                continue
+        else:
+            return "timeout", int((time.monotonic() - start) * 1000)
     except ConnectionRefusedError:
-        return "refused"
-    except socket.timeout:
-        return "timeout"
+        return "refused", int((time.monotonic() - start) * 1000)
     except OSError as e:
-        return "error-%d" % e.errno
+        return "error-%d" % e.errno, int((time.monotonic() - start) * 1000)
     finally:
         s.close()
+    ms = int((time.monotonic() - start) * 1000)
     if len(data) >= 4:
         first, code, rmid = struct.unpack("!BBH", data[:4])
         # RST (type 3) with our message ID.
         if first >> 6 == 1 and (first >> 4) & 3 == 3 and code == 0 and rmid == mid:
-            return "rst"
-    return "other-" + data.hex()
+            return "rst", ms
+    return "other-" + data.hex(), ms
 
 
 def main():
@@ -132,7 +145,9 @@ def main():
                         log.write("%d %d bad:monotonic\n" % (seq, pid))
             if "READY=1" in fields:
                 log.write("%d %d probe:bound=%s\n" % (seq, pid, probe_bound(port)))
-                log.write("%d %d probe:ping=%s\n" % (seq, pid, probe_ping(port)))
+                outcome, ms = probe_ping(port)
+                log.write("%d %d probe:ping_ms=%d\n" % (seq, pid, ms))
+                log.write("%d %d probe:ping=%s\n" % (seq, pid, outcome))
     sock.close()
     try:
         os.unlink(path)

@@ -90,7 +90,7 @@ for try in 1 2 3; do
 	port=""
 done
 # The probes run right after READY=1; wait for them to be written.
-t_wait_for 5000 grep -q ' probe:ping=' "$NLOG"
+t_wait_for 10000 grep -q ' probe:ping=' "$NLOG"
 
 # 1
 ready=$(n_seq READY=1 1)
@@ -112,7 +112,7 @@ t_check "when READY=1 arrives the UDP port is already bound" \
 	test "$(n_probe "$ready" bound)" = yes
 
 # 5
-t_check "a CoAP ping sent on READY=1 is answered with a RST" \
+t_check "a CoAP ping sent on READY=1 is answered with a RST ($(n_probe "$ready" ping_ms) ms)" \
 	test "$(n_probe "$ready" ping)" = rst
 [ "$(n_probe "$ready" ping)" = rst ] || notify_diag
 
@@ -134,7 +134,7 @@ t_check "after READY=1 a handshake succeeds" \
 
 kill -HUP "$GW_PID"
 t_wait_for 5000 eval 'test "$(n_count "READY=1")" -ge 2'
-t_wait_for 5000 eval 'test -n "$(n_probe "$(n_seq READY=1 2)" ping)"'
+t_wait_for 10000 eval 'test -n "$(n_probe "$(n_seq READY=1 2)" ping)"'
 reloading=$(n_seq RELOADING=1 1)
 ready2=$(n_seq READY=1 2)
 # 8
@@ -169,7 +169,7 @@ t_check "SIGHUP with a broken config: RELOADING=1, READY=1, old config kept" \
 	      grep -q "reload failed" "$LOG" && kill -0 "$GW_PID"'
 [ -n "$ready3" ] || notify_diag
 cp "$gw/good.conf" "$gw/edhocd.conf"
-[ -z "$ready3" ] || t_wait_for 5000 eval 'test -n "$(n_probe "$ready3" ping)"'
+[ -z "$ready3" ] || t_wait_for 10000 eval 'test -n "$(n_probe "$ready3" ping)"'
 
 # ---- SIGTERM ----
 

@@ -56,45 +56,46 @@ root_ready() {
 	[ -x "$ROOT/lib/systemd/systemd" ] && [ "$(cat "$ROOT/.edhocd-nspawn" 2>/dev/null)" = "$STAMP" ]
 }
 
-# Builds $ROOT under a lock (another build directory may be at it too).
+# Builds $ROOT (called with the lock held).
 build_root() {
 	local mirror tmp
 	command -v debootstrap >/dev/null || {
 		echo "debootstrap not installed (apt-get install debootstrap)"
 		return 1
 	}
-	mkdir -p "$CACHE" || return 1
-	(
-		flock -w 900 9 || {
-			echo "waited 900 s for $CACHE/lock"
-			exit 1
-		}
-		root_ready && exit 0
-		mirror=$(apt_mirror)
-		tmp="$CACHE/root.tmp.$$"
+	mirror=$(apt_mirror)
+	tmp="$CACHE/root.tmp.$$"
+	rm -rf "$tmp"
+	echo "# debootstrap bookworm from $mirror into $ROOT (a few minutes, once)"
+	if ! timeout -k 10 1200 debootstrap --variant=minbase --include="$PACKAGES" \
+		bookworm "$tmp" "$mirror" >"$CACHE/debootstrap.log" 2>&1; then
 		rm -rf "$tmp"
-		echo "# debootstrap bookworm from $mirror into $ROOT (a few minutes, once)" >&2
-		if ! timeout -k 10 1200 debootstrap --variant=minbase --include="$PACKAGES" \
-			bookworm "$tmp" "$mirror" >"$CACHE/debootstrap.log" 2>&1; then
-			rm -rf "$tmp"
-			echo "debootstrap failed: $(tail -n 1 "$CACHE/debootstrap.log")"
-			exit 1
-		fi
-		echo "$STAMP" >"$tmp/.edhocd-nspawn"
-		rm -rf "$ROOT"
-		mv "$tmp" "$ROOT"
-	) 9>"$CACHE/lock"
+		echo "debootstrap failed: $(tail -n 1 "$CACHE/debootstrap.log")"
+		return 1
+	fi
+	echo "$STAMP" >"$tmp/.edhocd-nspawn"
+	rm -rf "$ROOT"
+	mv "$tmp" "$ROOT"
 }
 
-if ! root_ready; then
-	if [ "${EDHOCD_NSPAWN:-}" != 1 ]; then
-		if [ -d "$ROOT" ]; then
-			t_skip_rest $PLAN "container root $ROOT is outdated; EDHOCD_NSPAWN=1 rebuilds it"
-		fi
-		t_skip_rest $PLAN "no container root in $CACHE; EDHOCD_NSPAWN=1 builds it (debootstrap, about 3 minutes, once)"
+if ! root_ready && [ "${EDHOCD_NSPAWN:-}" != 1 ]; then
+	if [ -d "$ROOT" ]; then
+		t_skip_rest $PLAN "container root $ROOT is outdated; EDHOCD_NSPAWN=1 rebuilds it"
 	fi
-	why=$(build_root 2>&1 | tail -n 1)
-	root_ready || t_skip_rest $PLAN "cannot build the container root: ${why:-unknown error}"
+	t_skip_rest $PLAN "no container root in $CACHE; EDHOCD_NSPAWN=1 builds it (debootstrap, about 3 minutes, once)"
+fi
+
+# One run at a time per cache: with no systemd on the host, nspawn leaves
+# every container in the caller's cgroup, so two containers' systemds would
+# manage the same cgroup paths (seen: "Failed to kill control group ...
+# Input/output error").  The lock also keeps a rebuild away from a run.
+mkdir -p "$CACHE" || t_skip_rest $PLAN "cannot create $CACHE"
+exec 8>"$CACHE/lock"
+flock -w 600 8 || t_skip_rest $PLAN "another run held $CACHE/lock for 600 s"
+if ! root_ready; then
+	why=$(build_root 2>&1)
+	echo "$why" | grep '^#'
+	root_ready || t_skip_rest $PLAN "cannot build the container root: $(echo "$why" | tail -n 1 | tr -d '#')"
 fi
 
 # ---- what goes into the container (read-only at /opt/edhocd-test) ----
@@ -173,7 +174,7 @@ start=$(ms)
 systemd-nspawn --quiet --directory="$ROOT" --volatile=overlay --private-network \
 	--register=no --keep-unit --console=pipe --machine="edhocd-test-$$" \
 	--bind-ro="$EDHOCD:/usr/sbin/edhocd" --bind-ro="$CLIENT:/usr/bin/edhoc-client" \
-	--bind-ro="$P:/opt/edhocd-test" --boot </dev/null >"$T_DIR/nspawn.log" 2>&1 &
+	--bind-ro="$P:/opt/edhocd-test" --boot </dev/null >"$T_DIR/nspawn.log" 2>&1 8>&- &
 NSPAWN_PID=$!
 T_PIDS="$T_PIDS $NSPAWN_PID"
 trap 'container_stop; t_cleanup' EXIT
