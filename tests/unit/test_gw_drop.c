@@ -496,7 +496,8 @@ static bool request(fx *f, oscore_ctx *ctx, uint8_t method, const char *path, co
 	a->is_protected = true;
 	a->code = inner.code;
 	assert_true(inner.payload_len <= sizeof(a->body));
-	memcpy(a->body, inner.payload, inner.payload_len);
+	if (inner.payload_len)
+		memcpy(a->body, inner.payload, inner.payload_len);
 	a->body_len = inner.payload_len;
 	opt = oscore_msg_find(&inner, OSCORE_OPT_ECHO);
 	if (opt && opt->len <= sizeof(a->echo)) {
