@@ -354,6 +354,60 @@ static void openssl_reason(char *out, size_t cap)
 	ERR_clear_error();
 }
 
+/* Subject of a certificate for a message: its CN, else the one-line
+ * subject. */
+static void subject_text(X509 *x, char *out, size_t cap)
+{
+	if (!subject_cn(x, out, cap))
+		X509_NAME_oneline(X509_get_subject_name(x), out, (int)cap);
+}
+
+struct ca_file {
+	trust_store *t;
+	const char *path;
+	const char *dir;
+	cfg_errors *errs;
+	bool failed;
+	size_t got;
+};
+
+/* One certificate of a ca/ file: it must be allowed to issue certificates
+ * (RFC 5280 §4.2.1.9 and §4.2.1.3), else it is a misplaced device
+ * certificate that would either break every chain or pin a device. */
+static int add_ca_cert(void *ctx, X509 *x, unsigned line)
+{
+	struct ca_file *cf = ctx;
+	char name[256];
+	uint32_t flags = X509_get_extension_flags(x);
+
+	subject_text(x, name, sizeof(name));
+	if (flags & EXFLAG_INVALID) {
+		cfg_errors_add(cf->errs, cf->path, line,
+			       "certificate '%s' has invalid or duplicate extensions", name);
+		cf->failed = true;
+	} else if (!(flags & EXFLAG_CA)) {
+		cfg_errors_add(cf->errs, cf->path, line,
+			       "certificate '%s' is not a CA certificate (%s); a device's "
+			       "certificate belongs in %s, not in ca/",
+			       name,
+			       flags & EXFLAG_BCONS ? "basicConstraints CA:FALSE"
+						    : "no basicConstraints CA:TRUE",
+			       cf->dir);
+		cf->failed = true;
+	} else if (!(X509_get_key_usage(x) & KU_KEY_CERT_SIGN)) {
+		/* X509_get_key_usage gives all bits when there is no keyUsage. */
+		cfg_errors_add(cf->errs, cf->path, line,
+			       "CA certificate '%s' may not sign certificates (keyUsage without "
+			       "keyCertSign)",
+			       name);
+		cf->failed = true;
+	} else if (X509_STORE_add_cert(cf->t->cas, x) == 1) {
+		cf->got++;
+	}
+	ERR_clear_error();
+	return 0;
+}
+
 /* CA certificates and CRLs from <dir>/ca. */
 static void load_cas(trust_store *t, const char *dir, cfg_errors *errs, bool *failed)
 {
@@ -379,6 +433,22 @@ static void load_cas(trust_store *t, const char *dir, cfg_errors *errs, bool *fa
 			*failed = true;
 			continue;
 		}
+		if (!crl) {
+			struct ca_file cf = {.t = t, .path = path, .dir = dir, .errs = errs};
+			char err[CFG_ERROR_LEN];
+			int rc = credfile_each_cert(path, add_ca_cert, &cf, err, sizeof(err));
+			if (rc != 0) {
+				/* credfile's messages already start with the file name. */
+				cfg_errors_add(errs, NULL, 0, "%s",
+					       err[0] ? err : edhoc_result_describe(rc));
+				cf.failed = true;
+			}
+			t->n_cas += cf.got;
+			if (cf.failed)
+				*failed = true;
+			ERR_clear_error();
+			continue;
+		}
 		FILE *f = fopen(path, "re");
 		if (!f) {
 			cfg_errors_add(errs, path, 0, "cannot open: %s", strerror(errno));
@@ -386,37 +456,26 @@ static void load_cas(trust_store *t, const char *dir, cfg_errors *errs, bool *fa
 			continue;
 		}
 		size_t got = 0;
-		if (crl) {
-			X509_CRL *c;
-			while ((c = PEM_read_X509_CRL(f, NULL, NULL, NULL))) {
-				if (X509_STORE_add_crl(t->cas, c) == 1)
-					got++;
-				X509_CRL_free(c);
-			}
-			if (got == 0) {
-				/* A DER CRL is one object: retry from the start. */
-				rewind(f);
-				ERR_clear_error();
-				c = d2i_X509_CRL_fp(f, NULL);
-				if (c && X509_STORE_add_crl(t->cas, c) == 1)
-					got++;
-				X509_CRL_free(c);
-			}
-			t->n_crls += got;
-		} else {
-			X509 *x;
-			while ((x = PEM_read_X509(f, NULL, NULL, NULL))) {
-				if (X509_STORE_add_cert(t->cas, x) == 1)
-					got++;
-				X509_free(x);
-			}
-			t->n_cas += got;
+		X509_CRL *c;
+		while ((c = PEM_read_X509_CRL(f, NULL, NULL, NULL))) {
+			if (X509_STORE_add_crl(t->cas, c) == 1)
+				got++;
+			X509_CRL_free(c);
 		}
+		if (got == 0) {
+			/* A DER CRL is one object: retry from the start. */
+			rewind(f);
+			ERR_clear_error();
+			c = d2i_X509_CRL_fp(f, NULL);
+			if (c && X509_STORE_add_crl(t->cas, c) == 1)
+				got++;
+			X509_CRL_free(c);
+		}
+		t->n_crls += got;
 		fclose(f);
 		if (got == 0) {
 			openssl_reason(why, sizeof(why));
-			cfg_errors_add(errs, path, 0, "no %s could be read: %s",
-				       crl ? "CRL" : "certificate", why);
+			cfg_errors_add(errs, path, 0, "no CRL could be read: %s", why);
 			*failed = true;
 		}
 		ERR_clear_error();

@@ -5,7 +5,10 @@
  *   *.ccs        one CWT Claims Set, binary CBOR (public key only)
  *   *.cred       one credential in the text form of src/tools/credfile.h
  *   *.pem *.crt  one device certificate each (PEM), pinned
- *   ca/ *.pem, *.crt   CA certificates (trust anchors and intermediates)
+ *   ca/ *.pem, *.crt   CA certificates (trust anchors and intermediates);
+ *                each must have basicConstraints CA:TRUE and, when it has
+ *                a keyUsage, keyCertSign: a device certificate put here by
+ *                mistake is a load error naming its file and PEM line
  *   ca/ *.crl    CRLs (PEM or DER); when any is present the end-entity
  *                certificate of every chain must be covered by a current
  *                CRL of its issuer and not listed (X509_V_FLAG_CRL_CHECK)

@@ -6,14 +6,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -139,18 +142,29 @@ static void certlist_clear(certlist *cl)
 	cl->n = 0;
 }
 
-static int certlist_add(certlist *cl, X509 *x, const char *path, char *err, size_t err_size)
+struct certlist_ctx {
+	certlist *cl;
+	const char *path;
+	char *err;
+	size_t err_size;
+};
+
+static int certlist_add(void *ctx, X509 *x, unsigned line)
 {
+	struct certlist_ctx *c = ctx;
+	certlist *cl = c->cl;
 	unsigned char *der = NULL;
 	int n;
 
+	(void)line;
 	if (cl->n >= EDHOC_MAX_CHAIN) {
-		set_err(err, err_size, "%s: more than %d certificates", path, EDHOC_MAX_CHAIN);
+		set_err(c->err, c->err_size, "%s: more than %d certificates", c->path,
+		        EDHOC_MAX_CHAIN);
 		return EDHOC_E_LIMIT;
 	}
 	n = i2d_X509(x, &der);
 	if (n <= 0) {
-		set_err(err, err_size, "%s: certificate cannot be encoded", path);
+		set_err(c->err, c->err_size, "%s: certificate cannot be encoded", c->path);
 		return EDHOC_E_CRED_MALFORMED;
 	}
 	cl->der[cl->n] = der;
@@ -159,24 +173,58 @@ static int certlist_add(certlist *cl, X509 *x, const char *path, char *err, size
 	return 0;
 }
 
-/* Certificates of a PEM file (all of them, in order) or one DER file. */
-static int read_certs(const char *path, const uint8_t *buf, size_t len, certlist *cl, char *err,
-                      size_t err_size)
+/* Line (from 1) of byte offset off. */
+static unsigned line_of(const uint8_t *buf, size_t off)
+{
+	unsigned line = 1;
+	for (size_t i = 0; i < off; i++)
+		line += buf[i] == '\n';
+	return line;
+}
+
+static bool is_cert_label(const char *name)
+{
+	return strcmp(name, "CERTIFICATE") == 0 || strcmp(name, "X509 CERTIFICATE") == 0;
+}
+
+static void openssl_reason(char *out, size_t cap)
+{
+	unsigned long e = ERR_peek_last_error();
+	const char *r = e ? ERR_reason_error_string(e) : NULL;
+	snprintf(out, cap, "%s", r ? r : "unknown reason");
+	ERR_clear_error();
+}
+
+/* Every certificate of a PEM text (blocks of other kinds are skipped but
+ * remembered, so a file without a certificate says what it holds), or the
+ * one certificate of a DER file, to fn in file order. */
+static int scan_certs(const char *path, const uint8_t *buf, size_t len, bool own,
+                      credfile_cert_fn fn, void *ctx, char *err, size_t err_size)
 {
 	BIO *bio = NULL;
 	X509 *x = NULL;
-	size_t before = cl->n;
+	size_t n_certs = 0;
+	char other[64] = "";
+	unsigned other_line = 0;
+	bool other_private = false;
+	char why[128];
 	int rc = 0;
 
 	if (len > 0 && buf[0] == 0x30) {
 		const unsigned char *p = buf;
 		x = d2i_X509(NULL, &p, (long)len);
 		if (!x || p != buf + len) {
-			set_err(err, err_size, "%s: not a DER X.509 certificate", path);
+			set_err(err, err_size, "%s: not a DER X.509 certificate (%zu bytes, %s)",
+			        path, len, x ? "bytes follow the certificate" : "does not decode");
+			ERR_clear_error();
 			rc = EDHOC_E_CRED_MALFORMED;
 			goto out;
 		}
-		rc = certlist_add(cl, x, path, err, err_size);
+		rc = fn(ctx, x, 0);
+		goto out;
+	}
+	if (len > INT_MAX) {
+		rc = EDHOC_E_LIMIT;
 		goto out;
 	}
 	bio = BIO_new_mem_buf(buf, (int)len);
@@ -184,15 +232,74 @@ static int read_certs(const char *path, const uint8_t *buf, size_t len, certlist
 		rc = EDHOC_E_NOMEM;
 		goto out;
 	}
-	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
-		rc = certlist_add(cl, x, path, err, err_size);
-		X509_free(x);
-		x = NULL;
+	for (;;) {
+		/* A memory BIO's pending count tells how far PEM_read_bio got,
+		 * which gives each block's line for the messages. */
+		size_t off = len - (size_t)BIO_pending(bio);
+		const uint8_t *begin = memmem(buf + off, len - off, "-----BEGIN", 10);
+		unsigned line = line_of(buf, begin ? (size_t)(begin - buf) : off);
+		char *name = NULL, *header = NULL;
+		unsigned char *data = NULL;
+		long dlen = 0;
+
+		ERR_clear_error();
+		if (PEM_read_bio(bio, &name, &header, &data, &dlen) != 1) {
+			unsigned long e = ERR_peek_last_error();
+			if (!begin || (ERR_GET_LIB(e) == ERR_LIB_PEM &&
+			               ERR_GET_REASON(e) == PEM_R_NO_START_LINE)) {
+				ERR_clear_error();
+				break; /* no further block */
+			}
+			openssl_reason(why, sizeof(why));
+			set_err(err, err_size, "%s:%u: PEM block does not decode (%s)", path, line,
+			        why);
+			rc = EDHOC_E_CRED_MALFORMED;
+			goto out;
+		}
+		if (is_cert_label(name)) {
+			const unsigned char *p = data;
+			x = d2i_X509(NULL, &p, dlen);
+			if (!x || p != data + dlen) {
+				set_err(err, err_size,
+				        "%s:%u: PEM %s block is not a DER X.509 certificate", path,
+				        line, name);
+				ERR_clear_error();
+				rc = EDHOC_E_CRED_MALFORMED;
+			} else {
+				rc = fn(ctx, x, line);
+				n_certs++;
+			}
+			X509_free(x);
+			x = NULL;
+		} else {
+			bool priv = strstr(name, "PRIVATE KEY") != NULL;
+			if (!other[0] || (priv && !other_private)) {
+				snprintf(other, sizeof(other), "%s", name);
+				other_line = line;
+				other_private = priv;
+			}
+		}
+		OPENSSL_free(name);
+		OPENSSL_free(header);
+		OPENSSL_free(data);
 		if (rc < 0)
 			goto out;
 	}
-	if (cl->n == before) {
-		set_err(err, err_size, "%s: no PEM certificate found", path);
+	if (other_private && !own) {
+		/* A private key next to (or instead of) a peer's certificate
+		 * has leaked, whatever else the file holds. */
+		set_err(err, err_size,
+		        "%s:%u: a PEM %s where a certificate belongs; a peer credential must not "
+		        "contain a private key",
+		        path, other_line, other);
+		rc = EDHOC_E_CRED_HAS_PRIVATE;
+	} else if (n_certs == 0 && other[0]) {
+		set_err(err, err_size, "%s:%u: a PEM %s, not a CERTIFICATE", path, other_line,
+		        other);
+		rc = EDHOC_E_CRED_MALFORMED;
+	} else if (n_certs == 0) {
+		set_err(err, err_size,
+		        "%s: not an X.509 certificate: no PEM '-----BEGIN' line and not DER", path);
 		rc = EDHOC_E_CRED_MALFORMED;
 	}
 out:
@@ -201,7 +308,15 @@ out:
 	return rc;
 }
 
-static int load_cert_file(const char *path, certlist *cl, char *err, size_t err_size)
+/* Certificates of a PEM file (all of them, in order) or one DER file. */
+static int read_certs(const char *path, const uint8_t *buf, size_t len, bool own, certlist *cl,
+                      char *err, size_t err_size)
+{
+	struct certlist_ctx c = {cl, path, err, err_size};
+	return scan_certs(path, buf, len, own, certlist_add, &c, err, err_size);
+}
+
+static int load_cert_file(const char *path, bool own, certlist *cl, char *err, size_t err_size)
 {
 	uint8_t *buf = NULL;
 	size_t len;
@@ -209,7 +324,25 @@ static int load_cert_file(const char *path, certlist *cl, char *err, size_t err_
 	int rc = read_file(path, &buf, &len, &mode, err, err_size);
 	if (rc < 0)
 		return rc;
-	rc = read_certs(path, buf, len, cl, err, err_size);
+	rc = read_certs(path, buf, len, own, cl, err, err_size);
+	free(buf);
+	return rc;
+}
+
+int credfile_each_cert(const char *path, credfile_cert_fn fn, void *ctx, char *err, size_t err_size)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	mode_t mode;
+	int rc;
+
+	if (!path || !fn)
+		return EDHOC_E_INVALID_ARGUMENT;
+	set_err(err, err_size, "%s", "");
+	rc = read_file(path, &buf, &len, &mode, err, err_size);
+	if (rc < 0)
+		return rc;
+	rc = scan_certs(path, buf, len, false, fn, ctx, err, err_size);
 	free(buf);
 	return rc;
 }
@@ -589,12 +722,12 @@ static int text_x509(const char *path, const textcred *tc, int id_label, bool ow
 		return EDHOC_E_CRED_HAS_PRIVATE;
 	}
 	resolve_path(path, tc->val[F_CERT], cert_path, sizeof(cert_path));
-	rc = load_cert_file(cert_path, &cl, err, err_size);
+	rc = load_cert_file(cert_path, own, &cl, err, err_size);
 	if (rc < 0)
 		goto out;
 	if (tc->val[F_CHAIN]) {
 		resolve_path(path, tc->val[F_CHAIN], chain_path, sizeof(chain_path));
-		rc = load_cert_file(chain_path, &cl, err, err_size);
+		rc = load_cert_file(chain_path, own, &cl, err, err_size);
 		if (rc < 0)
 			goto out;
 	}
@@ -612,6 +745,20 @@ out:
 static bool looks_like_pem(const uint8_t *buf, size_t len)
 {
 	return len >= 10 && memmem(buf, len, "-----BEGIN", 10) != NULL;
+}
+
+/* The name says what the file should be: the content decides the format,
+ * but when it fits none, the name decides which error helps. */
+static bool name_ends(const char *path, const char *ext)
+{
+	size_t n = strlen(path), m = strlen(ext);
+	return n > m && strcasecmp(path + n - m, ext) == 0;
+}
+
+static bool named_certificate(const char *path)
+{
+	return name_ends(path, ".pem") || name_ends(path, ".crt") || name_ends(path, ".der") ||
+	       name_ends(path, ".cer");
 }
 
 int credfile_load(const char *path, const credfile_opts *opts, credfile **ret, char *err,
@@ -672,12 +819,19 @@ int credfile_load(const char *path, const credfile_opts *opts, credfile **ret, c
 		if (rc < 0)
 			set_err(err, err_size, "%s: %s", path, edhoc_result_describe(rc));
 	} else if (buf[0] == 0x30 || looks_like_pem(buf, len)) {
-		rc = read_certs(path, buf, len, &cl, err, err_size);
+		rc = read_certs(path, buf, len, opts->own, &cl, err, err_size);
 		if (rc == 0 && opts->chain_path)
-			rc = load_cert_file(opts->chain_path, &cl, err, err_size);
+			rc = load_cert_file(opts->chain_path, opts->own, &cl, err, err_size);
 		if (rc == 0)
 			rc = x509_cred(path, &cl, opts->id_label, opts->key_path, opts->own, &c,
 			               err, err_size);
+	} else if (named_certificate(path)) {
+		rc = read_certs(path, buf, len, opts->own, &cl, err, err_size);
+	} else if (name_ends(path, ".ccs")) {
+		set_err(err, err_size,
+		        "%s: not a CCS: a .ccs file is one binary CBOR map (first byte 0x%02x)",
+		        path, buf[0]);
+		rc = EDHOC_E_CRED_MALFORMED;
 	} else {
 		textcred tc;
 		/* A NUL would end the text early and hide what follows it. */

@@ -48,6 +48,21 @@ int credfile_load(const char *path, const credfile_opts *opts, credfile **ret, c
 /* Frees; NULL is a no-op. */
 void credfile_free(credfile *f);
 
+/* Called for each certificate of a file with the line its PEM block starts
+ * on (0 for DER); x is borrowed for the call (X509_up_ref to keep it).
+ * Return 0 to go on, a negative code to stop. */
+struct x509_st; /* OpenSSL's X509 */
+typedef int (*credfile_cert_fn)(void *ctx, struct x509_st *x, unsigned line);
+
+/* Reads the certificates of a PEM file (every CERTIFICATE block, in order)
+ * or of a DER file (one) and hands each to fn.  Fails with a message
+ * naming the file (and the line of a PEM block) when a block does not
+ * decode, when the file has no certificate (saying which PEM block it has
+ * instead, if any) or holds a PEM private key (EDHOC_E_CRED_HAS_PRIVATE);
+ * returns fn's code when fn stops. */
+int credfile_each_cert(const char *path, credfile_cert_fn fn, void *ctx, char *err,
+                       size_t err_size);
+
 /* The credential (owned by f) and its edhoc_cred view. */
 const cose_cred *credfile_cred(const credfile *f);
 const edhoc_cred *credfile_edhoc(const credfile *f);

@@ -980,6 +980,92 @@ static void test_pem_certificate_and_key_load_as_own_credential(void **state)
 	crypto_key_free(other);
 }
 
+/* A damaged certificate file gets a certificate error that names the file
+ * (and the PEM block's line), never the .cred text parser's "expected
+ * 'name = value'", which would send the operator looking for a syntax
+ * error in a file that has no syntax. */
+static void test_garbage_certificate_files_get_certificate_errors(void **state)
+{
+	crypto_key *k = NULL;
+	uint8_t *der = NULL;
+	size_t dl;
+	char path[256], want[512], err[512];
+	credfile *f = NULL;
+
+	/* Text in a .pem/.crt/.der file: no PEM block, not DER. */
+	static const char *const names[] = {"junk.pem", "junk.crt", "junk.der"};
+	for (size_t i = 0; i < 3; i++) {
+		write_text(names[i], "hello world\nthis is no certificate\n", 0644, path,
+		           sizeof(path));
+		assert_int_equal(credfile_load(path, NULL, &f, err, sizeof(err)),
+		                 EDHOC_E_CRED_MALFORMED);
+		snprintf(want, sizeof(want),
+		         "%s: not an X.509 certificate: no PEM '-----BEGIN' line and not DER",
+		         path);
+		assert_string_equal(err, want);
+		assert_null(f);
+	}
+	/* A .ccs that is text: says what a .ccs must be. */
+	write_text("junk.ccs", "hello\n", 0644, path, sizeof(path));
+	assert_int_equal(credfile_load(path, NULL, &f, err, sizeof(err)), EDHOC_E_CRED_MALFORMED);
+	snprintf(want, sizeof(want),
+	         "%s: not a CCS: a .ccs file is one binary CBOR map (first byte 0x68)", path);
+	assert_string_equal(err, want);
+
+	/* A PEM block with a damaged body: its line, OpenSSL's reason. */
+	write_text("bad64.pem",
+	           "# gateway certificate\n\n-----BEGIN CERTIFICATE-----\nMIIB!!!!\n"
+	           "-----END CERTIFICATE-----\n",
+	           0644, path, sizeof(path));
+	assert_int_equal(credfile_load(path, NULL, &f, err, sizeof(err)), EDHOC_E_CRED_MALFORMED);
+	snprintf(want, sizeof(want), "%s:3: PEM block does not decode", path);
+	assert_non_null(strstr(err, want));
+
+	/* A PEM file holding a private key where a certificate belongs. */
+	assert_int_equal(cose_key_generate(COSE_CRV_P256, NULL, NULL, &k), 0);
+	BIO *b = BIO_new(BIO_s_mem());
+	char *data;
+	assert_int_equal(PEM_write_bio_PrivateKey(b, crypto_key_evp(k), NULL, NULL, 0, NULL, NULL),
+	                 1);
+	long n = BIO_get_mem_data(b, &data);
+	write_file("key.pem", data, (size_t)n, 0644, path, sizeof(path));
+	BIO_free(b);
+	assert_int_equal(credfile_load(path, NULL, &f, err, sizeof(err)), EDHOC_E_CRED_HAS_PRIVATE);
+	snprintf(want, sizeof(want),
+	         "%s:1: a PEM PRIVATE KEY where a certificate belongs; a peer credential must "
+	         "not contain a private key",
+	         path);
+	assert_string_equal(err, want);
+
+	/* A PEM block of another kind and no certificate. */
+	write_text("req.pem",
+	           "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n"
+	           "-----END CERTIFICATE REQUEST-----\n",
+	           0644, path, sizeof(path));
+	assert_int_equal(credfile_load(path, NULL, &f, err, sizeof(err)), EDHOC_E_CRED_MALFORMED);
+	snprintf(want, sizeof(want), "%s:1: a PEM CERTIFICATE REQUEST, not a CERTIFICATE", path);
+	assert_string_equal(err, want);
+
+	/* DER with bytes after the certificate is refused; the same
+	 * certificate as PEM loads. */
+	assert_int_equal(certgen_make(k, "dev-9", k, "dev-9", false, &der, &dl), 0);
+	uint8_t *padded = malloc(dl + 2);
+	memcpy(padded, der, dl);
+	padded[dl] = 0;
+	padded[dl + 1] = 0;
+	write_file("pad.der", padded, dl + 2, 0644, path, sizeof(path));
+	assert_int_equal(credfile_load(path, NULL, &f, err, sizeof(err)), EDHOC_E_CRED_MALFORMED);
+	snprintf(want, sizeof(want), "%s: not a DER X.509 certificate", path);
+	assert_non_null(strstr(err, want));
+	free(padded);
+	write_pem_cert(der, dl, "good.pem", path, sizeof(path));
+	assert_int_equal(credfile_load(path, NULL, &f, err, sizeof(err)), 0);
+	assert_string_equal(credfile_edhoc(f)->identity, "dev-9");
+	credfile_free(f);
+	free(der);
+	crypto_key_free(k);
+}
+
 static void test_written_files_reload_identically_and_are_not_overwritten(void **state)
 {
 	static const int crvs[] = {COSE_CRV_P256, COSE_CRV_P384,    COSE_CRV_X25519,
@@ -1081,6 +1167,7 @@ int main(void)
 	    cmocka_unit_test(test_text_file_errors_name_file_and_line),
 	    cmocka_unit_test(test_binary_ccs_file_loads_as_peer_credential),
 	    cmocka_unit_test(test_pem_certificate_and_key_load_as_own_credential),
+	    cmocka_unit_test(test_garbage_certificate_files_get_certificate_errors),
 	    cmocka_unit_test(test_written_files_reload_identically_and_are_not_overwritten),
 	    cmocka_unit_test(test_key_fits_suite_roles),
 	};

@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 #include <openssl/crypto.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include "config/errors.h"
 #include "edhoc/cred.h"
@@ -428,6 +430,158 @@ static void test_bad_directory_entries_are_errors_with_lines(void **state)
 	free(dir);
 }
 
+/* A self-signed certificate with the given basicConstraints and keyUsage
+ * values (NULL: extension left out). */
+static X509 *cert_with(EVP_PKEY *key, const char *cn, const char *bc, const char *ku)
+{
+	X509 *x = X509_new();
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 77);
+	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+	X509_set_pubkey(x, key);
+	X509_NAME *name = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+	X509_set_issuer_name(x, name);
+	X509V3_CTX ctx;
+	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
+	const int nids[2] = {NID_basic_constraints, NID_key_usage};
+	const char *vals[2] = {bc, ku};
+	for (int i = 0; i < 2; i++) {
+		if (!vals[i])
+			continue;
+		X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, nids[i], vals[i]);
+		assert_non_null(e);
+		X509_add_ext(x, e, -1);
+		X509_EXTENSION_free(e);
+	}
+	assert_true(X509_sign(x, key, EVP_sha256()) > 0);
+	return x;
+}
+
+static char *pem_of(X509 *x)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *data;
+	assert_int_equal(PEM_write_bio_X509(b, x), 1);
+	long n = BIO_get_mem_data(b, &data);
+	char *s = strndup(data, (size_t)n);
+	BIO_free(b);
+	return s;
+}
+
+static unsigned count_lines(const char *s)
+{
+	unsigned n = 0;
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* ca/ holds trust anchors and intermediates: a certificate that may not
+ * issue certificates there is a misplaced device certificate, and taking
+ * it as an anchor would make every chain it "issues" fail later with a
+ * confusing verification error (or, worse, pin a device by accident). */
+static void test_non_ca_certificate_in_ca_dir_is_a_load_error(void **state)
+{
+	struct fx *f = *state;
+	char *dir = tg_tmpdir();
+	tg_mkdir(dir, "ca");
+	tg_write_cert(dir, "ca/root.pem", f->root);
+	tg_write_cert(dir, "ca/device.pem", f->good); /* CA:FALSE */
+	X509 *no_bc = cert_with(f->other_key, "no-bc", NULL, NULL);
+	X509 *no_sign = cert_with(f->other_key, "no-sign", "critical,CA:TRUE",
+				  "critical,digitalSignature");
+	X509 *bc_only = cert_with(f->other_key, "bc-only", "critical,CA:TRUE", NULL);
+	tg_write_cert(dir, "ca/no-bc.pem", no_bc);
+	tg_write_cert(dir, "ca/no-sign.crt", no_sign);
+	/* a bundle: the root, then a device certificate on a later line */
+	char *a = pem_of(f->int1), *b = pem_of(f->shallow);
+	char bundle[8192];
+	snprintf(bundle, sizeof(bundle), "# intermediates\n%s%s", a, b);
+	tg_write_str(dir, "ca/bundle.pem", bundle);
+	unsigned second = 2 + count_lines(a);
+
+	cfg_errors *errs = cfg_errors_new();
+	trust_store *t = NULL;
+	assert_int_equal(trust_load(dir, NULL, errs, &t), EDHOC_E_INVALID_ARGUMENT);
+	assert_null(t);
+	char want[1024];
+	snprintf(want, sizeof(want),
+		 "%s/ca/device.pem:1: certificate 'sensor-17' is not a CA certificate "
+		 "(basicConstraints CA:FALSE); a device's certificate belongs in %s, not in ca/",
+		 dir, dir);
+	assert_true(cfg_errors_contains(errs, want));
+	snprintf(want, sizeof(want),
+		 "%s/ca/no-bc.pem:1: certificate 'no-bc' is not a CA certificate "
+		 "(no basicConstraints CA:TRUE); a device's certificate belongs in %s, not in ca/",
+		 dir, dir);
+	assert_true(cfg_errors_contains(errs, want));
+	snprintf(want, sizeof(want),
+		 "%s/ca/no-sign.crt:1: CA certificate 'no-sign' may not sign certificates "
+		 "(keyUsage without keyCertSign)",
+		 dir);
+	assert_true(cfg_errors_contains(errs, want));
+	snprintf(want, sizeof(want),
+		 "%s/ca/bundle.pem:%u: certificate 'shallow-1' is not a CA certificate "
+		 "(basicConstraints CA:FALSE); a device's certificate belongs in %s, not in ca/",
+		 dir, second, dir);
+	assert_true(cfg_errors_contains(errs, want));
+	/* the root, the intermediate and bc-only are fine */
+	assert_int_equal(cfg_errors_count(errs), 4);
+	cfg_errors_free(errs);
+
+	/* Without the bad ones the same directory loads, and a CA with
+	 * basicConstraints and no keyUsage counts. */
+	char *dir2 = tg_tmpdir();
+	tg_mkdir(dir2, "ca");
+	tg_write_cert(dir2, "ca/root.pem", f->root);
+	tg_write_cert(dir2, "ca/bc-only.pem", bc_only);
+	tg_write_str(dir2, "ca/bundle.pem", a);
+	errs = cfg_errors_new();
+	assert_int_equal(trust_load(dir2, NULL, errs, &t), 0);
+	assert_int_equal(trust_ca_count(t), 3);
+	cfg_errors_free(errs);
+	trust_free(t);
+	free(a);
+	free(b);
+	X509_free(no_bc);
+	X509_free(no_sign);
+	X509_free(bc_only);
+	tg_rm_rf(dir);
+	free(dir);
+	tg_rm_rf(dir2);
+	free(dir2);
+}
+
+/* A damaged certificate file in the trust directory is reported as what it
+ * is, not as a .cred syntax error. */
+static void test_garbage_certificate_in_trust_dir_is_a_certificate_error(void **state)
+{
+	(void)state;
+	char *dir = tg_tmpdir();
+	tg_mkdir(dir, "ca");
+	tg_write_str(dir, "junk.pem", "hello\nworld\n");
+	tg_write_str(dir, "ca/junk.crt", "hello\n");
+	cfg_errors *errs = cfg_errors_new();
+	trust_store *t = NULL;
+	assert_int_equal(trust_load(dir, NULL, errs, &t), EDHOC_E_INVALID_ARGUMENT);
+	char want[1024];
+	snprintf(want, sizeof(want),
+		 "%s/junk.pem: not an X.509 certificate: no PEM '-----BEGIN' line and not DER",
+		 dir);
+	assert_true(cfg_errors_contains(errs, want));
+	snprintf(want, sizeof(want),
+		 "%s/ca/junk.crt: not an X.509 certificate: no PEM '-----BEGIN' line and not DER",
+		 dir);
+	assert_true(cfg_errors_contains(errs, want));
+	for (size_t i = 0; i < cfg_errors_count(errs); i++)
+		assert_null(strstr(cfg_errors_get(errs, i), "name = value"));
+	cfg_errors_free(errs);
+	tg_rm_rf(dir);
+	free(dir);
+}
+
 static void test_empty_store_rejects_everything(void **state)
 {
 	trust_store *t = NULL;
@@ -461,6 +615,8 @@ int main(void)
 		cmocka_unit_test(test_duplicate_kid_is_a_load_error),
 		cmocka_unit_test(test_bad_directory_entries_are_errors_with_lines),
 		cmocka_unit_test(test_empty_store_rejects_everything),
+		cmocka_unit_test(test_non_ca_certificate_in_ca_dir_is_a_load_error),
+		cmocka_unit_test(test_garbage_certificate_in_trust_dir_is_a_certificate_error),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
