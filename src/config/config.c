@@ -49,6 +49,7 @@ enum kind {
 	K_TARGET,
 	K_DISCLOSURE,
 	K_BOOL,
+	K_IDCRED,   /* int EDHOC_ID_CRED_* */
 	K_SIZE,     /* size_t */
 	K_UINT,     /* unsigned */
 	K_U64,      /* uint64_t */
@@ -71,6 +72,7 @@ static const struct keydef keys[] = {
 	{"gateway", "credential", K_PATH, G(credential), 0, 0},
 	{"gateway", "certificate", K_PATH, G(certificate), 0, 0},
 	{"gateway", "private_key", K_PATH, G(private_key), 0, 0},
+	{"gateway", "id_cred", K_IDCRED, G(id_cred), 0, 0},
 	{"gateway", "methods", K_METHODS, G(methods), 0, 0},
 	{"gateway", "suites", K_SUITES, G(suites), 0, 0},
 	{"gateway", "trust_dir", K_PATH, G(trust_dir), 0, 0},
@@ -350,6 +352,24 @@ static int suite_item(void *user, const char *item, bool too_long)
 	return 0;
 }
 
+/* [gateway] id_cred values. */
+static const struct {
+	const char *name;
+	int label;
+} id_cred_names[] = {
+	{"x5t", EDHOC_ID_CRED_X5T}, {"x5chain", EDHOC_ID_CRED_X5CHAIN},
+	{"x5bag", EDHOC_ID_CRED_X5BAG}, {"kid", EDHOC_ID_CRED_KID},
+	{"kccs", EDHOC_ID_CRED_KCCS},
+};
+
+static const char *id_cred_name(int label)
+{
+	for (size_t i = 0; i < sizeof(id_cred_names) / sizeof(id_cred_names[0]); i++)
+		if (id_cred_names[i].label == label)
+			return id_cred_names[i].name;
+	return "?";
+}
+
 /* Relative paths are relative to the directory of the file naming them. */
 static void resolve(const char *file, const char *v, char *out, size_t cap)
 {
@@ -425,6 +445,18 @@ static void set_key(struct load *ld, size_t ki, const char *value, unsigned line
 			err_at(ld, line, "disclosure = %s: expected none, category or full", value);
 		else
 			*(int *)(base + k->off) = d;
+		break;
+	}
+	case K_IDCRED: {
+		int label = 0;
+		for (size_t i = 0; i < sizeof(id_cred_names) / sizeof(id_cred_names[0]); i++)
+			if (!strcmp(value, id_cred_names[i].name))
+				label = id_cred_names[i].label;
+		if (!label)
+			err_at(ld, line, "id_cred = %s: expected x5t, x5chain, x5bag, kid or kccs",
+			       value);
+		else
+			*(int *)(base + k->off) = label;
 		break;
 	}
 	case K_BOOL:
@@ -939,6 +971,45 @@ static bool identity_known(void *ctx, const char *identity)
 	return false;
 }
 
+/* ID_CRED_R beside the rest of message_2 (bstr head, G_Y up to X448's 56
+ * bytes, C_R, the largest signature): more than this and the gateway's own
+ * message_2 passes message_max, which peers with our defaults refuse. */
+#define MESSAGE_2_OVERHEAD 180
+
+/* [gateway] id_cred: checked against the credential's type, then the
+ * credential is loaded again identified that way. */
+static void apply_id_cred(struct load *ld, const char *path, credfile_opts *opts)
+{
+	cfg *c = ld->c;
+	cfg_gateway *g = &c->g;
+	struct where w = blame(ld, "id_cred");
+	bool x509 = cose_cred_type(credfile_cred(c->own)) == EDHOC_CRED_X509;
+	bool wants_x509 = g->id_cred == EDHOC_ID_CRED_X5T || g->id_cred == EDHOC_ID_CRED_X5CHAIN ||
+			  g->id_cred == EDHOC_ID_CRED_X5BAG;
+	char err[CFG_ERROR_LEN];
+
+	if (x509 != wants_x509) {
+		err_where(ld, w, "id_cred = %s: the gateway's credential is %s",
+			  id_cred_name(g->id_cred),
+			  x509 ? "an X.509 certificate, identified by x5t, x5chain or x5bag"
+			       : "a CCS, identified by kid or kccs");
+		return;
+	}
+	if (cose_cred_id_label(credfile_cred(c->own)) != g->id_cred) {
+		credfile *again = NULL;
+		opts->id_label = g->id_cred;
+		err[0] = '\0';
+		int rc = credfile_load(path, opts, &again, err, sizeof(err));
+		if (rc) {
+			err_where(ld, w, "id_cred = %s: %s", id_cred_name(g->id_cred),
+				  err[0] ? err : edhoc_result_describe(rc));
+			return;
+		}
+		credfile_free(c->own);
+		c->own = again;
+	}
+}
+
 static void load_own_cred(struct load *ld)
 {
 	cfg *c = ld->c;
@@ -974,9 +1045,23 @@ static void load_own_cred(struct load *ld)
 	}
 	err[0] = '\0';
 	int rc = credfile_load(path, &opts, &c->own, err, sizeof(err));
-	if (rc)
+	if (rc) {
 		err_where(ld, w, "%s: %s", has_cred ? "credential" : "certificate",
 			  err[0] ? err : edhoc_result_describe(rc));
+		return;
+	}
+	if (g->id_cred)
+		apply_id_cred(ld, path, &opts);
+	if (!c->own)
+		return;
+	size_t len = 0;
+	const cose_cred *own = credfile_cred(c->own);
+	cose_cred_id_cred(own, &len);
+	if (len + MESSAGE_2_OVERHEAD > c->l.message_max)
+		err_where(ld, g->id_cred ? blame(ld, "id_cred") : w,
+			  "id_cred = %s: ID_CRED_R is %zu bytes, so message_2 would exceed "
+			  "message_max %zu; use x5t or raise message_max",
+			  id_cred_name(cose_cred_id_label(own)), len, c->l.message_max);
 }
 
 /* Suites and methods must fit the own key: a static DH method (1, 3: the

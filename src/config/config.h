@@ -48,6 +48,9 @@ typedef struct cfg_gateway {
 	char credential[CFG_PATH_MAX];     /* own .cred file, or "" when certificate is used */
 	char certificate[CFG_PATH_MAX];    /* own PEM certificate (chain) */
 	char private_key[CFG_PATH_MAX];    /* its PEM private key */
+	int id_cred;                       /* EDHOC_ID_CRED_* of ID_CRED_R; 0: what the
+					      credential file says, else x5t for a
+					      certificate, kid (kccs without kid) for a CCS */
 	char trust_dir[CFG_PATH_MAX];      /* default /etc/edhocd/trust */
 	char acl[CFG_PATH_MAX];            /* default /etc/edhocd/acl.conf */
 	char state_dir[CFG_PATH_MAX];      /* default /var/lib/edhocd */

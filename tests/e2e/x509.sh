@@ -8,7 +8,7 @@
 . "$top_srcdir/tests/e2e/pki.sh"
 . "$top_srcdir/tests/e2e/record-lib.sh"
 
-PLAN=46
+PLAN=53
 t_plan $PLAN
 
 have_binaries "$CLIENT" || t_skip_rest $PLAN "edhoc-client not built"
@@ -232,4 +232,88 @@ t_check "the retry left a handshake ok record with suite 2" \
 t_check "the log holds no private key of any credential" \
 	eval '! grep -q -i -F -f <(sed -n "s/^d = //p" "$T_DIR"/creds/*.cred) "$LOG"'
 gw_stop
+
+# 47-49: --check-config on misplaced and damaged certificate files: the
+# error names the file (and the PEM block's line) and says what is wrong
+# with it as a certificate.
+check_config() {
+	timeout 10 "$EDHOCD" --check-config --config "$gw/edhocd.conf" >"$T_DIR/check.out" 2>&1
+}
+cp "$PKI/good.pem" "$gw/trust/ca/good-dev.pem"
+check_config
+rc=$?
+want="$gw/trust/ca/good-dev.pem:1: certificate 'good-dev' is not a CA certificate (basicConstraints CA:FALSE); a device's certificate belongs in $gw/trust, not in ca/"
+t_check "--check-config: a device certificate in trust/ca/ is an error naming file and line (exit 1)" \
+	eval 'test $rc -eq 1 && grep -q -F "$want" "$T_DIR/check.out"'
+[ $rc -eq 1 ] || t_diag_file "$T_DIR/check.out"
+rm -f "$gw/trust/ca/good-dev.pem"
+printf 'this is not a certificate\n' >"$gw/trust/junk.pem"
+check_config
+rc=$?
+want="$gw/trust/junk.pem: not an X.509 certificate: no PEM '-----BEGIN' line and not DER"
+t_check "--check-config: a garbage trust/junk.pem is a certificate error, not a .cred syntax error" \
+	eval 'test $rc -eq 1 && grep -q -F "$want" "$T_DIR/check.out" &&
+	      ! grep -q "name = value" "$T_DIR/check.out"'
+[ $rc -eq 1 ] || t_diag_file "$T_DIR/check.out"
+rm -f "$gw/trust/junk.pem"
+check_config
+rc=$?
+t_check "--check-config: without them the configuration is OK again" \
+	eval 'test $rc -eq 0 && grep -q "configuration OK" "$T_DIR/check.out"'
+
+# 50-53: the gateway's own certificate (issued by the intermediate, which
+# follows it in the certificate file) sent by value with id_cred =
+# x5chain.  edhoc-client cannot validate a chain against a CA, so the
+# check is that a client with no copy of the gateway's certificate
+# completes (it takes the certificate that travelled in ID_CRED_R, and
+# says it could not verify it), with a message_2 that carries both
+# certificates; with the default x5t the same client cannot complete.
+pki_leaf gwx gwx-gw p256 inter || t_fail_rest 4 "cannot make the gateway certificate"
+gwx="$T_DIR/gwx"
+mkdir -p "$gwx/trust" "$gwx/state"
+cat "$PKI/gwx.pem" "$PKI/inter.pem" >"$gwx/gwx-chain.pem"
+cp "$PKI/gwx.key" "$gwx/gwx.key"
+chmod 600 "$gwx/gwx.key"
+trust "$gwx" dev1.ccs
+acl "$gwx" dev1
+der_len() { openssl x509 -in "$1" -outform DER | wc -c; }
+certs_len=$(($(der_len "$PKI/gwx.pem") + $(der_len "$PKI/inter.pem")))
+GW_CRED_LINE="certificate = gwx-chain.pem
+private_key = gwx.key"
+GW_EXTRA="id_cred = x5chain"
+LOG="$gwx/log"
+m2_len() { sed -n 's/^message_2 (\([0-9]*\) bytes).*/\1/p' "$T_DIR/err" | head -n 1; }
+if gw_up "$gwx"; then
+	URI="coap://127.0.0.1:$PORT"
+	client --cred "$T_DIR/creds/dev1.cred" --method 3 -v "$URI"
+	rc=$?
+	m2=$(m2_len)
+	echo "# id_cred = x5chain: message_2 ${m2:-?} bytes, certificates $certs_len bytes"
+	t_check "id_cred = x5chain: a client without the gateway's certificate completes, taking gwx-gw from ID_CRED_R" \
+		eval 'test $rc -eq 0 && test "$(cat "$T_DIR/out")" = dev1 &&
+		      grep -q "gateway credential .gwx-gw. not verified" "$T_DIR/err"'
+	[ $rc -eq 0 ] || { t_diag_file "$T_DIR/err"; t_diag_file "$LOG"; }
+	t_check "id_cred = x5chain: message_2 carries the certificate and its intermediate" \
+		eval 'test -n "$m2" && test "$m2" -gt "$certs_len"'
+	gw_stop
+else
+	for i in 1 2; do t_not_ok "gateway with certificate + id_cred = x5chain started"; done
+fi
+GW_EXTRA=""
+if gw_up "$gwx"; then
+	URI="coap://127.0.0.1:$PORT"
+	client --cred "$T_DIR/creds/dev1.cred" --method 3 -v "$URI"
+	rc=$?
+	m2=$(m2_len)
+	echo "# default x5t: message_2 ${m2:-?} bytes"
+	t_check "default x5t: the same client cannot complete, message_2 has no certificate" \
+		eval 'test $rc -eq 3 && test -n "$m2" && test "$m2" -lt 200'
+	client --cred "$T_DIR/creds/dev1.cred" --peer-cred "$PKI/gwx.pem" --method 3 "$URI"
+	rc=$?
+	t_check "default x5t: a client that has the gateway's certificate completes" \
+		eval 'test $rc -eq 0 && test "$(cat "$T_DIR/out")" = dev1'
+	gw_stop
+else
+	for i in 1 2; do t_not_ok "gateway with certificate (x5t) started"; done
+fi
 t_done

@@ -432,6 +432,170 @@ static void test_certificate_and_private_key_as_own_credential(void **state)
 	EVP_PKEY_free(k);
 }
 
+/* conf.d/gw.pem: a certificate issued by a CA, followed by the CA
+ * certificate (its chain), and conf.d/gw.key; returns the DERs. */
+static void write_gateway_chain(struct fx *f, uint8_t **ret_leaf, size_t *ret_leaf_len,
+				uint8_t **ret_ca, size_t *ret_ca_len)
+{
+	EVP_PKEY *ca_key = tg_key("P-256"), *k = tg_key("P-256");
+	X509 *ca = tg_cert(ca_key, "gw-root", 1, -3600, 86400, NULL, NULL, true);
+	X509 *x = tg_cert(k, "gw-chained", 8, -3600, 86400, ca, ca_key, false);
+	char path[4400];
+	snprintf(path, sizeof(path), "%s/conf.d/gw.pem", f->dir);
+	FILE *cf = fopen(path, "w");
+	assert_non_null(cf);
+	assert_int_equal(PEM_write_X509(cf, x), 1);
+	assert_int_equal(PEM_write_X509(cf, ca), 1);
+	fclose(cf);
+	snprintf(path, sizeof(path), "%s/conf.d/gw.key", f->dir);
+	FILE *kf = fopen(path, "w");
+	assert_non_null(kf);
+	assert_int_equal(PEM_write_PrivateKey(kf, k, NULL, NULL, 0, NULL, NULL), 1);
+	fclose(kf);
+	assert_int_equal(chmod(path, 0600), 0);
+	*ret_leaf = tg_der(x, ret_leaf_len);
+	*ret_ca = tg_der(ca, ret_ca_len);
+	X509_free(x);
+	X509_free(ca);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(ca_key);
+}
+
+/* Main file with its credential line commented out, so conf.d decides. */
+static void drop_main_credential(struct fx *f)
+{
+	char *text = strdup(MAIN_CONF);
+	memcpy(strstr(text, "credential = gw.ccs\n"), "#", 1);
+	tg_write_str(f->dir, "edhocd.conf", text);
+	free(text);
+}
+
+static void assert_own_id_cred(const cfg *c, const uint8_t *want, size_t want_len)
+{
+	size_t len = 0;
+	const uint8_t *got = cose_cred_id_cred(cfg_own_cred(c), &len);
+	assert_int_equal(len, want_len);
+	assert_memory_equal(got, want, want_len);
+	/* the responder sends exactly this */
+	edhoc_config ec;
+	cfg_edhoc_responder(c, &ec);
+	assert_int_equal(ec.own->id_cred_len, want_len);
+	assert_memory_equal(ec.own->id_cred, want, want_len);
+}
+
+/* [gateway] id_cred picks how ID_CRED_R designates the gateway's own
+ * credential: a certificate's chain can travel by value (x5chain), which a
+ * device that knows only the CA needs, instead of the x5t default. */
+static void test_gateway_id_cred_picks_id_cred_r(void **state)
+{
+	struct fx *f = *state;
+	uint8_t *leaf, *ca;
+	size_t leaf_len, ca_len;
+	write_gateway_chain(f, &leaf, &leaf_len, &ca, &ca_len);
+	drop_main_credential(f);
+	const char *cert_lines = "[gateway]\ncertificate = gw.pem\nprivate_key = gw.key\n";
+	char conf[512], want[4400];
+	uint8_t map[4096];
+	size_t map_len;
+
+	/* default: x5t (SHA-256/64) of the end-entity certificate */
+	tg_write_str(f->dir, "conf.d/30-cert.conf", cert_lines);
+	cfg *c = load_ok(f->conf);
+	assert_int_equal(cose_cred_id_label(cfg_own_cred(c)), EDHOC_ID_CRED_X5T);
+	assert_int_equal(cose_id_cred_x5t(COSE_ALG_SHA_256_64, leaf, leaf_len, map, sizeof(map),
+					  &map_len),
+			 0);
+	assert_own_id_cred(c, map, map_len);
+	cfg_unref(c);
+
+	/* x5chain: {33: [leaf, CA]}, byte for byte */
+	snprintf(conf, sizeof(conf), "%sid_cred = x5chain\n", cert_lines);
+	tg_write_str(f->dir, "conf.d/30-cert.conf", conf);
+	c = load_ok(f->conf);
+	const uint8_t *ders[2] = {leaf, ca};
+	size_t lens[2] = {leaf_len, ca_len};
+	assert_int_equal(cose_id_cred_certs(EDHOC_ID_CRED_X5CHAIN, ders, lens, 2, map, sizeof(map),
+					    &map_len),
+			 0);
+	assert_own_id_cred(c, map, map_len);
+	assert_int_equal(cose_cred_n_certs(cfg_own_cred(c)), 2);
+	cfg_unref(c);
+
+	/* a CCS label for a certificate is an error on the id_cred line */
+	cfg_errors *errs = NULL;
+	snprintf(conf, sizeof(conf), "%sid_cred = kid\n", cert_lines);
+	tg_write_str(f->dir, "conf.d/30-cert.conf", conf);
+	assert_int_equal(cfg_load(f->conf, &c, &errs), EDHOC_E_INVALID_ARGUMENT);
+	snprintf(want, sizeof(want),
+		 "%s/conf.d/30-cert.conf:4: id_cred = kid: the gateway's credential is an X.509 "
+		 "certificate, identified by x5t, x5chain or x5bag",
+		 f->dir);
+	assert_int_equal(cfg_errors_count(errs), 1);
+	assert_string_equal(cfg_errors_get(errs, 0), want);
+	cfg_errors_free(errs);
+
+	/* an unknown value */
+	snprintf(conf, sizeof(conf), "%sid_cred = x5u\n", cert_lines);
+	tg_write_str(f->dir, "conf.d/30-cert.conf", conf);
+	assert_int_equal(cfg_load(f->conf, &c, &errs), EDHOC_E_INVALID_ARGUMENT);
+	snprintf(want, sizeof(want),
+		 "%s/conf.d/30-cert.conf:4: id_cred = x5u: expected x5t, x5chain, x5bag, kid or "
+		 "kccs",
+		 f->dir);
+	assert_true(cfg_errors_contains(errs, want));
+	cfg_errors_free(errs);
+
+	/* the chain by value must leave room for the rest of message_2 */
+	snprintf(conf, sizeof(conf), "%sid_cred = x5chain\n[limits]\nmessage_max = 256\n",
+		 cert_lines);
+	tg_write_str(f->dir, "conf.d/30-cert.conf", conf);
+	assert_int_equal(cfg_load(f->conf, &c, &errs), EDHOC_E_INVALID_ARGUMENT);
+	snprintf(want, sizeof(want),
+		 "%s/conf.d/30-cert.conf:4: id_cred = x5chain: ID_CRED_R is %zu bytes, so "
+		 "message_2 would exceed message_max 256; use x5t or raise message_max",
+		 f->dir, map_len);
+	if (!cfg_errors_contains(errs, want))
+		cfg_errors_print(errs, stderr);
+	assert_true(cfg_errors_contains(errs, want));
+	cfg_errors_free(errs);
+	free(leaf);
+	free(ca);
+}
+
+/* The same key for a CCS: kid by default, kccs on request, no X.509
+ * label. */
+static void test_gateway_id_cred_for_a_ccs(void **state)
+{
+	struct fx *f = *state;
+	char want[4400];
+	uint8_t map[1024];
+	size_t map_len, ccs_len;
+
+	cfg *c = load_ok(f->conf);
+	const uint8_t kid[] = {0x32};
+	assert_int_equal(cose_id_cred_kid(kid, 1, map, sizeof(map), &map_len), 0);
+	assert_own_id_cred(c, map, map_len);
+	cfg_unref(c);
+
+	tg_write_str(f->dir, "conf.d/30-id.conf", "[gateway]\nid_cred = kccs\n");
+	c = load_ok(f->conf);
+	const uint8_t *ccs = cose_cred_bytes(cfg_own_cred(c), &ccs_len);
+	assert_int_equal(cose_id_cred_kccs(ccs, ccs_len, map, sizeof(map), &map_len), 0);
+	assert_own_id_cred(c, map, map_len);
+	cfg_unref(c);
+
+	cfg_errors *errs = NULL;
+	tg_write_str(f->dir, "conf.d/30-id.conf", "[gateway]\nid_cred = x5chain\n");
+	assert_int_equal(cfg_load(f->conf, &c, &errs), EDHOC_E_INVALID_ARGUMENT);
+	snprintf(want, sizeof(want),
+		 "%s/conf.d/30-id.conf:2: id_cred = x5chain: the gateway's credential is a CCS, "
+		 "identified by kid or kccs",
+		 f->dir);
+	assert_int_equal(cfg_errors_count(errs), 1);
+	assert_string_equal(cfg_errors_get(errs, 0), want);
+	cfg_errors_free(errs);
+}
+
 static void test_check_config_prints_and_returns_status(void **state)
 {
 	struct fx *f = *state;
@@ -561,6 +725,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_long_line_is_an_error_not_split, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_error_list_is_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gateway_id_cred_picks_id_cred_r, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_gateway_id_cred_for_a_ccs, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
