@@ -7,7 +7,7 @@
 # systemd-container, debootstrap once) and the EDHOCD_NSPAWN switch.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 
-PLAN=21
+PLAN=23
 t_plan $PLAN
 
 GET="$top_srcdir/tests/systemd/journal-get.py"
@@ -258,7 +258,8 @@ try_start() {
 	local rc=$?
 	t_check_todo "$1" "$2" eval "test $rc -eq 0 && test \"\$(c systemctl is-active edhocd)\" = active"
 	if [ $rc -ne 0 ]; then
-		c journalctl -u edhocd.service --no-pager -n 3 -o cat | sed 's/^/# /'
+		# edhocd's own last words say why.
+		c journalctl --no-pager -n 2 -o cat SYSLOG_IDENTIFIER=edhocd | sed 's/^/# edhocd: /'
 	fi
 	c systemctl stop edhocd.service
 	c systemctl reset-failed edhocd.service 2>/dev/null
@@ -279,7 +280,22 @@ try_start "starts with state_dir = /var/lib/edhocd as in conf/edhocd.conf" \
 # directory under its real path.
 c sed -i 's#^state_dir = .*#state_dir = /var/lib/private/edhocd#' /etc/edhocd/edhocd.conf
 
-# 5
+# 5: a broken configuration is stopped by ExecStartPre=--check-config, and
+# the journal tells the operator file and line.
+c sed -i 's/^suites = .*/suites = 2, banana/' /etc/edhocd/edhocd.conf
+bad=$(c grep -n '^suites' /etc/edhocd/edhocd.conf | cut -d: -f1)
+c systemctl start edhocd.service >/dev/null 2>&1
+rc=$?
+state=$(c systemctl is-active edhocd.service)
+c systemctl stop edhocd.service
+c systemctl reset-failed edhocd.service 2>/dev/null
+journal
+t_check "a broken config: start fails (ExecStartPre), the journal names edhocd.conf:$bad" \
+	eval 'test $rc -ne 0 && test "$state" != active &&
+	      jget MESSAGE MESSAGE~"/etc/edhocd/edhocd.conf:$bad:" >/dev/null'
+c sed -i 's/^suites = .*/suites = 2/' /etc/edhocd/edhocd.conf
+
+# 6
 c systemctl reset-failed edhocd.service 2>/dev/null
 t0=$(ms)
 c systemctl start edhocd.service >"$T_DIR/start.out" 2>&1
@@ -294,11 +310,11 @@ if [ $rc -ne 0 ]; then
 	t_fail_rest $PLAN "edhocd did not start under systemd"
 fi
 
-# 6: systemd let start return, so READY=1 came: the port must answer now.
+# 7: systemd let start return, so READY=1 came: the port must answer now.
 t_check "when systemctl start returns the CoAP port is bound" \
 	eval 'nsenter -t "$LEADER" -n ss -Hnul "sport = :$PORT" | grep -q .'
 
-# 7
+# 8
 pid=$(c systemctl show -p MainPID --value edhocd.service)
 c cat "/proc/$pid/status" >"$T_DIR/status" 2>/dev/null
 uid=$(awk '/^Uid:/ { print $2 }' "$T_DIR/status")
@@ -308,12 +324,12 @@ t_check "the daemon runs as user edhocd (uid $uid), no capabilities, no_new_priv
 	      grep -qx "NoNewPrivs:[[:space:]]*1" "$T_DIR/status" &&
 	      grep -qx "Seccomp:[[:space:]]*2" "$T_DIR/status"'
 
-# 8
+# 9
 journal
 t_check "log_target=auto under systemd: records go to journald natively" \
 	eval 'jget _TRANSPORT MESSAGE~"edhocd " _PID="$pid" | grep -qx journal'
 
-# 9
+# 10
 C="--peer-cred /opt/edhocd-test/gw.ccs --method 3 coap://127.0.0.1:$PORT"
 c edhoc-client --cred /opt/edhocd-test/dev1.cred $C >"$T_DIR/out" 2>"$T_DIR/err"
 rc=$?
@@ -321,13 +337,13 @@ t_check "edhoc-client handshake inside the container: whoami is dev1" \
 	eval 'test $rc -eq 0 && test "$(cat "$T_DIR/out")" = dev1'
 [ $rc -eq 0 ] || t_diag_file "$T_DIR/err"
 
-# 10
+# 11
 journal
 t_check "journald: handshake record with EDHOCD_IDENTITY=dev1, METHOD=3, SUITE=2" \
 	eval 'jget MESSAGE_ID EDHOCD_IDENTITY=dev1 EDHOCD_METHOD=3 EDHOCD_SUITE=2 \
 		_SYSTEMD_UNIT=edhocd.service | grep -qx "[0-9a-f]\{32\}"'
 
-# 11-12: failures: dev2 is trusted but not admitted (D), stranger unknown (C)
+# 12-13: failures: dev2 is trusted but not admitted (D), stranger unknown (C)
 c edhoc-client --cred /opt/edhocd-test/dev2.cred $C >"$T_DIR/out" 2>"$T_DIR/err"
 rc=$?
 tD=$(client_ticket)
@@ -350,7 +366,7 @@ t_check "journald: the unknown credential's ticket has EDHOCD_CATEGORY=C, anothe
 	      test -n "$(jget EDHOCD_STEP EDHOCD_TICKET="$tC")" &&
 	      test "$(jget MESSAGE_ID EDHOCD_TICKET="$tC")" != "$(jget MESSAGE_ID EDHOCD_TICKET="$tD")"'
 
-# 13-14: systemctl reload with an ACL that admits dev2
+# 14-15: systemctl reload with an ACL that admits dev2
 c cp /opt/edhocd-test/acl-both.conf /etc/edhocd/acl.conf
 c systemctl reload edhocd.service >"$T_DIR/reload.out" 2>&1
 rc=$?
@@ -366,7 +382,7 @@ t_check "after the reload dev2 is admitted" \
 	eval 'test $rc -eq 0 && test "$(cat "$T_DIR/out")" = dev2'
 [ $rc -eq 0 ] || t_diag_file "$T_DIR/err"
 
-# 15: a broken configuration: reload keeps the running one
+# 16: a broken configuration: reload keeps the running one
 c sed -i 's/^suites = .*/suites = 2, banana/' /etc/edhocd/edhocd.conf
 c systemctl reload edhocd.service >/dev/null 2>&1
 t_wait_for 5000 eval 'journal; jget MESSAGE MESSAGE~"reload failed" _PID="$pid" >/dev/null'
@@ -377,14 +393,28 @@ t_check "systemctl reload with a broken config: logged, still active, still serv
 	      test "$(c systemctl is-active edhocd)" = active && test $rc -eq 0'
 c sed -i 's/^suites = .*/suites = 2/' /etc/edhocd/edhocd.conf
 
-# 16
+# 17: restart: a new process that finds the sessions in the state
+# directory systemd keeps for the (dynamic) user.
+c systemctl restart edhocd.service >/dev/null 2>&1
+rc=$?
+pid2=$(c systemctl show -p MainPID --value edhocd.service)
+journal
+restored=$(jget MESSAGE _PID="$pid2" MESSAGE~"restored ")
+echo "# after restart: ${restored:-nothing restored}"
+t_check "systemctl restart: new process, sessions restored from the state directory" \
+	eval 'test $rc -eq 0 && test -n "$pid2" && test "$pid2" != "$pid" &&
+	      test "$(c systemctl is-active edhocd)" = active &&
+	      echo "$restored" | grep -q "^restored [1-9][0-9]* session"'
+pid=$pid2
+
+# 18
 c systemd-analyze security --no-pager edhocd.service >"$T_DIR/security" 2>&1
 exposure=$(sed -n 's/.*Overall exposure level for edhocd.service: \([0-9.]*\).*/\1/p' "$T_DIR/security")
 echo "# systemd-analyze security: exposure ${exposure:-?} (0 best, 10 worst)"
 t_check "systemd-analyze security: exposure ${exposure:-?} is at most 2.0" \
 	eval 'test -n "$exposure" && awk -v e="$exposure" "BEGIN { exit !(e <= 2.0) }"'
 
-# 17-19: systemctl stop.  systemd's own records for this invocation say
+# 19-21: systemctl stop.  systemd's own records for this invocation say
 # how it ended (the unit's properties are gone once it is unloaded).
 inv=$(c systemctl show -p InvocationID --value edhocd.service)
 t0=$(ms)
@@ -405,11 +435,11 @@ t_check "journald: edhocd logged 'stopped'; nothing was killed" \
 	eval 'jget MESSAGE MESSAGE=stopped _PID="$pid" >/dev/null &&
 	      ! grep -q -e SIGKILL -e "timed out" "$T_DIR/journal.json"'
 
-# 20
+# 22
 t_check "after the stop the port is free" \
 	eval '! nsenter -t "$LEADER" -n ss -Hnul "sport = :$PORT" | grep -q .'
 
-# 21
+# 23
 t0=$(ms)
 container_stop
 down_ms=$(($(ms) - t0))
