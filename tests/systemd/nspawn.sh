@@ -35,7 +35,10 @@ have_binaries "$EDHOCD" || t_skip_rest $PLAN "edhocd not built"
 have_binaries "$CLIENT" || t_skip_rest $PLAN "edhoc-client not built"
 have_binaries "$KEYGEN" || t_skip_rest $PLAN "edhoc-keygen not built"
 if ldd "$EDHOCD" 2>/dev/null | grep -q 'lib[atu]san\|libubsan'; then
-	t_skip_rest $PLAN "edhocd is a sanitizer build; the container test runs the normal build"
+	# Tried: with the host's libasan bind-mounted, LeakSanitizer dies with
+	# "fatal error" under the unit's sandbox (it needs ptrace), so the
+	# service could never stop cleanly.
+	t_skip_rest $PLAN "sanitizer build: LeakSanitizer cannot run under the unit's sandbox; the normal build runs this test"
 fi
 
 # ---- the container root: debootstrap once, cached outside the tree ----
