@@ -34,7 +34,7 @@ s.bind(('127.0.0.1', $hole_port))
 time.sleep(30)" &
 hole=$!
 T_PIDS="$T_PIDS $hole"
-t_wait_for 3000 udp_port_in_use "$hole_port"
+t_wait_for 20000 udp_port_in_use "$hole_port"
 start=$(now_ms)
 client --raw-hex f503 --timeout 1 "coap://127.0.0.1:$hole_port"
 rc=$?
@@ -56,7 +56,7 @@ else
 	cport=$(free_port)
 	"$COAP_SERVER" -A 127.0.0.1 -p "$cport" >"$T_DIR/coap-server.log" 2>&1 &
 	T_PIDS="$T_PIDS $!"
-	t_wait_for 5000 udp_port_in_use "$cport"
+	t_wait_for 20000 udp_port_in_use "$cport"
 	client --raw-hex f50102 "coap://127.0.0.1:$cport"
 	rc=$?
 	t_check "raw POST to a server without /.well-known/edhoc: 4.xx, exit 5" \

@@ -26,13 +26,13 @@ dead=$(free_port)
 "$BACKEND" -p "$bport" >"$T_DIR/backend.log" 2>&1 &
 BPID=$!
 T_PIDS="$T_PIDS $BPID"
-t_wait_for 3000 udp_port_in_use "$bport" || t_skip_rest $PLAN "test backend did not start"
+t_wait_for 20000 udp_port_in_use "$bport" || t_skip_rest $PLAN "test backend did not start"
 CS_PID=""
 if [ -n "$COAP_SERVER" ] && [ -x "$COAP_SERVER" ]; then
 	"$COAP_SERVER" -A 127.0.0.1 -p "$cport" >"$T_DIR/cs.log" 2>&1 &
 	CS_PID=$!
 	T_PIDS="$T_PIDS $CS_PID"
-	t_wait_for 3000 udp_port_in_use "$cport" || CS_PID=""
+	t_wait_for 20000 udp_port_in_use "$cport" || CS_PID=""
 fi
 
 GW_SUITES="2"

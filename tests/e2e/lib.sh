@@ -226,14 +226,14 @@ EOF
 }
 
 # gw_start DIR PORT: starts edhocd on DIR/edhocd.conf, stderr to DIR/log;
-# waits (at most 5 s) until its UDP port is bound.  Sets GW_PID.
+# waits (at most 20 s, for loaded sanitizer builds) until its UDP port is bound.  Sets GW_PID.
 gw_start() {
 	local dir=$1 port=$2
 	"$EDHOCD" --config "$dir/edhocd.conf" </dev/null >>"$dir/log" 2>&1 &
 	GW_PID=$!
 	T_PIDS="$T_PIDS $GW_PID"
-	if ! t_wait_for 5000 udp_port_in_use "$port"; then
-		echo "# edhocd did not bind 127.0.0.1:$port within 5 s" >&2
+	if ! t_wait_for 20000 udp_port_in_use "$port"; then
+		echo "# edhocd did not bind 127.0.0.1:$port within 20 s" >&2
 		t_diag_file "$dir/log"
 		return 1
 	fi

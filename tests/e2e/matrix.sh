@@ -64,7 +64,7 @@ hs() {
 	rc=$?
 	# The record is written before the answer is sent; the wait only
 	# covers stderr reaching the file.
-	t_wait_for 1000 eval 'test "$(grep -c -F "$pat" "$LOG")" -gt "$before"'
+	t_wait_for 5000 eval 'test "$(grep -c -F "$pat" "$LOG")" -gt "$before"'
 	after=$(grep -c -F "$pat" "$LOG")
 	size=$(sed -n "s/^$msg (\([0-9]*\) bytes).*/\1/p" "$T_DIR/err" | head -n 1)
 	if [ $rc -eq 0 ] && [ "$(cat "$T_DIR/out")" = "$id" ] &&

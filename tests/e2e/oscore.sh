@@ -21,7 +21,7 @@ if [ -n "$COAP_SERVER" ] && [ -x "$COAP_SERVER" ]; then
 	backend_port=$(free_port)
 	"$COAP_SERVER" -A 127.0.0.1 -p "$backend_port" >"$T_DIR/backend.log" 2>&1 &
 	T_PIDS="$T_PIDS $!"
-	t_wait_for 5000 udp_port_in_use "$backend_port" || backend_port=""
+	t_wait_for 20000 udp_port_in_use "$backend_port" || backend_port=""
 fi
 
 SECRET=0102030405060708090a0b0c0d0e0f10

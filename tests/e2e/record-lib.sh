@@ -21,7 +21,7 @@ refused_rc() {
 	client "$@" "$URI"
 	rc=$?
 	ticket=$(client_ticket)
-	t_wait_for 1000 eval 'test -n "$ticket" && grep -q -F "ticket=$ticket" "$LOG"'
+	t_wait_for 5000 eval 'test -n "$ticket" && grep -q -F "ticket=$ticket" "$LOG"'
 	rec=$(log_record "$LOG" "$ticket")
 	echo "# $name: exit $rc, ticket '${ticket}'"
 	echo "# record: ${rec:-none}"

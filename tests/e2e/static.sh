@@ -20,7 +20,7 @@ bport=$(free_port)
 while [ "$bport" = "$port" ]; do bport=$(free_port); done
 "$BACKEND" -p "$bport" >"$T_DIR/backend.log" 2>&1 &
 T_PIDS="$T_PIDS $!"
-t_wait_for 3000 udp_port_in_use "$bport" || t_skip_rest $PLAN "test backend did not start"
+t_wait_for 20000 udp_port_in_use "$bport" || t_skip_rest $PLAN "test backend did not start"
 
 SECRET=0102030405060708090a0b0c0d0e0f10
 SALT=9e7ca92223786340
