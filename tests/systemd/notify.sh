@@ -233,13 +233,16 @@ sed "s#/usr/sbin/edhocd#$EDHOCD#g" "$top_srcdir/systemd/edhocd.service" \
 	>"$T_DIR/unit/ok/edhocd.service"
 sed 's/^Type=notify$/&\nNoSuchKey=1/' "$T_DIR/unit/ok/edhocd.service" \
 	>"$T_DIR/unit/bad/edhocd.service"
+# Without a man command verify would fail on Documentation= alone.
+MANCHECK=()
+command -v man >/dev/null || MANCHECK=(--man=no)
 verify() {
-	(cd "$T_DIR" && MANPATH="$T_DIR/man" timeout 30 systemd-analyze verify "$1")
+	(cd "$T_DIR" && MANPATH="$T_DIR/man" timeout 30 systemd-analyze verify "${MANCHECK[@]}" "$1")
 }
 # 16
 verify unit/ok/edhocd.service >"$T_DIR/verify.out" 2>&1
 rc=$?
-t_check "systemd-analyze verify systemd/edhocd.service: exit 0 and no output" \
+t_check "systemd-analyze verify${MANCHECK[*]:+ ${MANCHECK[*]}} systemd/edhocd.service: exit 0 and no output" \
 	eval 'test $rc -eq 0 && ! test -s "$T_DIR/verify.out"'
 [ $rc -eq 0 ] && ! test -s "$T_DIR/verify.out" || t_diag_file "$T_DIR/verify.out"
 # 17: the check above can fail: verify reports an unknown key.
