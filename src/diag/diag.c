@@ -360,6 +360,11 @@ int diag_failure(diag *d, const diag_event *ev, char *ret_ticket)
 	s->in_window++;
 
 	const char *code_name = ev->code ? edhoc_result_name(ev->code) : "-";
+	/* An empty detail would leave an operator who reads only the detail
+	 * field with nothing: say at least what the code means. */
+	const char *detail = ev->detail && *ev->detail ? ev->detail
+			     : ev->code			 ? edhoc_result_describe(ev->code)
+							 : NULL;
 	const char *step = ev->step && *ev->step ? ev->step : "-";
 	if (d->target == DIAG_TARGET_JOURNAL) {
 		char cat[2] = {category, '\0'};
@@ -368,7 +373,7 @@ int diag_failure(diag *d, const diag_event *ev, char *ret_ticket)
 		clean_copy(f_peer, sizeof(f_peer), peer, FIELD_MAX_BYTES);
 		clean_copy(f_id, sizeof(f_id), ev->identity, FIELD_MAX_BYTES);
 		clean_copy(f_step, sizeof(f_step), step, FIELD_MAX_BYTES);
-		clean_copy(f_detail, sizeof(f_detail), ev->detail, DETAIL_MAX_BYTES);
+		clean_copy(f_detail, sizeof(f_detail), detail, DETAIL_MAX_BYTES);
 		sd_journal_send("MESSAGE=%s failed (category %c, %s): %s; peer %s, identity %s, "
 				"ticket %s",
 				f_step, category, category_name(category), f_detail, f_peer, f_id,
@@ -388,7 +393,7 @@ int diag_failure(diag *d, const diag_event *ev, char *ret_ticket)
 		sb_puts(&b, " identity=");
 		sb_token(&b, ev->identity);
 		sb_printf(&b, " ticket=%s detail=", ticket);
-		sb_quoted(&b, ev->detail, DETAIL_MAX_BYTES);
+		sb_quoted(&b, detail, DETAIL_MAX_BYTES);
 		emit_stream(d, line);
 	}
 	return 0;

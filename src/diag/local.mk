@@ -1,5 +1,5 @@
 # src/diag: failure records, ticket IDs, journald/stderr sinks, throttling
-src_libgw_a_SOURCES += src/diag/diag.c src/diag/diag.h
+src_libgw_a_SOURCES += src/diag/diag.c src/diag/diag.h src/diag/detail.c src/diag/detail.h
 
 check_PROGRAMS += tests/unit/test_diag
 tests_unit_test_diag_SOURCES = tests/unit/test_diag.c

@@ -9,6 +9,7 @@
 
 #include <coap3/coap.h>
 #include <errno.h>
+#include <limits.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "diag/detail.h"
 #include "edhoc/cbor.h"
 #include "edhoc/edhoc.h"
 #include "edhoc/oscore.h"
@@ -57,6 +59,7 @@ struct gw_conf {
 	unsigned refs;
 	cfg *cfg;
 	edhoc_config ecfg;
+	diag_ead_note ead; /* the EAD item a step last saw, for its record */
 };
 
 struct peer {
@@ -116,6 +119,10 @@ static struct gw_conf *conf_new(cfg *c)
 	k->refs = 1;
 	k->cfg = cfg_ref(c);
 	cfg_edhoc_responder(c, &k->ecfg);
+	/* Recognises no EAD item, as without a callback, but remembers the
+	 * one a handshake fails on, so its record can name the label. */
+	k->ecfg.ead = diag_ead_note_fn;
+	k->ecfg.ead_ctx = &k->ead;
 	return k;
 }
 
@@ -517,14 +524,20 @@ static void install_statics(gw *g, const cfg *c, const cfg *old_cfg)
 static int open_store(gw *g, const cfg *c)
 {
 	const char *dir = cfg_gateway_get(c)->state_dir;
-	char path[CFG_PATH_MAX + sizeof(GW_STORE_FILE) + 1];
-	char moved[CFG_PATH_MAX + 64] = "";
+	char real[PATH_MAX];
+	char path[PATH_MAX + sizeof(GW_STORE_FILE) + 1];
+	char moved[PATH_MAX + 64] = "";
 	store_limits lim;
 	size_t n = 0;
 	int rc;
 
 	if (!dir[0])
 		return 0;
+	/* The store refuses symbolic links; the directory itself may be one
+	 * (systemd's StateDirectory= with DynamicUser= makes /var/lib/NAME a
+	 * link to /var/lib/private/NAME), so open it by its real path. */
+	if (realpath(dir, real))
+		dir = real;
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, GW_STORE_FILE) >= sizeof(path))
 		return EDHOC_E_INVALID_ARGUMENT;
 	tighten_dir(g, dir);
@@ -746,7 +759,10 @@ static void handle_message_1(gw *g, const struct peer *p, const uint8_t *msg, si
 		return;
 	}
 	if (len > message_max(g)) {
-		edhoc_fail(g, p, NULL, EDHOC_E_MESSAGE_TOO_LARGE, "message_1", NULL, NULL, r);
+		char detail[80];
+		snprintf(detail, sizeof(detail), "message_1 of %zu bytes, message_max %zu", len,
+		         message_max(g));
+		edhoc_fail(g, p, NULL, EDHOC_E_MESSAGE_TOO_LARGE, "message_1", NULL, detail, r);
 		return;
 	}
 	h = edhoc_handshake_new(&conf->ecfg);
@@ -756,9 +772,14 @@ static void handle_message_1(gw *g, const struct peer *p, const uint8_t *msg, si
 	}
 	rc = edhoc_responder_read_message_1(h, msg, len);
 	if (rc != 0) {
-		char detail[160];
-		edhoc_fail(g, p, h, rc, "message_1", NULL,
-		           message_1_detail(&conf->ecfg, rc, msg, len, detail, sizeof(detail)), r);
+		char detail[DIAG_DETAIL_SIZE];
+		const char *why =
+		    message_1_detail(&conf->ecfg, rc, msg, len, detail, sizeof(detail));
+		if (!why && rc == EDHOC_E_EAD_CRITICAL)
+			why = diag_ead_detail(&conf->ead, detail, sizeof(detail));
+		if (!why)
+			why = diag_message_1_detail(rc, msg, len, detail, sizeof(detail));
+		edhoc_fail(g, p, h, rc, "message_1", NULL, why, r);
 		goto out;
 	}
 	rc = gw_cidalloc_get(g->cids, edhoc_handshake_c_i(h), &c_r);
@@ -803,7 +824,7 @@ static int complete_handshake(gw *g, const struct peer *p, const edhoc_cid *c_r,
 	edhoc_oscore op;
 	gw_session tmpl, *s = NULL;
 	const char *identity = NULL;
-	char rid[2 * EDHOC_MAX_CID + 1], detail[160];
+	char rid[2 * EDHOC_MAX_CID + 1], detail[DIAG_DETAIL_SIZE];
 	size_t m4_len = 0;
 	struct lease_ref *lease = NULL;
 	bool taken = false;
@@ -820,7 +841,9 @@ static int complete_handshake(gw *g, const struct peer *p, const edhoc_cid *c_r,
 	taken = true;
 	if (len > message_max(g)) {
 		rc = EDHOC_E_MESSAGE_TOO_LARGE;
-		edhoc_fail(g, p, h, rc, "message_3", NULL, NULL, r);
+		snprintf(detail, sizeof(detail), "message_3 of %zu bytes, message_max %zu", len,
+		         message_max(g));
+		edhoc_fail(g, p, h, rc, "message_3", NULL, detail, r);
 		goto out;
 	}
 	rc = edhoc_responder_read_message_3(h, msg, len);
@@ -832,6 +855,20 @@ static int complete_handshake(gw *g, const struct peer *p, const edhoc_cid *c_r,
 			/* A refused certificate still names who it claims to be. */
 			if (identity == NULL || *identity == '\0')
 				identity = trust_last_claimed(cfg_trust(conf->cfg));
+		} else if (rc == EDHOC_E_EAD_CRITICAL) {
+			why = diag_ead_detail(&conf->ead, detail, sizeof(detail));
+		} else {
+			/* Which stored credential the MAC or signature failed
+			 * against: the one the impostor (or a re-keyed device)
+			 * claimed. */
+			const char *file = trust_last_file(cfg_trust(conf->cfg));
+			char source[300] = "";
+			if (*file)
+				snprintf(source, sizeof(source), "trust file %s", file);
+			else if (identity && *identity)
+				snprintf(source, sizeof(source), "certificate sent by value");
+			why =
+			    diag_message_3_detail(rc, h, msg, len, source, detail, sizeof(detail));
 		}
 		edhoc_fail(g, p, h, rc, "message_3", identity, why && *why ? why : NULL, r);
 		goto out;

@@ -63,6 +63,9 @@ struct trust_store {
 	 * about a refused certificate, which the core cannot answer because
 	 * it only learns an identity from a successful lookup */
 	char last_claimed[EDHOC_MAX_IDENTITY];
+	/* and which stored file it came from: an impostor's record then
+	 * names the credential whose key did not verify */
+	char last_file[256];
 };
 
 /* ---- helpers ---- */
@@ -815,8 +818,9 @@ static int check_stored_cert(trust_store *t, struct entry *e, STACK_OF(X509) *un
 	return verify_chain(t, e->x509, untrusted);
 }
 
-static void fill(const struct entry *e, const edhoc_id_cred *id, edhoc_cred *ret)
+static void fill(trust_store *t, const struct entry *e, const edhoc_id_cred *id, edhoc_cred *ret)
 {
+	snprintf(t->last_file, sizeof(t->last_file), "%s", e->fname);
 	*ret = e->view;
 	/* The peer's ID_CRED_x is what enters its MAC, not the stored one. */
 	if (id->map && id->map_len) {
@@ -844,7 +848,7 @@ static int lookup_kid(trust_store *t, const edhoc_id_cred *id, edhoc_cred *ret)
 		set_error(t, "no credential with kid h'%s'", hex);
 		return EDHOC_E_UNKNOWN_CRED;
 	}
-	fill(*hit, id, ret);
+	fill(t, *hit, id, ret);
 	return 0;
 }
 
@@ -870,9 +874,10 @@ static int lookup_x5t(trust_store *t, const edhoc_id_cred *id, edhoc_cred *ret)
 	int rc = check_stored_cert(t, e, NULL);
 	if (rc) {
 		snprintf(t->last_claimed, sizeof(t->last_claimed), "%s", e->identity);
+		snprintf(t->last_file, sizeof(t->last_file), "%s", e->fname);
 		return rc;
 	}
-	fill(e, id, ret);
+	fill(t, e, id, ret);
 	return 0;
 }
 
@@ -928,9 +933,11 @@ static int lookup_chain(trust_store *t, const edhoc_id_cred *id, edhoc_cred *ret
 		/* A stored certificate sent by value: same rules as by x5t. */
 		rc = check_stored_cert(t, e, untrusted);
 		if (rc == 0)
-			fill(e, id, ret);
-		else
+			fill(t, e, id, ret);
+		else {
 			snprintf(t->last_claimed, sizeof(t->last_claimed), "%s", e->identity);
+			snprintf(t->last_file, sizeof(t->last_file), "%s", e->fname);
+		}
 		goto out;
 	}
 	char cn[EDHOC_MAX_IDENTITY];
@@ -994,7 +1001,7 @@ static int lookup_kccs(trust_store *t, const edhoc_id_cred *id, edhoc_cred *ret)
 		set_error(t, "CCS sent by value is not a stored credential");
 		return EDHOC_E_UNKNOWN_CRED;
 	}
-	fill(*hit, id, ret);
+	fill(t, *hit, id, ret);
 	return 0;
 }
 
@@ -1007,6 +1014,7 @@ int trust_lookup(void *ctx, const edhoc_id_cred *id, edhoc_cred *ret_cred)
 		return EDHOC_E_INVALID_ARGUMENT;
 	t->last_error[0] = '\0';
 	t->last_claimed[0] = '\0';
+	t->last_file[0] = '\0';
 	memset(&out, 0, sizeof(out));
 	switch (id->label) {
 	case EDHOC_ID_CRED_KID:
@@ -1042,6 +1050,11 @@ const char *trust_last_error(const trust_store *t)
 const char *trust_last_claimed(const trust_store *t)
 {
 	return t ? t->last_claimed : "";
+}
+
+const char *trust_last_file(const trust_store *t)
+{
+	return t ? t->last_file : "";
 }
 
 bool trust_has_identity(const trust_store *t, const char *identity)

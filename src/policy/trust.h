@@ -88,6 +88,13 @@ const char *trust_last_error(const trust_store *t);
  * after a success.  Unverified: never use it to decide anything. */
 const char *trust_last_claimed(const trust_store *t);
 
+/* File name (in the trust directory) of the stored credential the last
+ * lookup found, also when its check then failed, e.g. "dev1.ccs": the
+ * record of a handshake whose MAC or signature then fails names it.  ""
+ * when none was found and for a certificate sent by value that is not
+ * stored (it was validated against ca/). */
+const char *trust_last_file(const trust_store *t);
+
 /* True when a stored credential has this identity. */
 bool trust_has_identity(const trust_store *t, const char *identity);
 

@@ -6,7 +6,7 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/record-lib.sh"
 
-PLAN=36
+PLAN=40
 t_plan $PLAN
 
 have_binaries "$CLIENT" || t_skip_rest $PLAN "edhoc-client not built"
@@ -52,21 +52,28 @@ refused "unknown kid" C message_3 - "kid h'0e'" \
 # 4-6
 refused "known credential, not admitted by the ACL" D admission outsider "not admitted" \
 	--cred "$T_DIR/creds/outsider.cred" "${PEER[@]}" --method 3
-# 7-9: method 3: MAC_3 from the wrong static DH key
-refused "impostor with dev1's kid, static DH (method 3)" B message_3 dev1 "EDHOC_E_MAC3_MISMATCH" \
+# 7-9: method 3: MAC_3 from the wrong static DH key; the record names the
+# credential the device claimed (identity, ID_CRED_I, trust file) and the
+# key that failed
+refused "impostor with dev1's kid, static DH (method 3)" B message_3 dev1 \
+	"EDHOC_E_MAC3_MISMATCH .*detail=\"MAC_3 does not verify against the credential of 'dev1' \(ID_CRED_I \{4: h'01'\}, trust file dev1\.ccs\) with static DH on P-256 \(method 3\)" \
 	--cred "$T_DIR/creds/impostor.cred" "${PEER[@]}" --method 3
 # 10-12: method 0: signature from the wrong key
-refused "impostor with dev1's kid, signature (method 0)" B message_3 dev1 "EDHOC_E_SIG3_INVALID" \
+refused "impostor with dev1's kid, signature (method 0)" B message_3 dev1 \
+	"EDHOC_E_SIG3_INVALID .*detail=\"ES256 signature in Signature_or_MAC_3 does not verify with the key of the credential of 'dev1' \(ID_CRED_I \{4: h'01'\}, trust file dev1\.ccs\) \(method 0\)" \
 	--cred "$T_DIR/creds/impostor.cred" "${PEER[@]}" --method 0
 # 13-15: method 1 is not enabled on this gateway
 refused "method the gateway does not offer (1)" A message_1 - \
 	"EDHOC_E_METHOD_UNSUPPORTED .*detail=\"method 1, gateway methods 0, 2, 3\"" \
 	--cred "$T_DIR/creds/dev1.cred" "${PEER[@]}" --method 1
-# 16-18: a critical EAD item nobody knows
-refused "unknown critical EAD item in message_1" F message_1 - "EDHOC_E_EAD_CRITICAL" \
+# 16-18: a critical EAD item nobody knows: the record names its label
+refused "unknown critical EAD item in message_1" F message_1 - \
+	"EDHOC_E_EAD_CRITICAL .*detail=\"critical EAD item -65000 \(2-byte value\) in EAD_1: the gateway supports no EAD item with this label\"" \
 	--cred "$T_DIR/creds/dev1.cred" "${PEER[@]}" --method 3 --ead -65000:0102
-# 19-21: malformed message_1: method 3 and then nothing
-refused_rc 5 "truncated message_1" A message_1 - "EDHOC_E_CBOR_TRUNCATED" \
+# 19-21: malformed message_1: method 3 and then nothing; the record says
+# which field ends where
+refused_rc 5 "truncated message_1" A message_1 - \
+	"EDHOC_E_CBOR_TRUNCATED .*detail=\"message_1 \(1 byte h'03'\): SUITES_I at offset 1: CBOR item extends past the end of the input\"" \
 	--raw-hex f503
 
 # 22-24: the combined request (RFC 9668) fails the same way
@@ -96,14 +103,20 @@ t_check "refused combined request retransmitted: identical answers, one record" 
 	eval 'test $rc -eq 3 && grep -q "identical answers" "$T_DIR/err" &&
 	      test "$(failures)" -eq $((n + 1))'
 
-# 28: the real dev1 is unaffected by its impostor
+# 28-30: a critical EAD item in message_3 (encrypted: only the core sees
+# it, and the record still names it; the device claimed dev1)
+refused "unknown critical EAD item in message_3" F message_3 dev1 \
+	"EDHOC_E_EAD_CRITICAL .*detail=\"critical EAD item -65001 \(1-byte value\) in EAD_3: the gateway supports no EAD item with this label\"" \
+	--cred "$T_DIR/creds/dev1.cred" "${PEER[@]}" --method 3 --ead-3 -65001:01
+
+# 31: the real dev1 is unaffected by its impostor
 client --cred "$T_DIR/creds/dev1.cred" "${PEER[@]}" --method 3 --requests 2 \
 	--save-context "$T_DIR/dev1.ctx" "$URI"
 rc=$?
 t_check "dev1 itself still gets in" \
 	eval 'test $rc -eq 0 && test "$(grep -c "^dev1$" "$T_DIR/out")" -eq 2'
 
-# 29-32: the OSCORE path.  Its errors carry no ticket (RFC 8613 error
+# 32-35: the OSCORE path.  Its errors carry no ticket (RFC 8613 error
 # responses); the record is found as the one failure line the request
 # added.
 # oscore_refused NAME ANSWER PATTERN CTX-FILE [CLIENT-ARGS...]: the client
@@ -145,9 +158,13 @@ oscore_refused "OSCORE request with a kid the gateway has no context for" \
 oscore_refused "OSCORE request the ACL does not allow" "^4\.03" \
 	"category=D code=EDHOC_E_ACCESS_DENIED step=acl peer=127\.0\.0\.1:[0-9]* identity=dev1 .*detail=\"GET /elsewhere\"" \
 	"$T_DIR/dev1.ctx" "$URI/elsewhere"
+
+# 36: no failure record has an empty detail
+t_check "every failure record says why (no empty detail)" \
+	eval 'test "$(failures)" -gt 0 && ! grep "edhocd: failure " "$LOG" | grep -q "detail=\"\""'
 gw_stop
 
-# 33-36: unknown_cred_error = yes: an unknown kid is answered with
+# 37-40: unknown_cred_error = yes: an unknown kid is answered with
 # ERR_CODE 3 (RFC 9528 §6.3), which carries no text and so no ticket; the
 # record is there all the same.
 GW_EXTRA="unknown_cred_error = yes"

@@ -14,7 +14,9 @@
 #include <netinet/in.h>
 #include <syslog.h>
 
+#include "diag/detail.h"
 #include "diag/diag.h"
+#include "edhoc/cred.h"
 #include "edhoc/result.h"
 
 struct fx {
@@ -98,7 +100,8 @@ static void test_explicit_category_and_missing_fields(void **state)
 	diag_event e2 = {.code = -9999};
 	assert_int_equal(diag_failure(f->d, &e2, NULL), 0);
 	assert_string_equal(take(f), "edhocd: failure category=E code=EDHOC_E_UNKNOWN step=- "
-				     "peer=- identity=- ticket=T-0a1b2c3e detail=\"\"\n");
+				     "peer=- identity=- ticket=T-0a1b2c3e "
+				     "detail=\"unknown result code\"\n");
 }
 
 static void test_peer_text_cannot_forge_fields(void **state)
@@ -186,7 +189,7 @@ static void test_repeated_failures_are_throttled(void **state)
 				 "tickets=T-0a1b2c40..T-0a1b2c46\n"
 				 "edhocd: failure category=B code=EDHOC_E_MAC3_MISMATCH "
 				 "step=message_3 peer=127.0.0.1:40000 identity=- "
-				 "ticket=T-0a1b2c48 detail=\"\"\n");
+				 "ticket=T-0a1b2c48 detail=\"MAC_3 does not verify\"\n");
 }
 
 static void test_flush_and_table_eviction_report_counts(void **state)
@@ -322,6 +325,208 @@ static void test_auto_target_resolves(void **state)
 	diag_free(NULL);
 }
 
+/* A record never has an empty detail: without one from the caller it
+ * says what the code means, so an operator reading only the journal's
+ * EDHOCD_DETAIL field is not left with nothing. */
+static void test_empty_detail_falls_back_to_the_code_description(void **state)
+{
+	struct fx *f = *state;
+	diag_event ev = {.code = EDHOC_E_MSG3_DECRYPT, .step = "message_3", .peer = "10.0.0.2:9"};
+	diag_failure(f->d, &ev, NULL);
+	assert_string_equal(take(f), "edhocd: failure category=B code=EDHOC_E_MSG3_DECRYPT "
+				     "step=message_3 peer=10.0.0.2:9 identity=- ticket=T-0a1b2c3d "
+				     "detail=\"message_3 ciphertext does not decrypt\"\n");
+	ev.detail = "";
+	diag_failure(f->d, &ev, NULL);
+	assert_non_null(strstr(take(f), "detail=\"message_3 ciphertext does not decrypt\"\n"));
+	ev.detail = "given";
+	diag_failure(f->d, &ev, NULL);
+	assert_non_null(strstr(take(f), "detail=\"given\"\n"));
+}
+
+static void test_message_1_detail_names_field_and_offset(void **state)
+{
+	(void)state;
+	char out[DIAG_DETAIL_SIZE];
+	/* METHOD 3 and nothing else */
+	const uint8_t m1[] = {0x03};
+	assert_ptr_equal(diag_message_1_detail(EDHOC_E_CBOR_TRUNCATED, m1, sizeof(m1), out,
+					       sizeof(out)),
+			 out);
+	assert_string_equal(out, "message_1 (1 byte h'03'): SUITES_I at offset 1: CBOR item "
+				 "extends past the end of the input");
+	/* METHOD 3, SUITES_I [6, 2], G_X declared 32 bytes, 2 present */
+	const uint8_t m2[] = {0x03, 0x82, 0x06, 0x02, 0x58, 0x20, 0x01, 0x02};
+	diag_message_1_detail(EDHOC_E_CBOR_TRUNCATED, m2, sizeof(m2), out, sizeof(out));
+	assert_string_equal(out, "message_1 (8 bytes h'0382060258200102'): G_X at offset 4: "
+				 "CBOR item extends past the end of the input");
+	/* a suite list that says 3 entries and has 1: its head is wrong */
+	const uint8_t m3[] = {0x03, 0x83, 0x02};
+	diag_message_1_detail(EDHOC_E_CBOR_TRUNCATED, m3, sizeof(m3), out, sizeof(out));
+	assert_string_equal(out, "message_1 (3 bytes h'038302'): SUITES_I at offset 1: CBOR item "
+				 "extends past the end of the input");
+	/* SUITES_I [2, h'..']: the second entry */
+	const uint8_t m6[] = {0x03, 0x82, 0x02, 0x41, 0x00};
+	diag_message_1_detail(EDHOC_E_SUITES_MALFORMED, m6, sizeof(m6), out, sizeof(out));
+	assert_string_equal(out, "message_1 (5 bytes h'0382024100'): SUITES_I at offset 3: CBOR "
+				 "item has the wrong major type");
+	/* C_I as a text string */
+	uint8_t m4[40] = {0x03, 0x02, 0x58, 0x20};
+	m4[36] = 0x61;
+	m4[37] = 'x';
+	diag_message_1_detail(EDHOC_E_CONN_ID_MALFORMED, m4, 38, out, sizeof(out));
+	assert_string_equal(out, "message_1 (38 bytes h'03025820000000000000000000000000...'): "
+				 "C_I at offset 36: CBOR item has the wrong major type");
+	/* well-formed CBOR refused for another reason: the code says why */
+	const uint8_t m5[] = {0x03, 0x02, 0x41, 0x00, 0x37};
+	diag_message_1_detail(EDHOC_E_EPHEMERAL_KEY_LENGTH, m5, sizeof(m5), out, sizeof(out));
+	assert_string_equal(out, "message_1 (5 bytes h'0302410037'): G_X or G_Y length does not "
+				 "match the cipher suite's curve");
+	/* not category A: nothing to add */
+	assert_null(diag_message_1_detail(EDHOC_E_EAD_CRITICAL, m1, 1, out, sizeof(out)));
+	assert_null(diag_message_1_detail(EDHOC_E_SUITE_NOT_SUPPORTED, m1, 1, out, sizeof(out)));
+}
+
+static void test_ead_note_names_the_critical_label(void **state)
+{
+	(void)state;
+	diag_ead_note n = {0};
+	char out[DIAG_DETAIL_SIZE];
+	const uint8_t v[] = {1, 2};
+	assert_null(diag_ead_detail(&n, out, sizeof(out)));
+	edhoc_ead_item item = {.label = -65000, .value = v, .value_len = 2};
+	/* "not recognised", as the core assumes without a callback */
+	assert_int_equal(diag_ead_note_fn(&n, 1, &item), 1);
+	assert_string_equal(diag_ead_detail(&n, out, sizeof(out)),
+			    "critical EAD item -65000 (2-byte value) in EAD_1: the gateway supports "
+			    "no EAD item with this label");
+	edhoc_ead_item bare = {.label = -3};
+	assert_int_equal(diag_ead_note_fn(&n, 3, &bare), 1);
+	assert_string_equal(diag_ead_detail(&n, out, sizeof(out)),
+			    "critical EAD item -3 (no value) in EAD_3: the gateway supports no EAD "
+			    "item with this label");
+}
+
+/* ---- message_3 details from real handshakes ---- */
+
+struct party {
+	crypto_key *key;
+	cose_cred *own;      /* with the private key */
+	cose_cred *pub;      /* what the other side stores */
+	edhoc_config cfg;
+};
+
+static int lookup_one(void *ctx, const edhoc_id_cred *id, edhoc_cred *ret)
+{
+	const cose_cred *c = ctx;
+	if (!cose_cred_matches(c, id))
+		return EDHOC_E_UNKNOWN_CRED;
+	*ret = *cose_cred_edhoc(c);
+	return 0;
+}
+
+static void make_party(struct party *p, const char *sub, uint8_t kid)
+{
+	uint8_t ccs[512];
+	size_t len;
+	memset(p, 0, sizeof(*p));
+	assert_int_equal(cose_key_generate(COSE_CRV_P256, NULL, NULL, &p->key), 0);
+	assert_int_equal(cose_ccs_build(p->key, sub, &kid, 1, true, ccs, sizeof(ccs), &len), 0);
+	assert_int_equal(cose_cred_from_ccs(ccs, len, EDHOC_ID_CRED_KID, true, &p->own), 0);
+	assert_int_equal(cose_ccs_build(p->key, sub, &kid, 1, false, ccs, sizeof(ccs), &len), 0);
+	assert_int_equal(cose_cred_from_ccs(ccs, len, EDHOC_ID_CRED_KID, false, &p->pub), 0);
+}
+
+static void free_party(struct party *p)
+{
+	cose_cred_free(p->own);
+	cose_cred_free(p->pub);
+	crypto_key_free(p->key);
+}
+
+/* Runs method m, suite 2 with the initiator using `as` while the responder
+ * stores `stored` for it; returns the responder's message_3 result, with
+ * h_r and message_3 left for the detail. */
+static int run_until_message_3(int method, struct party *gw, struct party *as,
+			       struct party *stored, edhoc_handshake **ret_r, uint8_t *m3,
+			       size_t *m3_len)
+{
+	edhoc_config ci = {.role = EDHOC_INITIATOR, .method = method, .suites = {2}, .n_suites = 1,
+			   .own = cose_cred_edhoc(as->own), .lookup = lookup_one,
+			   .lookup_ctx = gw->pub};
+	edhoc_config cr = {.role = EDHOC_RESPONDER, .methods = 0xf, .suites = {2}, .n_suites = 1,
+			   .own = cose_cred_edhoc(gw->own), .lookup = lookup_one,
+			   .lookup_ctx = stored->pub};
+	static edhoc_config keep_i, keep_r; /* outlive the handshakes */
+	keep_i = ci;
+	keep_r = cr;
+	edhoc_handshake *hi = edhoc_handshake_new(&keep_i), *hr = edhoc_handshake_new(&keep_r);
+	uint8_t m1[512], m2[1024];
+	size_t l1, l2;
+	edhoc_cid c_i = {.len = 1, .bytes = {0x37}}, c_r = {.len = 1, .bytes = {0x27}};
+	assert_int_equal(edhoc_initiator_write_message_1(hi, &c_i, m1, sizeof(m1), &l1), 0);
+	assert_int_equal(edhoc_responder_read_message_1(hr, m1, l1), 0);
+	assert_int_equal(edhoc_responder_write_message_2(hr, &c_r, m2, sizeof(m2), &l2), 0);
+	assert_int_equal(edhoc_initiator_read_message_2(hi, m2, l2), 0);
+	assert_int_equal(edhoc_initiator_write_message_3(hi, m3, 1024, m3_len), 0);
+	edhoc_handshake_free(hi);
+	*ret_r = hr;
+	return edhoc_responder_read_message_3(hr, m3, *m3_len);
+}
+
+static void test_message_3_detail_names_the_claimed_credential(void **state)
+{
+	(void)state;
+	struct party gw, dev, impostor;
+	edhoc_handshake *hr = NULL;
+	uint8_t m3[1024];
+	size_t l3;
+	char out[DIAG_DETAIL_SIZE];
+	make_party(&gw, "gw", 0x32);
+	make_party(&dev, "dev1", 0x01);
+	make_party(&impostor, "dev1", 0x01); /* dev1's name and kid, another key */
+
+	/* method 3: MAC_3 from the wrong static DH key */
+	assert_int_equal(run_until_message_3(3, &gw, &impostor, &dev, &hr, m3, &l3),
+			 EDHOC_E_MAC3_MISMATCH);
+	assert_string_equal(diag_message_3_detail(EDHOC_E_MAC3_MISMATCH, hr, m3, l3,
+						  "trust file dev1.ccs", out, sizeof(out)),
+			    "MAC_3 does not verify against the credential of 'dev1' (ID_CRED_I "
+			    "{4: h'01'}, trust file dev1.ccs) with static DH on P-256 (method 3): "
+			    "the device's key or credential is not the stored one");
+	edhoc_handshake_free(hr);
+
+	/* method 0: the signature from the wrong key */
+	assert_int_equal(run_until_message_3(0, &gw, &impostor, &dev, &hr, m3, &l3),
+			 EDHOC_E_SIG3_INVALID);
+	assert_string_equal(diag_message_3_detail(EDHOC_E_SIG3_INVALID, hr, m3, l3, NULL, out,
+						  sizeof(out)),
+			    "ES256 signature in Signature_or_MAC_3 does not verify with the key of "
+			    "the credential of 'dev1' (ID_CRED_I {4: h'01'}) (method 0): the device "
+			    "signed with a key other than the stored one");
+	edhoc_handshake_free(hr);
+
+	/* message_3 damaged on the way: the outer bstr, then the ciphertext */
+	assert_int_equal(run_until_message_3(3, &gw, &dev, &dev, &hr, m3, &l3), 0);
+	edhoc_handshake_free(hr);
+	assert_int_equal(run_until_message_3(3, &gw, &dev, &dev, &hr, m3, &l3), 0);
+	assert_string_equal(diag_message_3_detail(EDHOC_E_CBOR_TRUNCATED, hr, m3, l3 - 1, NULL,
+						  out, sizeof(out)),
+			    "message_3 (18 bytes): CIPHERTEXT_3 at offset 0: CBOR item extends past "
+			    "the end of the input");
+	assert_string_equal(diag_message_3_detail(EDHOC_E_MSG3_DECRYPT, hr, m3, l3, NULL, out,
+						  sizeof(out)),
+			    "CIPHERTEXT_3 of message_3 (19 bytes) does not decrypt: not made from "
+			    "the message_2 of this handshake, or altered on the way");
+	/* credential problems are the trust store's to explain */
+	assert_null(diag_message_3_detail(EDHOC_E_UNKNOWN_CRED, hr, m3, l3, NULL, out,
+					  sizeof(out)));
+	edhoc_handshake_free(hr);
+	free_party(&gw);
+	free_party(&dev);
+	free_party(&impostor);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -342,6 +547,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_libcoap_lines_are_routed_and_throttled, setup,
 						teardown),
 		cmocka_unit_test(test_auto_target_resolves),
+		cmocka_unit_test_setup_teardown(test_empty_detail_falls_back_to_the_code_description,
+						setup, teardown),
+		cmocka_unit_test(test_message_1_detail_names_field_and_offset),
+		cmocka_unit_test(test_ead_note_names_the_critical_label),
+		cmocka_unit_test(test_message_3_detail_names_the_claimed_credential),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -180,6 +180,8 @@ static void test_kid_lookup_returns_stored_ccs(void **state)
 	assert_int_equal(out.id_cred_len, 4);
 	assert_memory_equal(out.id_cred, "\xa1\x04\x41\x2b", 4);
 	assert_string_equal(trust_last_error(f->a), "");
+	/* the file it came from, for records that name the credential */
+	assert_string_equal(trust_last_file(f->a), "initiator.ccs");
 }
 
 static void test_names_file_overrides_subject(void **state)
@@ -209,6 +211,7 @@ static void test_unknown_kid_is_unknown_cred(void **state)
 	idc_kid(&c, kid, 2);
 	assert_int_equal(trust_lookup(f->a, &c.id, &out), EDHOC_E_UNKNOWN_CRED);
 	assert_string_equal(trust_last_error(f->a), "no credential with kid h'9901'");
+	assert_string_equal(trust_last_file(f->a), "");
 }
 
 static void test_x5t_finds_pinned_certificate(void **state)
@@ -224,6 +227,7 @@ static void test_x5t_finds_pinned_certificate(void **state)
 		assert_int_equal(trust_lookup(f->a, &c.id, &out), 0);
 		assert_int_equal(out.type, EDHOC_CRED_X509);
 		assert_string_equal(out.identity, "pinned-1");
+		assert_string_equal(trust_last_file(f->a), "pinned.pem");
 		/* CRED_x of a certificate: bstr(DER) */
 		assert_true(out.cred_len > dl);
 		assert_memory_equal(out.cred + (out.cred_len - dl), der, dl);
@@ -239,6 +243,7 @@ static void test_x5t_of_expired_pinned_certificate_is_invalid(void **state)
 	idc_x5t(&c, COSE_ALG_SHA_256_64, f->pinned_expired);
 	assert_int_equal(trust_lookup(f->a, &c.id, &out), EDHOC_E_CRED_INVALID);
 	assert_string_equal(trust_last_error(f->a), "certificate has expired");
+	assert_string_equal(trust_last_file(f->a), "old.crt");
 }
 
 static void test_x5t_unknown_hash_is_unknown_cred(void **state)
@@ -258,6 +263,7 @@ static void test_x5chain_validated_against_ca_gives_cn(void **state)
 	idc_chain(&c, &f->good, 1);
 	assert_int_equal(trust_lookup(f->a, &c.id, &out), 0);
 	assert_string_equal(out.identity, "sensor-17");
+	assert_string_equal(trust_last_file(f->a), ""); /* not stored: by value */
 	assert_int_equal(out.type, EDHOC_CRED_X509);
 	assert_int_equal(out.id_cred_len, c.len);
 	assert_memory_equal(out.id_cred, c.map, c.len);
