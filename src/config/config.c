@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -976,6 +977,23 @@ static bool identity_known(void *ctx, const char *identity)
  * message_2 passes message_max, which peers with our defaults refuse. */
 #define MESSAGE_2_OVERHEAD 180
 
+/* Under systemd, LoadCredential= hands the service its own copy of a file
+ * that the service user may not read in place (a root-owned 0600 key with
+ * DynamicUser=).  When $CREDENTIALS_DIRECTORY holds a file named like the
+ * configured one, that copy is used.  Returns path or buf. */
+static const char *systemd_credential(const char *path, char *buf, size_t size)
+{
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+	if (!dir || !dir[0] || !path[0])
+		return path;
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	int n = snprintf(buf, size, "%s/%s", dir, base);
+	if (n < 0 || (size_t)n >= size || access(buf, R_OK) != 0)
+		return path;
+	return buf;
+}
+
 /* [gateway] id_cred: checked against the credential's type, then the
  * credential is loaded again identified that way. */
 static void apply_id_cred(struct load *ld, const char *path, credfile_opts *opts)
@@ -1035,12 +1053,13 @@ static void load_own_cred(struct load *ld)
 			  "certificate and private_key must be given together");
 		return;
 	}
+	char cred_buf[CFG_PATH_MAX * 2], key_buf[CFG_PATH_MAX * 2];
 	if (has_cred) {
-		path = g->credential;
+		path = systemd_credential(g->credential, cred_buf, sizeof(cred_buf));
 		w = blame(ld, "credential");
 	} else {
-		path = g->certificate;
-		opts.key_path = g->private_key;
+		path = systemd_credential(g->certificate, cred_buf, sizeof(cred_buf));
+		opts.key_path = systemd_credential(g->private_key, key_buf, sizeof(key_buf));
 		w = blame(ld, "certificate");
 	}
 	err[0] = '\0';

@@ -3,7 +3,7 @@
 # config, an OSCORE session that survives a restart (Echo), SIGTERM speed.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 
-PLAN=12
+PLAN=14
 t_plan $PLAN
 
 have_binaries "$EDHOCD" || t_skip_rest $PLAN "edhocd not built"
@@ -40,6 +40,21 @@ t_check "--check-config on an unknown key: exit 1" test $rc -eq 1
 t_check "--check-config names file:line of the unknown key" \
 	grep -q "bad.conf:$badline" "$T_DIR/check.out"
 [ $rc -eq 1 ] || t_diag_file "$T_DIR/check.out"
+
+# Under systemd, LoadCredential= puts a readable copy of the key in
+# $CREDENTIALS_DIRECTORY; edhocd uses it in place of the configured file of
+# the same name, which it may not be able to read (or, here, find) itself.
+mkdir -p "$T_DIR/sdcreds" && cp "$gw/gw.cred" "$T_DIR/sdcreds/gw.cred" && chmod 600 "$T_DIR/sdcreds/gw.cred"
+sed 's#^credential = .*#credential = '"$T_DIR"'/unreadable/gw.cred#' "$CONF" >"$gw/sd.conf"
+timeout 10 "$EDHOCD" --check-config --config "$gw/sd.conf" >"$T_DIR/check.out" 2>&1
+rc=$?
+t_check "--check-config: a missing credential file is an error (exit 1)" test $rc -eq 1
+CREDENTIALS_DIRECTORY="$T_DIR/sdcreds" timeout 10 "$EDHOCD" --check-config --config "$gw/sd.conf" \
+	>"$T_DIR/check.out" 2>&1
+rc=$?
+t_check "--check-config: the same name in \$CREDENTIALS_DIRECTORY is used instead (exit 0)" \
+	test $rc -eq 0
+[ $rc -eq 0 ] || t_diag_file "$T_DIR/check.out"
 
 gw_up "$gw" || t_fail_rest $PLAN "edhocd did not start"
 port=$PORT
