@@ -280,6 +280,12 @@ typedef struct hs_run {
 	uint64_t next_ident;
 	edhoc_handshake *h[GWB_MAX_SLOTS];
 	int step[GWB_MAX_SLOTS];
+	/* Handshakes in flight that will add to sessions[] (keep): counted
+	 * against cap_sessions when they start, or the ones still in flight
+	 * when the cap is reached would write past the array. */
+	size_t pending;
+	bool kept[GWB_MAX_SLOTS]; /* this slot's handshake counts in pending */
+	bool fill; /* keep: stop at the cap (establish) instead of keeping no more */
 	bool saw_message_4;
 	char first_err[200];
 } hs_run;
@@ -299,6 +305,18 @@ static void hs_note(hs_run *r, const oscore_msg *m, const char *what, int rc)
 		snprintf(r->first_err, sizeof(r->first_err), "%s: %s", what, edhoc_result_name(rc));
 }
 
+/* Frees the slot's handshake, once. */
+static void hs_release(hs_run *r, size_t idx)
+{
+	if (!r->h[idx])
+		return;
+	edhoc_handshake_free(r->h[idx]);
+	r->h[idx] = NULL;
+	if (r->kept[idx])
+		r->pending--;
+	r->kept[idx] = false;
+}
+
 static int hs_start(void *arg, gwb_slot *s)
 {
 	hs_run *r = arg;
@@ -309,11 +327,18 @@ static int hs_start(void *arg, gwb_slot *s)
 	size_t len;
 	int rc;
 
-	if (r->keep && n_sessions >= cap_sessions)
+	bool room = n_sessions + r->pending < cap_sessions;
+
+	if (r->keep && r->fill && !room)
 		return 1;
+	hs_release(r, s->idx); /* a handshake left behind by an error return */
 	r->h[s->idx] = edhoc_handshake_new(&id->cfg);
 	if (!r->h[s->idx])
 		return EDHOC_E_NOMEM;
+	if (r->keep && room) {
+		r->kept[s->idx] = true;
+		r->pending++;
+	}
 	payload[0] = 0xf5; /* CBOR true: message_1 follows (RFC 9528 App. A.2) */
 	rc = edhoc_initiator_write_message_1(r->h[s->idx], &c_i, payload + 1, sizeof(payload) - 1,
 	                                     &len);
@@ -329,8 +354,7 @@ static int hs_start(void *arg, gwb_slot *s)
 		rc = gwb_slot_request(s, &m);
 	}
 	if (rc != 0) {
-		edhoc_handshake_free(r->h[s->idx]);
-		r->h[s->idx] = NULL;
+		hs_release(r, s->idx);
 		return rc;
 	}
 	r->step[s->idx] = 1;
@@ -383,20 +407,21 @@ static int hs_response(void *arg, gwb_slot *s, const oscore_coap_hdr *hdr, const
 		rc = edhoc_initiator_read_message_4(h, in->payload, in->payload_len);
 		r->saw_message_4 = true;
 	}
-	if (rc == 0 && r->keep) {
+	if (rc == 0 && r->kept[s->idx]) {
 		edhoc_oscore op;
 		oscore_ctx *c = NULL;
 		rc = edhoc_oscore_params(h, &op);
 		if (rc == 0)
 			rc = oscore_ctx_from_edhoc(&op, NULL, &c);
 		OPENSSL_cleanse(&op, sizeof(op));
-		if (rc == 0)
+		if (rc == 0 && n_sessions < cap_sessions)
 			sessions[n_sessions++] = c;
+		else
+			oscore_ctx_free(c);
 	}
 	if (rc != 0)
 		hs_note(r, NULL, "message_4 (initiator)", rc);
-	edhoc_handshake_free(h);
-	r->h[s->idx] = NULL;
+	hs_release(r, s->idx);
 	return rc;
 }
 
@@ -406,8 +431,7 @@ static void hs_abort(void *arg, gwb_slot *s, int why)
 	if (!r->first_err[0] && (why == GWB_E_TIMEOUT || why == GWB_E_RESET))
 		snprintf(r->first_err, sizeof(r->first_err), "step %d: %s", r->step[s->idx],
 		         why == GWB_E_TIMEOUT ? "no answer (timeout)" : "reset");
-	edhoc_handshake_free(r->h[s->idx]);
-	r->h[s->idx] = NULL;
+	hs_release(r, s->idx);
 }
 
 static const gwb_ops hs_ops = {hs_start, hs_response, hs_abort};
@@ -922,6 +946,7 @@ static int establish(target *t, uint64_t count, uint64_t max_failures, window *w
 		return -ENOMEM;
 	r->t = t;
 	r->keep = true;
+	r->fill = true;
 	r->next_ident = n_sessions;
 	rc = measure(t->pool, t->pid, &hs_ops, r, 0, count, max_failures, w);
 	snprintf(err, err_size, "%s", r->first_err);
@@ -940,6 +965,8 @@ static int part_bulk(mem_summary *m)
 	printf("\n[2] establishing sessions on gateway A up to %llu (%u in flight)\n",
 	       (unsigned long long)opt.sessions, opt.inflight);
 	printf("    sessions |   hs/s  edhocd CPU us/hs (sys) | edhocd RSS MiB  elapsed s\n");
+	/* Part [1] may have reached a small --sessions already. */
+	gwb_proc_rss_kib(gw_a.pid, &rss);
 	while (n_sessions < opt.sessions) {
 		uint64_t want = opt.sessions - n_sessions;
 		window w;

@@ -46,11 +46,18 @@
 /* Group commit: a new session's row is written at most this long after
  * the handshake, together with the others of that window (one fsync). */
 #define GW_PUT_FLUSH_MS 50
-/* A session's last-used time reaches the store at most once per this many
- * seconds: it only orders restore and the store's own eviction, while the
- * in-memory table keeps the exact order.  Writing it per request would be
- * one UPDATE per distinct session, a cost that grows with their number. */
+/* Last-used times live in memory (the session table's exact LRU order); the
+ * store gets them only for restore order and its own eviction, so they are
+ * persisted from a timer every GW_TOUCH_FLUSH_MS, for the sessions used
+ * since the previous round (the LRU list's tail), in transactions of at
+ * most GW_TOUCH_CHUNK rows GW_TOUCH_CHUNK_MS apart, and a session's row
+ * only when its time moved by GW_TOUCH_PERSIST_S or more.  The request path
+ * does no SQLite work at all: its cost does not grow with the number of
+ * sessions. */
 #define GW_TOUCH_PERSIST_S 60
+#define GW_TOUCH_FLUSH_MS  60000
+#define GW_TOUCH_CHUNK     2048
+#define GW_TOUCH_CHUNK_MS  20
 #define GW_EXPIRY_SWEEP_MS 1000
 
 /* A validated config plus the edhoc_config derived from it.  Half-open
@@ -88,6 +95,14 @@ struct gw {
 	uint64_t next_flush_ms; /* store touches and expiry */
 	uint64_t put_flush_ms;  /* queued session puts written by then; UINT64_MAX: none */
 	uint64_t prepared_ms;   /* last coap_io_prepare_epoll (libcoap's timers) */
+	/* Last-used times: the next round (or chunk) is due at touch_flush_ms;
+	 * sessions used at or after touch_since_ms are not persisted yet;
+	 * touch_round_ms is when the current round began. */
+	uint64_t touch_flush_ms;
+	uint64_t touch_since_ms;
+	uint64_t touch_round_ms;
+	bool touch_in_round;
+	store_touch touch_buf[GW_TOUCH_CHUNK];
 	/* Session lifetime: the earliest expiry of a session in memory (Unix
 	 * seconds, INT64_MAX when none) and the last sweep, which runs at most
 	 * every GW_EXPIRY_SWEEP_MS (it walks the whole table). */
@@ -1303,14 +1318,7 @@ static bool handle_oscore(gw *g, const struct peer *p, const oscore_msg *outer_i
 		oscore_fail(g, p, rc, s->identity, r);
 		return false;
 	}
-	gw_sessions_touch(g->sessions, s, now);
-	if (g->store) {
-		int64_t wall = (int64_t)time(NULL);
-		if (wall - s->stored_used_unix >= GW_TOUCH_PERSIST_S) {
-			store_session_touch(g->store, s->rid.bytes, s->rid.len, wall);
-			s->stored_used_unix = wall;
-		}
-	}
+	gw_sessions_touch(g->sessions, s, now); /* persisted by persist_touches */
 	s->peer = p->addr;
 	if (serve_inner(g, p, s, &inner, &info, ci, now, ir))
 		return true;
@@ -1512,6 +1520,9 @@ int gw_create(cfg *c, diag *d, gw **ret)
 		goto fail;
 	install_statics(g, c, NULL);
 	g->next_flush_ms = gw_now_ms() + GW_STORE_FLUSH_MS;
+	/* Restoring a session is not a use of it. */
+	g->touch_since_ms = gw_now_ms() + 1;
+	g->touch_flush_ms = g->touch_since_ms + GW_TOUCH_FLUSH_MS;
 	g->put_flush_ms = UINT64_MAX;
 	rc = bind_endpoints(g, cfg_gateway_get(c));
 	if (rc != 0)
@@ -1523,6 +1534,8 @@ fail:
 	return rc;
 }
 
+static bool persist_touches(gw *g, uint64_t now);
+
 void gw_free(gw *g)
 {
 	if (!g)
@@ -1532,6 +1545,14 @@ void gw_free(gw *g)
 	 * the store (which keeps the sessions for the next start). */
 	gw_relay_free(g->relay);
 	g->relay = NULL;
+	if (g->store && g->sessions) {
+		/* The last round of last-used times; each chunk writes
+		 * GW_TOUCH_CHUNK rows or ends the round. */
+		uint64_t now = gw_now_ms();
+		size_t chunks = gw_sessions_count(g->sessions) / GW_TOUCH_CHUNK + 2;
+		while (chunks-- > 0 && !persist_touches(g, now))
+			;
+	}
 	gw_sessions_free(g->sessions);
 	store_close(g->store);
 	gw_halfopen_free(g->half);
@@ -1705,6 +1726,51 @@ static void expire_sessions(gw *g, uint64_t now)
 		diag_log(g->diag, LOG_INFO, "%zu session(s) expired", dropped);
 }
 
+/* One chunk of a round: walks the sessions used since touch_since_ms (most
+ * recent first) and writes up to GW_TOUCH_CHUNK of those whose time moved
+ * enough, in one transaction.  Returns true when the round is complete.
+ * A session written by an earlier chunk is skipped by the same test, so
+ * the walk needs no cursor that a touch could move. */
+static bool persist_touches(gw *g, uint64_t now)
+{
+	int64_t wall = (int64_t)time(NULL);
+	size_t n = 0;
+	bool done = true;
+	gw_session *s;
+	int rc;
+
+	if (!g->touch_in_round) {
+		g->touch_round_ms = now;
+		g->touch_in_round = true;
+	}
+	for (s = gw_sessions_last(g->sessions); s && s->last_used_ms >= g->touch_since_ms;
+	     s = gw_sessions_prev(s)) {
+		int64_t used = wall - (int64_t)((now - s->last_used_ms) / 1000u);
+		store_touch *t;
+		if (used - s->stored_used_unix < GW_TOUCH_PERSIST_S)
+			continue;
+		if (n == GW_TOUCH_CHUNK) {
+			done = false;
+			break;
+		}
+		t = &g->touch_buf[n++];
+		memcpy(t->rid, s->rid.bytes, s->rid.len);
+		t->rid_len = (uint8_t)s->rid.len;
+		t->t = used;
+		s->stored_used_unix = used;
+	}
+	rc = store_touch_many(g->store, g->touch_buf, n);
+	if (rc != 0)
+		/* Hints only: the next round writes what is then current. */
+		diag_log(g->diag, LOG_WARNING, "writing last-used times to the store failed (%s)",
+		         edhoc_result_name(rc));
+	if (done) {
+		g->touch_since_ms = g->touch_round_ms;
+		g->touch_in_round = false;
+	}
+	return done;
+}
+
 void gw_tick(gw *g)
 {
 	uint64_t now = gw_now_ms();
@@ -1729,6 +1795,9 @@ void gw_tick(gw *g)
 		store_flush(g->store);
 		g->next_flush_ms = now + GW_STORE_FLUSH_MS;
 	}
+	if (g->store && now >= g->touch_flush_ms)
+		g->touch_flush_ms =
+		    now + (persist_touches(g, now) ? GW_TOUCH_FLUSH_MS : GW_TOUCH_CHUNK_MS);
 }
 
 uint64_t gw_next_deadline(const gw *g)
@@ -1743,6 +1812,8 @@ uint64_t gw_next_deadline(const gw *g)
 		m = g->next_flush_ms;
 	if (g->store && g->put_flush_ms < m)
 		m = g->put_flush_ms;
+	if (g->store && g->touch_flush_ms < m)
+		m = g->touch_flush_ms;
 	c = sweep_due(g);
 	if (c < m)
 		m = c;

@@ -299,3 +299,13 @@ gw_session *gw_sessions_next(const gw_session *s)
 {
 	return s->lru_next;
 }
+
+gw_session *gw_sessions_last(const gw_sessions *t)
+{
+	return t->lru_tail;
+}
+
+gw_session *gw_sessions_prev(const gw_session *s)
+{
+	return s->lru_prev;
+}

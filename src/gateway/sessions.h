@@ -29,7 +29,7 @@ typedef struct gw_session {
 	int64_t established_unix; /* wall clock, for people */
 	uint64_t last_used_ms;
 	int64_t expires_unix; /* wall clock; 0 = never (static contexts) */
-	int64_t stored_used_unix; /* last-used time last handed to the store (coarse) */
+	int64_t stored_used_unix; /* last-used time the store has (coarse, batched) */
 	gw_addr peer;
 	void *ctx; /* OSCORE context, owned: the drop callback frees it */
 	void *aux; /* owner's per-session data (e.g. the lease callback's
@@ -102,5 +102,10 @@ gw_session *gw_sessions_oldest_of(const gw_sessions *t, const char *identity);
  * iterating (collect first). */
 gw_session *gw_sessions_first(const gw_sessions *t);
 gw_session *gw_sessions_next(const gw_session *s);
+
+/* The other way, from most to least recently used: the sessions used since
+ * time T are the ones before the first with last_used_ms < T. */
+gw_session *gw_sessions_last(const gw_sessions *t);
+gw_session *gw_sessions_prev(const gw_session *s);
 
 #endif

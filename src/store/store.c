@@ -901,13 +901,21 @@ static void clear_touches(store *st)
 }
 
 static int flush_puts(store *st, bool defer_reports);
+static int write_touch_list(store *st, const store_touch *v, size_t n);
 
 /* Writes the pending touches alone, without fsync. */
 static int flush_touches(store *st)
 {
+	return write_touch_list(st, NULL, 0);
+}
+
+/* Writes the pending touches and the n in v in one transaction, without
+ * fsync. */
+static int write_touch_list(store *st, const store_touch *v, size_t n)
+{
 	int r;
 
-	if (st->touch_n == 0)
+	if (st->touch_n == 0 && n == 0)
 		return 0;
 	/* Last-used times only order evictions: losing the newest on power
 	 * failure is harmless, so no fsync; the next lease commit syncs the
@@ -919,6 +927,13 @@ static int flush_touches(store *st)
 	if (r < 0)
 		goto out;
 	r = write_touches(st);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		sqlite3_stmt *q = st->q[Q_TOUCH];
+
+		bind_bytes(q, 1, v[i].rid, v[i].rid_len);
+		sqlite3_bind_int64(q, 2, v[i].t);
+		r = step_done(q);
+	}
 	if (r < 0) {
 		rollback(st);
 		goto out;
@@ -982,6 +997,24 @@ int store_session_touch(store *st, const uint8_t *rid, size_t rid_len, int64_t n
 	if (st->touch_n >= st->lim.touch_batch)
 		return st->pend_n ? flush_puts(st, false) : flush_touches(st);
 	return 0;
+}
+
+int store_touch_many(store *st, const store_touch *v, size_t n)
+{
+	int r;
+
+	if (!st || (!v && n))
+		return EDHOC_E_INVALID_ARGUMENT;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].rid_len > STORE_ID_MAX || v[i].t < 0)
+			return EDHOC_E_INVALID_ARGUMENT;
+	/* A queued row must exist before its UPDATE can find it. */
+	if (st->pend_n) {
+		r = flush_puts(st, false);
+		if (r < 0)
+			return r;
+	}
+	return write_touch_list(st, v, n);
 }
 
 /* ---- sessions ---- */

@@ -158,6 +158,21 @@ size_t store_pending(const store *st);
  * touch_batch distinct sessions are pending).  Unknown rids are ignored. */
 int store_session_touch(store *st, const uint8_t *rid, size_t rid_len, int64_t now);
 
+/* A session's last-used time, for store_touch_many. */
+typedef struct {
+	uint8_t rid[STORE_ID_MAX];
+	uint8_t rid_len;
+	int64_t t;
+} store_touch;
+
+/* Writes the last-used times of n sessions (and any pending touches) in
+ * one transaction without fsync, after writing queued puts (so a session
+ * queued a moment ago is found).  Unknown rids and times older than the
+ * stored one are ignored.
+ * For a caller that keeps last-used times in memory and persists them in
+ * periodic batches, off the request path. */
+int store_touch_many(store *st, const store_touch *v, size_t n);
+
 /* Writes queued puts (one fsynced commit) and pending touches (no fsync
  * when no put is queued).  Call from a timer: soon after a deferred put
  * (for example 50 ms), and every few seconds for touches. */
