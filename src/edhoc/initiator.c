@@ -7,14 +7,6 @@
 #include "edhoc/edhoc.h"
 #include "internal.h"
 
-static int plaintext_code(int rc)
-{
-	return (rc <= EDHOC_E_CBOR_TRUNCATED && rc >= EDHOC_E_TRAILING_BYTES) ||
-	               rc == EDHOC_E_VALUE_RANGE
-	           ? EDHOC_E_PLAINTEXT_MALFORMED
-	           : rc;
-}
-
 static bool in_list(const int *list, size_t n, int v)
 {
 	for (size_t i = 0; i < n; i++)
@@ -59,13 +51,12 @@ int edhoc_initiator_write_message_1(edhoc_handshake *h, const edhoc_cid *c_i, ui
 	cose_writer w;
 	int rc;
 
-	if (!h)
-		return EDHOC_E_INVALID_ARGUMENT;
+	rc = edhoc_step_begin(h, EDHOC_INITIATOR, ST_START,
+	                      c_i && c_i->len <= EDHOC_MAX_CID && out && ret_len);
+	if (rc < 0)
+		return rc;
 	cfg = h->cfg;
-	if (cfg->role != EDHOC_INITIATOR || h->state != ST_START)
-		return EDHOC_E_UNEXPECTED_MESSAGE;
-	if (!c_i || c_i->len > EDHOC_MAX_CID || !out || !ret_len || cfg->method < 0 ||
-	    cfg->method > EDHOC_METHOD_STAT_STAT)
+	if (cfg->method < 0 || cfg->method > EDHOC_METHOD_STAT_STAT)
 		return edhoc_fail(h, EDHOC_E_INVALID_ARGUMENT);
 	rc = choose_suite(h, &k);
 	if (rc < 0)
@@ -139,101 +130,22 @@ static int read_error(edhoc_handshake *h, const uint8_t *msg, size_t len)
 	return EDHOC_E_SUITE_NOT_SUPPORTED;
 }
 
-/* After PLAINTEXT_2 is parsed: credential, PRK_3e2m, MAC_2 and
- * Signature_or_MAC_2, EAD_2. */
-static int verify_message_2(edhoc_handshake *h, const edhoc_id_cred *id, const edhoc_cred *cred,
-                            const uint8_t *som, size_t som_len, const uint8_t *ead, size_t ead_len)
-{
-	size_t hl = h->suite->hash_len, mac_len = edhoc_mac_len(h, true), secret_len;
-	bool r_signs = edhoc_method_r_signs(h->method);
-	uint8_t salt[CRYPTO_MAX_HASH], g_rx[CRYPTO_MAX_DH_SECRET];
-	int rc;
-
-	if (r_signs) {
-		memcpy(h->prk_3e2m, h->prk_2e, hl);
-	} else {
-		rc = edhoc_kdf(h, h->prk_2e, 1, h->th_2, hl, salt, hl);
-		if (rc == 0)
-			rc = edhoc_dh_eph_key(h, h->eph_priv, h->eph_priv_len, cred->key, g_rx,
-			                      &secret_len);
-		if (rc == 0)
-			rc = crypto_kdf_extract(h->suite->edhoc_hash, salt, hl, g_rx, secret_len,
-			                        h->prk_3e2m);
-		crypto_cleanse(salt, sizeof(salt));
-		crypto_cleanse(g_rx, sizeof(g_rx));
-		if (rc < 0)
-			return rc;
-	}
-	edhoc_have(h, EDHOC_V_PRK_3E2M);
-
-	rc = edhoc_mac(h, h->prk_3e2m, 2, &h->c_r, id->map, id->map_len, h->th_2, cred->cred,
-	               cred->cred_len, ead, ead_len, h->mac_2, mac_len);
-	if (rc < 0)
-		return rc;
-	h->mac_2_len = mac_len;
-	edhoc_have(h, EDHOC_V_MAC_2);
-	if (r_signs) {
-		rc = edhoc_verify(h, cred->key, id->map, id->map_len, h->th_2, cred->cred,
-		                  cred->cred_len, ead, ead_len, h->mac_2, mac_len, som, som_len);
-		if (rc == EDHOC_E_SIGNATURE_INVALID)
-			return EDHOC_E_SIG2_INVALID;
-		if (rc < 0)
-			return rc;
-	} else if (!crypto_memeq(som, h->mac_2, mac_len)) {
-		return EDHOC_E_MAC2_MISMATCH;
-	}
-	return edhoc_ead_process(h, 2, ead, ead_len);
-}
-
-/* PRK_4e3m: the initiator's static DH key with G_Y (methods 2 and 3). */
-static int initiator_prk_4e3m(edhoc_handshake *h, const crypto_key *gy)
-{
-	size_t hl = h->suite->hash_len, secret_len;
-	uint8_t salt[CRYPTO_MAX_HASH], g_iy[CRYPTO_MAX_DH_SECRET];
-	int rc;
-
-	if (edhoc_method_i_signs(h->method)) {
-		memcpy(h->prk_4e3m, h->prk_3e2m, hl);
-		edhoc_have(h, EDHOC_V_PRK_4E3M);
-		return 0;
-	}
-	rc = edhoc_kdf(h, h->prk_3e2m, 5, h->th_3, hl, salt, hl);
-	if (rc == 0)
-		rc = crypto_dh_derive(h->cfg->own->key, gy, g_iy, &secret_len);
-	if (rc == 0)
-		rc = crypto_kdf_extract(h->suite->edhoc_hash, salt, hl, g_iy, secret_len,
-		                        h->prk_4e3m);
-	crypto_cleanse(salt, sizeof(salt));
-	crypto_cleanse(g_iy, sizeof(g_iy));
-	if (rc == 0)
-		edhoc_have(h, EDHOC_V_PRK_4E3M);
-	return rc;
-}
-
 int edhoc_initiator_read_message_2(edhoc_handshake *h, const uint8_t *msg, size_t len)
 {
-	const edhoc_config *cfg;
 	const uint8_t *m2, *som, *ead;
-	uint8_t stack[1024], in[2 * (CRYPTO_MAX_HASH + 2)], mapbuf[EDHOC_MAX_CID + 4];
+	uint8_t stack[1024], mapbuf[EDHOC_MAX_CID + 4];
 	size_t m2_len, g_y_len, pt_len, som_len, ead_len, hl;
 	edhoc_scratch s = {0};
 	crypto_key *gy = NULL;
 	edhoc_id_cred id;
 	edhoc_cred cred;
 	cose_reader r;
-	cose_writer w;
 	uint8_t *pt;
 	int rc;
 
-	if (!h)
-		return EDHOC_E_INVALID_ARGUMENT;
-	cfg = h->cfg;
-	if (cfg->role != EDHOC_INITIATOR || h->state != ST_I_SENT_M1)
-		return EDHOC_E_UNEXPECTED_MESSAGE;
-	if (!msg && len > 0)
-		return edhoc_fail(h, EDHOC_E_INVALID_ARGUMENT);
-	if (len > edhoc_max_message(h))
-		return edhoc_fail(h, EDHOC_E_MESSAGE_TOO_LARGE);
+	rc = edhoc_read_begin(h, EDHOC_INITIATOR, ST_I_SENT_M1, msg, len);
+	if (rc < 0)
+		return rc;
 	if (edhoc_is_error_message(msg, len))
 		return read_error(h, msg, len);
 	hl = h->suite->hash_len;
@@ -270,20 +182,9 @@ int edhoc_initiator_read_message_2(edhoc_handshake *h, const uint8_t *msg, size_
 		goto out;
 	edhoc_have(h, EDHOC_V_G_XY);
 
-	/* TH_2 = H(G_Y, H(message_1)); PRK_2e = EDHOC_Extract(TH_2, G_XY) */
-	cose_writer_init(&w, in, sizeof(in));
-	cose_write_bstr(&w, m2, g_y_len);
-	cose_write_bstr(&w, h->h_m1, hl);
-	rc = cose_writer_result(&w);
-	if (rc == 0)
-		rc = crypto_hash(h->suite->edhoc_hash, in, w.len, h->th_2);
+	rc = edhoc_th_2_prk_2e(h, m2, h->h_m1);
 	if (rc < 0)
 		goto out;
-	edhoc_have(h, EDHOC_V_TH_2);
-	rc = crypto_kdf_extract(h->suite->edhoc_hash, h->th_2, hl, h->g_xy, h->g_xy_len, h->prk_2e);
-	if (rc < 0)
-		goto out;
-	edhoc_have(h, EDHOC_V_PRK_2E);
 
 	pt_len = m2_len - g_y_len;
 	rc = edhoc_scratch_init(&s, stack, sizeof(stack), pt_len + 1);
@@ -305,17 +206,10 @@ int edhoc_initiator_read_message_2(edhoc_handshake *h, const uint8_t *msg, size_
 	rc = edhoc_read_compact_bytes(&r, h->c_r.bytes, sizeof(h->c_r.bytes), &h->c_r.len,
 	                              EDHOC_E_CONN_ID_MALFORMED);
 	if (rc == 0)
-		rc = edhoc_id_cred_read(&r, &id, mapbuf, sizeof(mapbuf));
-	if (rc == 0)
-		rc = cose_read_bstr(&r, &som, &som_len);
-	if (rc == 0)
-		rc = edhoc_ead_parse(h, &r, &ead, &ead_len);
+		rc = edhoc_read_auth_fields(h, 2, &r, &id, mapbuf, sizeof(mapbuf), &som, &som_len,
+		                            &ead, &ead_len);
 	if (rc < 0) {
-		rc = plaintext_code(rc);
-		goto out;
-	}
-	if (som_len != edhoc_som_len(h, true)) {
-		rc = EDHOC_E_SIG_OR_MAC_LENGTH;
+		rc = edhoc_plaintext_code(rc);
 		goto out;
 	}
 	/* Equal identifiers would give both OSCORE directions one Sender ID. */
@@ -324,14 +218,7 @@ int edhoc_initiator_read_message_2(edhoc_handshake *h, const uint8_t *msg, size_
 		goto out;
 	}
 
-	memset(&cred, 0, sizeof(cred));
-	rc = cfg->lookup ? cfg->lookup(cfg->lookup_ctx, &id, &cred) : EDHOC_E_UNKNOWN_CRED;
-	if (rc > 0)
-		rc = EDHOC_E_INTERNAL;
-	if (rc == 0)
-		rc = edhoc_peer_cred_accept(h, &id, &cred, edhoc_method_r_signs(h->method));
-	if (rc == 0)
-		rc = verify_message_2(h, &id, &cred, som, som_len, ead, ead_len);
+	rc = edhoc_peer_auth(h, 2, &id, &cred, som, som_len, ead, ead_len);
 	if (rc < 0)
 		goto out;
 
@@ -340,7 +227,8 @@ int edhoc_initiator_read_message_2(edhoc_handshake *h, const uint8_t *msg, size_
 	if (rc < 0)
 		goto out;
 	edhoc_have(h, EDHOC_V_TH_3);
-	rc = initiator_prk_4e3m(h, gy);
+	/* PRK_4e3m: the initiator's static DH key with G_Y (methods 2 and 3) */
+	rc = edhoc_prk_static(h, 3, h->cfg->own->key, gy);
 	if (rc < 0)
 		goto out;
 	edhoc_wipe_eph(h);
@@ -355,39 +243,20 @@ int edhoc_initiator_write_message_3(edhoc_handshake *h, uint8_t *out, size_t cap
 {
 	const edhoc_cred *own;
 	const uint8_t *ead, *som;
-	uint8_t stack[1024], sig[CRYPTO_MAX_SIG], aad[CRYPTO_MAX_HASH + 16];
-	size_t ead_len, mac_len, som_len, sig_len, pt_len, aad_len, ct_len;
+	uint8_t stack[1024], sig[CRYPTO_MAX_SIG];
+	size_t ead_len, som_len, pt_len, msg_len;
 	edhoc_scratch s = {0};
 	cose_writer w;
 	int rc;
 
-	if (!h)
-		return EDHOC_E_INVALID_ARGUMENT;
-	if (h->cfg->role != EDHOC_INITIATOR || h->state != ST_I_GOT_M2)
-		return EDHOC_E_UNEXPECTED_MESSAGE;
-	if (!out || !ret_len)
-		return edhoc_fail(h, EDHOC_E_INVALID_ARGUMENT);
+	rc = edhoc_step_begin(h, EDHOC_INITIATOR, ST_I_GOT_M2, out && ret_len);
+	if (rc < 0)
+		return rc;
 	own = h->cfg->own;
 	edhoc_ead_out(h, 3, &ead, &ead_len);
-
-	mac_len = edhoc_mac_len(h, false);
-	rc = edhoc_mac(h, h->prk_4e3m, 6, NULL, own->id_cred, own->id_cred_len, h->th_3, own->cred,
-	               own->cred_len, ead, ead_len, h->mac_3, mac_len);
+	rc = edhoc_own_som(h, 3, NULL, ead, ead_len, sig, &som, &som_len);
 	if (rc < 0)
 		goto out;
-	h->mac_3_len = mac_len;
-	edhoc_have(h, EDHOC_V_MAC_3);
-	if (edhoc_method_i_signs(h->method)) {
-		rc = edhoc_sign(h, own->key, own->id_cred, own->id_cred_len, h->th_3, own->cred,
-		                own->cred_len, ead, ead_len, h->mac_3, mac_len, sig, &sig_len);
-		if (rc < 0)
-			goto out;
-		som = sig;
-		som_len = sig_len;
-	} else {
-		som = h->mac_3;
-		som_len = mac_len;
-	}
 
 	/* PLAINTEXT_3 = (ID_CRED_I / bstr / -24..23, Signature_or_MAC_3, ? EAD_3) */
 	pt_len = own->id_cred_len + som_len + 3 + ead_len;
@@ -395,35 +264,14 @@ int edhoc_initiator_write_message_3(edhoc_handshake *h, uint8_t *out, size_t cap
 	if (rc < 0)
 		goto out;
 	cose_writer_init(&w, s.p, pt_len);
-	edhoc_id_cred_write(&w, own->id_cred, own->id_cred_len);
-	cose_write_bstr(&w, som, som_len);
-	if (ead_len > 0)
-		cose_write_raw(&w, ead, ead_len);
+	edhoc_write_auth_fields(&w, own, som, som_len, ead, ead_len);
 	rc = cose_writer_result(&w);
 	if (rc < 0)
 		goto out;
 	pt_len = w.len;
 	edhoc_trace_copy(h->plaintext_3, &h->plaintext_3_len, s.p, pt_len);
 	edhoc_have(h, EDHOC_V_PLAINTEXT_3);
-
-	rc = edhoc_aead_keys(h, h->prk_3e2m, 3, h->th_3, h->k_3, h->iv_3);
-	if (rc < 0)
-		goto out;
-	edhoc_have(h, EDHOC_V_K_3);
-	edhoc_have(h, EDHOC_V_IV_3);
-	aad_len = edhoc_enc_structure(h, h->th_3, aad, sizeof(aad));
-
-	/* message_3 = bstr(CIPHERTEXT_3) */
-	ct_len = pt_len + crypto_aead_tag_len(h->suite->edhoc_aead);
-	cose_writer_init(&w, out, cap);
-	cose_write_bstr_head(&w, ct_len);
-	rc = cose_writer_result(&w);
-	if (rc < 0 || cap - w.len < ct_len) {
-		rc = EDHOC_E_BUFFER_TOO_SMALL;
-		goto out;
-	}
-	rc = crypto_aead_encrypt(h->suite->edhoc_aead, h->k_3, h->iv_3, aad, aad_len, s.p, pt_len,
-	                         out + w.len);
+	rc = edhoc_encrypt_message(h, 3, s.p, pt_len, out, cap, &msg_len);
 	if (rc < 0)
 		goto out;
 
@@ -435,7 +283,7 @@ int edhoc_initiator_write_message_3(edhoc_handshake *h, uint8_t *out, size_t cap
 	rc = edhoc_derive_prk_out(h);
 	if (rc < 0)
 		goto out;
-	*ret_len = w.len + ct_len;
+	*ret_len = msg_len;
 	h->state = ST_DONE;
 out:
 	crypto_cleanse(sig, sizeof(sig));
@@ -445,60 +293,24 @@ out:
 
 int edhoc_initiator_read_message_4(edhoc_handshake *h, const uint8_t *msg, size_t len)
 {
-	uint8_t aad[CRYPTO_MAX_HASH + 16], stack[512];
-	const uint8_t *ct, *ead;
-	size_t ct_len, tag_len, aad_len, pt_len, ead_len;
+	uint8_t stack[512];
+	const uint8_t *ead;
+	size_t pt_len, ead_len;
 	edhoc_scratch s = {0};
-	edhoc_error err;
 	cose_reader r;
 	int rc;
 
-	if (!h)
-		return EDHOC_E_INVALID_ARGUMENT;
-	if (h->cfg->role != EDHOC_INITIATOR || h->state != ST_DONE)
-		return EDHOC_E_UNEXPECTED_MESSAGE;
-	if (!msg && len > 0)
-		return edhoc_fail(h, EDHOC_E_INVALID_ARGUMENT);
-	if (len > edhoc_max_message(h))
-		return edhoc_fail(h, EDHOC_E_MESSAGE_TOO_LARGE);
-	if (edhoc_is_error_message(msg, len) && edhoc_error_decode(msg, len, &err) == 0)
-		return edhoc_fail(h, EDHOC_E_PEER_ERROR);
-
-	/* message_4 = (CIPHERTEXT_4 : bstr) */
-	cose_reader_init(&r, msg, len);
-	rc = cose_read_bstr(&r, &ct, &ct_len);
+	rc = edhoc_read_begin(h, EDHOC_INITIATOR, ST_DONE, msg, len);
+	if (rc < 0)
+		return rc;
+	rc = edhoc_decrypt_message(h, 4, msg, len, stack, sizeof(stack), &s, &pt_len);
 	if (rc < 0)
 		goto out;
-	if (!cose_reader_done(&r)) {
-		rc = EDHOC_E_TRAILING_BYTES;
-		goto out;
-	}
-	tag_len = crypto_aead_tag_len(h->suite->edhoc_aead);
-	if (ct_len < tag_len) {
-		rc = EDHOC_E_MSG4_DECRYPT;
-		goto out;
-	}
-	rc = edhoc_aead_keys(h, h->prk_4e3m, 8, h->th_4, h->k_4, h->iv_4);
-	if (rc < 0)
-		goto out;
-	edhoc_have(h, EDHOC_V_K_4);
-	edhoc_have(h, EDHOC_V_IV_4);
-	aad_len = edhoc_enc_structure(h, h->th_4, aad, sizeof(aad));
-	pt_len = ct_len - tag_len;
-	rc = edhoc_scratch_init(&s, stack, sizeof(stack), pt_len + 1);
-	if (rc < 0)
-		goto out;
-	rc = crypto_aead_decrypt(h->suite->edhoc_aead, h->k_4, h->iv_4, aad, aad_len, ct, ct_len,
-	                         s.p);
-	if (rc < 0) {
-		rc = rc == EDHOC_E_AEAD_DECRYPT ? EDHOC_E_MSG4_DECRYPT : rc;
-		goto out;
-	}
 	/* PLAINTEXT_4 = (? EAD_4) */
 	cose_reader_init(&r, s.p, pt_len);
 	rc = edhoc_ead_parse(h, &r, &ead, &ead_len);
 	if (rc < 0) {
-		rc = plaintext_code(rc);
+		rc = edhoc_plaintext_code(rc);
 		goto out;
 	}
 	rc = edhoc_ead_process(h, 4, ead, ead_len);

@@ -117,6 +117,9 @@ int edhoc_kdf_parts(const edhoc_handshake *h, const uint8_t *prk, uint64_t label
 int edhoc_kdf(const edhoc_handshake *h, const uint8_t *prk, uint64_t label, const uint8_t *ctx,
               size_t ctx_len, uint8_t *out, size_t out_len);
 
+/* TH_2 = H(G_Y, H(message_1)) and PRK_2e = EDHOC_Extract(TH_2, G_XY). */
+int edhoc_th_2_prk_2e(edhoc_handshake *h, const uint8_t *g_y, const uint8_t *h_m1);
+
 /* H(bstr(th) || a || b) for TH_3 and TH_4. */
 int edhoc_th_next(edhoc_handshake *h, const uint8_t *th, const uint8_t *a, size_t a_len,
                   const uint8_t *b, size_t b_len, uint8_t *out);
@@ -148,11 +151,64 @@ int edhoc_derive_prk_out(edhoc_handshake *h);
 int edhoc_dh_eph_key(const edhoc_handshake *h, const uint8_t *priv, size_t priv_len,
                      const crypto_key *peer, uint8_t *ret_secret, size_t *ret_len);
 
+/* PRK_3e2m (msg_no 2) or PRK_4e3m (3): a copy of the previous PRK when the
+ * authenticating side signs, else extracted from its static DH key with
+ * the other side's ephemeral one.  own_static is our static key when we
+ * authenticate (peer: the other side's ephemeral public key); NULL when the
+ * peer does (peer: its static key, with our ephemeral private key). */
+int edhoc_prk_static(edhoc_handshake *h, int msg_no, const crypto_key *own_static,
+                     const crypto_key *peer);
+
+/* Whether the side that authenticates in message_2 (responder) or
+ * message_3 (initiator) signs rather than using static DH. */
+bool edhoc_side_signs(const edhoc_handshake *h, bool responder_side);
 size_t edhoc_mac_len(const edhoc_handshake *h, bool responder_side);
 /* Length Signature_or_MAC_x must have: the suite's signature or MAC length. */
 size_t edhoc_som_len(const edhoc_handshake *h, bool responder_side);
 bool edhoc_method_r_signs(int method);
 bool edhoc_method_i_signs(int method);
+
+/* ---- steps both sides share (message.c) ---- */
+
+/* CBOR-level problems inside a decrypted plaintext are reported as such: the
+ * peer got the encryption right but the content wrong. */
+int edhoc_plaintext_code(int rc);
+
+/* Start of every step: no handshake (INVALID_ARGUMENT) or the wrong role or
+ * state (UNEXPECTED_MESSAGE) leave h as it is; bad arguments fail it. */
+int edhoc_step_begin(edhoc_handshake *h, int role, int state, bool args_ok);
+/* The same for a received message, which also must fit the size limit. */
+int edhoc_read_begin(edhoc_handshake *h, int role, int state, const uint8_t *msg, size_t len);
+
+/* MAC_2 (msg_no 2, with c_r) or MAC_3 (3, c_r NULL) over the own
+ * credential, then Signature_or_MAC_x: a signature made into sig
+ * (CRYPTO_MAX_SIG bytes) or the MAC in h.  *ret_som points at one of them. */
+int edhoc_own_som(edhoc_handshake *h, int msg_no, const edhoc_cid *c_r, const uint8_t *ead,
+                  size_t ead_len, uint8_t *sig, const uint8_t **ret_som, size_t *ret_som_len);
+/* Writes ID_CRED_x, Signature_or_MAC_x and ? EAD_x, the end of PLAINTEXT_2
+ * and PLAINTEXT_3. */
+void edhoc_write_auth_fields(cose_writer *w, const edhoc_cred *own, const uint8_t *som,
+                             size_t som_len, const uint8_t *ead, size_t ead_len);
+/* Reads them back: CBOR problems give EDHOC_E_PLAINTEXT_MALFORMED, a
+ * Signature_or_MAC_x of the wrong length EDHOC_E_SIG_OR_MAC_LENGTH. */
+int edhoc_read_auth_fields(edhoc_handshake *h, int msg_no, cose_reader *r, edhoc_id_cred *id,
+                           uint8_t *mapbuf, size_t mapcap, const uint8_t **ret_som,
+                           size_t *ret_som_len, const uint8_t **ret_ead, size_t *ret_ead_len);
+/* The peer's side of message_2 or message_3: credential lookup into cred
+ * and its checks, PRK_3e2m / PRK_4e3m, MAC_x, Signature_or_MAC_x (SIGx_INVALID
+ * or MACx_MISMATCH), then EAD_x to the application. */
+int edhoc_peer_auth(edhoc_handshake *h, int msg_no, const edhoc_id_cred *id, edhoc_cred *cred,
+                    const uint8_t *som, size_t som_len, const uint8_t *ead, size_t ead_len);
+
+/* message_3 or message_4 = bstr(CIPHERTEXT_x) into out, with K_x and IV_x
+ * derived into h; *ret_len is the message length. */
+int edhoc_encrypt_message(edhoc_handshake *h, int msg_no, const uint8_t *pt, size_t pt_len,
+                          uint8_t *out, size_t cap, size_t *ret_len);
+/* Reads and decrypts message_3 or message_4 into s (from stack when it
+ * fits; the caller releases s).  A peer's error message gives
+ * EDHOC_E_PEER_ERROR, a failed decryption MSG3_DECRYPT or MSG4_DECRYPT. */
+int edhoc_decrypt_message(edhoc_handshake *h, int msg_no, const uint8_t *msg, size_t len,
+                          uint8_t *stack, size_t stack_cap, edhoc_scratch *s, size_t *ret_pt_len);
 
 /* ---- ID_CRED (RFC 9528 §3.5.3) ---- */
 

@@ -36,10 +36,14 @@ void edhoc_scratch_release(edhoc_scratch *s)
 
 size_t edhoc_som_len(const edhoc_handshake *h, bool responder_side)
 {
-	bool signs =
-	    responder_side ? edhoc_method_r_signs(h->method) : edhoc_method_i_signs(h->method);
+	return edhoc_side_signs(h, responder_side)
+	           ? crypto_sig_len(h->suite->sig_alg, h->suite->sig_curve)
+	           : h->suite->mac_len;
+}
 
-	return signs ? crypto_sig_len(h->suite->sig_alg, h->suite->sig_curve) : h->suite->mac_len;
+bool edhoc_side_signs(const edhoc_handshake *h, bool responder_side)
+{
+	return responder_side ? edhoc_method_r_signs(h->method) : edhoc_method_i_signs(h->method);
 }
 
 bool edhoc_method_r_signs(int method)
@@ -56,10 +60,7 @@ bool edhoc_method_i_signs(int method)
  * EDHOC MAC length (§5.3.2, §5.4.2). */
 size_t edhoc_mac_len(const edhoc_handshake *h, bool responder_side)
 {
-	bool signs =
-	    responder_side ? edhoc_method_r_signs(h->method) : edhoc_method_i_signs(h->method);
-
-	return signs ? h->suite->hash_len : h->suite->mac_len;
+	return edhoc_side_signs(h, responder_side) ? h->suite->hash_len : h->suite->mac_len;
 }
 
 size_t edhoc_max_message(const edhoc_handshake *h)
@@ -143,6 +144,29 @@ int edhoc_kdf(const edhoc_handshake *h, const uint8_t *prk, uint64_t label, cons
               size_t ctx_len, uint8_t *out, size_t out_len)
 {
 	return edhoc_kdf_parts(h, prk, label, &ctx, &ctx_len, 1, out, out_len);
+}
+
+int edhoc_th_2_prk_2e(edhoc_handshake *h, const uint8_t *g_y, const uint8_t *h_m1)
+{
+	uint8_t in[2 * (CRYPTO_MAX_HASH + 2)];
+	size_t hl = h->suite->hash_len;
+	cose_writer w;
+	int rc;
+
+	cose_writer_init(&w, in, sizeof(in));
+	cose_write_bstr(&w, g_y, crypto_dh_pub_len(h->suite->dh_curve));
+	cose_write_bstr(&w, h_m1, hl);
+	rc = cose_writer_result(&w);
+	if (rc == 0)
+		rc = crypto_hash(h->suite->edhoc_hash, in, w.len, h->th_2);
+	if (rc < 0)
+		return rc;
+	edhoc_have(h, EDHOC_V_TH_2);
+	rc = crypto_kdf_extract(h->suite->edhoc_hash, h->th_2, hl, h->g_xy, h->g_xy_len, h->prk_2e);
+	if (rc < 0)
+		return rc;
+	edhoc_have(h, EDHOC_V_PRK_2E);
+	return 0;
 }
 
 int edhoc_th_next(edhoc_handshake *h, const uint8_t *th, const uint8_t *a, size_t a_len,
@@ -320,4 +344,36 @@ int edhoc_dh_eph_key(const edhoc_handshake *h, const uint8_t *priv, size_t priv_
 	 * compute its public key: one more scalar multiplication), the peer's
 	 * static key as parsed once by its credential. */
 	return crypto_dh_derive_priv(h->suite->dh_curve, priv, priv_len, peer, ret_secret, ret_len);
+}
+
+int edhoc_prk_static(edhoc_handshake *h, int msg_no, const crypto_key *own_static,
+                     const crypto_key *peer)
+{
+	bool m2 = msg_no == 2;
+	const uint8_t *prk_in = m2 ? h->prk_2e : h->prk_3e2m;
+	uint8_t *prk = m2 ? h->prk_3e2m : h->prk_4e3m;
+	uint8_t salt[CRYPTO_MAX_HASH], secret[CRYPTO_MAX_DH_SECRET];
+	size_t hl = h->suite->hash_len, secret_len;
+	int rc;
+
+	if (edhoc_side_signs(h, m2)) {
+		memcpy(prk, prk_in, hl);
+	} else {
+		/* SALT_3e2m / SALT_4e3m = EDHOC_KDF(PRK, 1 / 5, TH_2 / TH_3, hash_length);
+		 * PRK = EDHOC_Extract(SALT, G_RX / G_IY) */
+		rc = edhoc_kdf(h, prk_in, m2 ? 1 : 5, m2 ? h->th_2 : h->th_3, hl, salt, hl);
+		if (rc == 0)
+			rc = own_static ? crypto_dh_derive(own_static, peer, secret, &secret_len)
+			                : edhoc_dh_eph_key(h, h->eph_priv, h->eph_priv_len, peer,
+			                                   secret, &secret_len);
+		if (rc == 0)
+			rc = crypto_kdf_extract(h->suite->edhoc_hash, salt, hl, secret, secret_len,
+			                        prk);
+		crypto_cleanse(salt, sizeof(salt));
+		crypto_cleanse(secret, sizeof(secret));
+		if (rc < 0)
+			return rc;
+	}
+	edhoc_have(h, m2 ? EDHOC_V_PRK_3E2M : EDHOC_V_PRK_4E3M);
+	return 0;
 }

@@ -7,6 +7,7 @@ src_libedhoc_a_SOURCES += \
 	src/edhoc/error.c \
 	src/edhoc/id_cred.c \
 	src/edhoc/keys.c \
+	src/edhoc/message.c \
 	src/edhoc/handshake.c \
 	src/edhoc/responder.c \
 	src/edhoc/initiator.c
