@@ -201,6 +201,23 @@ static int read_bstr_field(cose_reader *r, const uint8_t **ret, size_t *ret_len)
 	return cose_read_bstr(r, ret, ret_len);
 }
 
+/* The head of a map with at most MAX_PAIRS pairs; another type or more
+ * pairs give `malformed`. */
+static int read_map_head(cose_reader *r, int malformed, size_t *ret_pairs)
+{
+	int rc, major;
+
+	rc = cose_peek_type(r, &major);
+	if (rc < 0)
+		return rc;
+	if (major != COSE_CBOR_MAP)
+		return malformed;
+	rc = cose_read_map(r, ret_pairs);
+	if (rc < 0)
+		return rc;
+	return *ret_pairs > MAX_PAIRS ? malformed : 0;
+}
+
 /* Where the private key sits in the parsed bytes, so CRED_x can be made
  * without it. */
 typedef struct ccs_layout {
@@ -218,18 +235,11 @@ static int parse_cose_key(cose_reader *r, cose_ccs *out, ccs_layout *lay)
 	int rc, major;
 
 	lay->key_head_off = r->off;
-	rc = cose_peek_type(r, &major);
-	if (rc < 0)
-		return rc;
-	if (major != COSE_CBOR_MAP)
-		return EDHOC_E_CRED_MALFORMED;
-	rc = cose_read_map(r, &pairs);
+	rc = read_map_head(r, EDHOC_E_CRED_MALFORMED, &pairs);
 	if (rc < 0)
 		return rc;
 	lay->key_head_len = r->off - lay->key_head_off;
 	lay->key_pairs = pairs;
-	if (pairs > MAX_PAIRS)
-		return EDHOC_E_CRED_MALFORMED;
 
 	for (size_t i = 0; i < pairs; i++) {
 		int64_t label;
@@ -313,18 +323,11 @@ static int parse_cnf(cose_reader *r, cose_ccs *out, ccs_layout *lay)
 	size_t pairs;
 	keyset ks = {.n = 0};
 	bool have_key = false;
-	int rc, major;
+	int rc;
 
-	rc = cose_peek_type(r, &major);
+	rc = read_map_head(r, EDHOC_E_CRED_MALFORMED, &pairs);
 	if (rc < 0)
 		return rc;
-	if (major != COSE_CBOR_MAP)
-		return EDHOC_E_CRED_MALFORMED;
-	rc = cose_read_map(r, &pairs);
-	if (rc < 0)
-		return rc;
-	if (pairs > MAX_PAIRS)
-		return EDHOC_E_CRED_MALFORMED;
 	for (size_t i = 0; i < pairs; i++) {
 		int64_t label;
 		bool is_int;
@@ -366,16 +369,9 @@ static int ccs_parse(const uint8_t *buf, size_t len, bool allow_private, cose_cc
 	if (len > COSE_CRED_MAX_BYTES)
 		return EDHOC_E_CBOR_TOO_LONG;
 	cose_reader_init(&r, buf, len);
-	rc = cose_peek_type(&r, &major);
+	rc = read_map_head(&r, EDHOC_E_CRED_MALFORMED, &pairs);
 	if (rc < 0)
 		return rc;
-	if (major != COSE_CBOR_MAP)
-		return EDHOC_E_CRED_MALFORMED;
-	rc = cose_read_map(&r, &pairs);
-	if (rc < 0)
-		return rc;
-	if (pairs > MAX_PAIRS)
-		return EDHOC_E_CRED_MALFORMED;
 	for (size_t i = 0; i < pairs; i++) {
 		int64_t label;
 		bool is_int;
@@ -526,19 +522,33 @@ out:
 
 /* ---- ID_CRED ---- */
 
+/* ID_CRED_x is a map of one pair: its head and the label; the caller
+ * writes the value. */
+static void id_cred_start(cose_writer *w, int label, uint8_t *out, size_t cap)
+{
+	cose_writer_init(w, out, cap);
+	cose_write_map(w, 1);
+	cose_write_uint(w, (uint64_t)label);
+}
+
+/* The written length, if it all fit. */
+static int id_cred_end(const cose_writer *w, size_t *ret_len)
+{
+	int rc = cose_writer_result(w);
+
+	if (rc == 0)
+		*ret_len = w->len;
+	return rc;
+}
+
 int cose_id_cred_kid(const uint8_t *kid, size_t kid_len, uint8_t *out, size_t cap, size_t *ret_len)
 {
 	cose_writer w;
 	if ((!kid && kid_len) || !out || !ret_len)
 		return EDHOC_E_INVALID_ARGUMENT;
-	cose_writer_init(&w, out, cap);
-	cose_write_map(&w, 1);
-	cose_write_uint(&w, EDHOC_ID_CRED_KID);
+	id_cred_start(&w, EDHOC_ID_CRED_KID, out, cap);
 	cose_write_bstr(&w, kid, kid_len);
-	int rc = cose_writer_result(&w);
-	if (rc == 0)
-		*ret_len = w.len;
-	return rc;
+	return id_cred_end(&w, ret_len);
 }
 
 int cose_id_cred_kccs(const uint8_t *ccs, size_t ccs_len, uint8_t *out, size_t cap, size_t *ret_len)
@@ -546,14 +556,9 @@ int cose_id_cred_kccs(const uint8_t *ccs, size_t ccs_len, uint8_t *out, size_t c
 	cose_writer w;
 	if (!ccs || !ccs_len || !out || !ret_len)
 		return EDHOC_E_INVALID_ARGUMENT;
-	cose_writer_init(&w, out, cap);
-	cose_write_map(&w, 1);
-	cose_write_uint(&w, EDHOC_ID_CRED_KCCS);
+	id_cred_start(&w, EDHOC_ID_CRED_KCCS, out, cap);
 	cose_write_raw(&w, ccs, ccs_len);
-	int rc = cose_writer_result(&w);
-	if (rc == 0)
-		*ret_len = w.len;
-	return rc;
+	return id_cred_end(&w, ret_len);
 }
 
 int cose_x5t_hash(int alg, const uint8_t *der, size_t der_len, uint8_t *out, size_t *ret_len)
@@ -587,39 +592,28 @@ int cose_id_cred_x5t(int alg, const uint8_t *der, size_t der_len, uint8_t *out, 
 	rc = cose_x5t_hash(alg, der, der_len, h, &h_len);
 	if (rc < 0)
 		return rc;
-	cose_writer_init(&w, out, cap);
-	cose_write_map(&w, 1);
-	cose_write_uint(&w, EDHOC_ID_CRED_X5T);
+	id_cred_start(&w, EDHOC_ID_CRED_X5T, out, cap);
 	cose_write_array(&w, 2);
 	cose_write_int(&w, alg);
 	cose_write_bstr(&w, h, h_len);
-	rc = cose_writer_result(&w);
-	if (rc == 0)
-		*ret_len = w.len;
-	return rc;
+	return id_cred_end(&w, ret_len);
 }
 
 int cose_id_cred_certs(int label, const uint8_t *const *ders, const size_t *der_lens, size_t n,
                        uint8_t *out, size_t cap, size_t *ret_len)
 {
 	cose_writer w;
-	int rc;
 
 	if ((label != EDHOC_ID_CRED_X5CHAIN && label != EDHOC_ID_CRED_X5BAG) || !ders ||
 	    !der_lens || n == 0 || n > EDHOC_MAX_CHAIN || !out || !ret_len)
 		return EDHOC_E_INVALID_ARGUMENT;
-	cose_writer_init(&w, out, cap);
-	cose_write_map(&w, 1);
-	cose_write_uint(&w, (uint64_t)label);
+	id_cred_start(&w, label, out, cap);
 	/* RFC 9360: a single certificate is a bstr, more are an array. */
 	if (n > 1)
 		cose_write_array(&w, n);
 	for (size_t i = 0; i < n; i++)
 		cose_write_bstr(&w, ders[i], der_lens[i]);
-	rc = cose_writer_result(&w);
-	if (rc == 0)
-		*ret_len = w.len;
-	return rc;
+	return id_cred_end(&w, ret_len);
 }
 
 static int parse_cert_list(cose_reader *r, edhoc_id_cred *id)
@@ -672,15 +666,10 @@ int cose_id_cred_parse(const uint8_t *map, size_t len, edhoc_id_cred *ret)
 		return EDHOC_E_INVALID_ARGUMENT;
 	memset(&id, 0, sizeof(id));
 	cose_reader_init(&r, map, len);
-	rc = cose_peek_type(&r, &major);
+	rc = read_map_head(&r, EDHOC_E_ID_CRED_MALFORMED, &pairs);
 	if (rc < 0)
 		return rc;
-	if (major != COSE_CBOR_MAP)
-		return EDHOC_E_ID_CRED_MALFORMED;
-	rc = cose_read_map(&r, &pairs);
-	if (rc < 0)
-		return rc;
-	if (pairs == 0 || pairs > MAX_PAIRS)
+	if (pairs == 0)
 		return EDHOC_E_ID_CRED_MALFORMED;
 	for (size_t i = 0; i < pairs; i++) {
 		int64_t label;
@@ -835,6 +824,7 @@ static void cred_update_view(cose_cred *c)
 	c->view.identity = c->identity;
 }
 
+/* Replaces ID_CRED_x; the view then shows the whole credential. */
 static int set_id_cred(cose_cred *c, const uint8_t *p, size_t len)
 {
 	uint8_t *copy = malloc(len ? len : 1);
@@ -844,6 +834,7 @@ static int set_id_cred(cose_cred *c, const uint8_t *p, size_t len)
 	free(c->id_cred);
 	c->id_cred = copy;
 	c->id_cred_len = len;
+	cred_update_view(c);
 	return 0;
 }
 
@@ -966,7 +957,6 @@ int cose_cred_from_ccs(const uint8_t *ccs, size_t len, int id_label, bool allow_
 	rc = set_id_cred(c, id_buf, id_len);
 	if (rc < 0)
 		goto out;
-	cred_update_view(c);
 	*ret = c;
 	c = NULL;
 out:
@@ -1083,7 +1073,6 @@ int cose_cred_from_x509(const uint8_t *const *ders, const size_t *der_lens, size
 	rc = set_id_cred(c, id_buf, id_len);
 	if (rc < 0)
 		goto out;
-	cred_update_view(c);
 	*ret = c;
 	c = NULL;
 out:
@@ -1131,7 +1120,6 @@ int cose_cred_from_id_cred(const edhoc_id_cred *id, cose_cred **ret)
 		rc = set_id_cred(c, id->map, id->map_len);
 		if (rc < 0)
 			goto out;
-		cred_update_view(c);
 	}
 	*ret = c;
 	c = NULL;
