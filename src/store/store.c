@@ -98,6 +98,7 @@ enum {
 	Q_TOUCH,
 	Q_COUNT,
 	Q_COUNT_IDENTITY,
+	Q_COUNT_IDENTITY_ROWS,
 	Q_LRU_IDENTITY,
 	Q_LRU_ALL,
 	Q_SEL_EXPIRED,
@@ -127,6 +128,9 @@ static const char *const queries[Q_COUNT_ALL_STATEMENTS] = {
      * never counted, evicted, expired or deleted by identity. */
     [Q_COUNT] = "SELECT count(*) FROM session WHERE suite >= 0",
     [Q_COUNT_IDENTITY] = "SELECT count(*) FROM session WHERE identity = ?1 AND suite >= 0",
+    /* Pinned records included: answered from the identity index alone,
+     * without reading each row (suite is not in the index). */
+    [Q_COUNT_IDENTITY_ROWS] = "SELECT count(*) FROM session WHERE identity = ?1",
     [Q_LRU_IDENTITY] = "SELECT rid FROM session WHERE identity = ?1 AND suite >= 0"
                        " ORDER BY last_used, rowid LIMIT ?2",
     [Q_LRU_ALL] = "SELECT rid FROM session WHERE suite >= 0 ORDER BY last_used, rowid LIMIT ?1",
@@ -1081,11 +1085,20 @@ static int put_one(store *st, const store_session *s, store_evict_fn fn, void *a
 
 	/* A pinned record takes no session's place (store.h). */
 	first = l->n;
-	q = st->q[Q_COUNT_IDENTITY];
+	/* An upper bound first: with many sessions per identity the exact
+	 * count reads every one of their rows, on every put. */
+	q = st->q[Q_COUNT_IDENTITY_ROWS];
 	sqlite3_bind_text(q, 1, s->identity, -1, SQLITE_STATIC);
 	r = count_query(q, &n);
 	if (r < 0)
 		return r;
+	if (n >= st->lim.sessions_per_identity && s->suite >= 0) {
+		q = st->q[Q_COUNT_IDENTITY];
+		sqlite3_bind_text(q, 1, s->identity, -1, SQLITE_STATIC);
+		r = count_query(q, &n);
+		if (r < 0)
+			return r;
+	}
 	if (n >= st->lim.sessions_per_identity && s->suite >= 0) {
 		q = st->q[Q_LRU_IDENTITY];
 		sqlite3_bind_text(q, 1, s->identity, -1, SQLITE_STATIC);
