@@ -235,6 +235,22 @@ static int pct_decode(const uint8_t *src, size_t len, uint8_t *dst, size_t cap, 
 	return 0;
 }
 
+/* One Uri-Path or Uri-Query segment: percent-decoded into scratch from
+ * *used on, then added to inner as option opt. */
+static int add_segment(oscore_msg *inner, uint16_t opt, const uint8_t *seg, size_t seg_len,
+		       uint8_t *scratch, size_t cap, size_t *used)
+{
+	size_t dl;
+	int r = pct_decode(seg, seg_len, scratch + *used, cap - *used, &dl);
+	if (r < 0)
+		return r;
+	r = oscore_msg_add(inner, opt, scratch + *used, dl);
+	if (r < 0)
+		return r;
+	*used += dl;
+	return 0;
+}
+
 /* Splits uri into outer (scheme://authority, kept as Proxy-Uri) and inner
  * Uri-Path/Uri-Query options added to inner; decoded segments go to
  * scratch.  *ret_used = scratch bytes used. */
@@ -267,14 +283,10 @@ static int decompose_proxy_uri(const oscore_option *pu, oscore_msg *inner, size_
 			size_t e = s;
 			while (e < q && u[e] != '/')
 				e++;
-			size_t dl;
-			r = pct_decode(u + s, e - s, scratch + used, cap - used, &dl);
+			r = add_segment(inner, OSCORE_OPT_URI_PATH, u + s, e - s, scratch, cap,
+					&used);
 			if (r < 0)
 				return r;
-			r = oscore_msg_add(inner, OSCORE_OPT_URI_PATH, scratch + used, dl);
-			if (r < 0)
-				return r;
-			used += dl;
 			if (e >= q)
 				break;
 			s = e + 1;
@@ -286,14 +298,10 @@ static int decompose_proxy_uri(const oscore_option *pu, oscore_msg *inner, size_
 			size_t e = s;
 			while (e < len && u[e] != '&')
 				e++;
-			size_t dl;
-			r = pct_decode(u + s, e - s, scratch + used, cap - used, &dl);
+			r = add_segment(inner, OSCORE_OPT_URI_QUERY, u + s, e - s, scratch, cap,
+					&used);
 			if (r < 0)
 				return r;
-			r = oscore_msg_add(inner, OSCORE_OPT_URI_QUERY, scratch + used, dl);
-			if (r < 0)
-				return r;
-			used += dl;
 			s = e + 1;
 		}
 	}
@@ -303,16 +311,19 @@ static int decompose_proxy_uri(const oscore_option *pu, oscore_msg *inner, size_
 
 /* ---- shared protect path ---- */
 
-/* Splits msg into the plaintext message (Class E and EU options) and the
- * outer options (Class U and the outer instances of EU options that must
- * travel outside).  Observe gets an outer copy; in responses the inner copy
- * is empty (§4.1.3.5.2). */
-static int split_options(const oscore_msg *msg, bool is_request, oscore_msg *inner,
+/* Splits msg into the plaintext message (Class E and EU options, and the
+ * payload) and the outer options (Class U and the outer instances of EU
+ * options that must travel outside).  Observe gets an outer copy; in
+ * responses the inner copy is empty (§4.1.3.5.2). */
+static int split_message(const oscore_msg *msg, bool is_request, oscore_msg *inner,
 			 oscore_msg *outer)
 {
 	static const uint8_t nothing[1];
 	int r = 0;
 
+	oscore_msg_init(inner, 0);
+	oscore_msg_init(outer, 0);
+	oscore_msg_set_payload(inner, msg->payload, msg->payload_len);
 	for (size_t i = 0; i < msg->n_opts && r == 0; i++) {
 		const oscore_option *o = &msg->opts[i];
 		int cls = oscore_option_class(o->number);
@@ -333,17 +344,22 @@ static int split_options(const oscore_msg *msg, bool is_request, oscore_msg *inn
 	return r;
 }
 
-/* Encrypts, in place, the plaintext pt[0..pt_len) (code byte and encoded
- * inner message) and sets the result as outer's payload. */
+/* Encrypts, in place, the plaintext pt[0..1 + body) (the code byte, set
+ * here, and the encoded inner message), sets the result as outer's payload
+ * and adds the OSCORE option (its value opt[0..opt_len)). */
 static int seal(const oscore_ctx *c, const uint8_t *nonce, const uint8_t *aad, size_t aad_len,
-		uint8_t *pt, size_t pt_len, oscore_msg *outer)
+		uint8_t code, uint8_t *pt, size_t body, const uint8_t *opt, size_t opt_len,
+		oscore_msg *outer)
 {
-	int r = crypto_aead_encrypt(c->aead_alg, c->sender_key, nonce, aad, aad_len, pt, pt_len,
-				    pt);
+	size_t pt_len = 1 + body;
+	int r;
+
+	pt[0] = code;
+	r = crypto_aead_encrypt(c->aead_alg, c->sender_key, nonce, aad, aad_len, pt, pt_len, pt);
 	if (r < 0)
 		return r;
 	oscore_msg_set_payload(outer, pt, pt_len + c->tag_len);
-	return 0;
+	return oscore_msg_add(outer, OSCORE_OPT_OSCORE, opt, opt_len);
 }
 
 int oscore_protect_request(oscore_ctx *c, const oscore_msg *request, uint8_t *buf, size_t cap,
@@ -358,12 +374,9 @@ int oscore_protect_request(oscore_ctx *c, const oscore_msg *request, uint8_t *bu
 
 	if (request->code == 0 || (request->code >> 5) != 0)
 		return EDHOC_E_INVALID_ARGUMENT;
-	oscore_msg_init(&inner, 0);
-	oscore_msg_init(&outer, 0);
-	r = split_options(request, true, &inner, &outer);
+	r = split_message(request, true, &inner, &outer);
 	if (r < 0)
 		return r;
-	oscore_msg_set_payload(&inner, request->payload, request->payload_len);
 
 	/* The OSCORE option value goes first in buf; its size is known
 	 * before the sequence number is (at most 5 PIV bytes). */
@@ -417,11 +430,7 @@ int oscore_protect_request(oscore_ctx *c, const oscore_msg *request, uint8_t *bu
 		return r;
 	make_nonce(c, c->sender_id, c->sender_id_len, h.piv, h.piv_len, nonce);
 	size_t aad_len = make_aad(c, c->sender_id, c->sender_id_len, h.piv, h.piv_len, aad);
-	ct[0] = request->code;
-	r = seal(c, nonce, aad, aad_len, ct, 1 + body, &outer);
-	if (r < 0)
-		return r;
-	r = oscore_msg_add(&outer, OSCORE_OPT_OSCORE, buf, optlen);
+	r = seal(c, nonce, aad, aad_len, request->code, ct, body, buf, optlen, &outer);
 	if (r < 0)
 		return r;
 	outer.code = observe ? OSCORE_CODE_FETCH : OSCORE_CODE_POST;
@@ -560,12 +569,9 @@ int oscore_protect_response(oscore_ctx *c, const oscore_request_info *req,
 		return EDHOC_E_INVALID_ARGUMENT;
 	if (oscore_msg_find(response, OSCORE_OPT_PROXY_URI))
 		return EDHOC_E_INVALID_ARGUMENT;
-	oscore_msg_init(&inner, 0);
-	oscore_msg_init(&outer, 0);
-	r = split_options(response, false, &inner, &outer);
+	r = split_message(response, false, &inner, &outer);
 	if (r < 0)
 		return r;
-	oscore_msg_set_payload(&inner, response->payload, response->payload_len);
 	bool observe = oscore_msg_find(response, OSCORE_OPT_OBSERVE) != NULL;
 	/* §4.1.3.1: notifications look cacheable to proxies, which can never
 	 * serve them again; an outer Max-Age 0 keeps them out of caches.  The
@@ -604,11 +610,7 @@ int oscore_protect_response(oscore_ctx *c, const oscore_request_info *req,
 		make_nonce(c, req->kid, req->kid_len, req->piv, req->piv_len, nonce);
 	}
 	size_t aad_len = make_aad(c, req->kid, req->kid_len, req->piv, req->piv_len, aad);
-	ct[0] = response->code;
-	r = seal(c, nonce, aad, aad_len, ct, 1 + body, &outer);
-	if (r < 0)
-		return r;
-	r = oscore_msg_add(&outer, OSCORE_OPT_OSCORE, buf, optlen);
+	r = seal(c, nonce, aad, aad_len, response->code, ct, body, buf, optlen, &outer);
 	if (r < 0)
 		return r;
 	outer.code = observe ? OSCORE_CODE_CONTENT : OSCORE_CODE_CHANGED;
