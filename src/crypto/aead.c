@@ -100,6 +100,26 @@ static EVP_CIPHER_CTX *aead_ctx(int i, int enc)
 	return ctx;
 }
 
+/* Loads key and nonce into ctx, then params (decryption: the expected tag)
+ * if any, and feeds CCM's total length and the AAD: what both directions
+ * do before the data.  Nonzero on failure. */
+static int aead_start(EVP_CIPHER_CTX *ctx, const aead_info *a, int enc, const uint8_t *key,
+                      const uint8_t *nonce, const OSSL_PARAM *params, const uint8_t *aad,
+                      size_t aad_len, size_t pt_len)
+{
+	int outl;
+
+	if (EVP_CipherInit_ex2(ctx, NULL, key, nonce, enc, NULL) != 1)
+		return -1;
+	if (params && EVP_CIPHER_CTX_set_params(ctx, params) != 1)
+		return -1;
+	if (a->ccm && EVP_CipherUpdate(ctx, NULL, &outl, NULL, (int)pt_len) != 1)
+		return -1;
+	if (aad_len && EVP_CipherUpdate(ctx, NULL, &outl, aad, (int)aad_len) != 1)
+		return -1;
+	return 0;
+}
+
 int crypto_aead_encrypt(int alg, const uint8_t *key, const uint8_t *nonce, const uint8_t *aad,
                         size_t aad_len, const uint8_t *pt, size_t pt_len, uint8_t *ct)
 {
@@ -117,11 +137,7 @@ int crypto_aead_encrypt(int alg, const uint8_t *key, const uint8_t *nonce, const
 	if (!ctx)
 		return EDHOC_E_CRYPTO;
 	int outl;
-	if (EVP_CipherInit_ex2(ctx, NULL, key, nonce, 1, NULL) != 1)
-		goto fail;
-	if (a->ccm && EVP_CipherUpdate(ctx, NULL, &outl, NULL, (int)pt_len) != 1)
-		goto fail;
-	if (aad_len && EVP_CipherUpdate(ctx, NULL, &outl, aad, (int)aad_len) != 1)
+	if (aead_start(ctx, a, 1, key, nonce, NULL, aad, aad_len, pt_len) != 0)
 		goto fail;
 	/* CCM needs the (empty) data call even for no plaintext to run the MAC */
 	if ((pt_len || a->ccm) &&
@@ -171,12 +187,7 @@ int crypto_aead_decrypt(int alg, const uint8_t *key, const uint8_t *nonce, const
 	};
 	uint8_t dummy[1];
 	int outl, r = EDHOC_E_CRYPTO;
-	if (EVP_CipherInit_ex2(ctx, NULL, key, nonce, 0, NULL) != 1 ||
-	    EVP_CIPHER_CTX_set_params(ctx, set) != 1)
-		goto out;
-	if (a->ccm && EVP_CipherUpdate(ctx, NULL, &outl, NULL, (int)pt_len) != 1)
-		goto out;
-	if (aad_len && EVP_CipherUpdate(ctx, NULL, &outl, aad, (int)aad_len) != 1)
+	if (aead_start(ctx, a, 0, key, nonce, set, aad, aad_len, pt_len) != 0)
 		goto out;
 	/* CCM verifies the tag inside this update; the others in Final */
 	r = EDHOC_E_AEAD_DECRYPT;
