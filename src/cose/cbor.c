@@ -36,10 +36,16 @@ typedef struct seen {
 	int calls;
 } seen;
 
-static void on_uint(void *c, uint64_t v)
+/* Every callback below reports through this one. */
+static void note(void *c, int major, uint64_t arg)
 {
 	seen *s = c;
-	s->major = COSE_CBOR_UINT, s->arg = v, s->calls++;
+	s->major = major, s->arg = arg, s->calls++;
+}
+
+static void on_uint(void *c, uint64_t v)
+{
+	note(c, COSE_CBOR_UINT, v);
 }
 static void on_u8(void *c, uint8_t v)
 {
@@ -56,8 +62,7 @@ static void on_u32(void *c, uint32_t v)
 
 static void on_negint(void *c, uint64_t v)
 {
-	seen *s = c;
-	s->major = COSE_CBOR_NEGINT, s->arg = v, s->calls++;
+	note(c, COSE_CBOR_NEGINT, v);
 }
 static void on_n8(void *c, uint8_t v)
 {
@@ -74,38 +79,32 @@ static void on_n32(void *c, uint32_t v)
 
 static void on_bstr(void *c, cbor_data d, size_t len)
 {
-	seen *s = c;
-	s->major = COSE_CBOR_BSTR, s->arg = len, s->calls++;
+	note(c, COSE_CBOR_BSTR, len);
 }
 
 static void on_tstr(void *c, cbor_data d, size_t len)
 {
-	seen *s = c;
-	s->major = COSE_CBOR_TSTR, s->arg = len, s->calls++;
+	note(c, COSE_CBOR_TSTR, len);
 }
 
 static void on_array(void *c, size_t n)
 {
-	seen *s = c;
-	s->major = COSE_CBOR_ARRAY, s->arg = n, s->calls++;
+	note(c, COSE_CBOR_ARRAY, n);
 }
 
 static void on_map(void *c, size_t n)
 {
-	seen *s = c;
-	s->major = COSE_CBOR_MAP, s->arg = n, s->calls++;
+	note(c, COSE_CBOR_MAP, n);
 }
 
 static void on_tag(void *c, uint64_t v)
 {
-	seen *s = c;
-	s->major = COSE_CBOR_TAG, s->arg = v, s->calls++;
+	note(c, COSE_CBOR_TAG, v);
 }
 
 static void on_simple7(void *c, uint64_t ai)
 {
-	seen *s = c;
-	s->major = COSE_CBOR_SIMPLE, s->arg = ai, s->calls++;
+	note(c, COSE_CBOR_SIMPLE, ai);
 }
 static void on_false_true(void *c, bool v)
 {
@@ -306,14 +305,44 @@ static int take(cose_reader *r, int major, head *h)
 	return 0;
 }
 
-int cose_read_uint(cose_reader *r, uint64_t *ret)
+/* take() for the types whose value is the head's argument. */
+static int take_arg(cose_reader *r, int major, uint64_t *ret_arg)
 {
 	head h;
-	int e = take(r, COSE_CBOR_UINT, &h);
+	int e = take(r, major, &h);
 	if (e)
 		return e;
-	*ret = h.arg;
+	*ret_arg = h.arg;
 	return 0;
+}
+
+/* take() for strings: where the content is and how long. */
+static int take_string(cose_reader *r, int major, const uint8_t **ret_ptr, size_t *ret_len)
+{
+	head h;
+	int e = take(r, major, &h);
+	if (e)
+		return e;
+	*ret_ptr = r->buf + r->off - (size_t)h.arg;
+	*ret_len = (size_t)h.arg;
+	return 0;
+}
+
+/* take() for arrays and maps: the count, which fits size_t as parse_head
+ * has checked it against the bytes left. */
+static int take_count(cose_reader *r, int major, size_t *ret_count)
+{
+	uint64_t n;
+	int e = take_arg(r, major, &n);
+	if (e)
+		return e;
+	*ret_count = (size_t)n;
+	return 0;
+}
+
+int cose_read_uint(cose_reader *r, uint64_t *ret)
+{
+	return take_arg(r, COSE_CBOR_UINT, ret);
 }
 
 int cose_read_int(cose_reader *r, int64_t *ret)
@@ -336,54 +365,32 @@ int cose_read_int(cose_reader *r, int64_t *ret)
 
 int cose_read_bstr(cose_reader *r, const uint8_t **ret_ptr, size_t *ret_len)
 {
-	head h;
-	int e = take(r, COSE_CBOR_BSTR, &h);
-	if (e)
-		return e;
-	*ret_ptr = r->buf + r->off - (size_t)h.arg;
-	*ret_len = (size_t)h.arg;
-	return 0;
+	return take_string(r, COSE_CBOR_BSTR, ret_ptr, ret_len);
 }
 
 int cose_read_tstr(cose_reader *r, const char **ret_ptr, size_t *ret_len)
 {
-	head h;
-	int e = take(r, COSE_CBOR_TSTR, &h);
+	const uint8_t *p;
+	int e = take_string(r, COSE_CBOR_TSTR, &p, ret_len);
 	if (e)
 		return e;
-	*ret_ptr = (const char *)(r->buf + r->off - (size_t)h.arg);
-	*ret_len = (size_t)h.arg;
+	*ret_ptr = (const char *)p;
 	return 0;
 }
 
 int cose_read_array(cose_reader *r, size_t *ret_count)
 {
-	head h;
-	int e = take(r, COSE_CBOR_ARRAY, &h);
-	if (e)
-		return e;
-	*ret_count = (size_t)h.arg;
-	return 0;
+	return take_count(r, COSE_CBOR_ARRAY, ret_count);
 }
 
 int cose_read_map(cose_reader *r, size_t *ret_pairs)
 {
-	head h;
-	int e = take(r, COSE_CBOR_MAP, &h);
-	if (e)
-		return e;
-	*ret_pairs = (size_t)h.arg;
-	return 0;
+	return take_count(r, COSE_CBOR_MAP, ret_pairs);
 }
 
 int cose_read_tag(cose_reader *r, uint64_t *ret_tag)
 {
-	head h;
-	int e = take(r, COSE_CBOR_TAG, &h);
-	if (e)
-		return e;
-	*ret_tag = h.arg;
-	return 0;
+	return take_arg(r, COSE_CBOR_TAG, ret_tag);
 }
 
 /* Major type 7 with the given additional-information values. */
