@@ -703,6 +703,8 @@ struct rq {
 	gw_block_opt block2;
 	uint8_t key[GW_BLK_KEY_MAX]; /* body cache key */
 	size_t key_len;
+	gw_ob *ob;              /* set when the first answer goes out in outer blocks */
+	gw_ob_ref ob_ref;
 };
 
 struct gw_relay {
@@ -907,6 +909,7 @@ static void relay_done(void *arg, uint64_t id, int result, const oscore_msg *res
 	bool first = q->async != NULL;
 	bool ends = true;
 	oscore_msg outer;
+	uint8_t *big = NULL;
 	int rc;
 
 	(void)id;
@@ -937,7 +940,11 @@ static void relay_done(void *arg, uint64_t id, int result, const oscore_msg *res
 		}
 		ends = !(q->observe && oscore_msg_find(&in, OSCORE_OPT_OBSERVE) &&
 			 (in.code >> 5) == 2);
-		if (in.payload_len > gw_block_size(RELAY_BLOCK_SZX) ||
+		if (first && q->ob && q->ob_ref.want_b2 && !q->has_block2) {
+			/* The device takes the whole answer in outer blocks
+			 * (gw_ob_response cuts the protected message). */
+			r->out = in;
+		} else if (in.payload_len > gw_block_size(RELAY_BLOCK_SZX) ||
 		    (q->has_block2 && in.payload_len > gw_block_size(q->block2.szx))) {
 			/* Too large for one message to the device: keep it
 			 * and serve it block by block. */
@@ -960,10 +967,27 @@ static void relay_done(void *arg, uint64_t id, int result, const oscore_msg *res
 		else
 			r->stats.notifications++;
 	}
-	rc = oscore_protect_response(s->ctx, &q->info, &r->out, !first, r->prot, sizeof(r->prot),
-				     &outer);
+	if (first && q->ob && r->out.payload_len + 1024 > sizeof(r->prot)) {
+		/* Larger than the scratch buffer: only with outer Block2. */
+		size_t cap = r->out.payload_len + GW_FWD_MAX_OPTS_BYTES + OSCORE_PROTECT_OVERHEAD;
+		big = malloc(cap);
+		rc = big ? oscore_protect_response(s->ctx, &q->info, &r->out, false, big, cap, &outer)
+			 : EDHOC_E_NOMEM;
+	} else {
+		rc = oscore_protect_response(s->ctx, &q->info, &r->out, !first, r->prot,
+					     sizeof(r->prot), &outer);
+	}
+	if (rc == 0 && first && q->ob) {
+		oscore_msg cut;
+		int orc = gw_ob_response(q->ob, &q->ob_ref, &outer, now, &cut);
+		if (orc != 0) /* cut is an unprotected 5.00 then */
+			relay_fail(r, q->peer_text, s->identity, orc,
+				   "answer cannot be kept for outer Block2");
+		outer = cut;
+	}
 	if (rc == 0)
 		rc = send_to_device(r, q, &outer, first, now);
+	free(big);
 	if (rc != 0)
 		relay_fail(r, q->peer_text, s->identity, rc, "answer to the device not sent");
 	if (first) {
@@ -1221,6 +1245,10 @@ int gw_relay_request(gw_relay *r, const gw_relay_req *q, oscore_msg *ret_inner)
 	rq->block2 = has_b2 ? b2 : (gw_block_opt){0};
 	memcpy(rq->key, key, key_len);
 	rq->key_len = key_len;
+	if (q->ob && q->ob_ref && (q->ob_ref->has_b1 || q->ob_ref->want_b2)) {
+		rq->ob = q->ob;
+		rq->ob_ref = *q->ob_ref;
+	}
 	rc = backend_request(r, q, body, len, observe, &breq);
 	if (rc == 0)
 		rc = gw_fwd_send(r->fwd, (const struct sockaddr *)&q->rt->addr, q->rt->addr_len, &breq,

@@ -33,6 +33,7 @@
 #include "diag/diag.h"
 #include "edhoc/oscore.h"
 #include "gateway/addr.h"
+#include "gateway/outer_block.h"
 #include "gateway/rtx.h"
 #include "gateway/sessions.h"
 #include "policy/routes.h"
@@ -133,6 +134,8 @@ typedef struct gw_relay_req {
 	const gw_addr *peer;
 	const char *peer_text;
 	uint64_t now_ms;
+	gw_ob *ob;                    /* outer block-wise table (may be NULL) */
+	const gw_ob_ref *ob_ref;      /* this request's outer Block1/Block2 (may be NULL) */
 } gw_relay_req;
 
 #define GW_RELAY_PARKED 1

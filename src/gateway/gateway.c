@@ -28,6 +28,7 @@
 #include "gateway/cid.h"
 #include "gateway/forward.h"
 #include "gateway/halfopen.h"
+#include "gateway/outer_block.h"
 #include "gateway/rtx.h"
 #include "gateway/sessions.h"
 #include "gateway/static_ctx.h"
@@ -91,6 +92,7 @@ struct gw {
 	gw_rtx *rtx;
 	gw_sessions *sessions;
 	gw_relay *relay;        /* forwarding to backends */
+	gw_ob *ob;              /* outer block-wise transfers with devices */
 	store *store;           /* NULL: sessions live in memory only */
 	uint64_t next_flush_ms; /* store touches and expiry */
 	uint64_t put_flush_ms;  /* queued session puts written by then; UINT64_MAX: none */
@@ -115,6 +117,10 @@ struct gw {
 	struct reply inner_reply;
 	uint8_t plain[2048];
 	uint8_t prot[2048];
+	/* Plaintext of a request reassembled from outer Block1 parts (up to
+	 * gw_ob_msg_max bytes), allocated on first use. */
+	uint8_t *big_plain;
+	size_t big_plain_cap;
 };
 
 uint64_t gw_now_ms(void)
@@ -199,6 +205,8 @@ static void session_dropped(void *ctx, gw_session *s, int reason)
 	/* Pending forwards and observations of the session end with it. */
 	if (g->relay)
 		gw_relay_session_gone(g->relay, s->rid.bytes, s->rid.len);
+	if (g->ob)
+		gw_ob_drop_rid(g->ob, s->rid.bytes, s->rid.len);
 	oscore_ctx_free(s->ctx);
 	s->ctx = NULL;
 	free(s->aux);
@@ -1175,6 +1183,7 @@ static void serve_whoami(gw *g, const gw_session *s, const oscore_msg *in, uint6
 struct coap_in {
 	coap_session_t *session;
 	const coap_pdu_t *pdu;
+	const gw_ob_ref *ob; /* outer block-wise state of the request */
 };
 
 /* Serves a decrypted request: built-in paths first, then ACL, route and
@@ -1237,6 +1246,8 @@ static bool serve_inner(gw *g, const struct peer *p, gw_session *s, const oscore
 	q.peer = &p->addr;
 	q.peer_text = p->text;
 	q.now_ms = now;
+	q.ob = g->ob;
+	q.ob_ref = ci->ob;
 	if (gw_relay_request(g->relay, &q, &r->m) == GW_RELAY_PARKED)
 		return true;
 	return false;
@@ -1305,7 +1316,14 @@ static bool handle_oscore(gw *g, const struct peer *p, const oscore_msg *outer_i
 		                kid_detail(&hdr, detail, sizeof(detail)), r);
 		return false;
 	}
-	rc = oscore_unprotect_request(s->ctx, &outer, g->plain, sizeof(g->plain), &inner, &info);
+	if (outer.payload_len > sizeof(g->plain) && outer.payload_len <= g->big_plain_cap)
+		rc = oscore_unprotect_request(s->ctx, &outer, g->big_plain, g->big_plain_cap,
+		                              &inner, &info);
+	else
+		rc = oscore_unprotect_request(s->ctx, &outer, g->plain, sizeof(g->plain), &inner,
+		                              &info);
+	if (ci->ob && ci->ob->has_b1)
+		gw_ob_release(g->ob, &p->addr, &outer); /* the ciphertext is done with */
 	if (rc == OSCORE_E_ECHO_REQUIRED) {
 		/* Restored context: prove freshness before trusting the window. */
 		rc = oscore_protect_echo_response(s->ctx, &info, NULL, NULL, g->prot,
@@ -1362,11 +1380,41 @@ static void oscore_request(coap_resource_t *res, coap_session_t *session, const 
 		send_reply(g, &p, mid, resp, &r->m, false, now);
 		return;
 	} else {
-		struct coap_in ci = {session, req};
+		gw_ob_ref ob;
+		struct coap_in ci = {session, req, &ob};
+		oscore_msg out;
+		int fail = 0;
+		/* Outer block-wise (RFC 8613 §4.1.3.4.2) is the transport's:
+		 * parts are collected and later blocks served before OSCORE. */
+		if (gw_ob_request(g->ob, &p.addr, &outer, now, &ob, &r->m, &fail) == GW_OB_REPLY) {
+			if (fail) {
+				diag_event ev = {.code = fail,
+				                 .step = "outer_block",
+				                 .peer = p.text,
+				                 .detail = oscore_msg_find(&outer, OSCORE_OPT_BLOCK1)
+				                               ? "outer Block1"
+				                               : "outer Block2"};
+				diag_failure(g->diag, &ev, NULL);
+			}
+			send_reply(g, &p, mid, resp, &r->m, true, now);
+			return;
+		}
+		if (outer.payload_len > sizeof(g->plain) && outer.payload_len > g->big_plain_cap) {
+			size_t cap = gw_ob_msg_max(g->ob);
+			uint8_t *nb = outer.payload_len <= cap ? realloc(g->big_plain, cap) : NULL;
+			if (nb) {
+				g->big_plain = nb;
+				g->big_plain_cap = cap;
+			}
+		}
 		/* Parked: libcoap acknowledges a CON with an empty ACK; the
 		 * relay sends the answer (and caches it) later. */
 		if (handle_oscore(g, &p, &outer, &ci, now, r))
 			return;
+		if (gw_ob_response(g->ob, &ob, &r->m, now, &out) != 0)
+			diag_log(g->diag, LOG_ERR, "response to %s cannot be kept for outer Block2",
+			         p.text);
+		r->m = out;
 	}
 	send_reply(g, &p, mid, resp, &r->m, true, now);
 }
@@ -1495,6 +1543,9 @@ int gw_create(cfg *c, diag *d, gw **ret)
 	if (rc != 0)
 		goto fail;
 	rc = EDHOC_E_NOMEM;
+	g->ob = gw_ob_create(lim->pending_forwards_max, lim->payload_max);
+	if (!g->ob)
+		goto fail;
 
 	g->r_edhoc = make_edhoc_resource(c);
 	root = coap_resource_init(NULL, 0);
@@ -1545,6 +1596,8 @@ void gw_free(gw *g)
 	 * the store (which keeps the sessions for the next start). */
 	gw_relay_free(g->relay);
 	g->relay = NULL;
+	gw_ob_free(g->ob);
+	g->ob = NULL;
 	if (g->store && g->sessions) {
 		/* The last round of last-used times; each chunk writes
 		 * GW_TOUCH_CHUNK rows or ends the round. */
@@ -1562,6 +1615,9 @@ void gw_free(gw *g)
 	gw_cidalloc_free(g->cids);
 	conf_unref(g->conf);
 	OPENSSL_cleanse(g->plain, sizeof(g->plain));
+	if (g->big_plain)
+		OPENSSL_cleanse(g->big_plain, g->big_plain_cap);
+	free(g->big_plain);
 	OPENSSL_cleanse(&g->reply, sizeof(g->reply));
 	OPENSSL_cleanse(&g->inner_reply, sizeof(g->inner_reply));
 	free(g);
@@ -1608,6 +1664,7 @@ int gw_reload(gw *g, cfg *c)
 	gw_sessions_set_limits(g->sessions, lim->sessions_max, lim->sessions_per_identity);
 	gw_relay_set_limits(g->relay, lim->pending_forwards_max, lim->payload_max,
 	                    lim->observations_per_device);
+	gw_ob_set_limits(g->ob, lim->pending_forwards_max, lim->payload_max);
 	install_statics(g, c, old);
 	cfg_unref(old);
 	if (g->store) {
