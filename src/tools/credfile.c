@@ -561,6 +561,20 @@ static int id_label_from_name(const char *s)
 	return 0;
 }
 
+/* Fields first..last belong to the other credential type: naming one is an
+ * error that points at its line. */
+static int refuse_fields(const char *path, const textcred *tc, int first, int last,
+                         const char *type, char *err, size_t err_size)
+{
+	for (int f = first; f <= last; f++)
+		if (tc->val[f]) {
+			set_err(err, err_size, "%s:%u: '%s' belongs to type = %s", path,
+			        tc->line[f], field_names[f], type);
+			return EDHOC_E_CRED_FILE_SYNTAX;
+		}
+	return 0;
+}
+
 static int text_ccs(const char *path, const textcred *tc, int id_label, bool own, cose_cred **ret,
                     char *err, size_t err_size)
 {
@@ -572,12 +586,9 @@ static int text_ccs(const char *path, const textcred *tc, int id_label, bool own
 	cose_cred *c = NULL;
 	int crv, rc;
 
-	for (int f = F_CERT; f <= F_CHAIN; f++)
-		if (tc->val[f]) {
-			set_err(err, err_size, "%s:%u: '%s' belongs to type = x509", path,
-			        tc->line[f], field_names[f]);
-			return EDHOC_E_CRED_FILE_SYNTAX;
-		}
+	rc = refuse_fields(path, tc, F_CERT, F_CHAIN, "x509", err, err_size);
+	if (rc < 0)
+		return rc;
 	if (!tc->val[F_CURVE]) {
 		set_err(err, err_size,
 		        "%s: missing 'curve = ...' (P-256, P-384, X25519, X448, "
@@ -706,12 +717,9 @@ static int text_x509(const char *path, const textcred *tc, int id_label, bool ow
 	certlist cl = {.n = 0};
 	int rc;
 
-	for (int f = F_SUB; f <= F_D; f++)
-		if (tc->val[f]) {
-			set_err(err, err_size, "%s:%u: '%s' belongs to type = ccs", path,
-			        tc->line[f], field_names[f]);
-			return EDHOC_E_CRED_FILE_SYNTAX;
-		}
+	rc = refuse_fields(path, tc, F_SUB, F_D, "ccs", err, err_size);
+	if (rc < 0)
+		return rc;
 	if (!tc->val[F_CERT]) {
 		set_err(err, err_size, "%s: missing 'cert = FILE.pem'", path);
 		return EDHOC_E_CRED_FILE_SYNTAX;
