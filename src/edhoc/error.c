@@ -68,29 +68,20 @@ int edhoc_error_message(const edhoc_handshake *h, int result, const char *diag_t
 	return edhoc_error_encode(EDHOC_ERR_UNSPECIFIED, diag_text, NULL, 0, out, cap, ret_len);
 }
 
+/* SUITES_R: a single suite may also come as an array of one. */
 static int read_suites(cose_reader *r, edhoc_error *e)
 {
-	int major, rc;
-	size_t n = 1;
-	int64_t v;
+	int64_t v[EDHOC_MAX_SUITES];
+	size_t n;
+	int rc;
 
-	rc = cose_peek_type(r, &major);
+	rc = edhoc_read_suites(r, 1, v, &n);
 	if (rc < 0)
 		return rc;
-	if (major == COSE_CBOR_ARRAY) {
-		rc = cose_read_array(r, &n);
-		if (rc < 0)
-			return rc;
-		if (n == 0 || n > EDHOC_MAX_SUITES)
-			return EDHOC_E_ERROR_MALFORMED;
-	}
 	for (size_t i = 0; i < n; i++) {
-		rc = cose_read_int(r, &v);
-		if (rc < 0)
-			return rc;
-		if (v < -65536 || v > 65535)
+		if (v[i] < -65536 || v[i] > 65535)
 			return EDHOC_E_ERROR_MALFORMED;
-		e->suites[i] = (int)v;
+		e->suites[i] = (int)v[i];
 	}
 	e->n_suites = n;
 	return 0;

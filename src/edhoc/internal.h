@@ -180,6 +180,11 @@ int edhoc_step_begin(edhoc_handshake *h, int role, int state, bool args_ok);
 /* The same for a received message, which also must fit the size limit. */
 int edhoc_read_begin(edhoc_handshake *h, int role, int state, const uint8_t *msg, size_t len);
 
+/* SUITES_I (§5.2.2) or SUITES_R (§6.3.2) = suite / [min_array* suite] into
+ * suites (EDHOC_MAX_SUITES); anything else is EDHOC_E_SUITES_MALFORMED.
+ * SUITES_I takes min_array 2: a single suite must be sent as an int. */
+int edhoc_read_suites(cose_reader *r, size_t min_array, int64_t *suites, size_t *ret_n);
+
 /* MAC_2 (msg_no 2, with c_r) or MAC_3 (3, c_r NULL) over the own
  * credential, then Signature_or_MAC_x: a signature made into sig
  * (CRYPTO_MAX_SIG bytes) or the MAC in h.  *ret_som points at one of them. */

@@ -1,10 +1,10 @@
-/* Steps the initiator and the responder share, one function per step and
- * message rather than per role: message_2 and message_3 both carry
- * ID_CRED_x, Signature_or_MAC_x and EAD_x, message_3 and message_4 are both a
- * COSE_Encrypt0 ciphertext in a bstr.  Each step takes the message number
- * and picks the keys, transcript hash and result codes that belong to it, so
- * the side that writes a message and the side that reads it cannot drift
- * apart. */
+/* Steps and fields the initiator and the responder share, one function per
+ * step and message rather than per role: SUITES_I and SUITES_R have one
+ * grammar, message_2 and message_3 both carry ID_CRED_x, Signature_or_MAC_x
+ * and EAD_x, message_3 and message_4 are both a COSE_Encrypt0 ciphertext in
+ * a bstr.  Each step takes the message number and picks the keys,
+ * transcript hash and result codes that belong to it, so the side that
+ * writes a message and the side that reads it cannot drift apart. */
 #include <string.h>
 
 #include "edhoc/cbor.h"
@@ -40,6 +40,37 @@ int edhoc_read_begin(edhoc_handshake *h, int role, int state, const uint8_t *msg
 	if (rc == 0 && len > edhoc_max_message(h))
 		rc = edhoc_fail(h, EDHOC_E_MESSAGE_TOO_LARGE);
 	return rc;
+}
+
+int edhoc_read_suites(cose_reader *r, size_t min_array, int64_t *suites, size_t *ret_n)
+{
+	int major, rc;
+	size_t n = 1;
+
+	rc = cose_peek_type(r, &major);
+	if (rc < 0)
+		return rc;
+	if (major == COSE_CBOR_ARRAY) {
+		rc = cose_read_array(r, &n);
+		if (rc < 0)
+			return rc;
+		if (n < min_array || n == 0 || n > EDHOC_MAX_SUITES)
+			return EDHOC_E_SUITES_MALFORMED;
+	} else if (major != COSE_CBOR_UINT && major != COSE_CBOR_NEGINT) {
+		return EDHOC_E_SUITES_MALFORMED;
+	}
+	for (size_t i = 0; i < n; i++) {
+		rc = cose_peek_type(r, &major);
+		if (rc < 0)
+			return rc;
+		if (major != COSE_CBOR_UINT && major != COSE_CBOR_NEGINT)
+			return EDHOC_E_SUITES_MALFORMED;
+		rc = cose_read_int(r, &suites[i]);
+		if (rc < 0)
+			return rc == EDHOC_E_VALUE_RANGE ? EDHOC_E_SUITES_MALFORMED : rc;
+	}
+	*ret_n = n;
+	return 0;
 }
 
 /* ---- message_2 and message_3: authentication ---- */

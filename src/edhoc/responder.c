@@ -15,39 +15,6 @@ static bool own_suite(const edhoc_config *cfg, int64_t id)
 	return false;
 }
 
-/* SUITES_I = int / [2* int] (§5.2.2). */
-static int read_suites_i(cose_reader *r, int64_t *suites, size_t *ret_n)
-{
-	int major, rc;
-	size_t n = 1;
-
-	rc = cose_peek_type(r, &major);
-	if (rc < 0)
-		return rc;
-	if (major == COSE_CBOR_ARRAY) {
-		rc = cose_read_array(r, &n);
-		if (rc < 0)
-			return rc;
-		/* a single suite must be sent as an int */
-		if (n < 2 || n > EDHOC_MAX_SUITES)
-			return EDHOC_E_SUITES_MALFORMED;
-	} else if (major != COSE_CBOR_UINT && major != COSE_CBOR_NEGINT) {
-		return EDHOC_E_SUITES_MALFORMED;
-	}
-	for (size_t i = 0; i < n; i++) {
-		rc = cose_peek_type(r, &major);
-		if (rc < 0)
-			return rc;
-		if (major != COSE_CBOR_UINT && major != COSE_CBOR_NEGINT)
-			return EDHOC_E_SUITES_MALFORMED;
-		rc = cose_read_int(r, &suites[i]);
-		if (rc < 0)
-			return rc == EDHOC_E_VALUE_RANGE ? EDHOC_E_SUITES_MALFORMED : rc;
-	}
-	*ret_n = n;
-	return 0;
-}
-
 /* The selected suite is the last one; a supported suite listed before it
  * means the initiator missed a better common choice (§6.3.2). */
 static int select_suite(edhoc_handshake *h, const int64_t *suites, size_t n)
@@ -127,7 +94,7 @@ int edhoc_responder_read_message_1(edhoc_handshake *h, const uint8_t *msg, size_
 	if (rc == EDHOC_E_VALUE_RANGE)
 		return edhoc_fail(h, EDHOC_E_METHOD_UNSUPPORTED);
 	if (rc == 0)
-		rc = read_suites_i(&r, suites, &n_suites);
+		rc = edhoc_read_suites(&r, 2, suites, &n_suites);
 	if (rc == 0)
 		rc = cose_read_bstr(&r, &g_x, &g_x_len);
 	if (rc == 0)
