@@ -874,10 +874,17 @@ static int complete_handshake(gw *g, const struct peer *p, const edhoc_cid *c_r,
 	if (rc != 0) {
 		const char *why = NULL;
 		if (edhoc_result_category(rc) == 'C') {
-			why = trust_last_error(cfg_trust(conf->cfg));
-			/* A refused certificate still names who it claims to be. */
+			const trust_store *ts = cfg_trust(conf->cfg);
+			why = trust_last_error(ts);
+			/* A refused certificate still names who it claims to be,
+			 * and a stored one the file to renew or remove. */
 			if (identity == NULL || *identity == '\0')
-				identity = trust_last_claimed(cfg_trust(conf->cfg));
+				identity = trust_last_claimed(ts);
+			if (why && *why && *trust_last_file(ts)) {
+				snprintf(detail, sizeof(detail), "%s (trust file %s)", why,
+				         trust_last_file(ts));
+				why = detail;
+			}
 		} else if (rc == EDHOC_E_EAD_CRITICAL) {
 			why = diag_ead_detail(&conf->ead, detail, sizeof(detail));
 		} else {

@@ -104,7 +104,7 @@ refused "unknown certificate by x5t" C message_3 - \
 	"no stored certificate" --cred "$PKI/unstored.cred" "${PEER[@]}" --method 0
 # 17-19: a pinned self-signed certificate that has expired
 refused "pinned certificate (x5t) that has expired" C message_3 pinned-dev \
-	"expired" --cred "$PKI/pinned.cred" "${PEER[@]}" --method 0
+	"certificate has expired \(trust file pinned\.pem\)" --cred "$PKI/pinned.cred" "${PEER[@]}" --method 0
 # 20-22: valid chain, identity not admitted
 refused "valid certificate whose identity the ACL does not admit" D admission outcast-dev \
 	"not admitted" --cred "$PKI/outcast.cred" "${PEER[@]}" --method 0
@@ -114,7 +114,7 @@ refused "valid chain, subject CN 'Sensor 17' is no usable identity" C message_3 
 	"CN 'Sensor 17' is not usable as an identity" --cred "$PKI/spaced.cred" "${PEER[@]}" --method 0
 # 26-28: a stored certificate from a CA that ca/ does not hold
 refused "stored certificate (x5t) whose issuer is not in ca/" C message_3 rogue-stored-dev \
-	"unable to get local issuer|issuer" --cred "$PKI/rstored.cred" "${PEER[@]}" --method 3
+	"unable to get local issuer certificate \(trust file rstored\.pem\)" --cred "$PKI/rstored.cred" "${PEER[@]}" --method 3
 
 # 29: with the intermediate the same certificate is fine
 client --cred "$PKI/deep.cred" "${PEER[@]}" --method 2 "$URI"

@@ -527,6 +527,48 @@ static void test_message_3_detail_names_the_claimed_credential(void **state)
 	free_party(&impostor);
 }
 
+/* The detail functions read peer bytes: every prefix and many one-byte
+ * changes of a message must give a bounded, terminated text (and, under
+ * the sanitizers, no read outside the message). */
+static void test_details_of_damaged_messages_stay_in_bounds(void **state)
+{
+	(void)state;
+	/* METHOD 3, SUITES_I [6, 2], G_X (32 bytes), C_I -24, EAD_1 -2 h'00' */
+	uint8_t m1[44] = {0x03, 0x82, 0x06, 0x02, 0x58, 0x20};
+	m1[38] = 0x37;
+	m1[39] = 0x21;
+	m1[40] = 0x41;
+	m1[41] = 0x00;
+	const size_t len = 42;
+	const uint8_t flips[] = {0xff, 0x80, 0x1f, 0x40};
+	char out[64];
+	edhoc_config cfg = {.role = EDHOC_RESPONDER, .methods = 0xf, .suites = {2}, .n_suites = 1};
+	edhoc_handshake *h = edhoc_handshake_new(&cfg);
+	assert_non_null(h);
+	for (size_t cut = 0; cut <= len; cut++) {
+		uint8_t *copy = malloc(cut ? cut : 1); /* exact size: ASan sees overreads */
+		memcpy(copy, m1, cut);
+		for (size_t pos = 0; pos <= cut; pos++) {
+			for (size_t fi = 0; fi < sizeof(flips); fi++) {
+				if (pos < cut)
+					copy[pos] ^= flips[fi];
+				const char *d = diag_message_1_detail(EDHOC_E_CBOR_MALFORMED, copy,
+								      cut, out, sizeof(out));
+				assert_ptr_equal(d, out);
+				assert_true(strlen(out) < sizeof(out));
+				d = diag_message_3_detail(EDHOC_E_CBOR_MALFORMED, h, copy, cut,
+							  NULL, out, sizeof(out));
+				assert_ptr_equal(d, out);
+				assert_true(strlen(out) < sizeof(out));
+				if (pos < cut)
+					copy[pos] ^= flips[fi];
+			}
+		}
+		free(copy);
+	}
+	edhoc_handshake_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -552,6 +594,7 @@ int main(void)
 		cmocka_unit_test(test_message_1_detail_names_field_and_offset),
 		cmocka_unit_test(test_ead_note_names_the_critical_label),
 		cmocka_unit_test(test_message_3_detail_names_the_claimed_credential),
+		cmocka_unit_test(test_details_of_damaged_messages_stay_in_bounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
