@@ -47,3 +47,7 @@ EXTRA_DIST += $(SYSTEMD_TESTS) tests/systemd/README.md \
 TESTS += tests/e2e/matrix.sh tests/e2e/x509.sh tests/e2e/records.sh tests/e2e/help.sh
 EXTRA_DIST += tests/e2e/matrix.sh tests/e2e/x509.sh tests/e2e/records.sh tests/e2e/help.sh \
 	tests/e2e/pki.sh tests/e2e/record-lib.sh
+# Outer block-wise OSCORE (RFC 8613 §4.1.3.4.2) through the gateway, with
+# oscore-probe's outer block modes.
+TESTS += tests/e2e/outer-block.sh
+EXTRA_DIST += tests/e2e/outer-block.sh

@@ -13,6 +13,13 @@
  *     -t CF   --block1 SZX [--request-tag HEX]   --block2 SZX
  *     --observe N (N notifications, then deregister)   --retransmit   --replay
  *     -o FILE (body to FILE)   --timeout MS (default 5000)
+ *     --outer-block1 SZX [--outer-gap]   --outer-block2 SZX
+ *       outer block-wise (RFC 8613 §4.1.3.4.2): the protected request is
+ *       sent in outer Block1 parts (Size1 on the first; --outer-gap leaves
+ *       out part 1), the protected response asked for in outer Block2
+ *       blocks (later blocks: the same OSCORE option, no payload) and
+ *       verified once reassembled; "outer_parts=N outer_blocks=N" on
+ *       stderr, "size1=N" on stdout when an answer carries Size1.
  * stdout: "code=C.DD len=N" per final answer, then the body when -o is not
  * given and it is printable; notifications as "notify observe=N body=...".
  * Exit: 0 answer 2.xx, 5 CoAP error, 2 timeout/network, 4 OSCORE failure,
@@ -196,6 +203,169 @@ static bool printable(const uint8_t *b, size_t n)
 	return true;
 }
 
+/* Waits for the datagram with token tok (ACKing CON ones) and decodes it
+ * into *ret without any OSCORE processing (borrowing a static buffer). */
+static int wait_raw(struct probe *pr, const uint8_t tok[8], oscore_msg *ret, unsigned ms)
+{
+	static uint8_t dgram[BUF];
+	uint64_t end = mono_ms() + ms;
+	for (unsigned guard = 0; guard < 10000; guard++) {
+		struct pollfd pfd = {pr->fd, POLLIN, 0};
+		uint64_t now = mono_ms();
+		oscore_coap_hdr h;
+		ssize_t n;
+		if (now >= end)
+			return 2;
+		if (poll(&pfd, 1, (int)(end - now)) <= 0)
+			continue;
+		n = recv(pr->fd, dgram, sizeof(dgram), 0);
+		if (n < 4 || oscore_coap_decode(dgram, (size_t)n, &h, ret) != 0)
+			continue;
+		if (h.type == 3)
+			return 2;
+		if (ret->code == 0)
+			continue;
+		if (h.type == 0)
+			send_ack(pr, h.mid);
+		if (h.token_len == 8 && memcmp(h.token, tok, 8) == 0)
+			return 0;
+	}
+	return 2;
+}
+
+/* Sends m as a CON with a new MID and a new token (kept in tok). */
+static int send_outer(struct probe *pr, const oscore_msg *m, uint8_t tok[8])
+{
+	static uint8_t d[BUF];
+	oscore_coap_hdr h;
+	size_t n;
+	if (getrandom(tok, 8, 0) != 8)
+		return 2;
+	memset(&h, 0, sizeof(h));
+	h.mid = ++pr->mid;
+	memcpy(h.token, tok, 8);
+	h.token_len = 8;
+	if (oscore_coap_encode(&h, m, d, sizeof(d), &n) != 0 || send_raw(pr, d, n) != 0)
+		return 2;
+	return 0;
+}
+
+static void print_size1(const oscore_msg *m)
+{
+	const oscore_option *o = oscore_msg_find(m, OSCORE_OPT_SIZE1);
+	uint32_t v = 0;
+	if (o && oscore_uint_decode(o->value, o->len, &v) == 0)
+		printf("size1=%u\n", v);
+}
+
+/* Outer block-wise exchange (no Echo round): protects inner whole, sends
+ * it in outer Block1 parts of b1_szx (-1: one datagram), asks for the
+ * answer in outer Block2 blocks of b2_szx (-1: not), reassembles and
+ * unprotects it into *ret.  An unprotected answer (a transport error) is
+ * returned as it is. */
+static int outer_exchange(struct probe *pr, const oscore_msg *inner, uint8_t tok[8],
+			  oscore_request_info *info, oscore_msg *ret, int b1_szx, int b2_szx,
+			  bool gap)
+{
+	static uint8_t prot[BODY_MAX + 2 * BUF], resp[BODY_MAX + 2 * BUF], plain[BODY_MAX + BUF];
+	static uint8_t head[BUF];
+	uint8_t b1v[3], b2v[3], s1v[4];
+	oscore_msg outer, m, a, hm;
+	size_t off = 0, size, parts = 0, blocks = 0, got = 0, head_len = 0;
+	uint8_t code;
+	uint64_t seq = oscore_ctx_sender_seq(pr->ctx);
+	int rc = oscore_protect_request(pr->ctx, inner, prot, sizeof(prot), &outer, info);
+	if (rc != 0) {
+		fprintf(stderr, "protect: %s\n", edhoc_result_name(rc));
+		return 4;
+	}
+	fprintf(stderr, "seq=%llu\nprotected=%zu\n", (unsigned long long)seq, outer.payload_len);
+	size = b1_szx >= 0 ? gw_block_size((unsigned)b1_szx) : outer.payload_len;
+	for (uint32_t num = 0;; num++) {
+		size_t n = outer.payload_len - off > size ? size : outer.payload_len - off;
+		gw_block_opt b = {num, off + n < outer.payload_len, b1_szx >= 0 ? (unsigned)b1_szx : 0};
+		m = outer;
+		oscore_msg_set_payload(&m, outer.payload + off, n);
+		if (b1_szx >= 0) {
+			oscore_msg_add(&m, OSCORE_OPT_BLOCK1, b1v, gw_block_encode(&b, b1v));
+			if (num == 0)
+				oscore_msg_add(&m, OSCORE_OPT_SIZE1, s1v,
+					       oscore_uint_encode((uint32_t)outer.payload_len, s1v));
+		}
+		if (!b.more && b2_szx >= 0) {
+			gw_block_opt c = {0, false, (unsigned)b2_szx};
+			oscore_msg_add(&m, OSCORE_OPT_BLOCK2, b2v, gw_block_encode(&c, b2v));
+		}
+		off += n;
+		if (gap && num == 1 && b.more)
+			continue; /* part 1 never sent */
+		parts++;
+		rc = send_outer(pr, &m, tok);
+		if (rc == 0)
+			rc = wait_raw(pr, tok, &a, pr->timeout_ms);
+		if (rc != 0)
+			return rc;
+		if (!b.more || a.code != OSCORE_CODE(2, 31))
+			break;
+	}
+	fprintf(stderr, "outer_parts=%zu\n", parts);
+	/* Keep the answer's code and options (they borrow the receive buffer). */
+	code = a.code;
+	hm = a;
+	oscore_msg_remove(&hm, OSCORE_OPT_BLOCK2);
+	oscore_msg_remove(&hm, OSCORE_OPT_SIZE2);
+	oscore_msg_set_payload(&hm, NULL, 0);
+	if (oscore_msg_encode_body(&hm, head, sizeof(head), &head_len) != 0)
+		return 1;
+	for (unsigned guard = 0; guard < 4096; guard++) {
+		const oscore_option *o = oscore_msg_find(&a, OSCORE_OPT_BLOCK2);
+		gw_block_opt b;
+		blocks++;
+		if (got + a.payload_len > sizeof(resp))
+			return 1;
+		if (a.payload_len)
+			memcpy(resp + got, a.payload, a.payload_len);
+		got += a.payload_len;
+		if (!o || !oscore_msg_find(&a, OSCORE_OPT_OSCORE) ||
+		    gw_block_decode(o->value, o->len, &b) != 0 || !b.more)
+			break;
+		/* The next block: the same OSCORE option, outer Block2 only. */
+		b.num++;
+		b.more = false;
+		m = outer;
+		oscore_msg_set_payload(&m, NULL, 0);
+		oscore_msg_add(&m, OSCORE_OPT_BLOCK2, b2v, gw_block_encode(&b, b2v));
+		rc = send_outer(pr, &m, tok);
+		if (rc == 0)
+			rc = wait_raw(pr, tok, &a, pr->timeout_ms);
+		if (rc != 0)
+			return rc;
+		if (a.code != code) {
+			/* An error instead of the next block. */
+			static uint8_t keep[BUF];
+			size_t kl = 0;
+			oscore_msg_encode_body(&a, keep, sizeof(keep), &kl);
+			oscore_msg_decode_body(a.code, keep, kl, ret);
+			fprintf(stderr, "outer_blocks=%zu (aborted)\n", blocks);
+			return 0;
+		}
+	}
+	fprintf(stderr, "outer_blocks=%zu\n", blocks);
+	if (oscore_msg_decode_body(code, head, head_len, &a) != 0)
+		return 1;
+	oscore_msg_set_payload(&a, resp, got);
+	if (!oscore_msg_find(&a, OSCORE_OPT_OSCORE)) {
+		*ret = a; /* the gateway's unprotected error */
+		return 0;
+	}
+	rc = oscore_unprotect_response(pr->ctx, info, &a, plain, sizeof(plain), ret);
+	if (rc != 0) {
+		fprintf(stderr, "unprotect: %s\n", edhoc_result_name(rc));
+		return 4;
+	}
+	return 0;
+}
+
 /* One request/answer exchange with Echo handling (App. B.1.2: a 4.01 with
  * an inner Echo is answered by repeating the request with that Echo). */
 static int exchange(struct probe *pr, oscore_msg *inner, const uint8_t tok[8],
@@ -271,6 +441,9 @@ int main(int argc, char **argv)
 		{"block2", required_argument, NULL, '2'},   {"request-tag", required_argument, NULL, 'R'},
 		{"observe", required_argument, NULL, 'O'},  {"retransmit", no_argument, NULL, 'X'},
 		{"replay", no_argument, NULL, 'Y'},         {"timeout", required_argument, NULL, 'T'},
+		{"outer-block1", required_argument, NULL, 'P'},
+		{"outer-block2", required_argument, NULL, 'Q'},
+		{"outer-gap", no_argument, NULL, 'G'},
 		{NULL, 0, NULL, 0},
 	};
 	static uint8_t body[BODY_MAX], got[BODY_MAX];
@@ -279,6 +452,8 @@ int main(int argc, char **argv)
 	bool save = false, retransmit = false, replay = false;
 	size_t body_len = 0, got_len = 0;
 	int b1_szx = -1, b2_szx = -1, observe = -1, opt, rc = 1;
+	int ob1_szx = -1, ob2_szx = -1;
+	bool outer_gap = false;
 	uint8_t rtag[8], tok[8], cfb[4], b1v[3], b2v[3], obsv[1] = {1};
 	size_t rtag_len = 0;
 	oscore_request_info info;
@@ -324,10 +499,14 @@ int main(int argc, char **argv)
 		case 'X': retransmit = true; break;
 		case 'Y': replay = true; break;
 		case 'T': pr.timeout_ms = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'P': ob1_szx = atoi(optarg); break;
+		case 'Q': ob2_szx = atoi(optarg); break;
+		case 'G': outer_gap = true; break;
 		default: return 1;
 		}
 	}
-	if (optind + 1 != argc || !ctx_path || pr.method == 0 || b1_szx > 6 || b2_szx > 6) {
+	if (optind + 1 != argc || !ctx_path || pr.method == 0 || b1_szx > 6 || b2_szx > 6 ||
+	    ob1_szx > 6 || ob2_szx > 6) {
 		fprintf(stderr, "usage: oscore-probe --ctx FILE [options] coap://127.0.0.1:PORT/path\n");
 		return 1;
 	}
@@ -361,7 +540,12 @@ int main(int argc, char **argv)
 	if (rtag_len)
 		oscore_msg_add(&inner, OSCORE_OPT_REQUEST_TAG, rtag, rtag_len);
 
-	if (b1_szx >= 0 && body_len > 0) {
+	if (ob1_szx >= 0 || ob2_szx >= 0) {
+		oscore_msg_set_payload(&inner, body, body_len);
+		rc = outer_exchange(&pr, &inner, tok, &info, &ans, ob1_szx, ob2_szx, outer_gap);
+		if (rc != 0)
+			goto out;
+	} else if (b1_szx >= 0 && body_len > 0) {
 		/* Inner Block1 upload: one OSCORE request per block. */
 		size_t size = gw_block_size((unsigned)b1_szx), off = 0;
 		gw_block_opt b = {0, false, (unsigned)b1_szx};
@@ -420,6 +604,8 @@ int main(int argc, char **argv)
 			goto out;
 	}
 	print_code(ans.code, got_len);
+	if (ob1_szx >= 0 || ob2_szx >= 0)
+		print_size1(&ans);
 	if (out_path) {
 		FILE *f = fopen(out_path, "wb");
 		if (!f || fwrite(got, 1, got_len, f) != got_len)
