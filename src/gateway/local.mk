@@ -55,3 +55,8 @@ tests_unit_test_gw_drop_LDADD = $(CREDFILE_LIBS) $(GW_TABLE_TEST_LIBS)
 # Outer block-wise transfer of OSCORE messages with devices (RFC 8613
 # §4.1.3.4.2): Block1 reassembly and Block2 serving of protected messages.
 src_libgw_a_SOURCES += src/gateway/outer_block.c src/gateway/outer_block.h
+check_PROGRAMS += tests/unit/test_gw_outer_block
+TESTS += tests/unit/test_gw_outer_block
+tests_unit_test_gw_outer_block_SOURCES = tests/unit/test_gw_outer_block.c
+tests_unit_test_gw_outer_block_CFLAGS = $(GW_TABLE_TEST_CFLAGS)
+tests_unit_test_gw_outer_block_LDADD = $(GW_TABLE_TEST_LIBS)
