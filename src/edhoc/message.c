@@ -91,27 +91,20 @@ typedef struct auth_step {
 
 static auth_step auth_step_of(edhoc_handshake *h, int msg_no)
 {
-	if (msg_no == 2)
-		return (auth_step){true,
-		                   edhoc_side_signs(h, true),
-		                   h->prk_3e2m,
-		                   2,
-		                   h->th_2,
-		                   h->mac_2,
-		                   &h->mac_2_len,
-		                   EDHOC_V_MAC_2,
-		                   EDHOC_E_SIG2_INVALID,
-		                   EDHOC_E_MAC2_MISMATCH};
-	return (auth_step){false,
-	                   edhoc_side_signs(h, false),
-	                   h->prk_4e3m,
-	                   6,
-	                   h->th_3,
-	                   h->mac_3,
-	                   &h->mac_3_len,
-	                   EDHOC_V_MAC_3,
-	                   EDHOC_E_SIG3_INVALID,
-	                   EDHOC_E_MAC3_MISMATCH};
+	bool m2 = msg_no == 2;
+
+	return (auth_step){
+	    .responder = m2,
+	    .signs = edhoc_side_signs(h, m2),
+	    .prk = m2 ? h->prk_3e2m : h->prk_4e3m,
+	    .label = m2 ? 2 : 6,
+	    .th = m2 ? h->th_2 : h->th_3,
+	    .mac = m2 ? h->mac_2 : h->mac_3,
+	    .mac_len = m2 ? &h->mac_2_len : &h->mac_3_len,
+	    .v_mac = m2 ? EDHOC_V_MAC_2 : EDHOC_V_MAC_3,
+	    .sig_invalid = m2 ? EDHOC_E_SIG2_INVALID : EDHOC_E_SIG3_INVALID,
+	    .mac_mismatch = m2 ? EDHOC_E_MAC2_MISMATCH : EDHOC_E_MAC3_MISMATCH,
+	};
 }
 
 /* MAC_x into the handshake, over the credential of the side that
