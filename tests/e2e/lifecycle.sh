@@ -112,18 +112,36 @@ t_check "after a gateway restart the stored session still works" \
 t_check "the first request after the restart met an Echo challenge" \
 	grep -q "Echo challenge" "$T_DIR/err"
 
-# 11-12: SIGTERM
+# SIGTERM.  In a sanitizer build the process exit includes LeakSanitizer's
+# scan of the whole heap (100-200 ms on this machine), which is not the
+# daemon's shutdown: there the clock stops at the daemon's last log line
+# ("stopped"), written after everything is freed and closed.
+sanitized=0
+ldd "$EDHOCD" 2>/dev/null | grep -q 'libasan\|libubsan' && sanitized=1
+stopped_before=$(grep -c "edhocd: stopped" "$LOG")
+stopped() { test "$(grep -c "edhocd: stopped" "$LOG")" -gt "$stopped_before"; }
 pid=$GW_PID
 start=$(date +%s%N)
 kill -TERM "$pid"
-t_wait_gone "$pid" 5000
-end=$(date +%s%N)
+if [ $sanitized -eq 1 ]; then
+	for _ in $(seq 1000); do
+		stopped && break
+		sleep 0.005
+	done
+	end=$(date +%s%N)
+	t_wait_gone "$pid" 5000
+else
+	t_wait_gone "$pid" 5000
+	end=$(date +%s%N)
+fi
 wait "$pid" 2>/dev/null
 status=$?
 GW_PID=""
 ms=$(((end - start) / 1000000))
-echo "# SIGTERM to exit: $ms ms (exit status $status)"
-t_check "SIGTERM stops the daemon within 100 ms (took $ms ms)" test "$ms" -lt 100
+what="exit"
+[ $sanitized -eq 1 ] && what="'stopped' (sanitizer build)"
+echo "# SIGTERM to $what: $ms ms (exit status $status)"
+t_check "SIGTERM stops the daemon within 100 ms (to $what: $ms ms)" test "$ms" -lt 100
 t_check "SIGTERM: exit status 0" test "$status" -eq 0
 
 t_done
