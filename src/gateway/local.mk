@@ -60,3 +60,9 @@ TESTS += tests/unit/test_gw_outer_block
 tests_unit_test_gw_outer_block_SOURCES = tests/unit/test_gw_outer_block.c
 tests_unit_test_gw_outer_block_CFLAGS = $(GW_TABLE_TEST_CFLAGS)
 tests_unit_test_gw_outer_block_LDADD = $(GW_TABLE_TEST_LIBS)
+# Block-wise Observe notifications from a libcoap backend, delivered whole.
+check_PROGRAMS += tests/unit/test_gw_obs_block
+TESTS += tests/unit/test_gw_obs_block
+tests_unit_test_gw_obs_block_SOURCES = tests/unit/test_gw_obs_block.c
+tests_unit_test_gw_obs_block_CFLAGS = $(GW_TABLE_TEST_CFLAGS)
+tests_unit_test_gw_obs_block_LDADD = $(GW_TABLE_TEST_LIBS)
