@@ -22,6 +22,10 @@
 #define DETAIL_MAX_BYTES 400  /* detail text kept per record */
 #define FIELD_MAX_BYTES 128   /* other fields */
 #define WINDOW_MS 1000
+/* Failure records per window from all keys together, in bursts: the
+ * per-key budget alone lets a flood from many source ports (each a key of
+ * its own) write one record per datagram. */
+#define ALL_KEYS_BURSTS 16
 
 struct throttle {
 	bool used;
@@ -48,6 +52,10 @@ struct diag {
 	uint64_t coap_window;
 	unsigned coap_in_window;
 	unsigned long coap_suppressed;
+	/* failure records of all keys together */
+	uint64_t all_window;
+	unsigned all_in_window;
+	unsigned long all_suppressed;
 };
 
 /* libcoap's log handler has no context pointer. */
@@ -298,6 +306,13 @@ static void emit_suppressed(diag *d, struct throttle *s)
 	s->suppressed = 0;
 }
 
+static void emit_all_suppressed(diag *d)
+{
+	diag_log(d, LOG_NOTICE, "suppressed %lu failures from all peers (over %u records per second)",
+		 d->all_suppressed, d->burst * ALL_KEYS_BURSTS);
+	d->all_suppressed = 0;
+}
+
 static struct throttle *throttle_slot(diag *d, const char *peer, char category, uint64_t t)
 {
 	struct throttle *oldest = NULL;
@@ -357,6 +372,17 @@ int diag_failure(diag *d, const diag_event *ev, char *ret_ticket)
 		s->suppressed++;
 		return 1;
 	}
+	if (t - d->all_window >= WINDOW_MS) {
+		if (d->all_suppressed)
+			emit_all_suppressed(d);
+		d->all_window = t;
+		d->all_in_window = 0;
+	}
+	if (d->all_in_window >= d->burst * ALL_KEYS_BURSTS) {
+		d->all_suppressed++;
+		return 1;
+	}
+	d->all_in_window++;
 	s->in_window++;
 
 	const char *code_name = ev->code ? edhoc_result_name(ev->code) : "-";
@@ -473,6 +499,8 @@ void diag_flush(diag *d)
 			emit_suppressed(d, &d->slots[i]);
 	if (d->coap_suppressed)
 		emit_coap_suppressed(d);
+	if (d->all_suppressed)
+		emit_all_suppressed(d);
 }
 
 static void coap_handler(coap_log_t level, const char *message)

@@ -51,3 +51,12 @@ EXTRA_DIST += tests/e2e/matrix.sh tests/e2e/x509.sh tests/e2e/records.sh tests/e
 # oscore-probe's outer block modes.
 TESTS += tests/e2e/outer-block.sh
 EXTRA_DIST += tests/e2e/outer-block.sh
+# Flood and resource-bound tests: flooder sends message_1, garbage,
+# retransmission-cache, unknown-kid, Block1 and pending-forward floods.
+check_PROGRAMS += tests/e2e/flood/flooder
+tests_e2e_flood_flooder_SOURCES = tests/e2e/flood/flooder.c \
+	src/client/ctxfile.c src/client/options.c src/gateway/block.c src/gateway/hash.c
+tests_e2e_flood_flooder_CFLAGS = $(AM_CFLAGS)
+tests_e2e_flood_flooder_LDADD = $(CORE_LIBS)
+TESTS += tests/e2e/flood.sh
+EXTRA_DIST += tests/e2e/flood.sh tests/e2e/flood
