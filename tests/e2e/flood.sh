@@ -6,7 +6,7 @@
 # CoAP/UDP, one mode per run).  RSS and CPU time are printed as comments.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 
-PLAN=17
+PLAN=19
 t_plan $PLAN
 
 FLOODER="$top_builddir/tests/e2e/flood/flooder"
@@ -90,9 +90,9 @@ RSS0=$(rss_kb)
 CPU0=$(cpu_ms)
 echo "# edhocd RSS before the floods: $RSS0 kB, CPU $CPU0 ms"
 
-# 1-4: message_1 flood from 2000 source ports.
+# 1-4: message_1 flood from 5000 source ports.
 t0=$(now_ms)
-flood m1 m1 "$port" 2000 "$M1"
+flood m1 m1 "$port" 5000 "$M1"
 el=$(($(now_ms) - t0))
 c204=$(val c204 "$T_DIR/m1")
 c503=$(val c503 "$T_DIR/m1")
@@ -102,7 +102,7 @@ echo "# message_1 flood: ${el} ms, $c204 message_2 (bound $bound), $c503 refused
 t_check "message_1 flood: at most half_open_max ($HALF_OPEN_MAX) handshakes per timeout, the table filled" \
 	test "${c204:-0}" -ge "$HALF_OPEN_MAX" -a "${c204:-99999}" -le "$bound"
 t_check "message_1 flood: every other message_1 answered 5.03 with Max-Age, none lost" \
-	test "$((c204 + c503))" = 2000 -a "$(val maxage "$T_DIR/m1")" = "$c503" \
+	test "$((c204 + c503))" = 5000 -a "$(val maxage "$T_DIR/m1")" = "$c503" \
 	-a "$(val none "$T_DIR/m1")" = 0 -a "$(val other "$T_DIR/m1")" = 0
 RSS1=$(rss_kb)
 echo "# RSS after the message_1 flood: $RSS1 kB"
@@ -158,7 +158,16 @@ echo "# RSS around 1000 unknown kids: $RSSK -> $RSSK2 kB"
 t_check "1000 OSCORE requests with unknown kids: 4.01 each, RSS flat (< 1 MiB)" \
 	test "$(val c401 "$T_DIR/kid")" = 1000 -a "$((RSSK2 - RSSK))" -lt 1024
 
-# 12-13: Block1 uploads with distinct Request-Tags.
+# 12-13: outer Block1 parts of OSCORE messages with unknown kids: kept
+# before any context lookup (the whole message is unprotected once), so
+# their table must be bounded too.
+flood ob1 ob1 "$port" 200
+t_check "200 outer Block1 uploads with unknown kids: 2.31 each" \
+	test "$(val c231 "$T_DIR/ob1")" = 200
+t_check "outer Block1 bodies bounded by pending_forwards_max: the oldest is gone (4.08), the newest reassembled and refused (4.01)" \
+	test "$(val first "$T_DIR/ob1")" = 4.08 -a "$(val last "$T_DIR/ob1")" = 4.01
+
+# 14-15: Block1 uploads with distinct Request-Tags.
 flood block1 block1 "$port" "$T_DIR/dev1.ctx" /echo 200
 t_check "200 Block1 uploads with distinct Request-Tags: 2.31 each" \
 	test "$(val c231 "$T_DIR/block1")" = 200
@@ -166,7 +175,7 @@ t_check "Block1 bodies bounded by pending_forwards_max: the oldest upload is gon
 	test "$(val first "$T_DIR/block1")" = 4.08 -a "$(val last "$T_DIR/block1")" = 2.04 \
 	-a "$(val last_len "$T_DIR/block1")" = 74
 
-# 14-15: pending forwards to a backend that never answers.
+# 16-17: pending forwards to a backend that never answers.
 flood pending pending "$port" "$T_DIR/dev1.ctx" /silent 40 "$sink" 2500
 t_check "silent backend: requests beyond pending_forwards_max ($PENDING_MAX) get 5.03 at once" \
 	test "$(val early503 "$T_DIR/pending")" = $((40 - PENDING_MAX)) \
@@ -174,7 +183,7 @@ t_check "silent backend: requests beyond pending_forwards_max ($PENDING_MAX) get
 t_check "silent backend: the $PENDING_MAX pending ones get 5.04 at the route's timeout" \
 	test "$(val late504 "$T_DIR/pending")" = "$PENDING_MAX" -a "$(val none "$T_DIR/pending")" = 0
 
-# 16-17: the whole run.
+# 18-19: the whole run.
 RSS2=$(rss_kb)
 CPU2=$(cpu_ms)
 echo "# edhocd RSS after all floods: $RSS2 kB (before $RSS0 kB), CPU time $((CPU2 - CPU0)) ms"

@@ -19,6 +19,10 @@
  *       were the cached ones, "oldest_same= newest_same=".
  *   flooder kid PORT N
  *       N OSCORE requests with random unknown kids: "c401= other= none=".
+ *   flooder ob1 PORT N
+ *       N outer Block1 uploads (first 64-byte part each) of OSCORE
+ *       messages with unknown kids, then the oldest and the newest one
+ *       continued with a final part: "c231= first= last=" (outer codes).
  *   flooder block1 PORT CTX PATH N
  *       N inner Block1 uploads (first 64-byte part each) with distinct
  *       Request-Tags, then the oldest and the newest upload continued with
@@ -430,6 +434,53 @@ static int mode_kid(unsigned n)
 	return 0;
 }
 
+/* ---- ob1 ---- */
+
+static uint8_t ob1_part(int fd, uint32_t i, uint32_t num, bool more, uint16_t mid)
+{
+	uint8_t d[256], p[64], opt[6], bv[3];
+	gw_block_opt b = {num, more, 2};
+	oscore_msg m;
+	oscore_coap_hdr h = {.type = 0, .mid = mid, .token_len = 4}, ah;
+	struct answer a;
+	size_t dl, len = more ? 64 : 10;
+	uint32_t kid = 0xf1000000u | i;
+	memcpy(h.token, &mid, 2);
+	memcpy(h.token + 2, &i, 2);
+	opt[0] = 0x09; /* kid present, 1-byte Partial IV */
+	opt[1] = 1;
+	memcpy(opt + 2, &kid, 4);
+	for (size_t k = 0; k < len; k++)
+		p[k] = (uint8_t)rnd();
+	oscore_msg_init(&m, CODE(0, 2));
+	oscore_msg_add(&m, OSCORE_OPT_OSCORE, opt, sizeof(opt));
+	oscore_msg_add(&m, OSCORE_OPT_BLOCK1, bv, gw_block_encode(&b, bv));
+	oscore_msg_set_payload(&m, p, len);
+	if (oscore_coap_encode(&h, &m, d, sizeof(d), &dl) != 0 || !exchange_raw(fd, d, dl, mid, &a) ||
+	    oscore_coap_decode(a.b, a.len, &ah, &m) != 0)
+		return 0;
+	return m.code;
+}
+
+static int mode_ob1(unsigned n)
+{
+	unsigned c231 = 0;
+	uint16_t mid = 1;
+	uint8_t first, last;
+	int fd = open_sock();
+	if (fd < 0)
+		return 2;
+	for (unsigned i = 0; i < n; i++)
+		if (ob1_part(fd, i, 0, true, mid++) == CODE(2, 31))
+			c231++;
+	first = ob1_part(fd, 0, 1, false, mid++);
+	last = ob1_part(fd, n - 1, 1, false, mid++);
+	printf("c231=%u first=%u.%02u last=%u.%02u\n", c231, first >> 5, first & 31, last >> 5,
+	       last & 31);
+	close(fd);
+	return 0;
+}
+
 /* ---- OSCORE modes ---- */
 
 static int load_ctx(const char *path, oscore_ctx **ret)
@@ -655,6 +706,8 @@ int main(int argc, char **argv)
 		return mode_rtx(n);
 	if (strcmp(argv[1], "kid") == 0)
 		return mode_kid(n);
+	if (strcmp(argv[1], "ob1") == 0)
+		return mode_ob1(n);
 	/* OSCORE modes: flooder MODE PORT CTX PATH N ... */
 	if (ctx_mode && argc >= 6) {
 		if (strcmp(argv[1], "block1") == 0)
