@@ -27,7 +27,10 @@
  * second are written; the rest are counted and reported in one
  * "suppressed N" line when the next record for that key is written or
  * diag_flush() runs.  The table of keys is bounded; when it is full the
- * oldest key is reused.  Suppressed failures still get a ticket.
+ * oldest key is reused.  All keys together write at most 16 bursts of
+ * records per second (a flood from many source ports is many keys); the
+ * rest are counted in one "suppressed N failures from all peers" line.
+ * Suppressed failures still get a ticket.
  *
  * Never pass secrets in any text given to this module.  Not thread-safe:
  * the daemon is a single event loop. */
