@@ -6,7 +6,7 @@
 # CoAP/UDP, one mode per run).  RSS and CPU time are printed as comments.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 
-PLAN=19
+PLAN=21
 t_plan $PLAN
 
 FLOODER="$top_builddir/tests/e2e/flood/flooder"
@@ -24,6 +24,7 @@ HALF_OPEN_MAX=16
 HALF_OPEN_MS=3000
 RTX_MAX=64
 PENDING_MAX=8
+PER_ID=3
 port=$(free_port)
 bport=$(free_port)
 sink=$(free_port)
@@ -46,6 +47,7 @@ retransmit_cache_max = $RTX_MAX
 pending_forwards_max = $PENDING_MAX
 payload_max = 1024
 sessions_max = 64
+sessions_per_identity = $PER_ID
 
 [route echo]
 path = /echo
@@ -88,8 +90,11 @@ val() { # KEY FILE -> the number after KEY= in FILE
 flood() { # OUTFILE ARGS...
 	local out=$1
 	shift
+	local c0 t0
+	c0=$(cpu_ms)
+	t0=$(now_ms)
 	timeout -k 2 40 "$FLOODER" "$@" >"$T_DIR/$out" 2>"$T_DIR/$out.err"
-	echo "# flooder $1: $(cat "$T_DIR/$out")"
+	echo "# flooder $1: $(cat "$T_DIR/$out") ($(($(now_ms) - t0)) ms, edhocd CPU $(($(cpu_ms) - c0)) ms)"
 }
 handshake() { # DEV [ARGS...]
 	local dev=$1
@@ -197,12 +202,27 @@ t_check "silent backend: requests beyond pending_forwards_max ($PENDING_MAX) get
 t_check "silent backend: the $PENDING_MAX pending ones get 5.04 at the route's timeout" \
 	test "$(val late504 "$T_DIR/pending")" = "$PENDING_MAX" -a "$(val none "$T_DIR/pending")" = 0
 
-# 18-19: the whole run.
+# 18-19: one device runs handshake after handshake: it keeps at most
+# sessions_per_identity sessions, the oldest are closed (4.01).
+for i in 1 2 3 4 5 6 7 8; do
+	handshake dev2 --save-context "$T_DIR/s$i.ctx" || break
+done
+live=""
+for i in 1 2 3 4 5 6 7 8; do
+	if client --load-context "$T_DIR/s$i.ctx" "$URI/echo"; then live="$live$i"; fi
+done
+echo "# 8 handshakes of dev2: sessions still usable: $live"
+t_check "8 handshakes of one identity: only the newest sessions_per_identity ($PER_ID) stay" \
+	test "$live" = 678
+t_check "the closed ones are answered 4.01" \
+	eval 'client --load-context "$T_DIR/s1.ctx" "$URI/echo"; grep -q "4.01" "$T_DIR/err"'
+
+# 20-21: the whole run.
 RSS2=$(rss_kb)
 CPU2=$(cpu_ms)
 echo "# edhocd RSS after all floods: $RSS2 kB (before $RSS0 kB), CPU time $((CPU2 - CPU0)) ms"
 t_check "after all floods: RSS grew by less than $RSS_ALL kB" test "$((RSS2 - RSS0))" -lt "$RSS_ALL"
-t_check "after all floods: edhocd alive and a forwarded request works" \
-	eval 'alive && client --cred "$T_DIR/creds/dev1.cred" --peer-cred "$T_DIR/creds/gw.ccs" --method 3 -e hi "$URI/echo"'
+t_check "after all floods: edhocd alive, no sanitizer report, and a forwarded request works" \
+	eval 'alive && ! grep -q "runtime error\|Sanitizer" "$LOG" && client --cred "$T_DIR/creds/dev1.cred" --peer-cred "$T_DIR/creds/gw.ccs" --method 3 -e hi "$URI/echo"'
 
 t_done || { t_diag_file "$LOG"; t_diag_file "$T_DIR/err"; exit 1; }
