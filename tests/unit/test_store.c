@@ -625,6 +625,44 @@ static void test_touches_are_batched_then_written(void **state)
 	store_close(st);
 }
 
+/* The gateway's periodic last-used round: one call, many sessions; a queued
+ * put is written first so its row is found; older times and unknown rids
+ * are ignored. */
+static void test_touch_many_writes_a_batch_of_last_used_times(void **state)
+{
+	struct fx *f = *state;
+	store *st = open_ok(f->path, NULL);
+	store_session s, got;
+	store_touch v[4];
+
+	make_session(&s, 1, "a", 10);
+	assert_int_equal(store_session_put(st, &s, NULL, NULL), 0);
+	make_session(&s, 2, "b", 10);
+	assert_int_equal(store_session_put_deferred(st, &s, NULL, NULL), 0);
+	assert_int_equal(store_pending(st), 1);
+
+	memset(v, 0, sizeof(v));
+	v[0].rid[0] = 1, v[0].rid_len = 1, v[0].t = 100;
+	v[1].rid[0] = 2, v[1].rid_len = 1, v[1].t = 200;
+	v[2].rid[0] = 1, v[2].rid_len = 1, v[2].t = 50; /* older than 100: ignored */
+	v[3].rid[0] = 9, v[3].rid_len = 1, v[3].t = 300; /* unknown: ignored */
+	assert_int_equal(store_touch_many(st, v, 4), 0);
+	assert_int_equal(store_pending(st), 0);
+	assert_int_equal(store_session_get(st, v[0].rid, 1, &got), 0);
+	assert_int_equal(got.last_used, 100);
+	assert_int_equal(store_session_get(st, v[1].rid, 1, &got), 0);
+	assert_int_equal(got.last_used, 200);
+	assert_int_equal(store_session_get(st, v[3].rid, 1, &got), STORE_E_NOT_FOUND);
+
+	/* Durable across a reopen. */
+	store_close(st);
+	st = open_ok(f->path, NULL);
+	assert_int_equal(store_session_get(st, v[1].rid, 1, &got), 0);
+	assert_int_equal(got.last_used, 200);
+	assert_int_equal(store_touch_many(st, NULL, 0), 0);
+	store_close(st);
+}
+
 static void test_schema_version_and_application_id_are_recorded(void **state)
 {
 	struct fx *f = *state;
@@ -1354,6 +1392,7 @@ int main(void)
 	    T(test_lease_inside_load_callback_commits),
 	    T(test_lease_only_moves_forward_and_survives_reopen),
 	    T(test_touches_are_batched_then_written),
+	    T(test_touch_many_writes_a_batch_of_last_used_times),
 	    T(test_schema_version_and_application_id_are_recorded),
 	    T(test_newer_schema_is_refused_and_kept),
 	    T(test_unreadable_file_is_an_io_error_and_not_moved),
