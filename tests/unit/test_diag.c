@@ -192,6 +192,32 @@ static void test_repeated_failures_are_throttled(void **state)
 				 "ticket=T-0a1b2c48 detail=\"MAC_3 does not verify\"\n");
 }
 
+/* A flood from many source ports (each its own throttle key) is bounded by
+ * the all-peers budget: burst x 16 records per second, then one line that
+ * counts the rest; the next second starts a new budget. */
+static void test_many_peers_share_one_budget(void **state)
+{
+	struct fx *f = *state;
+	char peer[32];
+	int suppressed = 0;
+	for (int i = 0; i < 500; i++) {
+		snprintf(peer, sizeof(peer), "127.0.0.1:%d", 20000 + i);
+		diag_event ev = {.code = EDHOC_E_CBOR_MALFORMED, .step = "message_1", .peer = peer};
+		suppressed += diag_failure(f->d, &ev, NULL);
+	}
+	const char *out = take(f);
+	assert_int_equal(count_lines(out, "edhocd: failure"), 3 * 16); /* burst 3 */
+	assert_int_equal(suppressed, 500 - 3 * 16);
+
+	f->now += 1000;
+	diag_event ev = {.code = EDHOC_E_CBOR_MALFORMED, .step = "message_1",
+			 .peer = "127.0.0.1:30000"};
+	assert_int_equal(diag_failure(f->d, &ev, NULL), 0);
+	out = take(f);
+	assert_non_null(strstr(out, "suppressed 452 failures from all peers"));
+	assert_int_equal(count_lines(out, "edhocd: failure"), 1);
+}
+
 static void test_flush_and_table_eviction_report_counts(void **state)
 {
 	struct fx *f = *state;
@@ -580,6 +606,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tickets_are_unique_and_consecutive, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_repeated_failures_are_throttled, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_many_peers_share_one_budget, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_flush_and_table_eviction_report_counts, setup,
 						teardown),
