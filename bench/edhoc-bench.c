@@ -40,10 +40,9 @@ enum op {
 	OP_VERIFY,
 	OP_N
 };
-static const char *const op_names[OP_N] = {"hash",          "extract",       "expand", "aead-enc",
-                                           "aead-dec",      "dh-keygen",     "ecdh",   "ecdh-raw",
-                                           "ecdh-priv",     "pubkey-import", "pubkey-export",
-                                           "sign",          "verify"};
+static const char *const op_names[OP_N] = {
+    "hash",     "extract",   "expand",        "aead-enc",      "aead-dec", "dh-keygen", "ecdh",
+    "ecdh-raw", "ecdh-priv", "pubkey-import", "pubkey-export", "sign",     "verify"};
 
 #define MAX_REC 96
 typedef struct rec {

@@ -285,7 +285,7 @@ typedef struct hs_run {
 	 * when the cap is reached would write past the array. */
 	size_t pending;
 	bool kept[GWB_MAX_SLOTS]; /* this slot's handshake counts in pending */
-	bool fill; /* keep: stop at the cap (establish) instead of keeping no more */
+	bool fill;                /* keep: stop at the cap (establish) instead of keeping no more */
 	bool saw_message_4;
 	char first_err[200];
 } hs_run;

@@ -41,14 +41,14 @@ static void die(const char *what, int r)
 static oscore_ctx *make(bool client)
 {
 	oscore_ctx_params p = {
-		.master_secret = secret,
-		.master_secret_len = sizeof(secret),
-		.master_salt = salt,
-		.master_salt_len = sizeof(salt),
-		.sender_id = client ? id_c : id_s,
-		.sender_id_len = 1,
-		.recipient_id = client ? id_s : id_c,
-		.recipient_id_len = 1,
+	    .master_secret = secret,
+	    .master_secret_len = sizeof(secret),
+	    .master_salt = salt,
+	    .master_salt_len = sizeof(salt),
+	    .sender_id = client ? id_c : id_s,
+	    .sender_id_len = 1,
+	    .recipient_id = client ? id_s : id_c,
+	    .recipient_id_len = 1,
 	};
 	oscore_ctx *c = NULL;
 	int r = oscore_ctx_new(&p, &c);
@@ -109,7 +109,7 @@ static EVP_CIPHER_CTX *ccm_ctx(const uint8_t *key, int enc)
 }
 
 static void ccm_encrypt(EVP_CIPHER_CTX *ctx, const uint8_t *nonce, const uint8_t *aad,
-			size_t aad_len, const uint8_t *pt, size_t len, uint8_t *ct)
+                        size_t aad_len, const uint8_t *pt, size_t len, uint8_t *ct)
 {
 	int outl;
 	if (EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, nonce) != 1 ||
@@ -122,7 +122,7 @@ static void ccm_encrypt(EVP_CIPHER_CTX *ctx, const uint8_t *nonce, const uint8_t
 }
 
 static void ccm_decrypt(EVP_CIPHER_CTX *ctx, const uint8_t *nonce, const uint8_t *aad,
-			size_t aad_len, const uint8_t *ct, size_t len, uint8_t *pt)
+                        size_t aad_len, const uint8_t *ct, size_t len, uint8_t *pt)
 {
 	int outl;
 	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, 8, (void *)(ct + len)) != 1 ||
@@ -166,10 +166,10 @@ int main(int argc, char **argv)
 	uint8_t k1[16], k2[16];
 	oscore_ctx_export_keys(cl, k1, k2, NULL);
 	raw w = {
-		.c_enc = ccm_ctx(k1, 1),
-		.s_dec = ccm_ctx(k1, 0),
-		.s_enc = ccm_ctx(k2, 1),
-		.c_dec = ccm_ctx(k2, 0),
+	    .c_enc = ccm_ctx(k1, 1),
+	    .s_dec = ccm_ctx(k1, 0),
+	    .s_enc = ccm_ctx(k2, 1),
+	    .c_dec = ccm_ctx(k2, 0),
 	};
 	memset(w.nonce, 0x11, sizeof(w.nonce));
 	uint8_t pt[256];

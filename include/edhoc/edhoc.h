@@ -18,12 +18,12 @@
 #include "edhoc/crypto.h"
 #include "edhoc/result.h"
 
-#define EDHOC_MAX_CID 16        /* bytes of a connection identifier */
-#define EDHOC_MAX_SUITES 9      /* entries in SUITES_I we keep */
-#define EDHOC_MAX_EAD_ITEMS 8   /* received EAD items per message (hard cap) */
-#define EDHOC_MAX_EAD_BYTES 256 /* encoded EAD we send per message */
-#define EDHOC_MAX_IDENTITY 64   /* peer identity name, NUL included */
-#define EDHOC_MAX_MESSAGE 1024  /* default message size limit */
+#define EDHOC_MAX_CID       16   /* bytes of a connection identifier */
+#define EDHOC_MAX_SUITES    9    /* entries in SUITES_I we keep */
+#define EDHOC_MAX_EAD_ITEMS 8    /* received EAD items per message (hard cap) */
+#define EDHOC_MAX_EAD_BYTES 256  /* encoded EAD we send per message */
+#define EDHOC_MAX_IDENTITY  64   /* peer identity name, NUL included */
+#define EDHOC_MAX_MESSAGE   1024 /* default message size limit */
 
 enum edhoc_role { EDHOC_INITIATOR = 0, EDHOC_RESPONDER = 1 };
 
@@ -68,18 +68,18 @@ enum edhoc_id_cred_label {
 /* A parsed ID_CRED_x as received, for the lookup callback.  Pointers point
  * into the message and are valid only during the callback. */
 typedef struct edhoc_id_cred {
-	int label;                 /* EDHOC_ID_CRED_* */
-	const uint8_t *map;        /* ID_CRED_x as a full CBOR map */
+	int label;          /* EDHOC_ID_CRED_* */
+	const uint8_t *map; /* ID_CRED_x as a full CBOR map */
 	size_t map_len;
-	const uint8_t *kid;        /* KID: the kid bytes */
+	const uint8_t *kid; /* KID: the kid bytes */
 	size_t kid_len;
-	int x5t_alg;               /* X5T: COSE hash alg (-15 SHA-256/64, -16 SHA-256) */
+	int x5t_alg; /* X5T: COSE hash alg (-15 SHA-256/64, -16 SHA-256) */
 	const uint8_t *x5t_hash;
 	size_t x5t_hash_len;
 	const uint8_t *certs[EDHOC_MAX_CHAIN]; /* X5CHAIN/X5BAG: DER, end-entity first */
 	size_t cert_lens[EDHOC_MAX_CHAIN];
 	size_t n_certs;
-	const uint8_t *ccs;        /* KCCS: the CWT Claims Set */
+	const uint8_t *ccs; /* KCCS: the CWT Claims Set */
 	size_t ccs_len;
 } edhoc_id_cred;
 
@@ -88,14 +88,14 @@ typedef struct edhoc_id_cred {
  * the key includes the private part.  The bytes must stay valid while the
  * handshake call that uses them runs. */
 typedef struct edhoc_cred {
-	int type;                  /* EDHOC_CRED_CCS or EDHOC_CRED_X509 */
-	const uint8_t *cred;       /* CRED_x as encoded CBOR: the CCS map, or the
-				      X.509 DER wrapped in a bstr */
+	int type;            /* EDHOC_CRED_CCS or EDHOC_CRED_X509 */
+	const uint8_t *cred; /* CRED_x as encoded CBOR: the CCS map, or the
+	                        X.509 DER wrapped in a bstr */
 	size_t cred_len;
-	const uint8_t *id_cred;    /* ID_CRED_x as a CBOR map, e.g. {4: h'2b'} */
+	const uint8_t *id_cred; /* ID_CRED_x as a CBOR map, e.g. {4: h'2b'} */
 	size_t id_cred_len;
-	crypto_key *key;           /* signature or static DH key (borrowed) */
-	const char *identity;      /* name for ACL and logs (copied), may be NULL */
+	crypto_key *key;      /* signature or static DH key (borrowed) */
+	const char *identity; /* name for ACL and logs (copied), may be NULL */
 } edhoc_cred;
 
 /* Finds the peer credential for a received ID_CRED_x.  Fill ret_cred and
@@ -107,8 +107,8 @@ typedef int (*edhoc_cred_lookup_fn)(void *ctx, const edhoc_id_cred *id, edhoc_cr
 /* ---- EAD ---- */
 
 typedef struct edhoc_ead_item {
-	int64_t label;             /* < 0: critical; 0: padding */
-	const uint8_t *value;      /* NULL when the item has no value */
+	int64_t label;        /* < 0: critical; 0: padding */
+	const uint8_t *value; /* NULL when the item has no value */
 	size_t value_len;
 } edhoc_ead_item;
 
@@ -121,22 +121,22 @@ typedef int (*edhoc_ead_fn)(void *ctx, int message_no, const edhoc_ead_item *ite
 /* ---- configuration (shared, read-only, may back many handshakes) ---- */
 
 typedef struct edhoc_config {
-	int role;                  /* EDHOC_INITIATOR or EDHOC_RESPONDER */
-	int method;                /* initiator: method to use */
-	unsigned methods;          /* responder: bit (1u << m) per accepted method */
+	int role;                     /* EDHOC_INITIATOR or EDHOC_RESPONDER */
+	int method;                   /* initiator: method to use */
+	unsigned methods;             /* responder: bit (1u << m) per accepted method */
 	int suites[EDHOC_MAX_SUITES]; /* supported suites, most preferred first */
 	size_t n_suites;
-	const edhoc_cred *own;     /* own credential, key with private part */
+	const edhoc_cred *own; /* own credential, key with private part */
 	edhoc_cred_lookup_fn lookup;
 	void *lookup_ctx;
-	edhoc_ead_fn ead;          /* may be NULL: all EAD unrecognised */
+	edhoc_ead_fn ead; /* may be NULL: all EAD unrecognised */
 	void *ead_ctx;
-	crypto_rng_fn rng;         /* NULL: crypto_rng_default */
+	crypto_rng_fn rng; /* NULL: crypto_rng_default */
 	void *rng_ctx;
-	size_t max_ead_items;      /* received items per message (padding included),
-				      <= EDHOC_MAX_EAD_ITEMS; 0: EDHOC_MAX_EAD_ITEMS */
-	size_t max_message;        /* 0: EDHOC_MAX_MESSAGE */
-	bool unknown_cred_error;   /* answer ERR_CODE 3 for unknown credentials */
+	size_t max_ead_items;    /* received items per message (padding included),
+	                            <= EDHOC_MAX_EAD_ITEMS; 0: EDHOC_MAX_EAD_ITEMS */
+	size_t max_message;      /* 0: EDHOC_MAX_MESSAGE */
+	bool unknown_cred_error; /* answer ERR_CODE 3 for unknown credentials */
 } edhoc_config;
 
 typedef struct edhoc_handshake edhoc_handshake;
@@ -160,7 +160,7 @@ void edhoc_handshake_free(edhoc_handshake *h);
  * EDHOC_E_UNEXPECTED_MESSAGE.  The one exception is the initiator's
  * Wrong Selected Cipher Suite retry (see edhoc_initiator_read_message_2). */
 int edhoc_handshake_set_ead(edhoc_handshake *h, int message_no, const edhoc_ead_item *items,
-			    size_t n);
+                            size_t n);
 
 /* ---- responder ---- */
 
@@ -172,7 +172,7 @@ int edhoc_responder_read_message_1(edhoc_handshake *h, const uint8_t *msg, size_
 /* Writes message_2 with connection identifier c_r (chosen by the caller,
  * unique among its half-open handshakes, different from C_I). */
 int edhoc_responder_write_message_2(edhoc_handshake *h, const edhoc_cid *c_r, uint8_t *out,
-				    size_t cap, size_t *ret_len);
+                                    size_t cap, size_t *ret_len);
 
 /* Verifies message_3 (without any C_R prefix): decrypts, looks up and checks
  * the initiator credential, verifies Signature_or_MAC_3, processes EAD_3.
@@ -180,8 +180,7 @@ int edhoc_responder_write_message_2(edhoc_handshake *h, const edhoc_cid *c_r, ui
 int edhoc_responder_read_message_3(edhoc_handshake *h, const uint8_t *msg, size_t len);
 
 /* Writes message_4 (optional, after a successful message_3). */
-int edhoc_responder_write_message_4(edhoc_handshake *h, uint8_t *out, size_t cap,
-				    size_t *ret_len);
+int edhoc_responder_write_message_4(edhoc_handshake *h, uint8_t *out, size_t cap, size_t *ret_len);
 
 /* ---- initiator ---- */
 
@@ -191,7 +190,7 @@ int edhoc_responder_write_message_4(edhoc_handshake *h, uint8_t *out, size_t cap
  * checked against the selected suite when message_2 arrives (a first
  * message_1 may name a preferred suite our credential cannot serve). */
 int edhoc_initiator_write_message_1(edhoc_handshake *h, const edhoc_cid *c_i, uint8_t *out,
-				    size_t cap, size_t *ret_len);
+                                    size_t cap, size_t *ret_len);
 
 /* Processes message_2, or an EDHOC error message in its place:
  * EDHOC_E_PEER_WRONG_SUITE when the error was ERR_CODE 2 and no retry is
@@ -200,8 +199,7 @@ int edhoc_initiator_write_message_1(edhoc_handshake *h, const edhoc_cid *c_i, ui
 int edhoc_initiator_read_message_2(edhoc_handshake *h, const uint8_t *msg, size_t len);
 
 /* Writes message_3; afterwards PRK_out is derived. */
-int edhoc_initiator_write_message_3(edhoc_handshake *h, uint8_t *out, size_t cap,
-				    size_t *ret_len);
+int edhoc_initiator_write_message_3(edhoc_handshake *h, uint8_t *out, size_t cap, size_t *ret_len);
 
 /* Processes message_4. */
 int edhoc_initiator_read_message_4(edhoc_handshake *h, const uint8_t *msg, size_t len);
@@ -223,7 +221,7 @@ int edhoc_handshake_peer_id_cred(const edhoc_handshake *h, const uint8_t **ret, 
 
 /* EDHOC_Exporter(label, context, length) (RFC 9528 §4.2.1). */
 int edhoc_exporter(const edhoc_handshake *h, uint64_t label, const uint8_t *context,
-		   size_t context_len, uint8_t *out, size_t out_len);
+                   size_t context_len, uint8_t *out, size_t out_len);
 
 /* EDHOC_KeyUpdate(context): new PRK_out and PRK_exporter (RFC 9528 App. H). */
 int edhoc_key_update(edhoc_handshake *h, const uint8_t *context, size_t context_len);
@@ -232,16 +230,16 @@ int edhoc_key_update(edhoc_handshake *h, const uint8_t *context, size_t context_
  * sender_id is the peer's connection identifier. */
 typedef struct edhoc_oscore {
 	uint8_t master_secret[32];
-	size_t master_secret_len;  /* key length of the application AEAD (16 for
-				      AES-CCM-16-64-128, 32 for A256GCM) */
+	size_t master_secret_len; /* key length of the application AEAD (16 for
+	                             AES-CCM-16-64-128, 32 for A256GCM) */
 	uint8_t master_salt[16];
-	size_t master_salt_len;    /* 8 */
+	size_t master_salt_len; /* 8 */
 	uint8_t sender_id[EDHOC_MAX_CID];
 	size_t sender_id_len;
 	uint8_t recipient_id[EDHOC_MAX_CID];
 	size_t recipient_id_len;
-	int aead_alg;              /* application AEAD of the suite */
-	int hash_alg;              /* application hash of the suite */
+	int aead_alg; /* application AEAD of the suite */
+	int hash_alg; /* application hash of the suite */
 } edhoc_oscore;
 
 int edhoc_oscore_params(const edhoc_handshake *h, edhoc_oscore *ret);
@@ -250,34 +248,50 @@ int edhoc_oscore_params(const edhoc_handshake *h, edhoc_oscore *ret);
  * handshake has computed are available (EDHOC_E_INVALID_ARGUMENT otherwise);
  * KEYSTREAM_2, PLAINTEXT_2 and PLAINTEXT_3 only when at most 128 bytes. */
 enum edhoc_value {
-	EDHOC_V_TH_2, EDHOC_V_TH_3, EDHOC_V_TH_4,
-	EDHOC_V_PRK_2E, EDHOC_V_PRK_3E2M, EDHOC_V_PRK_4E3M,
-	EDHOC_V_PRK_OUT, EDHOC_V_PRK_EXPORTER,
-	EDHOC_V_MAC_2, EDHOC_V_MAC_3, EDHOC_V_K_3, EDHOC_V_IV_3, EDHOC_V_K_4, EDHOC_V_IV_4,
-	EDHOC_V_KEYSTREAM_2, EDHOC_V_G_XY, EDHOC_V_PLAINTEXT_2, EDHOC_V_PLAINTEXT_3,
+	EDHOC_V_TH_2,
+	EDHOC_V_TH_3,
+	EDHOC_V_TH_4,
+	EDHOC_V_PRK_2E,
+	EDHOC_V_PRK_3E2M,
+	EDHOC_V_PRK_4E3M,
+	EDHOC_V_PRK_OUT,
+	EDHOC_V_PRK_EXPORTER,
+	EDHOC_V_MAC_2,
+	EDHOC_V_MAC_3,
+	EDHOC_V_K_3,
+	EDHOC_V_IV_3,
+	EDHOC_V_K_4,
+	EDHOC_V_IV_4,
+	EDHOC_V_KEYSTREAM_2,
+	EDHOC_V_G_XY,
+	EDHOC_V_PLAINTEXT_2,
+	EDHOC_V_PLAINTEXT_3,
 };
 int edhoc_handshake_value(const edhoc_handshake *h, int which, const uint8_t **ret,
-			  size_t *ret_len);
+                          size_t *ret_len);
 
 /* ---- error messages (RFC 9528 §6) ---- */
 
-enum edhoc_err_code { EDHOC_ERR_UNSPECIFIED = 1, EDHOC_ERR_WRONG_SUITE = 2,
-		      EDHOC_ERR_UNKNOWN_CRED = 3 };
+enum edhoc_err_code {
+	EDHOC_ERR_UNSPECIFIED = 1,
+	EDHOC_ERR_WRONG_SUITE = 2,
+	EDHOC_ERR_UNKNOWN_CRED = 3
+};
 
 /* The error message the peer should get for a failed step: ERR_CODE 2 with
  * SUITES_R after EDHOC_E_SUITE_NOT_SUPPORTED, ERR_CODE 3 for an unknown
  * credential when cfg->unknown_cred_error, else ERR_CODE 1 with diag_text
  * (may be NULL). */
-int edhoc_error_message(const edhoc_handshake *h, int result, const char *diag_text,
-			uint8_t *out, size_t cap, size_t *ret_len);
+int edhoc_error_message(const edhoc_handshake *h, int result, const char *diag_text, uint8_t *out,
+                        size_t cap, size_t *ret_len);
 
 /* Generic encoder: ERR_CODE 1 with text, 2 with suites, 3 with true. */
 int edhoc_error_encode(int err_code, const char *text, const int *suites, size_t n_suites,
-		       uint8_t *out, size_t cap, size_t *ret_len);
+                       uint8_t *out, size_t cap, size_t *ret_len);
 
 typedef struct edhoc_error {
 	int64_t err_code;
-	char text[128];            /* ERR_CODE 1: diagnostic text (truncated) */
+	char text[128];               /* ERR_CODE 1: diagnostic text (truncated) */
 	int suites[EDHOC_MAX_SUITES]; /* ERR_CODE 2: SUITES_R */
 	size_t n_suites;
 } edhoc_error;

@@ -27,18 +27,18 @@
 #include "edhoc/edhoc.h"
 #include "edhoc/result.h"
 
-#define OSCORE_MAX_OPTIONS 32     /* options per message (decode fails beyond) */
-#define OSCORE_MAX_ID 7           /* Sender/Recipient ID: AEAD nonce length - 6 */
-#define OSCORE_MAX_ID_CONTEXT 32  /* ID Context bytes we keep */
-#define OSCORE_MAX_MASTER_SECRET 64
-#define OSCORE_MAX_MASTER_SALT 64
-#define OSCORE_PIV_LEN 5          /* Partial IV: at most 5 bytes */
-#define OSCORE_SEQ_MAX ((UINT64_C(1) << 40) - 1)
-#define OSCORE_DEFAULT_WINDOW 32
-#define OSCORE_MAX_WINDOW 64
+#define OSCORE_MAX_OPTIONS         32 /* options per message (decode fails beyond) */
+#define OSCORE_MAX_ID              7  /* Sender/Recipient ID: AEAD nonce length - 6 */
+#define OSCORE_MAX_ID_CONTEXT      32 /* ID Context bytes we keep */
+#define OSCORE_MAX_MASTER_SECRET   64
+#define OSCORE_MAX_MASTER_SALT     64
+#define OSCORE_PIV_LEN             5 /* Partial IV: at most 5 bytes */
+#define OSCORE_SEQ_MAX             ((UINT64_C(1) << 40) - 1)
+#define OSCORE_DEFAULT_WINDOW      32
+#define OSCORE_MAX_WINDOW          64
 #define OSCORE_DEFAULT_LEASE_BLOCK 256
-#define OSCORE_ECHO_LEN 8         /* bytes of the Echo values we generate */
-#define OSCORE_MAX_ECHO 40        /* RFC 9175 §2.2.1: Echo value 1..40 bytes */
+#define OSCORE_ECHO_LEN            8  /* bytes of the Echo values we generate */
+#define OSCORE_MAX_ECHO            40 /* RFC 9175 §2.2.1: Echo value 1..40 bytes */
 /* Longest OSCORE option value: flags, Partial IV, s, kid context, kid. */
 #define OSCORE_MAX_OPTION_VALUE (1 + OSCORE_PIV_LEN + 1 + OSCORE_MAX_ID_CONTEXT + OSCORE_MAX_ID)
 /* Bytes of buf that protect needs beyond the encoded inner message (options
@@ -156,7 +156,7 @@ int oscore_msg_decode_body(uint8_t code, const uint8_t *buf, size_t len, oscore_
 
 /* CoAP over UDP header fields (RFC 7252 §3) for whole-datagram coding. */
 typedef struct oscore_coap_hdr {
-	uint8_t type;        /* 0 CON, 1 NON, 2 ACK, 3 RST */
+	uint8_t type; /* 0 CON, 1 NON, 2 ACK, 3 RST */
 	uint16_t mid;
 	uint8_t token[8];
 	size_t token_len;
@@ -164,21 +164,21 @@ typedef struct oscore_coap_hdr {
 
 /* A whole CoAP/UDP datagram: 4-byte header, token, options, payload. */
 int oscore_coap_encode(const oscore_coap_hdr *h, const oscore_msg *m, uint8_t *out, size_t cap,
-		       size_t *ret_len);
+                       size_t *ret_len);
 /* OSCORE_E_MESSAGE_MALFORMED for version != 1, TKL > 8, or a malformed body. */
 int oscore_coap_decode(const uint8_t *buf, size_t len, oscore_coap_hdr *ret_hdr,
-		       oscore_msg *ret_msg);
+                       oscore_msg *ret_msg);
 
 /* ---- the OSCORE option value (RFC 8613 §6.1) ---- */
 
 typedef struct oscore_header {
-	uint8_t piv[OSCORE_PIV_LEN];   /* Partial IV as sent (big-endian, no padding) */
-	size_t piv_len;                /* 0: absent */
+	uint8_t piv[OSCORE_PIV_LEN]; /* Partial IV as sent (big-endian, no padding) */
+	size_t piv_len;              /* 0: absent */
 	bool has_kid;
-	const uint8_t *kid;            /* borrowed */
+	const uint8_t *kid; /* borrowed */
 	size_t kid_len;
 	bool has_kid_context;
-	const uint8_t *kid_context;    /* borrowed */
+	const uint8_t *kid_context; /* borrowed */
 	size_t kid_context_len;
 } oscore_header;
 
@@ -205,29 +205,29 @@ typedef int (*oscore_lease_fn)(void *arg, uint64_t new_limit);
 
 typedef struct oscore_ctx_params {
 	const uint8_t *master_secret;
-	size_t master_secret_len;      /* 1..OSCORE_MAX_MASTER_SECRET */
-	const uint8_t *master_salt;    /* NULL or length 0: default empty salt */
+	size_t master_secret_len;   /* 1..OSCORE_MAX_MASTER_SECRET */
+	const uint8_t *master_salt; /* NULL or length 0: default empty salt */
 	size_t master_salt_len;
 	const uint8_t *sender_id;
-	size_t sender_id_len;          /* 0..nonce length - 6 */
+	size_t sender_id_len; /* 0..nonce length - 6 */
 	const uint8_t *recipient_id;
 	size_t recipient_id_len;
-	bool has_id_context;           /* false: ID Context absent (nil in info) */
+	bool has_id_context; /* false: ID Context absent (nil in info) */
 	const uint8_t *id_context;
-	size_t id_context_len;         /* 0..OSCORE_MAX_ID_CONTEXT */
-	int aead_alg;                  /* 0: AES-CCM-16-64-128 */
-	int hash_alg;                  /* 0: SHA-256 */
-	unsigned replay_window;        /* 0: 32; at most OSCORE_MAX_WINDOW */
-	bool send_kid_context;         /* put kid context (h flag) in our requests */
-	uint64_t sender_seq;           /* first sender sequence number: 0 for a new
-					  context, the stored lease limit after a
-					  restart */
-	bool restored;                 /* context restored after a restart: replay
-					  window uninitialised until an Echo
-					  round trip (App. B.1.2) */
-	oscore_lease_fn lease;         /* NULL: no persistence (ephemeral contexts) */
+	size_t id_context_len;  /* 0..OSCORE_MAX_ID_CONTEXT */
+	int aead_alg;           /* 0: AES-CCM-16-64-128 */
+	int hash_alg;           /* 0: SHA-256 */
+	unsigned replay_window; /* 0: 32; at most OSCORE_MAX_WINDOW */
+	bool send_kid_context;  /* put kid context (h flag) in our requests */
+	uint64_t sender_seq;    /* first sender sequence number: 0 for a new
+	                           context, the stored lease limit after a
+	                           restart */
+	bool restored;          /* context restored after a restart: replay
+	                           window uninitialised until an Echo
+	                           round trip (App. B.1.2) */
+	oscore_lease_fn lease;  /* NULL: no persistence (ephemeral contexts) */
 	void *lease_arg;
-	uint64_t lease_block;          /* K of App. B.1.1; 0: OSCORE_DEFAULT_LEASE_BLOCK */
+	uint64_t lease_block; /* K of App. B.1.1; 0: OSCORE_DEFAULT_LEASE_BLOCK */
 } oscore_ctx_params;
 
 size_t oscore_ctx_size(void);
@@ -271,23 +271,23 @@ bool oscore_ctx_window_ready(const oscore_ctx *c);
  * crypto_aead_key_len bytes) and Common IV (nonce length).  Any pointer may
  * be NULL. */
 void oscore_ctx_export_keys(const oscore_ctx *c, uint8_t *ret_sender_key,
-			    uint8_t *ret_recipient_key, uint8_t *ret_common_iv);
+                            uint8_t *ret_recipient_key, uint8_t *ret_common_iv);
 
 /* ---- protect / unprotect ---- */
 
 /* What a response needs from its request (request_kid, request_piv), kept by
  * the caller between the two (e.g. with the forwarded request). */
 typedef struct oscore_request_info {
-	uint8_t kid[OSCORE_MAX_ID];    /* request_kid: the client's Sender ID */
+	uint8_t kid[OSCORE_MAX_ID]; /* request_kid: the client's Sender ID */
 	size_t kid_len;
-	uint8_t piv[OSCORE_PIV_LEN];   /* request_piv */
+	uint8_t piv[OSCORE_PIV_LEN]; /* request_piv */
 	size_t piv_len;
-	bool observe;                  /* the request carried an inner Observe */
-	bool must_use_piv;             /* server: the response must carry its own
-					  Partial IV (request accepted before the
-					  replay window was initialised) */
-	bool have_notification;        /* client: a notification with a PIV was seen */
-	uint64_t notification_num;     /* client: highest notification PIV */
+	bool observe;              /* the request carried an inner Observe */
+	bool must_use_piv;         /* server: the response must carry its own
+	                              Partial IV (request accepted before the
+	                              replay window was initialised) */
+	bool have_notification;    /* client: a notification with a PIV was seen */
+	uint64_t notification_num; /* client: highest notification PIV */
 } oscore_request_info;
 
 /* Client: protects request into ret_outer (RFC 8613 §8.1).  Class E options
@@ -299,7 +299,7 @@ typedef struct oscore_request_info {
  * sender sequence number (leasing a block first when needed:
  * OSCORE_E_LEASE_FAILED, OSCORE_E_SEQ_EXHAUSTED). */
 int oscore_protect_request(oscore_ctx *c, const oscore_msg *request, uint8_t *buf, size_t cap,
-			   oscore_msg *ret_outer, oscore_request_info *ret_info);
+                           oscore_msg *ret_outer, oscore_request_info *ret_info);
 
 /* Server: verifies and decrypts an OSCORE request whose context the caller
  * picked with oscore_request_header/oscore_ctx_matches (§8.2).  ret_inner is
@@ -319,7 +319,7 @@ int oscore_protect_request(oscore_ctx *c, const oscore_msg *request, uint8_t *bu
  * received); the consumed Echo option is removed from ret_inner.
  * The replay window is only updated after successful decryption. */
 int oscore_unprotect_request(oscore_ctx *c, const oscore_msg *outer, uint8_t *buf, size_t cap,
-			     oscore_msg *ret_inner, oscore_request_info *ret_info);
+                             oscore_msg *ret_inner, oscore_request_info *ret_info);
 
 /* Server: protects response to the request described by req (§8.3).  The
  * outer code becomes 2.04, or 2.05 with Observe (then also an outer Max-Age
@@ -329,8 +329,8 @@ int oscore_unprotect_request(oscore_ctx *c, const oscore_msg *outer, uint8_t *bu
  * sequence number is used and sent.  buf and ret_outer as for
  * oscore_protect_request. */
 int oscore_protect_response(oscore_ctx *c, const oscore_request_info *req,
-			    const oscore_msg *response, bool own_piv, uint8_t *buf, size_t cap,
-			    oscore_msg *ret_outer);
+                            const oscore_msg *response, bool own_piv, uint8_t *buf, size_t cap,
+                            oscore_msg *ret_outer);
 
 /* Client: verifies and decrypts a response to the request described by req
  * (§8.4).  OSCORE_E_DECRYPT, OSCORE_E_OPTION_MALFORMED,
@@ -338,7 +338,7 @@ int oscore_protect_response(oscore_ctx *c, const oscore_request_info *req,
  * non-Observe request), OSCORE_E_REPLAY for a notification whose Partial IV
  * is not above req->notification_num (updated on success). */
 int oscore_unprotect_response(oscore_ctx *c, oscore_request_info *req, const oscore_msg *outer,
-			      uint8_t *buf, size_t cap, oscore_msg *ret_inner);
+                              uint8_t *buf, size_t cap, oscore_msg *ret_inner);
 
 /* ---- Echo (RFC 9175, RFC 8613 App. B.1.2) ---- */
 
@@ -346,14 +346,13 @@ int oscore_unprotect_response(oscore_ctx *c, oscore_request_info *req, const osc
  * crypto_rng_default), remembers it in c as the pending challenge and
  * copies it to ret_value. */
 int oscore_echo_challenge(oscore_ctx *c, crypto_rng_fn rng, void *rng_ctx,
-			  uint8_t ret_value[OSCORE_ECHO_LEN]);
+                          uint8_t ret_value[OSCORE_ECHO_LEN]);
 
 /* The whole answer to OSCORE_E_ECHO_REQUIRED: a 4.01 Unauthorized response
  * with a fresh inner Echo option (oscore_echo_challenge), protected with the
  * server's own Partial IV.  buf/ret_outer as for oscore_protect_response. */
-int oscore_protect_echo_response(oscore_ctx *c, const oscore_request_info *req,
-				 crypto_rng_fn rng, void *rng_ctx, uint8_t *buf, size_t cap,
-				 oscore_msg *ret_outer);
+int oscore_protect_echo_response(oscore_ctx *c, const oscore_request_info *req, crypto_rng_fn rng,
+                                 void *rng_ctx, uint8_t *buf, size_t cap, oscore_msg *ret_outer);
 
 /* ---- errors to the peer (§8.2, §8.4) ---- */
 

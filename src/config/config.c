@@ -24,7 +24,7 @@
 #include "tools/credfile.h"
 
 #define CONFD_MAX_FILES 256
-#define FILES_MAX (CONFD_MAX_FILES + 1)
+#define FILES_MAX       (CONFD_MAX_FILES + 1)
 
 struct cfg {
 	unsigned refs;
@@ -50,10 +50,10 @@ enum kind {
 	K_TARGET,
 	K_DISCLOSURE,
 	K_BOOL,
-	K_IDCRED,   /* int EDHOC_ID_CRED_* */
-	K_SIZE,     /* size_t */
-	K_UINT,     /* unsigned */
-	K_U64,      /* uint64_t */
+	K_IDCRED, /* int EDHOC_ID_CRED_* */
+	K_SIZE,   /* size_t */
+	K_UINT,   /* unsigned */
+	K_U64,    /* uint64_t */
 };
 
 struct keydef {
@@ -69,35 +69,35 @@ struct keydef {
 #define O(f) offsetof(struct cfg, o.f)
 
 static const struct keydef keys[] = {
-	{"gateway", "listen", K_LISTEN, G(listen), 0, 0},
-	{"gateway", "credential", K_PATH, G(credential), 0, 0},
-	{"gateway", "certificate", K_PATH, G(certificate), 0, 0},
-	{"gateway", "private_key", K_PATH, G(private_key), 0, 0},
-	{"gateway", "id_cred", K_IDCRED, G(id_cred), 0, 0},
-	{"gateway", "methods", K_METHODS, G(methods), 0, 0},
-	{"gateway", "suites", K_SUITES, G(suites), 0, 0},
-	{"gateway", "trust_dir", K_PATH, G(trust_dir), 0, 0},
-	{"gateway", "acl", K_PATH, G(acl), 0, 0},
-	{"gateway", "state_dir", K_PATH, G(state_dir), 0, 0},
-	{"gateway", "control_socket", K_PATH, G(control_socket), 0, 0},
-	{"gateway", "log_target", K_TARGET, G(log_target), 0, 0},
-	{"gateway", "disclosure", K_DISCLOSURE, G(disclosure), 0, 0},
-	{"gateway", "unknown_cred_error", K_BOOL, G(unknown_cred_error), 0, 0},
-	{"gateway", "message_4", K_BOOL, G(message_4), 0, 0},
-	{"limits", "half_open_max", K_SIZE, L(half_open_max), 1, 1000000},
-	{"limits", "half_open_timeout_ms", K_UINT, L(half_open_timeout_ms), 100, 600000},
-	{"limits", "sessions_max", K_SIZE, L(sessions_max), 1, 10000000},
-	{"limits", "sessions_per_identity", K_SIZE, L(sessions_per_identity), 1, 1000},
-	{"limits", "retransmit_cache_max", K_SIZE, L(retransmit_cache_max), 0, 1000000},
-	{"limits", "message_max", K_SIZE, L(message_max), 64, 65535},
-	{"limits", "ead_items_max", K_SIZE, L(ead_items_max), 0, EDHOC_MAX_EAD_ITEMS},
-	{"limits", "chain_length_max", K_SIZE, L(chain_length_max), 2, 8},
-	{"limits", "pending_forwards_max", K_SIZE, L(pending_forwards_max), 1, 1000000},
-	{"limits", "observations_per_device", K_SIZE, L(observations_per_device), 0, 64},
-	{"limits", "payload_max", K_SIZE, L(payload_max), 16, 65535},
-	{"oscore", "replay_window", K_UINT, O(replay_window), 1, 64},
-	{"oscore", "seq_lease_block", K_U64, O(seq_lease_block), 1, 1000000},
-	{"oscore", "session_lifetime_s", K_U64, O(session_lifetime_s), 0, 31536000},
+    {"gateway", "listen", K_LISTEN, G(listen), 0, 0},
+    {"gateway", "credential", K_PATH, G(credential), 0, 0},
+    {"gateway", "certificate", K_PATH, G(certificate), 0, 0},
+    {"gateway", "private_key", K_PATH, G(private_key), 0, 0},
+    {"gateway", "id_cred", K_IDCRED, G(id_cred), 0, 0},
+    {"gateway", "methods", K_METHODS, G(methods), 0, 0},
+    {"gateway", "suites", K_SUITES, G(suites), 0, 0},
+    {"gateway", "trust_dir", K_PATH, G(trust_dir), 0, 0},
+    {"gateway", "acl", K_PATH, G(acl), 0, 0},
+    {"gateway", "state_dir", K_PATH, G(state_dir), 0, 0},
+    {"gateway", "control_socket", K_PATH, G(control_socket), 0, 0},
+    {"gateway", "log_target", K_TARGET, G(log_target), 0, 0},
+    {"gateway", "disclosure", K_DISCLOSURE, G(disclosure), 0, 0},
+    {"gateway", "unknown_cred_error", K_BOOL, G(unknown_cred_error), 0, 0},
+    {"gateway", "message_4", K_BOOL, G(message_4), 0, 0},
+    {"limits", "half_open_max", K_SIZE, L(half_open_max), 1, 1000000},
+    {"limits", "half_open_timeout_ms", K_UINT, L(half_open_timeout_ms), 100, 600000},
+    {"limits", "sessions_max", K_SIZE, L(sessions_max), 1, 10000000},
+    {"limits", "sessions_per_identity", K_SIZE, L(sessions_per_identity), 1, 1000},
+    {"limits", "retransmit_cache_max", K_SIZE, L(retransmit_cache_max), 0, 1000000},
+    {"limits", "message_max", K_SIZE, L(message_max), 64, 65535},
+    {"limits", "ead_items_max", K_SIZE, L(ead_items_max), 0, EDHOC_MAX_EAD_ITEMS},
+    {"limits", "chain_length_max", K_SIZE, L(chain_length_max), 2, 8},
+    {"limits", "pending_forwards_max", K_SIZE, L(pending_forwards_max), 1, 1000000},
+    {"limits", "observations_per_device", K_SIZE, L(observations_per_device), 0, 64},
+    {"limits", "payload_max", K_SIZE, L(payload_max), 16, 65535},
+    {"oscore", "replay_window", K_UINT, O(replay_window), 1, 64},
+    {"oscore", "seq_lease_block", K_U64, O(seq_lease_block), 1, 1000000},
+    {"oscore", "session_lifetime_s", K_U64, O(session_lifetime_s), 0, 31536000},
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -106,19 +106,9 @@ static const struct keydef keys[] = {
 enum { RK_PATH, RK_BACKEND, RK_TIMEOUT, RK_N };
 static const char *const route_keys[RK_N] = {"path", "backend", "timeout_ms"};
 
-enum {
-	SK_IDENTITY,
-	SK_SECRET,
-	SK_SALT,
-	SK_SENDER,
-	SK_RECIPIENT,
-	SK_IDCTX,
-	SK_AEAD,
-	SK_N
-};
-static const char *const static_keys[SK_N] = {"identity",  "master_secret", "master_salt",
-					      "sender_id", "recipient_id",  "id_context",
-					      "aead"};
+enum { SK_IDENTITY, SK_SECRET, SK_SALT, SK_SENDER, SK_RECIPIENT, SK_IDCTX, SK_AEAD, SK_N };
+static const char *const static_keys[SK_N] = {
+    "identity", "master_secret", "master_salt", "sender_id", "recipient_id", "id_context", "aead"};
 
 struct where {
 	int file; /* index into load.files, -1: never set */
@@ -127,7 +117,7 @@ struct where {
 
 struct raw_route {
 	char name[ROUTE_NAME_MAX];
-	struct where at;              /* first [route NAME] header */
+	struct where at; /* first [route NAME] header */
 	char path[ROUTE_PATH_MAX];
 	char backend[ROUTE_URI_MAX];
 	unsigned timeout_ms;
@@ -151,7 +141,7 @@ struct load {
 	enum { SEC_NONE, SEC_GATEWAY, SEC_LIMITS, SEC_OSCORE, SEC_ROUTE, SEC_STATIC, SEC_BAD } sec;
 	struct raw_route *cur_route;
 	struct raw_static *cur_static;
-	int last_key;          /* index into keys of the last key, -1 none */
+	int last_key; /* index into keys of the last key, -1 none */
 	struct where set[N_KEYS];
 	struct raw_route *routes;
 	size_t n_routes, cap_routes;
@@ -165,7 +155,7 @@ static const char *cur_name(const struct load *ld)
 }
 
 static void err_at(struct load *ld, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void err_at(struct load *ld, unsigned line, const char *fmt, ...)
 {
 	char msg[CFG_ERROR_LEN];
@@ -178,7 +168,7 @@ static void err_at(struct load *ld, unsigned line, const char *fmt, ...)
 }
 
 static void err_where(struct load *ld, struct where w, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void err_where(struct load *ld, struct where w, const char *fmt, ...)
 {
 	char msg[CFG_ERROR_LEN];
@@ -187,7 +177,7 @@ static void err_where(struct load *ld, struct where w, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	cfg_errors_add(ld->errs, w.file >= 0 ? ld->files[w.file] : ld->files[0],
-		       w.file >= 0 ? w.line : 0, "%s", msg);
+	               w.file >= 0 ? w.line : 0, "%s", msg);
 	ld->failed = true;
 }
 
@@ -282,7 +272,8 @@ static const char *parse_listen(const char *item, cfg_listen *ret)
 		((struct sockaddr_in *)&ret->addr)->sin_port = htons((uint16_t)port);
 	else
 		((struct sockaddr_in6 *)&ret->addr)->sin6_port = htons((uint16_t)port);
-	diag_format_addr((struct sockaddr *)&ret->addr, ret->addr_len, ret->text, sizeof(ret->text));
+	diag_format_addr((struct sockaddr *)&ret->addr, ret->addr_len, ret->text,
+	                 sizeof(ret->text));
 	return NULL;
 }
 
@@ -358,9 +349,8 @@ static const struct {
 	const char *name;
 	int label;
 } id_cred_names[] = {
-	{"x5t", EDHOC_ID_CRED_X5T}, {"x5chain", EDHOC_ID_CRED_X5CHAIN},
-	{"x5bag", EDHOC_ID_CRED_X5BAG}, {"kid", EDHOC_ID_CRED_KID},
-	{"kccs", EDHOC_ID_CRED_KCCS},
+    {"x5t", EDHOC_ID_CRED_X5T}, {"x5chain", EDHOC_ID_CRED_X5CHAIN}, {"x5bag", EDHOC_ID_CRED_X5BAG},
+    {"kid", EDHOC_ID_CRED_KID}, {"kccs", EDHOC_ID_CRED_KCCS},
 };
 
 static const char *id_cred_name(int label)
@@ -383,8 +373,7 @@ static void resolve(const char *file, const char *v, char *out, size_t cap)
 	snprintf(out, cap, "%s/%s", dirname(tmp), v);
 }
 
-static void set_key(struct load *ld, size_t ki, const char *value, unsigned line,
-		    bool continuation)
+static void set_key(struct load *ld, size_t ki, const char *value, unsigned line, bool continuation)
 {
 	const struct keydef *k = &keys[ki];
 	char *base = (char *)ld->c;
@@ -435,7 +424,8 @@ static void set_key(struct load *ld, size_t ki, const char *value, unsigned line
 	case K_TARGET: {
 		int t = diag_target_from_name(value);
 		if (t < 0)
-			err_at(ld, line, "log_target = %s: expected journal, stderr or auto", value);
+			err_at(ld, line, "log_target = %s: expected journal, stderr or auto",
+			       value);
 		else
 			*(int *)(base + k->off) = t;
 		break;
@@ -546,8 +536,8 @@ static void section_start(struct load *ld, const char *section, unsigned line)
 				err_at(ld, line, "more than %d routes", ROUTES_MAX);
 				return;
 			}
-			struct raw_route *nv = grow(ld->routes, &ld->cap_routes, ld->n_routes,
-						    sizeof(*nv));
+			struct raw_route *nv =
+			    grow(ld->routes, &ld->cap_routes, ld->n_routes, sizeof(*nv));
 			if (!nv) {
 				err_at(ld, line, "out of memory");
 				return;
@@ -573,8 +563,8 @@ static void section_start(struct load *ld, const char *section, unsigned line)
 				err_at(ld, line, "more than %d static contexts", CFG_STATIC_MAX);
 				return;
 			}
-			struct raw_static *nv = grow(ld->statics, &ld->cap_statics, ld->n_statics,
-						     sizeof(*nv));
+			struct raw_static *nv =
+			    grow(ld->statics, &ld->cap_statics, ld->n_statics, sizeof(*nv));
 			if (!nv) {
 				err_at(ld, line, "out of memory");
 				return;
@@ -649,11 +639,11 @@ static int aead_from_name(const char *v)
 		const char *name;
 		int alg;
 	} names[] = {
-		{"AES-CCM-16-64-128", COSE_ALG_AES_CCM_16_64_128},
-		{"AES-CCM-16-128-128", COSE_ALG_AES_CCM_16_128_128},
-		{"A128GCM", COSE_ALG_A128GCM},
-		{"A256GCM", COSE_ALG_A256GCM},
-		{"ChaCha20/Poly1305", COSE_ALG_CHACHA20_POLY1305},
+	    {"AES-CCM-16-64-128", COSE_ALG_AES_CCM_16_64_128},
+	    {"AES-CCM-16-128-128", COSE_ALG_AES_CCM_16_128_128},
+	    {"A128GCM", COSE_ALG_A128GCM},
+	    {"A256GCM", COSE_ALG_A256GCM},
+	    {"ChaCha20/Poly1305", COSE_ALG_CHACHA20_POLY1305},
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcasecmp(v, names[i].name))
@@ -697,7 +687,7 @@ static void static_key(struct load *ld, const char *key, const char *value, unsi
 		return;
 	case SK_SECRET:
 		rc = parse_hex(value, s->master_secret, sizeof(s->master_secret),
-			       &s->master_secret_len);
+		               &s->master_secret_len);
 		if (rc == 0 && s->master_secret_len < 16)
 			rc = -2;
 		if (rc)
@@ -713,13 +703,14 @@ static void static_key(struct load *ld, const char *key, const char *value, unsi
 		return;
 	case SK_RECIPIENT:
 		if (parse_hex(value, s->recipient_id, sizeof(s->recipient_id),
-			      &s->recipient_id_len))
+		              &s->recipient_id_len))
 			err_at(ld, line, "recipient_id: expected 0 to %d bytes in hex",
 			       EDHOC_MAX_CID);
 		return;
 	case SK_IDCTX:
 		if (parse_hex(value, s->id_context, sizeof(s->id_context), &s->id_context_len))
-			err_at(ld, line, "id_context: expected 0 to %d bytes in hex", EDHOC_MAX_CID);
+			err_at(ld, line, "id_context: expected 0 to %d bytes in hex",
+			       EDHOC_MAX_CID);
 		else
 			s->has_id_context = true;
 		return;
@@ -738,7 +729,7 @@ static void static_key(struct load *ld, const char *key, const char *value, unsi
 }
 
 static int load_ini(void *user, const char *section, const char *key, const char *value,
-		    unsigned line, bool continuation)
+                    unsigned line, bool continuation)
 {
 	struct load *ld = user;
 	if (!key) {
@@ -837,7 +828,7 @@ static void list_confd(struct load *ld, const char *path)
 	if (!d) {
 		if (errno != ENOENT)
 			cfg_errors_add(ld->errs, dir, 0, "cannot open directory: %s",
-				       strerror(errno));
+			               strerror(errno));
 		if (errno != ENOENT)
 			ld->failed = true;
 		return;
@@ -851,7 +842,7 @@ static void list_confd(struct load *ld, const char *path)
 			continue;
 		if (n >= CONFD_MAX_FILES) {
 			cfg_errors_add(ld->errs, dir, 0, "more than %d *.conf files",
-				       CONFD_MAX_FILES);
+			               CONFD_MAX_FILES);
 			ld->failed = true;
 			break;
 		}
@@ -906,12 +897,12 @@ static void build_routes(struct load *ld)
 		struct raw_route *r = &ld->routes[i];
 		if (r->set[RK_PATH].file < 0 || r->set[RK_BACKEND].file < 0) {
 			err_where(ld, r->at, "[route %s]: %s is missing", r->name,
-				  r->set[RK_PATH].file < 0 ? "path" : "backend");
+			          r->set[RK_PATH].file < 0 ? "path" : "backend");
 			continue;
 		}
 		struct where w = r->set[RK_BACKEND];
 		if (routes_add(c->routes, r->name, r->path, r->backend, r->timeout_ms, ld->errs,
-			       ld->files[w.file], w.line) != 0)
+		               ld->files[w.file], w.line) != 0)
 			ld->failed = true;
 	}
 }
@@ -934,7 +925,7 @@ static void build_statics(struct load *ld)
 		for (size_t r = 0; r < sizeof(required) / sizeof(required[0]); r++)
 			if (rs->set[required[r]].file < 0) {
 				err_where(ld, rs->at, "[static %s]: %s is missing", rs->s.name,
-					  static_keys[required[r]]);
+				          static_keys[required[r]]);
 				ok = false;
 			}
 		if (!ok)
@@ -942,16 +933,18 @@ static void build_statics(struct load *ld)
 		if (rs->s.sender_id_len == rs->s.recipient_id_len &&
 		    memcmp(rs->s.sender_id, rs->s.recipient_id, rs->s.sender_id_len) == 0) {
 			err_where(ld, rs->set[SK_RECIPIENT],
-				  "[static %s]: sender_id and recipient_id must differ", rs->s.name);
+			          "[static %s]: sender_id and recipient_id must differ",
+			          rs->s.name);
 			continue;
 		}
 		for (size_t j = 0; j < c->n_statics; j++) {
 			const cfg_static *o = &c->statics[j];
 			if (o->recipient_id_len == rs->s.recipient_id_len &&
 			    memcmp(o->recipient_id, rs->s.recipient_id, o->recipient_id_len) == 0) {
-				err_where(ld, rs->set[SK_RECIPIENT],
-					  "[static %s]: recipient_id is already used by [static %s]",
-					  rs->s.name, o->name);
+				err_where(
+				    ld, rs->set[SK_RECIPIENT],
+				    "[static %s]: recipient_id is already used by [static %s]",
+				    rs->s.name, o->name);
 				ok = false;
 				break;
 			}
@@ -1003,14 +996,14 @@ static void apply_id_cred(struct load *ld, const char *path, credfile_opts *opts
 	struct where w = blame(ld, "id_cred");
 	bool x509 = cose_cred_type(credfile_cred(c->own)) == EDHOC_CRED_X509;
 	bool wants_x509 = g->id_cred == EDHOC_ID_CRED_X5T || g->id_cred == EDHOC_ID_CRED_X5CHAIN ||
-			  g->id_cred == EDHOC_ID_CRED_X5BAG;
+	                  g->id_cred == EDHOC_ID_CRED_X5BAG;
 	char err[CFG_ERROR_LEN];
 
 	if (x509 != wants_x509) {
 		err_where(ld, w, "id_cred = %s: the gateway's credential is %s",
-			  id_cred_name(g->id_cred),
-			  x509 ? "an X.509 certificate, identified by x5t, x5chain or x5bag"
-			       : "a CCS, identified by kid or kccs");
+		          id_cred_name(g->id_cred),
+		          x509 ? "an X.509 certificate, identified by x5t, x5chain or x5bag"
+		               : "a CCS, identified by kid or kccs");
 		return;
 	}
 	if (cose_cred_id_label(credfile_cred(c->own)) != g->id_cred) {
@@ -1020,7 +1013,7 @@ static void apply_id_cred(struct load *ld, const char *path, credfile_opts *opts
 		int rc = credfile_load(path, opts, &again, err, sizeof(err));
 		if (rc) {
 			err_where(ld, w, "id_cred = %s: %s", id_cred_name(g->id_cred),
-				  err[0] ? err : edhoc_result_describe(rc));
+			          err[0] ? err : edhoc_result_describe(rc));
 			return;
 		}
 		credfile_free(c->own);
@@ -1040,17 +1033,17 @@ static void load_own_cred(struct load *ld)
 	bool has_cred = g->credential[0], has_cert = g->certificate[0], has_key = g->private_key[0];
 	if (has_cred && (has_cert || has_key)) {
 		err_where(ld, blame(ld, "credential"),
-			  "give either credential or certificate + private_key, not both");
+		          "give either credential or certificate + private_key, not both");
 		return;
 	}
 	if (!has_cred && !has_cert) {
 		err_where(ld, (struct where){0, 0},
-			  "[gateway] credential (or certificate + private_key) is missing");
+		          "[gateway] credential (or certificate + private_key) is missing");
 		return;
 	}
 	if (has_cert != has_key) {
 		err_where(ld, blame(ld, has_cert ? "certificate" : "private_key"),
-			  "certificate and private_key must be given together");
+		          "certificate and private_key must be given together");
 		return;
 	}
 	char cred_buf[CFG_PATH_MAX * 2], key_buf[CFG_PATH_MAX * 2];
@@ -1066,7 +1059,7 @@ static void load_own_cred(struct load *ld)
 	int rc = credfile_load(path, &opts, &c->own, err, sizeof(err));
 	if (rc) {
 		err_where(ld, w, "%s: %s", has_cred ? "credential" : "certificate",
-			  err[0] ? err : edhoc_result_describe(rc));
+		          err[0] ? err : edhoc_result_describe(rc));
 		return;
 	}
 	if (g->id_cred)
@@ -1078,9 +1071,9 @@ static void load_own_cred(struct load *ld)
 	cose_cred_id_cred(own, &len);
 	if (len + MESSAGE_2_OVERHEAD > c->l.message_max)
 		err_where(ld, g->id_cred ? blame(ld, "id_cred") : w,
-			  "id_cred = %s: ID_CRED_R is %zu bytes, so message_2 would exceed "
-			  "message_max %zu; use x5t or raise message_max",
-			  id_cred_name(cose_cred_id_label(own)), len, c->l.message_max);
+		          "id_cred = %s: ID_CRED_R is %zu bytes, so message_2 would exceed "
+		          "message_max %zu; use x5t or raise message_max",
+		          id_cred_name(cose_cred_id_label(own)), len, c->l.message_max);
 }
 
 /* Suites and methods must fit the own key: a static DH method (1, 3: the
@@ -1121,9 +1114,9 @@ static void check_suites(struct load *ld)
 		for (size_t i = 0; i < g->n_suites; i++)
 			if (!key_fits(k, g->methods, g->suites[i]))
 				err_where(ld, w,
-					  "suites: the credential's %s key cannot serve suite %d "
-					  "with the configured methods",
-					  cose_curve_name(crypto_key_curve(k)), g->suites[i]);
+				          "suites: the credential's %s key cannot serve suite %d "
+				          "with the configured methods",
+				          cose_curve_name(crypto_key_curve(k)), g->suites[i]);
 		return;
 	}
 	/* Default: every implemented suite the key serves, in registry order
@@ -1137,9 +1130,9 @@ static void check_suites(struct load *ld)
 			g->suites[g->n_suites++] = ids[i];
 	if (g->n_suites == 0)
 		err_where(ld, blame(ld, "credential"),
-			  "the credential's %s key serves no cipher suite with the configured "
-			  "methods",
-			  cose_curve_name(crypto_key_curve(k)));
+		          "the credential's %s key serves no cipher suite with the configured "
+		          "methods",
+		          cose_curve_name(crypto_key_curve(k)));
 }
 
 static int cmp_static(const void *a, const void *b)
@@ -1237,13 +1230,13 @@ int cfg_load(const char *path, cfg **ret_cfg, cfg_errors **ret_errors)
 	int serr = stat(c->g.trust_dir, &st) != 0 ? errno : 0;
 	if (serr || !S_ISDIR(st.st_mode)) {
 		err_where(ld, blame(ld, "trust_dir"), "trust_dir %s: %s", c->g.trust_dir,
-			  serr ? strerror(serr) : "not a directory");
+		          serr ? strerror(serr) : "not a directory");
 	} else {
 		size_t before = cfg_errors_count(errs) + cfg_errors_dropped(errs);
 		if (trust_load(c->g.trust_dir, &topt, errs, &c->trust) != 0) {
 			if (cfg_errors_count(errs) + cfg_errors_dropped(errs) == before)
-				err_where(ld, blame(ld, "trust_dir"), "trust_dir %s cannot be loaded",
-					  c->g.trust_dir);
+				err_where(ld, blame(ld, "trust_dir"),
+				          "trust_dir %s cannot be loaded", c->g.trust_dir);
 			ld->failed = true;
 		}
 	}
@@ -1307,10 +1300,10 @@ int cfg_check(const char *path, FILE *out)
 		return 1;
 	}
 	fprintf(out,
-		"%s: configuration OK (%zu listen addresses, %zu trusted credentials, %zu CA "
-		"certificates, %zu routes, %zu ACL rules, %zu static contexts)\n",
-		path, c->g.n_listen, trust_count(c->trust), trust_ca_count(c->trust),
-		routes_count(c->routes), acl_rule_count(c->acl), c->n_statics);
+	        "%s: configuration OK (%zu listen addresses, %zu trusted credentials, %zu CA "
+	        "certificates, %zu routes, %zu ACL rules, %zu static contexts)\n",
+	        path, c->g.n_listen, trust_count(c->trust), trust_ca_count(c->trust),
+	        routes_count(c->routes), acl_rule_count(c->acl), c->n_statics);
 	cfg_unref(c);
 	return 0;
 }

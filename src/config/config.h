@@ -29,9 +29,9 @@
 
 #define CFG_DEFAULT_PATH "/etc/edhocd/edhocd.conf"
 #define CFG_DEFAULT_PORT 5683
-#define CFG_LISTEN_MAX 8
-#define CFG_PATH_MAX 4096
-#define CFG_STATIC_MAX 1024
+#define CFG_LISTEN_MAX   8
+#define CFG_PATH_MAX     4096
+#define CFG_STATIC_MAX   1024
 
 typedef struct cfg_listen {
 	char text[DIAG_ADDR_SIZE];    /* as configured, normalised: "[::1]:5683" */
@@ -42,15 +42,15 @@ typedef struct cfg_listen {
 typedef struct cfg_gateway {
 	cfg_listen listen[CFG_LISTEN_MAX]; /* default: 0.0.0.0:5683 */
 	size_t n_listen;
-	unsigned methods;                  /* bit (1u << m) per EDHOC method; default all 4 */
-	int suites[EDHOC_MAX_SUITES];      /* most preferred first; default 2,0 */
+	unsigned methods;             /* bit (1u << m) per EDHOC method; default all 4 */
+	int suites[EDHOC_MAX_SUITES]; /* most preferred first; default 2,0 */
 	size_t n_suites;
 	char credential[CFG_PATH_MAX];     /* own .cred file, or "" when certificate is used */
 	char certificate[CFG_PATH_MAX];    /* own PEM certificate (chain) */
 	char private_key[CFG_PATH_MAX];    /* its PEM private key */
 	int id_cred;                       /* EDHOC_ID_CRED_* of ID_CRED_R; 0: what the
-					      credential file says, else x5t for a
-					      certificate, kid (kccs without kid) for a CCS */
+	                                      credential file says, else x5t for a
+	                                      certificate, kid (kccs without kid) for a CCS */
 	char trust_dir[CFG_PATH_MAX];      /* default /etc/edhocd/trust */
 	char acl[CFG_PATH_MAX];            /* default /etc/edhocd/acl.conf */
 	char state_dir[CFG_PATH_MAX];      /* default /var/lib/edhocd */
@@ -89,9 +89,9 @@ typedef struct cfg_static {
 	char name[ROUTE_NAME_MAX];
 	char identity[EDHOC_MAX_IDENTITY];
 	uint8_t master_secret[32];
-	size_t master_secret_len;     /* 16..32 */
+	size_t master_secret_len; /* 16..32 */
 	uint8_t master_salt[32];
-	size_t master_salt_len;       /* 0..32 */
+	size_t master_salt_len; /* 0..32 */
 	uint8_t sender_id[EDHOC_MAX_CID];
 	size_t sender_id_len;
 	uint8_t recipient_id[EDHOC_MAX_CID];
@@ -99,8 +99,8 @@ typedef struct cfg_static {
 	uint8_t id_context[EDHOC_MAX_CID];
 	size_t id_context_len;
 	bool has_id_context;
-	int aead_alg;                 /* COSE AEAD; default AES-CCM-16-64-128 (10) */
-	int hkdf_alg;                 /* COSE hash for HKDF; SHA-256 (-16) */
+	int aead_alg; /* COSE AEAD; default AES-CCM-16-64-128 (10) */
+	int hkdf_alg; /* COSE hash for HKDF; SHA-256 (-16) */
 } cfg_static;
 
 typedef struct cfg cfg;

@@ -13,7 +13,7 @@
 #include <stdio.h>
 
 #define CFG_ERRORS_MAX 100 /* entries kept */
-#define CFG_ERROR_LEN 512  /* bytes per entry, NUL included (longer: truncated) */
+#define CFG_ERROR_LEN  512 /* bytes per entry, NUL included (longer: truncated) */
 
 typedef struct cfg_errors cfg_errors;
 
@@ -26,7 +26,7 @@ void cfg_errors_free(cfg_errors *e);
 /* Appends "file:line: message" ("file: message" when line is 0, "message"
  * when file is NULL).  Beyond CFG_ERRORS_MAX only the drop counter grows. */
 void cfg_errors_add(cfg_errors *e, const char *file, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 /* Entries kept (not counting dropped ones). */
 size_t cfg_errors_count(const cfg_errors *e);

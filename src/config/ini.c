@@ -20,10 +20,10 @@ struct ini_run {
 	FILE *fp;
 	const char *text;
 	size_t text_off;
-	unsigned line;            /* number of the line last handed to libinih */
+	unsigned line; /* number of the line last handed to libinih */
 	bool line_is_continuation;
 	bool failed;
-	char *buf;                /* getline buffer */
+	char *buf; /* getline buffer */
 	size_t buf_cap;
 };
 
@@ -86,9 +86,9 @@ static char *reader(char *str, int num, void *stream)
 	}
 	if (content >= (size_t)num - 1) {
 		cfg_errors_add(run->errs, run->file, run->line,
-			       "line is longer than %d characters (use continuation lines for "
-			       "long lists)",
-			       num - 2);
+		               "line is longer than %d characters (use continuation lines for "
+		               "long lists)",
+		               num - 2);
 		run->failed = true;
 		/* An empty line keeps libinih's line count in step. */
 		str[0] = '\n';
@@ -127,7 +127,7 @@ static int run_parse(struct ini_run *run)
 	int rc = ini_parse_stream(reader, run, handler, run);
 	if (rc > 0) {
 		cfg_errors_add(run->errs, run->file, (unsigned)rc,
-			       "syntax error (expected [section], key = value or a comment)");
+		               "syntax error (expected [section], key = value or a comment)");
 		run->failed = true;
 	} else if (rc < 0) {
 		cfg_errors_add(run->errs, run->file, 0, "cannot be parsed (out of memory)");
@@ -155,7 +155,7 @@ int cfg_ini_parse_file(const char *path, cfg_ini_fn fn, void *user, cfg_errors *
 }
 
 int cfg_ini_parse_string(const char *text, const char *file, cfg_ini_fn fn, void *user,
-			 cfg_errors *errs)
+                         cfg_errors *errs)
 {
 	struct ini_run run = {.file = file, .errs = errs, .fn = fn, .user = user, .text = text};
 	return run_parse(&run);

@@ -18,8 +18,8 @@
 /* Called for a section header (key and value NULL) and for each key.
  * continuation: the value came from an indented continuation line.
  * Return 0 to go on (errors are the handler's to record in its list). */
-typedef int (*cfg_ini_fn)(void *user, const char *section, const char *key,
-			  const char *value, unsigned line, bool continuation);
+typedef int (*cfg_ini_fn)(void *user, const char *section, const char *key, const char *value,
+                          unsigned line, bool continuation);
 
 /* Parses the file at path; file is the name used in messages.  Cannot-open,
  * syntax and long-line problems go to errs.  Returns 0 when the file could
@@ -28,7 +28,7 @@ int cfg_ini_parse_file(const char *path, cfg_ini_fn fn, void *user, cfg_errors *
 
 /* Same from a NUL-terminated string. */
 int cfg_ini_parse_string(const char *text, const char *file, cfg_ini_fn fn, void *user,
-			 cfg_errors *errs);
+                         cfg_errors *errs);
 
 /* Splits a list value ("a, b c,d") into items: calls fn for each item
  * (NUL-terminated, valid during the call).  Items longer than item_max - 1

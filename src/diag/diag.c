@@ -18,10 +18,10 @@
 
 #include "edhoc/result.h"
 
-#define LINE_MAX_BYTES 1024   /* one record on the stream target */
+#define LINE_MAX_BYTES   1024 /* one record on the stream target */
 #define DETAIL_MAX_BYTES 400  /* detail text kept per record */
-#define FIELD_MAX_BYTES 128   /* other fields */
-#define WINDOW_MS 1000
+#define FIELD_MAX_BYTES  128  /* other fields */
+#define WINDOW_MS        1000
 /* Failure records per window from all keys together, in bursts: the
  * per-key budget alone lets a flood from many source ports (each a key of
  * its own) write one record per datagram. */
@@ -62,18 +62,18 @@ struct diag {
 static diag *coap_owner;
 
 static const char *const category_ids[7] = {
-	"02595e81e0f24a9681d9c2bc91edf45a", /* A message field */
-	"b4d1001409bd4dd79ef142f54f52de4f", /* B integrity */
-	"7d89df3e2e574d40a26281831335fc3e", /* C credential */
-	"004d7232b1d1427ca3e725f4c4889a20", /* D access denied */
-	"e222c5c7188a433b95516109f401019e", /* E internal */
-	"ac7f15d6916945b8b9689c953f4ea4b3", /* F EAD */
-	"c1827db87436479ba5eb483fcf3a2e13", /* G cipher suite */
+    "02595e81e0f24a9681d9c2bc91edf45a", /* A message field */
+    "b4d1001409bd4dd79ef142f54f52de4f", /* B integrity */
+    "7d89df3e2e574d40a26281831335fc3e", /* C credential */
+    "004d7232b1d1427ca3e725f4c4889a20", /* D access denied */
+    "e222c5c7188a433b95516109f401019e", /* E internal */
+    "ac7f15d6916945b8b9689c953f4ea4b3", /* F EAD */
+    "c1827db87436479ba5eb483fcf3a2e13", /* G cipher suite */
 };
 
 static const char *const category_names[7] = {
-	"message field", "integrity", "credential", "access denied",
-	"internal",      "auxiliary data", "cipher suite",
+    "message field", "integrity",      "credential",   "access denied",
+    "internal",      "auxiliary data", "cipher suite",
 };
 
 const char *diag_message_id(char category)
@@ -254,7 +254,7 @@ int diag_create(const diag_options *opt, diag **ret)
 	if (opt->has_ticket_seed) {
 		d->next_ticket = opt->ticket_seed;
 	} else if (getrandom(&d->next_ticket, sizeof(d->next_ticket), GRND_NONBLOCK) !=
-		   (ssize_t)sizeof(d->next_ticket)) {
+	           (ssize_t)sizeof(d->next_ticket)) {
 		/* Uniqueness within a run only needs the counter; the random
 		 * start just keeps tickets of different runs apart. */
 		d->next_ticket = (uint32_t)time(NULL) ^ (uint32_t)getpid() << 16;
@@ -287,18 +287,18 @@ static void emit_suppressed(diag *d, struct throttle *s)
 	format_ticket(s->last_ticket, last);
 	if (d->target == DIAG_TARGET_JOURNAL) {
 		char cat[2] = {s->category, '\0'};
-		sd_journal_send("MESSAGE=suppressed %lu more category %c failures from %s (tickets %s..%s)",
-				s->suppressed, s->category, s->peer, first, last,
-				"PRIORITY=%d", LOG_NOTICE, "MESSAGE_ID=%s",
-				DIAG_MESSAGE_ID_SUPPRESSED, "EDHOCD_CATEGORY=%s", cat,
-				"EDHOCD_PEER=%s", s->peer, "EDHOCD_SUPPRESSED=%lu", s->suppressed,
-				"EDHOCD_TICKET_FIRST=%s", first, "EDHOCD_TICKET_LAST=%s", last, NULL);
+		sd_journal_send(
+		    "MESSAGE=suppressed %lu more category %c failures from %s (tickets %s..%s)",
+		    s->suppressed, s->category, s->peer, first, last, "PRIORITY=%d", LOG_NOTICE,
+		    "MESSAGE_ID=%s", DIAG_MESSAGE_ID_SUPPRESSED, "EDHOCD_CATEGORY=%s", cat,
+		    "EDHOCD_PEER=%s", s->peer, "EDHOCD_SUPPRESSED=%lu", s->suppressed,
+		    "EDHOCD_TICKET_FIRST=%s", first, "EDHOCD_TICKET_LAST=%s", last, NULL);
 	} else {
 		char line[LINE_MAX_BYTES];
 		struct sbuf b;
 		sb_init(&b, line, sizeof(line));
 		sb_printf(&b, "edhocd: suppressed %lu failures category=%c peer=", s->suppressed,
-			  s->category);
+		          s->category);
 		sb_token(&b, s->peer);
 		sb_printf(&b, " tickets=%s..%s", first, last);
 		emit_stream(d, line);
@@ -308,8 +308,9 @@ static void emit_suppressed(diag *d, struct throttle *s)
 
 static void emit_all_suppressed(diag *d)
 {
-	diag_log(d, LOG_NOTICE, "suppressed %lu failures from all peers (over %u records per second)",
-		 d->all_suppressed, d->burst * ALL_KEYS_BURSTS);
+	diag_log(d, LOG_NOTICE,
+	         "suppressed %lu failures from all peers (over %u records per second)",
+	         d->all_suppressed, d->burst * ALL_KEYS_BURSTS);
 	d->all_suppressed = 0;
 }
 
@@ -389,8 +390,8 @@ int diag_failure(diag *d, const diag_event *ev, char *ret_ticket)
 	/* An empty detail would leave an operator who reads only the detail
 	 * field with nothing: say at least what the code means. */
 	const char *detail = ev->detail && *ev->detail ? ev->detail
-			     : ev->code			 ? edhoc_result_describe(ev->code)
-							 : NULL;
+	                     : ev->code                ? edhoc_result_describe(ev->code)
+	                                               : NULL;
 	const char *step = ev->step && *ev->step ? ev->step : "-";
 	if (d->target == DIAG_TARGET_JOURNAL) {
 		char cat[2] = {category, '\0'};
@@ -401,13 +402,13 @@ int diag_failure(diag *d, const diag_event *ev, char *ret_ticket)
 		clean_copy(f_step, sizeof(f_step), step, FIELD_MAX_BYTES);
 		clean_copy(f_detail, sizeof(f_detail), detail, DETAIL_MAX_BYTES);
 		sd_journal_send("MESSAGE=%s failed (category %c, %s): %s; peer %s, identity %s, "
-				"ticket %s",
-				f_step, category, category_name(category), f_detail, f_peer, f_id,
-				ticket, "PRIORITY=%d", failure_priority(category),
-				"MESSAGE_ID=%s", diag_message_id(category), "EDHOCD_CATEGORY=%s",
-				cat, "EDHOCD_CODE=%s", code_name, "EDHOCD_PEER=%s", f_peer,
-				"EDHOCD_IDENTITY=%s", f_id, "EDHOCD_STEP=%s", f_step,
-				"EDHOCD_TICKET=%s", ticket, "EDHOCD_DETAIL=%s", f_detail, NULL);
+		                "ticket %s",
+		                f_step, category, category_name(category), f_detail, f_peer, f_id,
+		                ticket, "PRIORITY=%d", failure_priority(category), "MESSAGE_ID=%s",
+		                diag_message_id(category), "EDHOCD_CATEGORY=%s", cat,
+		                "EDHOCD_CODE=%s", code_name, "EDHOCD_PEER=%s", f_peer,
+		                "EDHOCD_IDENTITY=%s", f_id, "EDHOCD_STEP=%s", f_step,
+		                "EDHOCD_TICKET=%s", ticket, "EDHOCD_DETAIL=%s", f_detail, NULL);
 	} else {
 		char line[LINE_MAX_BYTES];
 		struct sbuf b;
@@ -426,7 +427,7 @@ int diag_failure(diag *d, const diag_event *ev, char *ret_ticket)
 }
 
 void diag_handshake_ok(diag *d, const char *peer, const char *identity, int method, int suite,
-		       const uint8_t *c_r, size_t c_r_len)
+                       const uint8_t *c_r, size_t c_r_len)
 {
 	char cid[2 * 16 + 4];
 	struct sbuf cb;
@@ -441,12 +442,12 @@ void diag_handshake_ok(diag *d, const char *peer, const char *identity, int meth
 		clean_copy(f_peer, sizeof(f_peer), peer, FIELD_MAX_BYTES);
 		clean_copy(f_id, sizeof(f_id), identity, FIELD_MAX_BYTES);
 		sd_journal_send("MESSAGE=EDHOC handshake with %s completed (method %d, suite %d, "
-				"peer %s)",
-				f_id, method, suite, f_peer, "PRIORITY=%d", LOG_INFO,
-				"MESSAGE_ID=%s", DIAG_MESSAGE_ID_HANDSHAKE_OK, "EDHOCD_PEER=%s",
-				f_peer, "EDHOCD_IDENTITY=%s", f_id, "EDHOCD_STEP=message_3",
-				"EDHOCD_METHOD=%d", method, "EDHOCD_SUITE=%d", suite,
-				"EDHOCD_C_R=%s", cid, NULL);
+		                "peer %s)",
+		                f_id, method, suite, f_peer, "PRIORITY=%d", LOG_INFO,
+		                "MESSAGE_ID=%s", DIAG_MESSAGE_ID_HANDSHAKE_OK, "EDHOCD_PEER=%s",
+		                f_peer, "EDHOCD_IDENTITY=%s", f_id, "EDHOCD_STEP=message_3",
+		                "EDHOCD_METHOD=%d", method, "EDHOCD_SUITE=%d", suite,
+		                "EDHOCD_C_R=%s", cid, NULL);
 		return;
 	}
 	char line[LINE_MAX_BYTES];
@@ -562,7 +563,7 @@ void diag_free(diag *d)
 }
 
 size_t diag_peer_text(int disclosure, char category, int code, const char *ticket, char *out,
-		      size_t cap)
+                      size_t cap)
 {
 	int n;
 	if (!out || cap == 0)
@@ -573,7 +574,7 @@ size_t diag_peer_text(int disclosure, char category, int code, const char *ticke
 	switch (disclosure) {
 	case DIAG_DISCLOSE_FULL:
 		n = snprintf(out, cap, "category %c %s ticket %s", category,
-			     edhoc_result_name(code), t);
+		             edhoc_result_name(code), t);
 		break;
 	case DIAG_DISCLOSE_CATEGORY:
 		n = snprintf(out, cap, "category %c ticket %s", category, t);
@@ -605,8 +606,8 @@ const char *diag_format_addr(const struct sockaddr *sa, socklen_t len, char *buf
 		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
 		if (inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host))) {
 			if (in6->sin6_scope_id)
-				snprintf(buf, cap, "[%s%%%u]:%u", host, (unsigned)in6->sin6_scope_id,
-					 ntohs(in6->sin6_port));
+				snprintf(buf, cap, "[%s%%%u]:%u", host,
+				         (unsigned)in6->sin6_scope_id, ntohs(in6->sin6_port));
 			else
 				snprintf(buf, cap, "[%s]:%u", host, ntohs(in6->sin6_port));
 		}

@@ -46,7 +46,7 @@
 
 enum diag_target {
 	DIAG_TARGET_AUTO = 0, /* journal when $JOURNAL_STREAM is set or the journal
-				 socket is reachable, else stderr */
+	                         socket is reachable, else stderr */
 	DIAG_TARGET_JOURNAL = 1,
 	DIAG_TARGET_STDERR = 2, /* the stream in diag_options (stderr by default) */
 };
@@ -59,15 +59,15 @@ enum diag_disclosure {
 	DIAG_DISCLOSE_FULL = 2,     /* category, code name, ticket */
 };
 
-#define DIAG_TICKET_SIZE 11   /* "T-" + 8 hex + NUL */
-#define DIAG_ADDR_SIZE 64     /* "[v6addr%scope]:port" + NUL */
+#define DIAG_TICKET_SIZE    11 /* "T-" + 8 hex + NUL */
+#define DIAG_ADDR_SIZE      64 /* "[v6addr%scope]:port" + NUL */
 #define DIAG_PEER_TEXT_SIZE 96 /* what diag_peer_text writes at most, NUL included */
 
 typedef struct diag_options {
-	int target;               /* enum diag_target */
-	FILE *stream;             /* stream target; NULL: stderr */
-	unsigned burst;           /* records per key per second; 0: 5 */
-	size_t table_size;        /* throttling keys; 0: 256 */
+	int target;        /* enum diag_target */
+	FILE *stream;      /* stream target; NULL: stderr */
+	unsigned burst;    /* records per key per second; 0: 5 */
+	size_t table_size; /* throttling keys; 0: 256 */
 	/* Monotonic milliseconds, for tests; NULL: CLOCK_MONOTONIC. */
 	uint64_t (*now_ms)(void *ctx);
 	void *now_ctx;
@@ -78,12 +78,12 @@ typedef struct diag_options {
 
 /* One failure.  Strings may be NULL (logged as "-"). */
 typedef struct diag_event {
-	int code;           /* a negative edhoc_result, or 0 with category set */
-	char category;      /* 'A'..'G'; 0: edhoc_result_category(code) */
-	const char *step;   /* "message_1", "message_3", "oscore", "acl", "forward", ... */
-	const char *peer;   /* "127.0.0.1:40000" (see diag_format_addr) */
+	int code;             /* a negative edhoc_result, or 0 with category set */
+	char category;        /* 'A'..'G'; 0: edhoc_result_category(code) */
+	const char *step;     /* "message_1", "message_3", "oscore", "acl", "forward", ... */
+	const char *peer;     /* "127.0.0.1:40000" (see diag_format_addr) */
 	const char *identity; /* claimed or authenticated peer identity */
-	const char *detail; /* free text for the operator, never a secret */
+	const char *detail;   /* free text for the operator, never a secret */
 } diag_event;
 
 typedef struct diag diag;
@@ -106,7 +106,7 @@ int diag_failure(diag *d, const diag_event *ev, char *ret_ticket);
 
 /* Successful handshake, at info priority.  c_r may be NULL. */
 void diag_handshake_ok(diag *d, const char *peer, const char *identity, int method, int suite,
-		       const uint8_t *c_r, size_t c_r_len);
+                       const uint8_t *c_r, size_t c_r_len);
 
 /* Other daemon messages (start, reload, shutdown) at a syslog priority
  * (LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG).  Not throttled. */
@@ -130,7 +130,7 @@ void diag_attach_libcoap(diag *d);
  * Never more than that: details stay in the log.  Returns bytes written
  * (without NUL); out holds cap bytes (DIAG_PEER_TEXT_SIZE suffices). */
 size_t diag_peer_text(int disclosure, char category, int code, const char *ticket, char *out,
-		      size_t cap);
+                      size_t cap);
 
 /* "1.2.3.4:5683" or "[::1]:5683" into buf (DIAG_ADDR_SIZE); returns buf.
  * Unknown families give "?". */
@@ -147,6 +147,6 @@ const char *diag_target_name(int target);
  * their own IDs below. */
 const char *diag_message_id(char category);
 #define DIAG_MESSAGE_ID_HANDSHAKE_OK "5a867d97453c442783d6562652bb632b"
-#define DIAG_MESSAGE_ID_SUPPRESSED "a38dc28fe57848e48eaaec8e1769f876"
+#define DIAG_MESSAGE_ID_SUPPRESSED   "a38dc28fe57848e48eaaec8e1769f876"
 
 #endif

@@ -93,7 +93,7 @@ gw_blk *gw_blk_create(size_t max_entries, size_t payload_max, uint64_t lifetime_
 }
 
 static size_t bucket(const gw_blk *t, const uint8_t *rid, size_t rid_len, const uint8_t *key,
-		     size_t key_len)
+                     size_t key_len)
 {
 	uint8_t buf[1 + GW_BLK_RID_MAX + GW_BLK_KEY_MAX];
 	buf[0] = (uint8_t)rid_len;
@@ -160,7 +160,7 @@ void gw_blk_set_limits(gw_blk *t, size_t max_entries, size_t payload_max)
 }
 
 static struct blk *find(const gw_blk *t, const uint8_t *rid, size_t rid_len, const uint8_t *key,
-			size_t key_len)
+                        size_t key_len)
 {
 	if (rid_len > GW_BLK_RID_MAX || key_len > GW_BLK_KEY_MAX)
 		return NULL;
@@ -180,7 +180,7 @@ static void touch(gw_blk *t, struct blk *e, uint64_t now)
 
 /* A new empty entry (the oldest one makes room when the table is full). */
 static struct blk *entry_new(gw_blk *t, const uint8_t *rid, size_t rid_len, const uint8_t *key,
-			     size_t key_len, int kind, uint64_t now)
+                             size_t key_len, int kind, uint64_t now)
 {
 	struct blk *e;
 	size_t b;
@@ -225,9 +225,9 @@ static int body_reserve(gw_blk *t, struct blk *e, size_t need)
 	return 0;
 }
 
-int gw_blk_block1(gw_blk *t, const uint8_t *rid, size_t rid_len, const uint8_t *key,
-		  size_t key_len, const gw_block_opt *b, const uint8_t *data, size_t len,
-		  uint64_t now_ms, const uint8_t **ret_body, size_t *ret_len)
+int gw_blk_block1(gw_blk *t, const uint8_t *rid, size_t rid_len, const uint8_t *key, size_t key_len,
+                  const gw_block_opt *b, const uint8_t *data, size_t len, uint64_t now_ms,
+                  const uint8_t **ret_body, size_t *ret_len)
 {
 	struct blk *e;
 	size_t size = gw_block_size(b->szx);
@@ -273,9 +273,9 @@ int gw_blk_block1(gw_blk *t, const uint8_t *rid, size_t rid_len, const uint8_t *
 	return 0;
 }
 
-int gw_blk_store(gw_blk *t, const uint8_t *rid, size_t rid_len, const uint8_t *key,
-		 size_t key_len, uint8_t code, const uint8_t *opts, size_t opts_len,
-		 const uint8_t *body, size_t body_len, uint64_t now_ms)
+int gw_blk_store(gw_blk *t, const uint8_t *rid, size_t rid_len, const uint8_t *key, size_t key_len,
+                 uint8_t code, const uint8_t *opts, size_t opts_len, const uint8_t *body,
+                 size_t body_len, uint64_t now_ms)
 {
 	struct blk *e;
 	int rc;
@@ -307,8 +307,8 @@ int gw_blk_store(gw_blk *t, const uint8_t *rid, size_t rid_len, const uint8_t *k
 }
 
 bool gw_blk_lookup(gw_blk *t, const uint8_t *rid, size_t rid_len, const uint8_t *key,
-		   size_t key_len, uint64_t now_ms, uint8_t *ret_code, const uint8_t **ret_opts,
-		   size_t *ret_opts_len, const uint8_t **ret_body, size_t *ret_body_len)
+                   size_t key_len, uint64_t now_ms, uint8_t *ret_code, const uint8_t **ret_opts,
+                   size_t *ret_opts_len, const uint8_t **ret_body, size_t *ret_body_len)
 {
 	struct blk *e = find(t, rid, rid_len, key, key_len);
 	if (!e || e->kind != KIND_BODY)
@@ -327,7 +327,7 @@ bool gw_blk_lookup(gw_blk *t, const uint8_t *rid, size_t rid_len, const uint8_t 
 }
 
 void gw_blk_forget(gw_blk *t, const uint8_t *rid, size_t rid_len, const uint8_t *key,
-		   size_t key_len)
+                   size_t key_len)
 {
 	struct blk *e = find(t, rid, rid_len, key, key_len);
 	if (e)

@@ -16,8 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GW_BLK_KEY_MAX 600 /* bytes of a caller's key */
-#define GW_BLK_RID_MAX 16
+#define GW_BLK_KEY_MAX  600 /* bytes of a caller's key */
+#define GW_BLK_RID_MAX  16
 #define GW_BLK_OPTS_MAX 256 /* encoded response options kept with a body */
 
 /* A Block1/Block2 option value (RFC 7959 §2.2). */
@@ -52,25 +52,25 @@ void gw_blk_set_limits(gw_blk *t, size_t max_entries, size_t payload_max);
  * part out of order (the upload is dropped), EDHOC_E_MESSAGE_TOO_LARGE past
  * payload_max (dropped), EDHOC_E_INVALID_ARGUMENT for a key too long or a
  * non-final part that is not exactly one block, EDHOC_E_NOMEM. */
-int gw_blk_block1(gw_blk *t, const uint8_t *rid, size_t rid_len, const uint8_t *key,
-		  size_t key_len, const gw_block_opt *b, const uint8_t *data, size_t len,
-		  uint64_t now_ms, const uint8_t **ret_body, size_t *ret_len);
+int gw_blk_block1(gw_blk *t, const uint8_t *rid, size_t rid_len, const uint8_t *key, size_t key_len,
+                  const gw_block_opt *b, const uint8_t *data, size_t len, uint64_t now_ms,
+                  const uint8_t **ret_body, size_t *ret_len);
 
 /* Keeps a response body (with its code and encoded options) to be served
  * in blocks.  Replaces an entry with the same key.  EDHOC_E_MESSAGE_TOO_LARGE
  * past payload_max or GW_BLK_OPTS_MAX, EDHOC_E_NOMEM. */
-int gw_blk_store(gw_blk *t, const uint8_t *rid, size_t rid_len, const uint8_t *key,
-		 size_t key_len, uint8_t code, const uint8_t *opts, size_t opts_len,
-		 const uint8_t *body, size_t body_len, uint64_t now_ms);
+int gw_blk_store(gw_blk *t, const uint8_t *rid, size_t rid_len, const uint8_t *key, size_t key_len,
+                 uint8_t code, const uint8_t *opts, size_t opts_len, const uint8_t *body,
+                 size_t body_len, uint64_t now_ms);
 
 /* A kept body; pointers stay valid until the next call that changes the
  * table.  False when there is none (or it expired). */
 bool gw_blk_lookup(gw_blk *t, const uint8_t *rid, size_t rid_len, const uint8_t *key,
-		   size_t key_len, uint64_t now_ms, uint8_t *ret_code, const uint8_t **ret_opts,
-		   size_t *ret_opts_len, const uint8_t **ret_body, size_t *ret_body_len);
+                   size_t key_len, uint64_t now_ms, uint8_t *ret_code, const uint8_t **ret_opts,
+                   size_t *ret_opts_len, const uint8_t **ret_body, size_t *ret_body_len);
 
 void gw_blk_forget(gw_blk *t, const uint8_t *rid, size_t rid_len, const uint8_t *key,
-		   size_t key_len);
+                   size_t key_len);
 
 /* Drops everything of one session. */
 void gw_blk_drop_rid(gw_blk *t, const uint8_t *rid, size_t rid_len);

@@ -14,13 +14,13 @@
 #include "gateway/block.h"
 #include "gateway/hash.h"
 
-#define CODE(c, d) ((uint8_t)(((c) << 5) | (d)))
-#define TOKEN_LEN 8
-#define NSTART_BACKEND 64
-#define NSTART_DEVICE 8
+#define CODE(c, d)        ((uint8_t)(((c) << 5) | (d)))
+#define TOKEN_LEN         8
+#define NSTART_BACKEND    64
+#define NSTART_DEVICE     8
 #define BLOCK_LIFETIME_MS 60000u
-#define RELAY_BLOCK_SZX 6 /* 1024-byte blocks towards devices */
-#define RELAY_BUF 2048
+#define RELAY_BLOCK_SZX   6 /* 1024-byte blocks towards devices */
+#define RELAY_BUF         2048
 
 /* CLOCK_MONOTONIC in ms, as gw_now_ms (not linked here: forward.c is
  * tested without the rest of the gateway). */
@@ -80,7 +80,7 @@ struct gw_fwd {
 	uint64_t next_id;
 	/* The relay's hook for NACKs of PDUs sent to devices. */
 	void (*dev_nack)(void *arg, coap_session_t *dev, const coap_pdu_t *sent,
-			 coap_nack_reason_t reason);
+	                 coap_nack_reason_t reason);
 	void *dev_nack_arg;
 	uint8_t scratch[RELAY_BUF];
 };
@@ -303,7 +303,7 @@ static int send_exchange(gw_fwd *f, struct pend *p)
 		rc = oscore_msg_add(&m, OSCORE_OPT_BLOCK1, b1, gw_block_encode(&bo, b1));
 		if (rc == 0 && bo.num == 0)
 			rc = oscore_msg_add(&m, OSCORE_OPT_SIZE1, sz1,
-					    oscore_uint_encode((uint32_t)p->body_len, sz1));
+			                    oscore_uint_encode((uint32_t)p->body_len, sz1));
 		oscore_msg_set_payload(&m, p->body + p->b1_sent, n);
 	} else {
 		oscore_msg_set_payload(&m, p->body, p->body_len);
@@ -311,7 +311,7 @@ static int send_exchange(gw_fwd *f, struct pend *p)
 	if (rc != 0)
 		return rc;
 	pdu = coap_pdu_init(COAP_MESSAGE_CON, (coap_pdu_code_t)p->code, coap_new_message_id(s),
-			    coap_session_max_pdu_size(s));
+	                    coap_session_max_pdu_size(s));
 	if (!pdu)
 		return EDHOC_E_NOMEM;
 	id_to_token(p->id, tok);
@@ -336,7 +336,7 @@ static void pfail(gw_fwd *f, struct pend *p, int result)
 }
 
 static void fwd_nack(coap_session_t *session, const coap_pdu_t *sent,
-		     const coap_nack_reason_t reason, const coap_mid_t mid)
+                     const coap_nack_reason_t reason, const coap_mid_t mid)
 {
 	gw_fwd *f = coap_session_get_app_data(session);
 	struct pend *p;
@@ -354,8 +354,9 @@ static void fwd_nack(coap_session_t *session, const coap_pdu_t *sent,
 		return;
 	if (reason == COAP_NACK_ICMP_ISSUE || reason == COAP_NACK_NOT_DELIVERABLE)
 		backend_reset(f, session);
-	pfail(f, p, reason == COAP_NACK_TOO_MANY_RETRIES ? GW_E_BACKEND_TIMEOUT
-							 : GW_E_BACKEND_UNREACHABLE);
+	pfail(f, p,
+	      reason == COAP_NACK_TOO_MANY_RETRIES ? GW_E_BACKEND_TIMEOUT
+	                                           : GW_E_BACKEND_UNREACHABLE);
 }
 
 static int append_body(gw_fwd *f, struct pend *p, const uint8_t *d, size_t n)
@@ -390,8 +391,7 @@ static void deliver(gw_fwd *f, struct pend *p, oscore_msg *m)
 	uint64_t id = p->id;
 
 	remove_block_opts(m);
-	keep = p->observe_req && oscore_msg_find(m, OSCORE_OPT_OBSERVE) &&
-	       (m->code >> 5) == 2;
+	keep = p->observe_req && oscore_msg_find(m, OSCORE_OPT_OBSERVE) && (m->code >> 5) == 2;
 	if (keep) {
 		/* Registered: no deadline any more; later notifications come
 		 * with this token. */
@@ -409,7 +409,7 @@ static void deliver(gw_fwd *f, struct pend *p, oscore_msg *m)
 }
 
 static coap_response_t fwd_response(coap_session_t *session, const coap_pdu_t *sent,
-				    const coap_pdu_t *recv, const coap_mid_t mid)
+                                    const coap_pdu_t *recv, const coap_mid_t mid)
 {
 	gw_fwd *f = coap_session_get_app_data(session);
 	struct pend *p;
@@ -429,7 +429,7 @@ static coap_response_t fwd_response(coap_session_t *session, const coap_pdu_t *s
 		 * dropped. */
 		coap_opt_iterator_t it;
 		return coap_check_option(recv, COAP_OPTION_OBSERVE, &it) ? COAP_RESPONSE_FAIL
-									  : COAP_RESPONSE_OK;
+		                                                         : COAP_RESPONSE_OK;
 	}
 	rc = pdu_msg(recv, &m);
 	if (rc != 0) {
@@ -577,8 +577,8 @@ void gw_fwd_set_limits(gw_fwd *f, size_t pending_max, size_t payload_max)
 }
 
 int gw_fwd_send(gw_fwd *f, const struct sockaddr *addr, socklen_t addr_len, const oscore_msg *req,
-		unsigned timeout_ms, uint64_t now_ms, gw_fwd_done_fn done, void *arg,
-		uint64_t *ret_id)
+                unsigned timeout_ms, uint64_t now_ms, gw_fwd_done_fn done, void *arg,
+                uint64_t *ret_id)
 {
 	struct pend *p = NULL;
 	oscore_msg m = *req;
@@ -683,27 +683,27 @@ struct rq {
 	struct rq *prev, *next; /* all of the relay's, for session cleanup */
 	gw_relay *r;
 	uint64_t fwd_id;
-	bool fwd_live;          /* gw_fwd still knows fwd_id */
-	coap_session_t *dev;    /* referenced while we hold rq */
-	coap_async_t *async;    /* parked request, until the first answer */
+	bool fwd_live;       /* gw_fwd still knows fwd_id */
+	coap_session_t *dev; /* referenced while we hold rq */
+	coap_async_t *async; /* parked request, until the first answer */
 	uint8_t tok[8];
 	size_t tok_len;
 	bool con;
-	uint16_t mid;           /* the request's, for the retransmission cache */
+	uint16_t mid; /* the request's, for the retransmission cache */
 	gw_addr peer;
 	char peer_text[GW_ADDR_STRLEN];
 	uint8_t rid[EDHOC_MAX_CID];
 	size_t rid_len;
 	oscore_request_info info;
-	bool observe;           /* registration forwarded */
-	bool observing;         /* backend accepted: notifications follow */
-	bool has_block1;        /* final answer echoes the device's last Block1 */
+	bool observe;    /* registration forwarded */
+	bool observing;  /* backend accepted: notifications follow */
+	bool has_block1; /* final answer echoes the device's last Block1 */
 	gw_block_opt block1;
-	bool has_block2;        /* the device asked for this Block2 block */
+	bool has_block2; /* the device asked for this Block2 block */
 	gw_block_opt block2;
 	uint8_t key[GW_BLK_KEY_MAX]; /* body cache key */
 	size_t key_len;
-	gw_ob *ob;              /* set when the first answer goes out in outer blocks */
+	gw_ob *ob; /* set when the first answer goes out in outer blocks */
 	gw_ob_ref ob_ref;
 };
 
@@ -788,7 +788,7 @@ static bool method_idempotent(uint8_t code)
 /* Body cache key: method, path, queries, Accept (and the Request-Tag for
  * uploads), each length-prefixed so no two requests share a key. */
 static bool make_key(const oscore_msg *in, const char *path, bool upload, uint8_t *out,
-		     size_t *ret_len)
+                     size_t *ret_len)
 {
 	size_t o = 0, n = strlen(path);
 	if (n + 4 > GW_BLK_KEY_MAX)
@@ -832,7 +832,7 @@ static void out_text(gw_relay *r, uint8_t code, const char *text)
  * r->out: Block2 and Size2 added, payload the block's slice.  A block past
  * the end gives 4.02 Bad Option (RFC 7959 §2.2). */
 static void out_block(gw_relay *r, const oscore_msg *hm, const uint8_t *body, size_t len,
-		      const gw_block_opt *want)
+                      const gw_block_opt *want)
 {
 	gw_block_opt b = *want;
 	size_t size, off;
@@ -848,28 +848,27 @@ static void out_block(gw_relay *r, const oscore_msg *hm, const uint8_t *body, si
 	b.more = off + size < len;
 	oscore_msg_add(&r->out, OSCORE_OPT_BLOCK2, r->o_block2, gw_block_encode(&b, r->o_block2));
 	oscore_msg_add(&r->out, OSCORE_OPT_SIZE2, r->o_size,
-		       oscore_uint_encode((uint32_t)len, r->o_size));
+	               oscore_uint_encode((uint32_t)len, r->o_size));
 	oscore_msg_set_payload(&r->out, body + off, b.more ? size : len - off);
 }
 
 static void relay_fail(gw_relay *r, const char *peer, const char *identity, int code,
-		       const char *detail)
+                       const char *detail)
 {
-	diag_event ev = {.code = code, .step = "forward", .peer = peer, .identity = identity,
-			 .detail = detail};
+	diag_event ev = {
+	    .code = code, .step = "forward", .peer = peer, .identity = identity, .detail = detail};
 	diag_failure(r->diag, &ev, NULL);
 }
 
 /* Sends outer (protected) to the device as a separate response or a
  * notification. */
 static int send_to_device(gw_relay *r, struct rq *q, const oscore_msg *outer, bool cache,
-			  uint64_t now)
+                          uint64_t now)
 {
 	coap_pdu_t *pdu;
 	bool con = q->con || q->observing;
-	pdu = coap_pdu_init(con ? COAP_MESSAGE_CON : COAP_MESSAGE_NON,
-			    (coap_pdu_code_t)outer->code, coap_new_message_id(q->dev),
-			    coap_session_max_pdu_size(q->dev));
+	pdu = coap_pdu_init(con ? COAP_MESSAGE_CON : COAP_MESSAGE_NON, (coap_pdu_code_t)outer->code,
+	                    coap_new_message_id(q->dev), coap_session_max_pdu_size(q->dev));
 	if (!pdu)
 		return EDHOC_E_NOMEM;
 	if (!coap_add_token(pdu, q->tok_len, q->tok) || add_msg_to_pdu(pdu, outer) != 0) {
@@ -936,16 +935,16 @@ static void relay_done(void *arg, uint64_t id, int result, const oscore_msg *res
 			gw_block_opt b = q->block1;
 			b.more = false;
 			oscore_msg_add(&in, OSCORE_OPT_BLOCK1, r->o_block1,
-				       gw_block_encode(&b, r->o_block1));
+			               gw_block_encode(&b, r->o_block1));
 		}
 		ends = !(q->observe && oscore_msg_find(&in, OSCORE_OPT_OBSERVE) &&
-			 (in.code >> 5) == 2);
+		         (in.code >> 5) == 2);
 		if (first && q->ob && q->ob_ref.want_b2 && !q->has_block2) {
 			/* The device takes the whole answer in outer blocks
 			 * (gw_ob_response cuts the protected message). */
 			r->out = in;
 		} else if (in.payload_len > gw_block_size(RELAY_BLOCK_SZX) ||
-		    (q->has_block2 && in.payload_len > gw_block_size(q->block2.szx))) {
+		           (q->has_block2 && in.payload_len > gw_block_size(q->block2.szx))) {
 			/* Too large for one message to the device: keep it
 			 * and serve it block by block. */
 			gw_block_opt want = {0, false, RELAY_BLOCK_SZX};
@@ -956,8 +955,9 @@ static void relay_done(void *arg, uint64_t id, int result, const oscore_msg *res
 			oscore_msg_remove(&hm, OSCORE_OPT_OBSERVE);
 			oscore_msg_set_payload(&hm, NULL, 0);
 			if (oscore_msg_encode_body(&hm, r->plain, GW_BLK_OPTS_MAX, &hl) == 0)
-				gw_blk_store(r->blk, q->rid, q->rid_len, q->key, q->key_len, in.code,
-					     r->plain, hl, in.payload, in.payload_len, now);
+				gw_blk_store(r->blk, q->rid, q->rid_len, q->key, q->key_len,
+				             in.code, r->plain, hl, in.payload, in.payload_len,
+				             now);
 			out_block(r, &in, in.payload, in.payload_len, &want);
 		} else {
 			r->out = in;
@@ -971,18 +971,19 @@ static void relay_done(void *arg, uint64_t id, int result, const oscore_msg *res
 		/* Larger than the scratch buffer: only with outer Block2. */
 		size_t cap = r->out.payload_len + GW_FWD_MAX_OPTS_BYTES + OSCORE_PROTECT_OVERHEAD;
 		big = malloc(cap);
-		rc = big ? oscore_protect_response(s->ctx, &q->info, &r->out, false, big, cap, &outer)
-			 : EDHOC_E_NOMEM;
+		rc = big ? oscore_protect_response(s->ctx, &q->info, &r->out, false, big, cap,
+		                                   &outer)
+		         : EDHOC_E_NOMEM;
 	} else {
 		rc = oscore_protect_response(s->ctx, &q->info, &r->out, !first, r->prot,
-					     sizeof(r->prot), &outer);
+		                             sizeof(r->prot), &outer);
 	}
 	if (rc == 0 && first && q->ob) {
 		oscore_msg cut;
 		int orc = gw_ob_response(q->ob, &q->ob_ref, &outer, now, &cut);
 		if (orc != 0) /* cut is an unprotected 5.00 then */
 			relay_fail(r, q->peer_text, s->identity, orc,
-				   "answer cannot be kept for outer Block2");
+			           "answer cannot be kept for outer Block2");
 		outer = cut;
 	}
 	if (rc == 0)
@@ -1002,7 +1003,7 @@ static void relay_done(void *arg, uint64_t id, int result, const oscore_msg *res
 }
 
 static void relay_dev_nack(void *arg, coap_session_t *dev, const coap_pdu_t *sent,
-			   coap_nack_reason_t reason)
+                           coap_nack_reason_t reason)
 {
 	gw_relay *r = arg;
 	coap_bin_const_t t = coap_pdu_get_token(sent);
@@ -1018,8 +1019,8 @@ static void relay_dev_nack(void *arg, coap_session_t *dev, const coap_pdu_t *sen
 }
 
 int gw_relay_create(coap_context_t *ctx, gw_sessions *sessions, gw_rtx *rtx, diag *d,
-		    size_t pending_max, size_t payload_max, size_t observations_per_device,
-		    gw_relay **ret)
+                    size_t pending_max, size_t payload_max, size_t observations_per_device,
+                    gw_relay **ret)
 {
 	gw_relay *r = calloc(1, sizeof(*r));
 	int rc;
@@ -1059,7 +1060,7 @@ void gw_relay_free(gw_relay *r)
 }
 
 void gw_relay_set_limits(gw_relay *r, size_t pending_max, size_t payload_max,
-			 size_t observations_per_device)
+                         size_t observations_per_device)
 {
 	gw_fwd_set_limits(r->fwd, pending_max, payload_max);
 	gw_blk_set_limits(r->blk, pending_max, payload_max);
@@ -1069,7 +1070,7 @@ void gw_relay_set_limits(gw_relay *r, size_t pending_max, size_t payload_max,
 /* The plain request for the backend: inner method, options except the
  * hop-by-hop ones, the backend path as Uri-Path, body. */
 static int backend_request(gw_relay *r, const gw_relay_req *q, const uint8_t *body, size_t len,
-			   bool observe, oscore_msg *m)
+                           bool observe, oscore_msg *m)
 {
 	char *path = (char *)r->path;
 	size_t seg;
@@ -1145,7 +1146,7 @@ int gw_relay_request(gw_relay *r, const gw_relay_req *q, oscore_msg *ret_inner)
 		size_t opts_len, kl;
 		oscore_msg hm;
 		if (gw_blk_lookup(r->blk, rid, rid_len, key, key_len, q->now_ms, &code, &opts,
-				  &opts_len, &kb, &kl) &&
+		                  &opts_len, &kb, &kl) &&
 		    oscore_msg_decode_body(code, opts, opts_len, &hm) == 0) {
 			out_block(r, &hm, kb, kl, &b2);
 			r->stats.blocks_served++;
@@ -1158,7 +1159,7 @@ int gw_relay_request(gw_relay *r, const gw_relay_req *q, oscore_msg *ret_inner)
 			 * has to start over from block 0 instead. */
 			out_text(r, CODE(4, 8), "Body expired, restart from block 0");
 			relay_fail(r, q->peer_text, q->s->identity, GW_E_BLOCK_INCOMPLETE,
-				   "Block2 continuation of an answer no longer kept");
+			           "Block2 continuation of an answer no longer kept");
 			goto answer;
 		}
 	}
@@ -1170,7 +1171,7 @@ int gw_relay_request(gw_relay *r, const gw_relay_req *q, oscore_msg *ret_inner)
 			goto answer;
 		}
 		rc = gw_blk_block1(r->blk, rid, rid_len, ukey, ukey_len, &b1, in->payload,
-				   in->payload_len, q->now_ms, &whole, &wl);
+		                   in->payload_len, q->now_ms, &whole, &wl);
 		if (rc == EDHOC_E_MESSAGE_TOO_LARGE) {
 			size_t n = oscore_uint_encode((uint32_t)r->fwd->payload_max, r->o_size);
 			out_code(r, CODE(4, 13));
@@ -1181,14 +1182,14 @@ int gw_relay_request(gw_relay *r, const gw_relay_req *q, oscore_msg *ret_inner)
 		if (rc != 0) {
 			out_text(r, CODE(4, 8), "Request Entity Incomplete");
 			relay_fail(r, q->peer_text, q->s->identity,
-				   rc == EDHOC_E_NOMEM ? rc : GW_E_BLOCK_INCOMPLETE, NULL);
+			           rc == EDHOC_E_NOMEM ? rc : GW_E_BLOCK_INCOMPLETE, NULL);
 			goto answer;
 		}
 		if (!whole) {
 			/* RFC 7959 §2.3: acknowledge the part, ask for more. */
 			out_code(r, CODE(2, 31));
 			oscore_msg_add(&r->out, OSCORE_OPT_BLOCK1, r->o_block1,
-				       gw_block_encode(&b1, r->o_block1));
+			               gw_block_encode(&b1, r->o_block1));
 			goto answer;
 		}
 		body = whole;
@@ -1215,7 +1216,7 @@ int gw_relay_request(gw_relay *r, const gw_relay_req *q, oscore_msg *ret_inner)
 				observe = true;
 			else
 				relay_fail(r, q->peer_text, q->s->identity, GW_E_OBSERVE_LIMIT,
-					   "answered without Observe");
+				           "answered without Observe");
 		}
 	}
 	rq = calloc(1, sizeof(*rq));
@@ -1251,8 +1252,8 @@ int gw_relay_request(gw_relay *r, const gw_relay_req *q, oscore_msg *ret_inner)
 	}
 	rc = backend_request(r, q, body, len, observe, &breq);
 	if (rc == 0)
-		rc = gw_fwd_send(r->fwd, (const struct sockaddr *)&q->rt->addr, q->rt->addr_len, &breq,
-				 q->rt->timeout_ms, q->now_ms, relay_done, rq, &rq->fwd_id);
+		rc = gw_fwd_send(r->fwd, (const struct sockaddr *)&q->rt->addr, q->rt->addr_len,
+		                 &breq, q->rt->timeout_ms, q->now_ms, relay_done, rq, &rq->fwd_id);
 	if (has_b1 && ukey_len)
 		gw_blk_forget(r->blk, rid, rid_len, ukey, ukey_len);
 	if (rc != 0) {

@@ -42,7 +42,7 @@
 
 /* Largest block we send to / ask from a backend: SZX 6, 1024 bytes, which
  * fits libcoap's default 1152-byte PDU with room for options. */
-#define GW_FWD_BLOCK_SZX 6
+#define GW_FWD_BLOCK_SZX      6
 #define GW_FWD_MAX_OPTS_BYTES 1024 /* option bytes of one forwarded request */
 
 typedef struct gw_fwd gw_fwd;
@@ -78,8 +78,8 @@ void gw_fwd_set_limits(gw_fwd *f, size_t pending_max, size_t payload_max);
  * options above GW_FWD_MAX_OPTS_BYTES, GW_E_BACKEND_UNREACHABLE when no
  * session can be made.  *ret_id identifies the request. */
 int gw_fwd_send(gw_fwd *f, const struct sockaddr *addr, socklen_t addr_len, const oscore_msg *req,
-		unsigned timeout_ms, uint64_t now_ms, gw_fwd_done_fn done, void *arg,
-		uint64_t *ret_id);
+                unsigned timeout_ms, uint64_t now_ms, gw_fwd_done_fn done, void *arg,
+                uint64_t *ret_id);
 
 /* Forgets request or observation id: done is not called for it again.  A
  * later notification for it is answered with RST, which ends the
@@ -112,30 +112,30 @@ typedef struct gw_relay_stats {
 
 /* sessions, rtx and d are the gateway's and must outlive the relay. */
 int gw_relay_create(coap_context_t *ctx, gw_sessions *sessions, gw_rtx *rtx, diag *d,
-		    size_t pending_max, size_t payload_max, size_t observations_per_device,
-		    gw_relay **ret);
+                    size_t pending_max, size_t payload_max, size_t observations_per_device,
+                    gw_relay **ret);
 
 /* Drops pending requests and observations (nothing is sent).  NULL is a
  * no-op. */
 void gw_relay_free(gw_relay *r);
 
 void gw_relay_set_limits(gw_relay *r, size_t pending_max, size_t payload_max,
-			 size_t observations_per_device);
+                         size_t observations_per_device);
 
 /* One verified OSCORE request that the ACL allowed on route rt. */
 typedef struct gw_relay_req {
-	coap_session_t *dev;          /* the device's libcoap session */
-	const coap_pdu_t *pdu;        /* the outer request as received */
-	gw_session *s;                /* its OSCORE session */
+	coap_session_t *dev;   /* the device's libcoap session */
+	const coap_pdu_t *pdu; /* the outer request as received */
+	gw_session *s;         /* its OSCORE session */
 	const oscore_request_info *info;
-	const oscore_msg *inner;      /* the decrypted request */
-	const char *path;             /* inner path ("/a/b") */
+	const oscore_msg *inner; /* the decrypted request */
+	const char *path;        /* inner path ("/a/b") */
 	const route *rt;
 	const gw_addr *peer;
 	const char *peer_text;
 	uint64_t now_ms;
-	gw_ob *ob;                    /* outer block-wise table (may be NULL) */
-	const gw_ob_ref *ob_ref;      /* this request's outer Block1/Block2 (may be NULL) */
+	gw_ob *ob;               /* outer block-wise table (may be NULL) */
+	const gw_ob_ref *ob_ref; /* this request's outer Block1/Block2 (may be NULL) */
 } gw_relay_req;
 
 #define GW_RELAY_PARKED 1
@@ -161,6 +161,6 @@ void gw_relay_get_stats(const gw_relay *r, gw_relay_stats *ret);
  * notification RST by the device ends that observation).  Called by the
  * backend client's NACK handler for server sessions. */
 void gw_relay_device_nack(gw_relay *r, coap_session_t *dev, const coap_pdu_t *sent,
-			  coap_nack_reason_t reason);
+                          coap_nack_reason_t reason);
 
 #endif

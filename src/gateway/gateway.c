@@ -515,8 +515,9 @@ static int install_static(gw *g, const cfg_static *cs, const cfg *old_cfg)
 		gw_cidalloc_put(g->cids, &rid);
 		goto fail;
 	}
-	diag_log(g->diag, LOG_INFO, "static context %s (identity %s) installed, sending from %llu%s",
-	         cs->name, cs->identity, (unsigned long long)seq, had ? ", Echo first" : "");
+	diag_log(g->diag, LOG_INFO,
+	         "static context %s (identity %s) installed, sending from %llu%s", cs->name,
+	         cs->identity, (unsigned long long)seq, had ? ", Echo first" : "");
 	return 0;
 fail:
 	diag_log(g->diag, LOG_ERR, "static context %s not installed (%s)", cs->name,
@@ -1306,7 +1307,8 @@ static bool handle_oscore(gw *g, const struct peer *p, const oscore_msg *outer_i
 		if (!s && hdr.has_kid) {
 			/* A static context pushed out of the table (LRU): back
 			 * in, continuing above its lease. */
-			const cfg_static *cs = cfg_static_by_kid(g->conf->cfg, hdr.kid, hdr.kid_len);
+			const cfg_static *cs =
+			    cfg_static_by_kid(g->conf->cfg, hdr.kid, hdr.kid_len);
 			if (cs && install_static(g, cs, NULL) == 0)
 				s = gw_sessions_find(g->sessions, hdr.kid, hdr.kid_len);
 		}
@@ -1398,9 +1400,10 @@ static void oscore_request(coap_resource_t *res, coap_session_t *session, const 
 				diag_event ev = {.code = fail,
 				                 .step = "outer_block",
 				                 .peer = p.text,
-				                 .detail = oscore_msg_find(&outer, OSCORE_OPT_BLOCK1)
-				                               ? "outer Block1"
-				                               : "outer Block2"};
+				                 .detail =
+				                     oscore_msg_find(&outer, OSCORE_OPT_BLOCK1)
+				                         ? "outer Block1"
+				                         : "outer Block2"};
 				diag_failure(g->diag, &ev, NULL);
 			}
 			send_reply(g, &p, mid, resp, &r->m, true, now);
@@ -1711,9 +1714,9 @@ int gw_fd(const gw *g)
  * least once a second.  A new retransmission does not wait for it:
  * libcoap arms its timer itself when it queues a confirmable message, and
  * its expiry wakes the loop through the same epoll fd. */
-#define GW_IO_TURNS    8
-#define GW_IO_EVENTS   16
-#define GW_PREPARE_MS  10
+#define GW_IO_TURNS   8
+#define GW_IO_EVENTS  16
+#define GW_PREPARE_MS 10
 static void coap_timers(gw *g, uint64_t now_ms)
 {
 	coap_tick_t now;
@@ -1752,7 +1755,7 @@ static uint64_t sweep_due(const gw *g)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	wall_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	due = g->next_expiry * 1000 <= wall_ms ? now
-	                                         : now + (uint64_t)(g->next_expiry * 1000 - wall_ms);
+	                                       : now + (uint64_t)(g->next_expiry * 1000 - wall_ms);
 	if (due < g->last_sweep_ms + GW_EXPIRY_SWEEP_MS)
 		due = g->last_sweep_ms + GW_EXPIRY_SWEEP_MS;
 	return due;
@@ -1973,8 +1976,8 @@ int gw_drop_session(gw *g, const uint8_t *kid, size_t kid_len)
 	if (rc == STORE_E_NOT_FOUND)
 		return GW_E_NO_SESSION;
 	if (rc == 0)
-		diag_log(g->diag, LOG_INFO, "stored session c_r=%s closed (dropped by the operator)",
-		         hex);
+		diag_log(g->diag, LOG_INFO,
+		         "stored session c_r=%s closed (dropped by the operator)", hex);
 	return rc;
 }
 
@@ -2016,9 +2019,10 @@ int gw_drop_identity(gw *g, const char *identity, size_t *ret_dropped)
 		size_t before = dc.n;
 		rc = store_session_delete_identity(g->store, identity, dropped_in_store, &dc);
 		if (rc == 0 && dc.n > before)
-			diag_log(g->diag, LOG_INFO,
-			         "%zu stored session(s) of identity=%s closed (dropped by the operator)",
-			         dc.n - before, identity);
+			diag_log(
+			    g->diag, LOG_INFO,
+			    "%zu stored session(s) of identity=%s closed (dropped by the operator)",
+			    dc.n - before, identity);
 	}
 	if (rc != 0)
 		return rc;

@@ -86,14 +86,14 @@ typedef struct gw_session_info {
 	size_t kid_len;
 	uint8_t sender_id[EDHOC_MAX_CID]; /* gateway's Sender ID (the device's kid) */
 	size_t sender_id_len;
-	const char *identity; /* valid during the callback only */
-	int kind;             /* enum gw_session_kind */
-	int method;           /* EDHOC method, -1 for a static context */
-	int suite;            /* EDHOC cipher suite, -1 for a static context */
-	int64_t established;  /* handshake (or installation of a static context) */
-	int64_t last_used;    /* last verified request; established when none yet */
-	int64_t expires;      /* 0: never */
-	bool has_peer;        /* a request (or the handshake) came from peer */
+	const char *identity;      /* valid during the callback only */
+	int kind;                  /* enum gw_session_kind */
+	int method;                /* EDHOC method, -1 for a static context */
+	int suite;                 /* EDHOC cipher suite, -1 for a static context */
+	int64_t established;       /* handshake (or installation of a static context) */
+	int64_t last_used;         /* last verified request; established when none yet */
+	int64_t expires;           /* 0: never */
+	bool has_peer;             /* a request (or the handshake) came from peer */
 	char peer[GW_ADDR_STRLEN]; /* "-" without has_peer */
 } gw_session_info;
 

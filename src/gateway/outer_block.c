@@ -63,7 +63,7 @@ void gw_ob_drop_rid(gw_ob *t, const uint8_t *rid, size_t rid_len)
 /* kind, peer, then length-prefixed OSCORE option and (uploads only)
  * Request-Tag: no two exchanges share a key. */
 static bool make_key(uint8_t kind, const gw_addr *peer, const oscore_option *osc,
-		     const oscore_option *rtag, uint8_t *out, size_t *ret_len)
+                     const oscore_option *rtag, uint8_t *out, size_t *ret_len)
 {
 	size_t o = 0;
 	uint8_t a[20];
@@ -98,19 +98,20 @@ static void reply_too_large(gw_ob *t, oscore_msg *r)
 {
 	size_t max = gw_ob_msg_max(t);
 	reply_code(r, CODE(4, 13), NULL);
-	oscore_msg_add(r, OSCORE_OPT_SIZE1, t->o_size,
-		       oscore_uint_encode(max > UINT32_MAX ? UINT32_MAX : (uint32_t)max, t->o_size));
+	oscore_msg_add(
+	    r, OSCORE_OPT_SIZE1, t->o_size,
+	    oscore_uint_encode(max > UINT32_MAX ? UINT32_MAX : (uint32_t)max, t->o_size));
 }
 
 /* Block b of a kept response into r (Block2 and Size2 added). */
-static void serve_block(gw_ob *t, const gw_ob_ref *ref, gw_block_opt b, uint64_t now,
-			oscore_msg *r, int *ret_fail)
+static void serve_block(gw_ob *t, const gw_ob_ref *ref, gw_block_opt b, uint64_t now, oscore_msg *r,
+                        int *ret_fail)
 {
 	uint8_t code;
 	const uint8_t *opts, *body;
 	size_t opts_len, len, size, off;
 	if (!gw_blk_lookup(t->blk, ref->rid, ref->rid_len, ref->key, ref->key_len, now, &code,
-			   &opts, &opts_len, &body, &len) ||
+	                   &opts, &opts_len, &body, &len) ||
 	    oscore_msg_decode_body(code, opts, opts_len, r) != 0) {
 		/* Expired or pushed out: the device has to send a new request
 		 * (a repeated one would be a replay). */
@@ -127,12 +128,13 @@ static void serve_block(gw_ob *t, const gw_ob_ref *ref, gw_block_opt b, uint64_t
 	}
 	b.more = off + size < len;
 	oscore_msg_add(r, OSCORE_OPT_BLOCK2, t->o_block2, gw_block_encode(&b, t->o_block2));
-	oscore_msg_add(r, OSCORE_OPT_SIZE2, t->o_size, oscore_uint_encode((uint32_t)len, t->o_size));
+	oscore_msg_add(r, OSCORE_OPT_SIZE2, t->o_size,
+	               oscore_uint_encode((uint32_t)len, t->o_size));
 	oscore_msg_set_payload(r, body + off, b.more ? size : len - off);
 }
 
 int gw_ob_request(gw_ob *t, const gw_addr *peer, oscore_msg *outer, uint64_t now_ms,
-		  gw_ob_ref *ret_ref, oscore_msg *ret_reply, int *ret_fail)
+                  gw_ob_ref *ret_ref, oscore_msg *ret_reply, int *ret_fail)
 {
 	const oscore_option *o1 = oscore_msg_find(outer, OSCORE_OPT_BLOCK1);
 	const oscore_option *o2 = oscore_msg_find(outer, OSCORE_OPT_BLOCK2);
@@ -185,7 +187,7 @@ int gw_ob_request(gw_ob *t, const gw_addr *peer, oscore_msg *outer, uint64_t now
 			return GW_OB_REPLY;
 		}
 		rc = gw_blk_block1(t->blk, ret_ref->rid, ret_ref->rid_len, ukey, ukey_len, &b1,
-				   outer->payload, outer->payload_len, now_ms, &whole, &wl);
+		                   outer->payload, outer->payload_len, now_ms, &whole, &wl);
 		if (rc == EDHOC_E_MESSAGE_TOO_LARGE) {
 			reply_too_large(t, ret_reply);
 			*ret_fail = rc;
@@ -210,7 +212,7 @@ int gw_ob_request(gw_ob *t, const gw_addr *peer, oscore_msg *outer, uint64_t now
 		if (!whole) {
 			reply_code(ret_reply, CODE(2, 31), NULL);
 			oscore_msg_add(ret_reply, OSCORE_OPT_BLOCK1, t->o_block1,
-				       gw_block_encode(&b1, t->o_block1));
+			               gw_block_encode(&b1, t->o_block1));
 			return GW_OB_REPLY;
 		}
 		ret_ref->has_b1 = true;
@@ -240,7 +242,7 @@ void gw_ob_release(gw_ob *t, const gw_addr *peer, const oscore_msg *outer)
 }
 
 int gw_ob_response(gw_ob *t, const gw_ob_ref *ref, const oscore_msg *resp, uint64_t now_ms,
-		   oscore_msg *ret_out)
+                   oscore_msg *ret_out)
 {
 	*ret_out = *resp;
 	if (!oscore_msg_find(resp, OSCORE_OPT_OSCORE))
@@ -256,16 +258,16 @@ int gw_ob_response(gw_ob *t, const gw_ob_ref *ref, const oscore_msg *resp, uint6
 			rc = EDHOC_E_MESSAGE_TOO_LARGE;
 		else
 			rc = gw_blk_store(t->blk, ref->rid, ref->rid_len, ref->key, ref->key_len,
-					  resp->code, t->opts, hl, resp->payload, resp->payload_len,
-					  now_ms);
+			                  resp->code, t->opts, hl, resp->payload, resp->payload_len,
+			                  now_ms);
 		if (rc != 0) {
 			reply_code(ret_out, CODE(5, 0), NULL);
 			return rc;
 		}
 		oscore_msg_add(ret_out, OSCORE_OPT_BLOCK2, t->o_block2,
-			       gw_block_encode(&b, t->o_block2));
+		               gw_block_encode(&b, t->o_block2));
 		oscore_msg_add(ret_out, OSCORE_OPT_SIZE2, t->o_size,
-			       oscore_uint_encode((uint32_t)resp->payload_len, t->o_size));
+		               oscore_uint_encode((uint32_t)resp->payload_len, t->o_size));
 		oscore_msg_set_payload(ret_out, resp->payload, gw_block_size(ref->b2_szx));
 	}
 	if (ref->has_b1) {
@@ -273,7 +275,7 @@ int gw_ob_response(gw_ob *t, const gw_ob_ref *ref, const oscore_msg *resp, uint6
 		gw_block_opt b = ref->b1;
 		b.more = false;
 		oscore_msg_add(ret_out, OSCORE_OPT_BLOCK1, t->o_block1,
-			       gw_block_encode(&b, t->o_block1));
+		               gw_block_encode(&b, t->o_block1));
 	}
 	return 0;
 }

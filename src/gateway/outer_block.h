@@ -39,7 +39,7 @@
 #define GW_OB_OVERHEAD (1024 + 1 + 16)
 /* Largest outer block we serve: SZX 6 (1024 bytes) leaves room for the
  * options in libcoap's 1152-byte PDU. */
-#define GW_OB_MAX_SZX 6
+#define GW_OB_MAX_SZX     6
 #define GW_OB_LIFETIME_MS 30000u
 /* Key: kind, peer address (20), OSCORE option value, outer Request-Tag. */
 #define GW_OB_KEY_MAX (1 + 20 + 1 + OSCORE_MAX_OPTION_VALUE + 1 + 8)
@@ -49,10 +49,10 @@ typedef struct gw_ob gw_ob;
 /* What the transport step learnt about one request, for its response.
  * Plain data: the forwarder copies it into its parked request. */
 typedef struct gw_ob_ref {
-	bool has_b1;       /* reassembled from outer Block1: final answer echoes b1 */
-	gw_block_opt b1;   /* the last part (more false) */
-	bool want_b2;      /* device asked for the response in outer blocks */
-	unsigned b2_szx;   /* its block size, at most GW_OB_MAX_SZX */
+	bool has_b1;     /* reassembled from outer Block1: final answer echoes b1 */
+	gw_block_opt b1; /* the last part (more false) */
+	bool want_b2;    /* device asked for the response in outer blocks */
+	unsigned b2_szx; /* its block size, at most GW_OB_MAX_SZX */
 	uint8_t rid[GW_BLK_RID_MAX];
 	size_t rid_len;
 	uint8_t key[GW_OB_KEY_MAX]; /* Block2 key: 'R', peer, OSCORE option */
@@ -84,7 +84,7 @@ enum {
  * 4.13 with Size1 (too large), 5.03 (out of memory); *ret_fail then holds
  * the result code for the failure record (0 otherwise). */
 int gw_ob_request(gw_ob *t, const gw_addr *peer, oscore_msg *outer, uint64_t now_ms,
-		  gw_ob_ref *ret_ref, oscore_msg *ret_reply, int *ret_fail);
+                  gw_ob_ref *ret_ref, oscore_msg *ret_reply, int *ret_fail);
 
 /* The reassembled ciphertext is no longer needed (after unprotect). */
 void gw_ob_release(gw_ob *t, const gw_addr *peer, const oscore_msg *outer);
@@ -98,7 +98,7 @@ void gw_ob_release(gw_ob *t, const gw_addr *peer, const oscore_msg *outer);
  * t until the next call.  EDHOC_E_MESSAGE_TOO_LARGE / EDHOC_E_NOMEM when a
  * response that needs blocks cannot be kept (ret_out then holds 5.00). */
 int gw_ob_response(gw_ob *t, const gw_ob_ref *ref, const oscore_msg *resp, uint64_t now_ms,
-		   oscore_msg *ret_out);
+                   oscore_msg *ret_out);
 
 void gw_ob_drop_rid(gw_ob *t, const uint8_t *rid, size_t rid_len);
 size_t gw_ob_count(const gw_ob *t);

@@ -28,7 +28,7 @@ typedef struct gw_session {
 	uint64_t established_ms;  /* monotonic */
 	int64_t established_unix; /* wall clock, for people */
 	uint64_t last_used_ms;
-	int64_t expires_unix; /* wall clock; 0 = never (static contexts) */
+	int64_t expires_unix;     /* wall clock; 0 = never (static contexts) */
 	int64_t stored_used_unix; /* last-used time the store has (coarse, batched) */
 	gw_addr peer;
 	void *ctx; /* OSCORE context, owned: the drop callback frees it */

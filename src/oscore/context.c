@@ -28,7 +28,7 @@ static size_t cbor_int(uint8_t *out, int64_t v)
 /* info = [id: bstr, id_context: bstr / nil, alg_aead: int, type: tstr,
  * L: uint] (§3.2.1).  out must hold 64 bytes + id + id_context. */
 static size_t make_info(uint8_t *out, const uint8_t *id, size_t id_len, const oscore_ctx *c,
-			const char *type, size_t l)
+                        const char *type, size_t l)
 {
 	size_t off = 0;
 	out[off++] = 0x85;
@@ -80,17 +80,17 @@ static int derive(oscore_ctx *c, int hash_alg, const oscore_ctx_params *p)
 
 	n = make_info(info, c->sender_id, c->sender_id_len, c, "Key", c->key_len);
 	r = crypto_hkdf(hash_alg, p->master_salt, p->master_salt_len, p->master_secret,
-			p->master_secret_len, info, n, c->sender_key, c->key_len);
+	                p->master_secret_len, info, n, c->sender_key, c->key_len);
 	if (r < 0)
 		return r;
 	n = make_info(info, c->recipient_id, c->recipient_id_len, c, "Key", c->key_len);
 	r = crypto_hkdf(hash_alg, p->master_salt, p->master_salt_len, p->master_secret,
-			p->master_secret_len, info, n, c->recipient_key, c->key_len);
+	                p->master_secret_len, info, n, c->recipient_key, c->key_len);
 	if (r < 0)
 		return r;
 	n = make_info(info, NULL, 0, c, "IV", c->nonce_len);
 	return crypto_hkdf(hash_alg, p->master_salt, p->master_salt_len, p->master_secret,
-			   p->master_secret_len, info, n, c->common_iv, c->nonce_len);
+	                   p->master_secret_len, info, n, c->common_iv, c->nonce_len);
 }
 
 int oscore_ctx_new(const oscore_ctx_params *p, oscore_ctx **ret)
@@ -118,8 +118,8 @@ int oscore_ctx_new(const oscore_ctx_params *p, oscore_ctx **ret)
 	    (p->master_salt_len && !p->master_salt) || p->sender_id_len > max_id ||
 	    p->recipient_id_len > max_id || (p->sender_id_len && !p->sender_id) ||
 	    (p->recipient_id_len && !p->recipient_id) ||
-	    (p->has_id_context &&
-	     (p->id_context_len > OSCORE_MAX_ID_CONTEXT || (p->id_context_len && !p->id_context))) ||
+	    (p->has_id_context && (p->id_context_len > OSCORE_MAX_ID_CONTEXT ||
+	                           (p->id_context_len && !p->id_context))) ||
 	    window > OSCORE_MAX_WINDOW || p->sender_seq > OSCORE_SEQ_MAX + 1)
 		return EDHOC_E_INVALID_ARGUMENT;
 	/* A shared ID would give both directions the same key and nonces. */
@@ -238,9 +238,9 @@ bool oscore_ctx_matches(const oscore_ctx *c, const oscore_header *h)
 	if (!h->has_kid || h->kid_len != c->recipient_id_len ||
 	    (h->kid_len && memcmp(h->kid, c->recipient_id, h->kid_len) != 0))
 		return false;
-	if (h->has_kid_context &&
-	    (!c->has_id_context || h->kid_context_len != c->id_context_len ||
-	     (h->kid_context_len && memcmp(h->kid_context, c->id_context, h->kid_context_len) != 0)))
+	if (h->has_kid_context && (!c->has_id_context || h->kid_context_len != c->id_context_len ||
+	                           (h->kid_context_len && memcmp(h->kid_context, c->id_context,
+	                                                         h->kid_context_len) != 0)))
 		return false;
 	return true;
 }
@@ -261,7 +261,7 @@ bool oscore_ctx_window_ready(const oscore_ctx *c)
 }
 
 void oscore_ctx_export_keys(const oscore_ctx *c, uint8_t *ret_sender_key,
-			    uint8_t *ret_recipient_key, uint8_t *ret_common_iv)
+                            uint8_t *ret_recipient_key, uint8_t *ret_common_iv)
 {
 	if (ret_sender_key)
 		memcpy(ret_sender_key, c->sender_key, c->key_len);

@@ -10,7 +10,7 @@ struct oscore_ctx {
 	uint8_t sender_key[CRYPTO_MAX_AEAD_KEY];
 	uint8_t recipient_key[CRYPTO_MAX_AEAD_KEY];
 	uint8_t common_iv[CRYPTO_MAX_AEAD_NONCE];
-	uint8_t echo[OSCORE_ECHO_LEN];     /* pending Echo challenge */
+	uint8_t echo[OSCORE_ECHO_LEN]; /* pending Echo challenge */
 
 	uint8_t sender_id[OSCORE_MAX_ID];
 	uint8_t recipient_id[OSCORE_MAX_ID];
@@ -20,7 +20,7 @@ struct oscore_ctx {
 	uint8_t id_context_len;
 	bool has_id_context;
 	bool send_kid_context;
-	bool window_ready;                 /* false until Echo on a restored context */
+	bool window_ready; /* false until Echo on a restored context */
 	bool echo_pending;
 
 	int aead_alg;
@@ -28,8 +28,8 @@ struct oscore_ctx {
 	uint8_t nonce_len;
 	uint8_t tag_len;
 
-	uint64_t seq;                      /* next sender sequence number */
-	uint64_t limit;                    /* numbers below it are durably leased */
+	uint64_t seq;   /* next sender sequence number */
+	uint64_t limit; /* numbers below it are durably leased */
 	uint64_t lease_block;
 	oscore_lease_fn lease;
 	void *lease_arg;

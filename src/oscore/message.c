@@ -232,7 +232,7 @@ int oscore_msg_decode_body(uint8_t code, const uint8_t *buf, size_t len, oscore_
 }
 
 int oscore_coap_encode(const oscore_coap_hdr *h, const oscore_msg *m, uint8_t *out, size_t cap,
-		       size_t *ret_len)
+                       size_t *ret_len)
 {
 	if (h->token_len > 8 || h->type > 3)
 		return EDHOC_E_INVALID_ARGUMENT;
@@ -252,7 +252,7 @@ int oscore_coap_encode(const oscore_coap_hdr *h, const oscore_msg *m, uint8_t *o
 }
 
 int oscore_coap_decode(const uint8_t *buf, size_t len, oscore_coap_hdr *ret_hdr,
-		       oscore_msg *ret_msg)
+                       oscore_msg *ret_msg)
 {
 	if (len < 4 || (buf[0] >> 6) != 1 || (buf[0] & 0x0f) > 8)
 		return OSCORE_E_MESSAGE_MALFORMED;
@@ -264,8 +264,8 @@ int oscore_coap_decode(const uint8_t *buf, size_t len, oscore_coap_hdr *ret_hdr,
 	if (len - 4 < h.token_len)
 		return OSCORE_E_MESSAGE_MALFORMED;
 	memcpy(h.token, buf + 4, h.token_len);
-	int r = oscore_msg_decode_body(buf[1], buf + 4 + h.token_len, len - 4 - h.token_len,
-				       ret_msg);
+	int r =
+	    oscore_msg_decode_body(buf[1], buf + 4 + h.token_len, len - 4 - h.token_len, ret_msg);
 	if (r < 0)
 		return r;
 	*ret_hdr = h;

@@ -71,7 +71,7 @@ int oscore_option_encode(const oscore_header *h, uint8_t *out, size_t cap, size_
 		return 0;
 	}
 	size_t need = 1 + h->piv_len + (h->has_kid_context ? 1 + h->kid_context_len : 0) +
-		      (h->has_kid ? h->kid_len : 0);
+	              (h->has_kid ? h->kid_len : 0);
 	if (need > cap)
 		return EDHOC_E_BUFFER_TOO_SMALL;
 	size_t off = 0;
@@ -96,8 +96,8 @@ int oscore_option_encode(const oscore_header *h, uint8_t *out, size_t cap, size_
 static const oscore_option *the_oscore_option(const oscore_msg *m, bool *ret_repeated)
 {
 	const oscore_option *o = oscore_msg_find(m, OSCORE_OPT_OSCORE);
-	*ret_repeated = o && (size_t)(o - m->opts) + 1 < m->n_opts &&
-			o[1].number == OSCORE_OPT_OSCORE;
+	*ret_repeated =
+	    o && (size_t)(o - m->opts) + 1 < m->n_opts && o[1].number == OSCORE_OPT_OSCORE;
 	return o;
 }
 
@@ -143,7 +143,7 @@ static size_t piv_bytes(uint64_t seq, uint8_t out[OSCORE_PIV_LEN])
 /* §5.2: size of ID_PIV, ID_PIV left-padded to nonce length - 6, PIV
  * left-padded to 5 bytes, XOR Common IV. */
 static void make_nonce(const oscore_ctx *c, const uint8_t *id, size_t id_len, const uint8_t *piv,
-		       size_t piv_len, uint8_t *nonce)
+                       size_t piv_len, uint8_t *nonce)
 {
 	size_t n = c->nonce_len;
 	memset(nonce, 0, n);
@@ -171,8 +171,8 @@ static size_t bstr_head(uint8_t *out, size_t len)
  * bstr .cbor [1, [alg_aead], request_kid, request_piv, h''] (§5.4; no
  * Class I options exist).  Encoded by hand: it is short and on every
  * message's path. */
-static size_t make_aad(const oscore_ctx *c, const uint8_t *kid, size_t kid_len,
-		       const uint8_t *piv, size_t piv_len, uint8_t out[AAD_MAX])
+static size_t make_aad(const oscore_ctx *c, const uint8_t *kid, size_t kid_len, const uint8_t *piv,
+                       size_t piv_len, uint8_t out[AAD_MAX])
 {
 	uint8_t ext[32];
 	size_t e = 0;
@@ -238,7 +238,7 @@ static int pct_decode(const uint8_t *src, size_t len, uint8_t *dst, size_t cap, 
 /* One Uri-Path or Uri-Query segment: percent-decoded into scratch from
  * *used on, then added to inner as option opt. */
 static int add_segment(oscore_msg *inner, uint16_t opt, const uint8_t *seg, size_t seg_len,
-		       uint8_t *scratch, size_t cap, size_t *used)
+                       uint8_t *scratch, size_t cap, size_t *used)
 {
 	size_t dl;
 	int r = pct_decode(seg, seg_len, scratch + *used, cap - *used, &dl);
@@ -255,7 +255,7 @@ static int add_segment(oscore_msg *inner, uint16_t opt, const uint8_t *seg, size
  * Uri-Path/Uri-Query options added to inner; decoded segments go to
  * scratch.  *ret_used = scratch bytes used. */
 static int decompose_proxy_uri(const oscore_option *pu, oscore_msg *inner, size_t *ret_outer_len,
-			       uint8_t *scratch, size_t cap, size_t *ret_used)
+                               uint8_t *scratch, size_t cap, size_t *ret_used)
 {
 	const uint8_t *u = pu->value;
 	size_t len = pu->len, i = 0, used = 0;
@@ -284,7 +284,7 @@ static int decompose_proxy_uri(const oscore_option *pu, oscore_msg *inner, size_
 			while (e < q && u[e] != '/')
 				e++;
 			r = add_segment(inner, OSCORE_OPT_URI_PATH, u + s, e - s, scratch, cap,
-					&used);
+			                &used);
 			if (r < 0)
 				return r;
 			if (e >= q)
@@ -299,7 +299,7 @@ static int decompose_proxy_uri(const oscore_option *pu, oscore_msg *inner, size_
 			while (e < len && u[e] != '&')
 				e++;
 			r = add_segment(inner, OSCORE_OPT_URI_QUERY, u + s, e - s, scratch, cap,
-					&used);
+			                &used);
 			if (r < 0)
 				return r;
 			s = e + 1;
@@ -316,7 +316,7 @@ static int decompose_proxy_uri(const oscore_option *pu, oscore_msg *inner, size_
  * options that must travel outside).  Observe gets an outer copy; in
  * responses the inner copy is empty (§4.1.3.5.2). */
 static int split_message(const oscore_msg *msg, bool is_request, oscore_msg *inner,
-			 oscore_msg *outer)
+                         oscore_msg *outer)
 {
 	static const uint8_t nothing[1];
 	int r = 0;
@@ -331,7 +331,7 @@ static int split_message(const oscore_msg *msg, bool is_request, oscore_msg *inn
 			return EDHOC_E_INVALID_ARGUMENT; /* §4.1.3.7: no nesting */
 		if (o->number == OSCORE_OPT_OBSERVE) {
 			r = oscore_msg_add(inner, o->number, is_request ? o->value : nothing,
-					   is_request ? o->len : 0);
+			                   is_request ? o->len : 0);
 			if (r == 0)
 				r = oscore_msg_add(outer, o->number, o->value, o->len);
 		} else if (cls == OSCORE_CLASS_U) {
@@ -348,8 +348,8 @@ static int split_message(const oscore_msg *msg, bool is_request, oscore_msg *inn
  * here, and the encoded inner message), sets the result as outer's payload
  * and adds the OSCORE option (its value opt[0..opt_len)). */
 static int seal(const oscore_ctx *c, const uint8_t *nonce, const uint8_t *aad, size_t aad_len,
-		uint8_t code, uint8_t *pt, size_t body, const uint8_t *opt, size_t opt_len,
-		oscore_msg *outer)
+                uint8_t code, uint8_t *pt, size_t body, const uint8_t *opt, size_t opt_len,
+                oscore_msg *outer)
 {
 	size_t pt_len = 1 + body;
 	int r;
@@ -363,7 +363,7 @@ static int seal(const oscore_ctx *c, const uint8_t *nonce, const uint8_t *aad, s
 }
 
 int oscore_protect_request(oscore_ctx *c, const oscore_msg *request, uint8_t *buf, size_t cap,
-			   oscore_msg *ret_outer, oscore_request_info *ret_info)
+                           oscore_msg *ret_outer, oscore_request_info *ret_info)
 {
 	oscore_msg inner, outer;
 	oscore_header h;
@@ -381,7 +381,7 @@ int oscore_protect_request(oscore_ctx *c, const oscore_msg *request, uint8_t *bu
 	/* The OSCORE option value goes first in buf; its size is known
 	 * before the sequence number is (at most 5 PIV bytes). */
 	size_t optmax = 1 + OSCORE_PIV_LEN + c->sender_id_len +
-			(c->send_kid_context ? 1 + c->id_context_len : 0);
+	                (c->send_kid_context ? 1 + c->id_context_len : 0);
 	if (cap < optmax)
 		return EDHOC_E_BUFFER_TOO_SMALL;
 	const oscore_option *pu = oscore_msg_find(request, OSCORE_OPT_PROXY_URI);
@@ -393,8 +393,8 @@ int oscore_protect_request(oscore_ctx *c, const oscore_msg *request, uint8_t *bu
 		r = decompose_proxy_uri(pu, &inner, &outer_len, buf + optmax, cap - optmax, &used);
 		if (r < 0)
 			return r;
-		if (outer_len && (r = oscore_msg_add(&outer, OSCORE_OPT_PROXY_URI, pu->value,
-						     outer_len)) < 0)
+		if (outer_len &&
+		    (r = oscore_msg_add(&outer, OSCORE_OPT_PROXY_URI, pu->value, outer_len)) < 0)
 			return r;
 	}
 	bool observe = oscore_msg_find(request, OSCORE_OPT_OBSERVE) != NULL;
@@ -465,8 +465,8 @@ static int merge_outer(const oscore_msg *outer, oscore_msg *inner)
 
 /* Decrypts outer's payload into buf and parses it into *ret. */
 static int open_payload(const oscore_ctx *c, const uint8_t *key, const uint8_t *nonce,
-			const uint8_t *aad, size_t aad_len, const oscore_msg *outer, uint8_t *buf,
-			size_t cap, oscore_msg *ret)
+                        const uint8_t *aad, size_t aad_len, const oscore_msg *outer, uint8_t *buf,
+                        size_t cap, oscore_msg *ret)
 {
 	if (outer->payload_len == 0)
 		return OSCORE_E_MESSAGE_MALFORMED; /* §2: OSCORE option without payload */
@@ -477,7 +477,7 @@ static int open_payload(const oscore_ctx *c, const uint8_t *key, const uint8_t *
 	if (cap < pt_len)
 		return EDHOC_E_BUFFER_TOO_SMALL;
 	int r = crypto_aead_decrypt(c->aead_alg, key, nonce, aad, aad_len, outer->payload,
-				    outer->payload_len, buf);
+	                            outer->payload_len, buf);
 	if (r == EDHOC_E_AEAD_DECRYPT)
 		return OSCORE_E_DECRYPT;
 	if (r < 0)
@@ -491,7 +491,7 @@ static int open_payload(const oscore_ctx *c, const uint8_t *key, const uint8_t *
 }
 
 int oscore_unprotect_request(oscore_ctx *c, const oscore_msg *outer, uint8_t *buf, size_t cap,
-			     oscore_msg *ret_inner, oscore_request_info *ret_info)
+                             oscore_msg *ret_inner, oscore_request_info *ret_info)
 {
 	oscore_header h;
 	oscore_msg inner;
@@ -555,8 +555,8 @@ int oscore_unprotect_request(oscore_ctx *c, const oscore_msg *outer, uint8_t *bu
 }
 
 int oscore_protect_response(oscore_ctx *c, const oscore_request_info *req,
-			    const oscore_msg *response, bool own_piv, uint8_t *buf, size_t cap,
-			    oscore_msg *ret_outer)
+                            const oscore_msg *response, bool own_piv, uint8_t *buf, size_t cap,
+                            oscore_msg *ret_outer)
 {
 	oscore_msg inner, outer;
 	oscore_header h;
@@ -619,7 +619,7 @@ int oscore_protect_response(oscore_ctx *c, const oscore_request_info *req,
 }
 
 int oscore_unprotect_response(oscore_ctx *c, oscore_request_info *req, const oscore_msg *outer,
-			      uint8_t *buf, size_t cap, oscore_msg *ret_inner)
+                              uint8_t *buf, size_t cap, oscore_msg *ret_inner)
 {
 	oscore_header h;
 	oscore_msg inner;
@@ -687,7 +687,7 @@ int oscore_unprotect_response(oscore_ctx *c, oscore_request_info *req, const osc
 /* ---- Echo ---- */
 
 int oscore_echo_challenge(oscore_ctx *c, crypto_rng_fn rng, void *rng_ctx,
-			  uint8_t ret_value[OSCORE_ECHO_LEN])
+                          uint8_t ret_value[OSCORE_ECHO_LEN])
 {
 	uint8_t v[OSCORE_ECHO_LEN];
 	int r = (rng ? rng : crypto_rng_default)(rng_ctx, v, sizeof(v));
@@ -700,9 +700,8 @@ int oscore_echo_challenge(oscore_ctx *c, crypto_rng_fn rng, void *rng_ctx,
 	return 0;
 }
 
-int oscore_protect_echo_response(oscore_ctx *c, const oscore_request_info *req,
-				 crypto_rng_fn rng, void *rng_ctx, uint8_t *buf, size_t cap,
-				 oscore_msg *ret_outer)
+int oscore_protect_echo_response(oscore_ctx *c, const oscore_request_info *req, crypto_rng_fn rng,
+                                 void *rng_ctx, uint8_t *buf, size_t cap, oscore_msg *ret_outer)
 {
 	uint8_t echo[OSCORE_ECHO_LEN];
 	oscore_msg m;

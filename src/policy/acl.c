@@ -85,7 +85,7 @@ struct parse {
 };
 
 static void perr(struct parse *p, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void perr(struct parse *p, unsigned line, const char *fmt, ...)
 {
 	char msg[CFG_ERROR_LEN];
@@ -243,7 +243,7 @@ static struct raw_group *find_group(struct parse *p, const char *name)
 }
 
 static int acl_ini(void *user, const char *section, const char *key, const char *value,
-		   unsigned line, bool continuation)
+                   unsigned line, bool continuation)
 {
 	struct parse *p = user;
 	if (!key) {
@@ -258,8 +258,9 @@ static int acl_ini(void *user, const char *section, const char *key, const char 
 		if (p->cont_list)
 			add_refs(p, p->cont_list, value, line);
 		else
-			perr(p, line, "continuation line, but the key before it does not take "
-				      "a list (indent only list continuations)");
+			perr(p, line,
+			     "continuation line, but the key before it does not take "
+			     "a list (indent only list continuations)");
 		return 0;
 	}
 	p->cont_list = NULL;
@@ -409,7 +410,7 @@ static bool is_known(const struct known *k, const char *id)
 
 /* Expands identity references (names, @groups, *) into a set. */
 static void resolve_refs(struct parse *p, const struct known *k, const struct reflist *refs,
-			 bool allow_groups, struct idset *out)
+                         bool allow_groups, struct idset *out)
 {
 	size_t cap = 0;
 	for (size_t i = 0; i < refs->n; i++) {
@@ -506,8 +507,8 @@ static void parse_free(struct parse *p)
 	free(p->rules);
 }
 
-static int build(struct parse *p, const routes *rts, acl_identity_known_fn known,
-		 void *known_ctx, acl **ret_acl)
+static int build(struct parse *p, const routes *rts, acl_identity_known_fn known, void *known_ctx,
+                 acl **ret_acl)
 {
 	acl *a = NULL;
 	int rc = EDHOC_E_INVALID_ARGUMENT;
@@ -571,7 +572,7 @@ out:
 }
 
 static int load_common(struct parse *p, int parse_rc, const routes *rts,
-		       acl_identity_known_fn known, void *known_ctx, acl **ret_acl)
+                       acl_identity_known_fn known, void *known_ctx, acl **ret_acl)
 {
 	int rc = EDHOC_E_INVALID_ARGUMENT;
 	if (parse_rc != 0)
@@ -590,7 +591,7 @@ static int load_common(struct parse *p, int parse_rc, const routes *rts,
 }
 
 int acl_load(const char *path, const routes *rts, acl_identity_known_fn known, void *known_ctx,
-	     cfg_errors *errs, acl **ret_acl)
+             cfg_errors *errs, acl **ret_acl)
 {
 	struct parse p = {.file = path, .errs = errs};
 	int prc = cfg_ini_parse_file(path, acl_ini, &p, errs);
@@ -598,8 +599,7 @@ int acl_load(const char *path, const routes *rts, acl_identity_known_fn known, v
 }
 
 int acl_load_string(const char *text, const char *file, const routes *rts,
-		    acl_identity_known_fn known, void *known_ctx, cfg_errors *errs,
-		    acl **ret_acl)
+                    acl_identity_known_fn known, void *known_ctx, cfg_errors *errs, acl **ret_acl)
 {
 	struct parse p = {.file = file, .errs = errs};
 	int prc = cfg_ini_parse_string(text, file, acl_ini, &p, errs);
@@ -614,7 +614,7 @@ int acl_admits(const acl *a, const char *identity)
 }
 
 int acl_allows(const acl *a, const char *identity, int method, const char *path,
-	       acl_match *ret_match)
+               acl_match *ret_match)
 {
 	acl_match m = {0};
 	size_t best = 0;
@@ -625,7 +625,8 @@ int acl_allows(const acl *a, const char *identity, int method, const char *path,
 	    method <= ACL_IPATCH) {
 		for (size_t i = 0; i < a->n_rules; i++) {
 			const struct rule *r = &a->rules[i];
-			if (!routes_prefix_matches(r->prefix, path) || !idset_has(&r->who, identity))
+			if (!routes_prefix_matches(r->prefix, path) ||
+			    !idset_has(&r->who, identity))
 				continue;
 			size_t len = strlen(r->prefix);
 			if (found && len < best)
@@ -664,7 +665,7 @@ int acl_allows(const acl *a, const char *identity, int method, const char *path,
 }
 
 static const char *const method_names[] = {NULL,     "GET",   "POST",  "PUT",
-					   "DELETE", "FETCH", "PATCH", "iPATCH"};
+                                           "DELETE", "FETCH", "PATCH", "iPATCH"};
 
 int acl_method_from_name(const char *name)
 {

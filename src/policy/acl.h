@@ -45,9 +45,9 @@ enum acl_method {
 	ACL_IPATCH = 7,
 };
 
-#define ACL_NAME_MAX 64     /* rule and group names, NUL included */
-#define ACL_RULES_MAX 4096
-#define ACL_GROUPS_MAX 1024
+#define ACL_NAME_MAX    64 /* rule and group names, NUL included */
+#define ACL_RULES_MAX   4096
+#define ACL_GROUPS_MAX  1024
 #define ACL_MEMBERS_MAX 65536 /* identity references in all lists together */
 
 typedef struct acl acl;
@@ -61,12 +61,11 @@ typedef bool (*acl_identity_known_fn)(void *ctx, const char *identity);
  * any error returns EDHOC_E_INVALID_ARGUMENT and no ACL.  ret_acl is owned
  * by the caller (acl_free). */
 int acl_load(const char *path, const routes *routes, acl_identity_known_fn known, void *known_ctx,
-	     cfg_errors *errs, acl **ret_acl);
+             cfg_errors *errs, acl **ret_acl);
 
 /* Same from a string (file is used in error messages only). */
 int acl_load_string(const char *text, const char *file, const routes *routes,
-		    acl_identity_known_fn known, void *known_ctx, cfg_errors *errs,
-		    acl **ret_acl);
+                    acl_identity_known_fn known, void *known_ctx, cfg_errors *errs, acl **ret_acl);
 
 /* NULL is a no-op. */
 void acl_free(acl *a);
@@ -76,18 +75,18 @@ int acl_admits(const acl *a, const char *identity);
 
 /* What decided a request, for logging.  Pointers live as long as the ACL. */
 typedef struct acl_match {
-	const char *rule;  /* deciding rule name, NULL when no rule applied */
-	const char *route; /* route name of that rule, NULL for "path =" rules */
+	const char *rule;   /* deciding rule name, NULL when no rule applied */
+	const char *route;  /* route name of that rule, NULL for "path =" rules */
 	const char *prefix; /* prefix of that rule; when no rule decided but
-			       rules for the identity matched the path: their
-			       (longest) prefix; else NULL */
+	                       rules for the identity matched the path: their
+	                       (longest) prefix; else NULL */
 } acl_match;
 
 /* 0 when identity may use method (enum acl_method) on path ("/a/b"),
  * EDHOC_E_ACCESS_DENIED otherwise.  ret_match (may be NULL) says which rule
  * decided. */
 int acl_allows(const acl *a, const char *identity, int method, const char *path,
-	       acl_match *ret_match);
+               acl_match *ret_match);
 
 /* Method code by name ("GET", ..., "iPATCH", case-insensitive), -1 if none;
  * and the name of a code ("?" if none). */

@@ -87,7 +87,7 @@ static const char *check_path(const char *p, bool allow_empty)
 }
 
 int routes_parse_uri(const char *uri, char *ret_host, uint16_t *ret_port, char *ret_path,
-		     const char **ret_why)
+                     const char **ret_why)
 {
 	const char *why = NULL;
 	char host[ROUTE_HOST_MAX];
@@ -186,7 +186,7 @@ static int cmp_route(const void *a, const void *b)
 }
 
 int routes_add(routes *r, const char *name, const char *prefix, const char *backend,
-	       unsigned timeout_ms, cfg_errors *errs, const char *file, unsigned line)
+               unsigned timeout_ms, cfg_errors *errs, const char *file, unsigned line)
 {
 	route rt;
 	const char *why;
@@ -195,7 +195,7 @@ int routes_add(routes *r, const char *name, const char *prefix, const char *back
 	memset(&rt, 0, sizeof(rt));
 	if (!name || !valid_name(name)) {
 		cfg_errors_add(errs, file, line, "route name '%s' must be 1-63 of [A-Za-z0-9_.-]",
-			       name ? name : "");
+		               name ? name : "");
 		return rc;
 	}
 	if (!prefix || !*prefix) {
@@ -220,7 +220,7 @@ int routes_add(routes *r, const char *name, const char *prefix, const char *back
 	}
 	if (timeout_ms < 1 || timeout_ms > 600000) {
 		cfg_errors_add(errs, file, line, "route %s: timeout_ms %u out of range 1..600000",
-			       name, timeout_ms);
+		               name, timeout_ms);
 		return rc;
 	}
 	for (size_t i = 0; i < r->n; i++) {
@@ -230,7 +230,7 @@ int routes_add(routes *r, const char *name, const char *prefix, const char *back
 		}
 		if (strcmp(r->v[i].prefix, prefix) == 0) {
 			cfg_errors_add(errs, file, line, "route %s: path %s is already route %s",
-				       name, prefix, r->v[i].name);
+			               name, prefix, r->v[i].name);
 			return rc;
 		}
 	}
@@ -240,7 +240,7 @@ int routes_add(routes *r, const char *name, const char *prefix, const char *back
 	}
 
 	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM,
-				 .ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG};
+	                         .ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG};
 	struct addrinfo *ai = NULL;
 	char port[8];
 	snprintf(port, sizeof(port), "%u", rt.port);
@@ -252,7 +252,7 @@ int routes_add(routes *r, const char *name, const char *prefix, const char *back
 		gai = getaddrinfo(rt.host, port, &hints, &ai);
 	if (gai != 0 || !ai) {
 		cfg_errors_add(errs, file, line, "route %s: backend host '%s' does not resolve: %s",
-			       name, rt.host, gai_strerror(gai));
+		               name, rt.host, gai_strerror(gai));
 		return rc;
 	}
 	memcpy(&rt.addr, ai->ai_addr, ai->ai_addrlen);

@@ -15,11 +15,11 @@
 
 #include "config/errors.h"
 
-#define ROUTE_NAME_MAX 64    /* bytes of a route name, NUL included */
-#define ROUTE_PATH_MAX 256   /* bytes of a prefix or base path, NUL included */
-#define ROUTE_HOST_MAX 256   /* bytes of a backend host, NUL included */
-#define ROUTE_URI_MAX 600    /* bytes of a backend URI, NUL included */
-#define ROUTES_MAX 1024      /* routes per configuration */
+#define ROUTE_NAME_MAX 64   /* bytes of a route name, NUL included */
+#define ROUTE_PATH_MAX 256  /* bytes of a prefix or base path, NUL included */
+#define ROUTE_HOST_MAX 256  /* bytes of a backend host, NUL included */
+#define ROUTE_URI_MAX  600  /* bytes of a backend URI, NUL included */
+#define ROUTES_MAX     1024 /* routes per configuration */
 
 typedef struct route {
 	char name[ROUTE_NAME_MAX];
@@ -30,7 +30,7 @@ typedef struct route {
 	char base_path[ROUTE_PATH_MAX]; /* "" or "/base" (no trailing '/') */
 	struct sockaddr_storage addr;   /* resolved backend address */
 	socklen_t addr_len;
-	unsigned timeout_ms;            /* backend response timeout */
+	unsigned timeout_ms; /* backend response timeout */
 } route;
 
 typedef struct routes routes;
@@ -49,7 +49,7 @@ void routes_free(routes *r);
  * EDHOC_E_INVALID_ARGUMENT (or EDHOC_E_LIMIT past ROUTES_MAX); duplicate
  * names and duplicate prefixes are errors. */
 int routes_add(routes *r, const char *name, const char *prefix, const char *backend,
-	       unsigned timeout_ms, cfg_errors *errs, const char *file, unsigned line);
+               unsigned timeout_ms, cfg_errors *errs, const char *file, unsigned line);
 
 /* Longest-prefix match of an absolute path ("/a/b", no query); NULL when no
  * route matches.  The result lives as long as r. */
@@ -75,6 +75,6 @@ int route_backend_path(const route *rt, const char *path, char *out, size_t cap)
  * ret_host holds ROUTE_HOST_MAX, ret_path ROUTE_PATH_MAX.  Returns 0 or
  * EDHOC_E_INVALID_ARGUMENT with a short reason in *ret_why (static). */
 int routes_parse_uri(const char *uri, char *ret_host, uint16_t *ret_port, char *ret_path,
-		     const char **ret_why);
+                     const char **ret_why);
 
 #endif

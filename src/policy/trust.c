@@ -24,29 +24,29 @@
 #include "tools/credfile.h"
 
 #define ERR_TEXT_SIZE 160
-#define NAMES_MAX 100000
+#define NAMES_MAX     100000
 
 struct entry {
 	credfile *file;
 	const cose_cred *cred; /* owned by file */
 	char identity[EDHOC_MAX_IDENTITY];
 	char fname[256];
-	edhoc_cred view;       /* the core's view, identity pointing at ours */
-	X509 *x509;            /* end-entity certificate; NULL for a CCS */
+	edhoc_cred view; /* the core's view, identity pointing at ours */
+	X509 *x509;      /* end-entity certificate; NULL for a CCS */
 	bool self_signed;
-	uint8_t hash[32];      /* SHA-256 of the DER, or of the CCS bytes */
-	const uint8_t *kid;    /* CCS kid, NULL when none */
+	uint8_t hash[32];   /* SHA-256 of the DER, or of the CCS bytes */
+	const uint8_t *kid; /* CCS kid, NULL when none */
 	size_t kid_len;
 };
 
 struct trust_store {
 	struct entry *v;
 	size_t n;
-	struct entry **by_kid;  /* CCS entries with a kid, by (len, bytes) */
+	struct entry **by_kid; /* CCS entries with a kid, by (len, bytes) */
 	size_t n_kid;
 	struct entry **by_cert; /* certificate entries, by hash */
 	size_t n_cert;
-	struct entry **by_ccs;  /* CCS entries, by hash of the CCS */
+	struct entry **by_ccs; /* CCS entries, by hash of the CCS */
 	size_t n_ccs;
 	char (*ids)[EDHOC_MAX_IDENTITY]; /* sorted identities */
 	size_t n_ids;
@@ -142,7 +142,7 @@ static bool is_self_signed(X509 *x)
 	 * device certificate rightly lacks. */
 	EVP_PKEY *pub = X509_get0_pubkey(x);
 	bool self = X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) == 0 && pub &&
-		    X509_verify(x, pub) == 1;
+	            X509_verify(x, pub) == 1;
 	ERR_clear_error();
 	return self;
 }
@@ -210,7 +210,7 @@ struct names {
 };
 
 static int names_ini(void *user, const char *section, const char *key, const char *value,
-		     unsigned line, bool continuation)
+                     unsigned line, bool continuation)
 {
 	struct names *nm = user;
 	if (!key) {
@@ -230,16 +230,16 @@ static int names_ini(void *user, const char *section, const char *key, const cha
 	}
 	if (!valid_identity(value)) {
 		cfg_errors_add(nm->errs, nm->path, line,
-			       "identity '%s' must be 1-%d printable characters without spaces, "
-			       "',', ';', '@' or '*'",
-			       value, EDHOC_MAX_IDENTITY - 1);
+		               "identity '%s' must be 1-%d printable characters without spaces, "
+		               "',', ';', '@' or '*'",
+		               value, EDHOC_MAX_IDENTITY - 1);
 		nm->failed = true;
 		return 0;
 	}
 	for (size_t i = 0; i < nm->n; i++)
 		if (strcmp(nm->file[i], key) == 0) {
-			cfg_errors_add(nm->errs, nm->path, line, "%s is named twice (line %u)",
-				       key, nm->line[i]);
+			cfg_errors_add(nm->errs, nm->path, line, "%s is named twice (line %u)", key,
+			               nm->line[i]);
 			nm->failed = true;
 			return 0;
 		}
@@ -386,23 +386,23 @@ static int add_ca_cert(void *ctx, X509 *x, unsigned line)
 	subject_text(x, name, sizeof(name));
 	if (flags & EXFLAG_INVALID) {
 		cfg_errors_add(cf->errs, cf->path, line,
-			       "certificate '%s' has invalid or duplicate extensions", name);
+		               "certificate '%s' has invalid or duplicate extensions", name);
 		cf->failed = true;
 	} else if (!(flags & EXFLAG_CA)) {
 		cfg_errors_add(cf->errs, cf->path, line,
-			       "certificate '%s' is not a CA certificate (%s); a device's "
-			       "certificate belongs in %s, not in ca/",
-			       name,
-			       flags & EXFLAG_BCONS ? "basicConstraints CA:FALSE"
-						    : "no basicConstraints CA:TRUE",
-			       cf->dir);
+		               "certificate '%s' is not a CA certificate (%s); a device's "
+		               "certificate belongs in %s, not in ca/",
+		               name,
+		               flags & EXFLAG_BCONS ? "basicConstraints CA:FALSE"
+		                                    : "no basicConstraints CA:TRUE",
+		               cf->dir);
 		cf->failed = true;
 	} else if (!(X509_get_key_usage(x) & KU_KEY_CERT_SIGN)) {
 		/* X509_get_key_usage gives all bits when there is no keyUsage. */
 		cfg_errors_add(cf->errs, cf->path, line,
-			       "CA certificate '%s' may not sign certificates (keyUsage without "
-			       "keyCertSign)",
-			       name);
+		               "CA certificate '%s' may not sign certificates (keyUsage without "
+		               "keyCertSign)",
+		               name);
 		cf->failed = true;
 	} else if (X509_STORE_add_cert(cf->t->cas, x) == 1) {
 		cf->got++;
@@ -431,8 +431,8 @@ static void load_cas(trust_store *t, const char *dir, cfg_errors *errs, bool *fa
 		bool crl = has_suffix(files[i], ".crl");
 		if (!crl && !has_suffix(files[i], ".pem") && !has_suffix(files[i], ".crt")) {
 			cfg_errors_add(errs, path, 0,
-				       "unexpected file in the CA directory (expected *.pem, "
-				       "*.crt or *.crl)");
+			               "unexpected file in the CA directory (expected *.pem, "
+			               "*.crt or *.crl)");
 			*failed = true;
 			continue;
 		}
@@ -443,7 +443,7 @@ static void load_cas(trust_store *t, const char *dir, cfg_errors *errs, bool *fa
 			if (rc != 0) {
 				/* credfile's messages already start with the file name. */
 				cfg_errors_add(errs, NULL, 0, "%s",
-					       err[0] ? err : edhoc_result_describe(rc));
+				               err[0] ? err : edhoc_result_describe(rc));
 				cf.failed = true;
 			}
 			t->n_cas += cf.got;
@@ -502,7 +502,7 @@ static int add_entry(trust_store *t, size_t *cap, struct entry **ret)
 }
 
 static void load_one(trust_store *t, const char *dir, const char *fname, struct names *nm,
-		     size_t *cap, cfg_errors *errs, bool *failed)
+                     size_t *cap, cfg_errors *errs, bool *failed)
 {
 	char path[4096 + 260];
 	char err[CFG_ERROR_LEN];
@@ -514,8 +514,7 @@ static void load_one(trust_store *t, const char *dir, const char *fname, struct 
 	int rc = credfile_load(path, NULL, &cf, err, sizeof(err));
 	if (rc != 0) {
 		/* credfile's messages already start with the file name. */
-		cfg_errors_add(errs, NULL, 0, "%s",
-			       err[0] ? err : edhoc_result_describe(rc));
+		cfg_errors_add(errs, NULL, 0, "%s", err[0] ? err : edhoc_result_describe(rc));
 		*failed = true;
 		return;
 	}
@@ -560,9 +559,9 @@ static void load_one(trust_store *t, const char *dir, const char *fname, struct 
 	} else if (cose_cred_type(e->cred) == EDHOC_CRED_CCS && cose_cred_sub(e->cred)[0]) {
 		if (strlen(cose_cred_sub(e->cred)) >= sizeof(e->identity)) {
 			cfg_errors_add(errs, path, 0,
-				       "subject is longer than %d characters; name it in the names "
-				       "file",
-				       EDHOC_MAX_IDENTITY - 1);
+			               "subject is longer than %d characters; name it in the names "
+			               "file",
+			               EDHOC_MAX_IDENTITY - 1);
 			*failed = true;
 			return;
 		}
@@ -571,13 +570,13 @@ static void load_one(trust_store *t, const char *dir, const char *fname, struct 
 		snprintf(e->identity, sizeof(e->identity), "%s", cn);
 	} else {
 		snprintf(e->identity, sizeof(e->identity), "%.*s",
-			 (int)(strrchr(fname, '.') - fname), fname);
+		         (int)(strrchr(fname, '.') - fname), fname);
 	}
 	if (!valid_identity(e->identity)) {
 		cfg_errors_add(errs, path, 0,
-			       "identity '%s' is not usable (printable, no spaces, ',', ';', '@', "
-			       "'*'); name it in the names file",
-			       e->identity);
+		               "identity '%s' is not usable (printable, no spaces, ',', ';', '@', "
+		               "'*'); name it in the names file",
+		               e->identity);
 		*failed = true;
 		return;
 	}
@@ -614,19 +613,19 @@ static int build_indexes(trust_store *t, const char *dir, cfg_errors *errs)
 			char hex[2 * COSE_MAX_KID + 1];
 			hex_into(hex, sizeof(hex), t->by_kid[i]->kid, t->by_kid[i]->kid_len);
 			cfg_errors_add(errs, dir, 0, "duplicate kid h'%s' in %s and %s", hex,
-				       t->by_kid[i - 1]->fname, t->by_kid[i]->fname);
+			               t->by_kid[i - 1]->fname, t->by_kid[i]->fname);
 			failed = true;
 		}
 	for (size_t i = 1; i < t->n_cert; i++)
 		if (cmp_hash(&t->by_cert[i - 1], &t->by_cert[i]) == 0) {
 			cfg_errors_add(errs, dir, 0, "the same certificate is in %s and %s",
-				       t->by_cert[i - 1]->fname, t->by_cert[i]->fname);
+			               t->by_cert[i - 1]->fname, t->by_cert[i]->fname);
 			failed = true;
 		}
 	for (size_t i = 1; i < t->n_ccs; i++)
 		if (cmp_hash(&t->by_ccs[i - 1], &t->by_ccs[i]) == 0) {
 			cfg_errors_add(errs, dir, 0, "the same CCS is in %s and %s",
-				       t->by_ccs[i - 1]->fname, t->by_ccs[i]->fname);
+			               t->by_ccs[i - 1]->fname, t->by_ccs[i]->fname);
 			failed = true;
 		}
 	return failed ? EDHOC_E_INVALID_ARGUMENT : 0;
@@ -637,8 +636,8 @@ static int store_new(const trust_options *opt, trust_store **ret)
 	trust_store *t = calloc(1, sizeof(*t));
 	if (!t)
 		return EDHOC_E_NOMEM;
-	t->chain_max = opt && opt->chain_length_max ? opt->chain_length_max
-						    : TRUST_DEFAULT_CHAIN_MAX;
+	t->chain_max =
+	    opt && opt->chain_length_max ? opt->chain_length_max : TRUST_DEFAULT_CHAIN_MAX;
 	t->verify_time = opt ? opt->verify_time : 0;
 	t->cas = X509_STORE_new();
 	if (!t->cas) {
@@ -665,8 +664,7 @@ int trust_new_empty(const trust_options *opt, trust_store **ret_store)
 	return 0;
 }
 
-int trust_load(const char *dir, const trust_options *opt, cfg_errors *errs,
-	       trust_store **ret_store)
+int trust_load(const char *dir, const trust_options *opt, cfg_errors *errs, trust_store **ret_store)
 {
 	trust_store *t = NULL;
 	struct names nm = {.errs = errs};
@@ -677,7 +675,8 @@ int trust_load(const char *dir, const trust_options *opt, cfg_errors *errs,
 
 	if (!dir || !ret_store)
 		return EDHOC_E_INVALID_ARGUMENT;
-	if (opt && opt->chain_length_max && (opt->chain_length_max < 2 || opt->chain_length_max > 8))
+	if (opt && opt->chain_length_max &&
+	    (opt->chain_length_max < 2 || opt->chain_length_max > 8))
 		return EDHOC_E_INVALID_ARGUMENT;
 	rc = store_new(opt, &t);
 	if (rc)
@@ -710,15 +709,15 @@ int trust_load(const char *dir, const trust_options *opt, cfg_errors *errs,
 			continue;
 		}
 		cfg_errors_add(errs, path, 0,
-			       is_dir(path) ? "unexpected directory (only ca/ is allowed)"
-					    : "unexpected file (expected *.ccs, *.cred, *.pem, "
-					      "*.crt, names or ca/)");
+		               is_dir(path) ? "unexpected directory (only ca/ is allowed)"
+		                            : "unexpected file (expected *.ccs, *.cred, *.pem, "
+		                              "*.crt, names or ca/)");
 		failed = true;
 	}
 	for (size_t i = 0; i < nm.n; i++)
 		if (!nm.used[i]) {
 			cfg_errors_add(errs, names_path, nm.line[i],
-				       "%s: no such credential file in %s", nm.file[i], dir);
+			               "%s: no such credential file in %s", nm.file[i], dir);
 			failed = true;
 		}
 	rc = build_indexes(t, dir, errs);
@@ -776,7 +775,7 @@ static bool check_time_only(trust_store *t, X509 *x)
 
 /* Validates leaf against the CA store, with the other certificates as
  * untrusted intermediates.  Sets last_error on failure. */
-static int verify_chain(trust_store *t, X509 *leaf, STACK_OF(X509) *untrusted)
+static int verify_chain(trust_store *t, X509 *leaf, STACK_OF(X509) * untrusted)
 {
 	int rc = EDHOC_E_CRED_INVALID;
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
@@ -811,7 +810,7 @@ out:
 
 /* A stored certificate being used: pinned self-signed ones only need to be
  * in their validity period, the rest must chain to a CA. */
-static int check_stored_cert(trust_store *t, struct entry *e, STACK_OF(X509) *untrusted)
+static int check_stored_cert(trust_store *t, struct entry *e, STACK_OF(X509) * untrusted)
 {
 	if (e->self_signed)
 		return check_time_only(t, e->x509) ? 0 : EDHOC_E_CRED_INVALID;
@@ -840,11 +839,11 @@ static int lookup_kid(trust_store *t, const edhoc_id_cred *id, edhoc_cred *ret)
 {
 	struct kid_key k = {id->kid, id->kid_len};
 	struct entry **hit =
-		id->kid ? bsearch(&k, t->by_kid, t->n_kid, sizeof(*t->by_kid), cmp_kid_key) : NULL;
+	    id->kid ? bsearch(&k, t->by_kid, t->n_kid, sizeof(*t->by_kid), cmp_kid_key) : NULL;
 	if (!hit) {
 		char hex[2 * COSE_MAX_KID + 1];
-		hex_into(hex, sizeof(hex), id->kid, id->kid_len < COSE_MAX_KID ? id->kid_len
-									    : COSE_MAX_KID);
+		hex_into(hex, sizeof(hex), id->kid,
+		         id->kid_len < COSE_MAX_KID ? id->kid_len : COSE_MAX_KID);
 		set_error(t, "no credential with kid h'%s'", hex);
 		return EDHOC_E_UNKNOWN_CRED;
 	}
@@ -855,15 +854,15 @@ static int lookup_kid(trust_store *t, const edhoc_id_cred *id, edhoc_cred *ret)
 static int lookup_x5t(trust_store *t, const edhoc_id_cred *id, edhoc_cred *ret)
 {
 	size_t want = id->x5t_alg == COSE_ALG_SHA_256_64 ? 8
-		      : id->x5t_alg == COSE_ALG_SHA_256  ? 32
-							 : 0;
+	              : id->x5t_alg == COSE_ALG_SHA_256  ? 32
+	                                                 : 0;
 	if (!want) {
 		set_error(t, "x5t hash algorithm %d not supported", id->x5t_alg);
 		return EDHOC_E_ID_CRED_UNSUPPORTED;
 	}
 	if (!id->x5t_hash || id->x5t_hash_len != want) {
 		set_error(t, "x5t hash has %zu bytes, algorithm %d needs %zu", id->x5t_hash_len,
-			  id->x5t_alg, want);
+		          id->x5t_alg, want);
 		return EDHOC_E_ID_CRED_MALFORMED;
 	}
 	struct entry *e = find_cert(t, id->x5t_hash, want);
@@ -895,7 +894,7 @@ static int lookup_chain(trust_store *t, const edhoc_id_cred *id, edhoc_cred *ret
 	}
 	if (id->n_certs > t->chain_max) {
 		set_error(t, "%zu certificates sent, chain_length_max is %zu", id->n_certs,
-			  t->chain_max);
+		          t->chain_max);
 		return EDHOC_E_CRED_INVALID;
 	}
 	rc = cose_id_cred_end_entity(id, &ee);
@@ -958,7 +957,8 @@ static int lookup_chain(trust_store *t, const edhoc_id_cred *id, edhoc_cred *ret
 	if (!cn_ok) {
 		/* The diag record escapes whatever the CN holds. */
 		if (have_cn)
-			set_error(t, "certificate subject CN '%s' is not usable as an identity", cn);
+			set_error(t, "certificate subject CN '%s' is not usable as an identity",
+			          cn);
 		else
 			set_error(t, "certificate subject has no usable CN for an identity");
 		rc = EDHOC_E_CRED_INVALID;

@@ -49,12 +49,12 @@
 #include "config/errors.h"
 #include "edhoc/edhoc.h"
 
-#define TRUST_MAX_ENTRIES 100000 /* credential files in one directory */
+#define TRUST_MAX_ENTRIES       100000 /* credential files in one directory */
 #define TRUST_DEFAULT_CHAIN_MAX 3
 
 typedef struct trust_options {
 	size_t chain_length_max; /* certificates in a validated chain incl. the
-				    anchor, 2..8; 0: TRUST_DEFAULT_CHAIN_MAX */
+	                            anchor, 2..8; 0: TRUST_DEFAULT_CHAIN_MAX */
 	time_t verify_time;      /* 0: now at each lookup (tests set a time) */
 } trust_options;
 
@@ -64,7 +64,7 @@ typedef struct trust_store trust_store;
  * message" (line 0 for whole-file problems); on any error returns
  * EDHOC_E_INVALID_ARGUMENT (or EDHOC_E_NOMEM) and no store. */
 int trust_load(const char *dir, const trust_options *opt, cfg_errors *errs,
-	       trust_store **ret_store);
+               trust_store **ret_store);
 
 /* An empty store (no credentials, no CAs): every lookup fails. */
 int trust_new_empty(const trust_options *opt, trust_store **ret_store);

@@ -19,10 +19,10 @@
 
 #include "edhoc/oscore.h"
 
-#define CHECK(c)                                                                               \
-	do {                                                                                   \
-		if (!(c))                                                                      \
-			abort();                                                               \
+#define CHECK(c)                 \
+	do {                     \
+		if (!(c))        \
+			abort(); \
 	} while (0)
 
 static const uint8_t secret[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
@@ -34,16 +34,16 @@ static const uint8_t id_server[1] = {0x01};
 static oscore_ctx *make(bool client, bool restored)
 {
 	oscore_ctx_params p = {
-		.master_secret = secret,
-		.master_secret_len = sizeof(secret),
-		.master_salt = salt,
-		.master_salt_len = sizeof(salt),
-		.sender_id = client ? id_client : id_server,
-		.sender_id_len = client ? 0 : 1,
-		.recipient_id = client ? id_server : id_client,
-		.recipient_id_len = client ? 1 : 0,
-		.sender_seq = 20,
-		.restored = restored,
+	    .master_secret = secret,
+	    .master_secret_len = sizeof(secret),
+	    .master_salt = salt,
+	    .master_salt_len = sizeof(salt),
+	    .sender_id = client ? id_client : id_server,
+	    .sender_id_len = client ? 0 : 1,
+	    .recipient_id = client ? id_server : id_client,
+	    .recipient_id_len = client ? 1 : 0,
+	    .sender_seq = 20,
+	    .restored = restored,
 	};
 	oscore_ctx *c = NULL;
 	CHECK(oscore_ctx_new(&p, &c) == 0);
@@ -67,8 +67,8 @@ static void same_msg(const oscore_msg *a, const oscore_msg *b)
 	CHECK(a->payload_len == 0 || memcmp(a->payload, b->payload, a->payload_len) == 0);
 }
 
-static void datagram_roundtrip(const uint8_t *data, size_t size, oscore_coap_hdr *h,
-			       oscore_msg *m, bool *ret_ok)
+static void datagram_roundtrip(const uint8_t *data, size_t size, oscore_coap_hdr *h, oscore_msg *m,
+                               bool *ret_ok)
 {
 	*ret_ok = false;
 	int r = oscore_coap_decode(data, size, h, m);
@@ -125,8 +125,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!ok)
 			return 0;
 		oscore_ctx *cl = make(true, false);
-		oscore_request_info req = {.kid_len = 0, .piv = {0x14}, .piv_len = 1,
-					   .observe = restored};
+		oscore_request_info req = {
+		    .kid_len = 0, .piv = {0x14}, .piv_len = 1, .observe = restored};
 		r = oscore_unprotect_response(cl, &req, &m, buf, sizeof(buf), &inner);
 		CHECK(known_code(r));
 		oscore_ctx_free(cl);

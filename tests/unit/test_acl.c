@@ -30,48 +30,46 @@ static routes *make_routes(void)
 {
 	routes *r = routes_new();
 	assert_non_null(r);
-	assert_int_equal(routes_add(r, "sensors", "/sensors", "coap://127.0.0.1:5684/api", 2000,
-				    NULL, "t", 1),
-			 0);
-	assert_int_equal(routes_add(r, "admin", "/sensors/admin", "coap://[::1]/adm", 1000, NULL,
-				    "t", 2),
-			 0);
+	assert_int_equal(
+	    routes_add(r, "sensors", "/sensors", "coap://127.0.0.1:5684/api", 2000, NULL, "t", 1),
+	    0);
+	assert_int_equal(
+	    routes_add(r, "admin", "/sensors/admin", "coap://[::1]/adm", 1000, NULL, "t", 2), 0);
 	assert_int_equal(routes_add(r, "all", "/", "coap://127.0.0.1", 1000, NULL, "t", 3), 0);
 	return r;
 }
 
-static const char ACL_TEXT[] =
-	"[identities]\n"
-	"certified = sensor-17\n"
-	"\n"
-	"[groups]\n"
-	"sensors = dev1, dev2,\n"
-	"  sensor-17\n"
-	"admins = ops1\n"
-	"\n"
-	"[admit]\n"
-	"identities = @sensors @admins\n"
-	"\n"
-	"[rule read-sensors]\n"
-	"identities = @sensors\n"
-	"route = sensors\n"
-	"methods = GET, FETCH\n"
-	"\n"
-	"[rule ops-everything]\n"
-	"identities = @admins\n"
-	"path = /\n"
-	"methods = *\n"
-	"\n"
-	"[rule dev1-config]\n"
-	"identities = dev1\n"
-	"path = /sensors/config\n"
-	"methods = PUT, iPATCH\n"
-	"\n"
-	"[rule no-admin-for-ops]\n"
-	"identities = ops1\n"
-	"route = admin\n"
-	"methods = DELETE\n"
-	"action = deny\n";
+static const char ACL_TEXT[] = "[identities]\n"
+                               "certified = sensor-17\n"
+                               "\n"
+                               "[groups]\n"
+                               "sensors = dev1, dev2,\n"
+                               "  sensor-17\n"
+                               "admins = ops1\n"
+                               "\n"
+                               "[admit]\n"
+                               "identities = @sensors @admins\n"
+                               "\n"
+                               "[rule read-sensors]\n"
+                               "identities = @sensors\n"
+                               "route = sensors\n"
+                               "methods = GET, FETCH\n"
+                               "\n"
+                               "[rule ops-everything]\n"
+                               "identities = @admins\n"
+                               "path = /\n"
+                               "methods = *\n"
+                               "\n"
+                               "[rule dev1-config]\n"
+                               "identities = dev1\n"
+                               "path = /sensors/config\n"
+                               "methods = PUT, iPATCH\n"
+                               "\n"
+                               "[rule no-admin-for-ops]\n"
+                               "identities = ops1\n"
+                               "route = admin\n"
+                               "methods = DELETE\n"
+                               "action = deny\n";
 
 struct fx {
 	routes *r;
@@ -123,7 +121,7 @@ static void test_rule_allows_listed_methods_on_route(void **state)
 	assert_string_equal(m.prefix, "/sensors");
 	assert_int_equal(acl_allows(f->a, "sensor-17", ACL_FETCH, "/sensors", &m), 0);
 	assert_int_equal(acl_allows(f->a, "dev2", ACL_POST, "/sensors/t1", &m),
-			 EDHOC_E_ACCESS_DENIED);
+	                 EDHOC_E_ACCESS_DENIED);
 	assert_string_equal(m.prefix, "/sensors");
 	assert_null(m.rule); /* a rule applied but none allowed POST */
 }
@@ -134,22 +132,21 @@ static void test_default_is_deny(void **state)
 	acl_match m;
 	/* no rule for dev3 at all, nor for any path outside /sensors for dev2 */
 	assert_int_equal(acl_allows(f->a, "dev3", ACL_GET, "/sensors/t1", &m),
-			 EDHOC_E_ACCESS_DENIED);
+	                 EDHOC_E_ACCESS_DENIED);
 	assert_null(m.rule);
 	assert_null(m.prefix);
 	assert_int_equal(acl_allows(f->a, "dev2", ACL_GET, "/other", NULL), EDHOC_E_ACCESS_DENIED);
 	assert_int_equal(acl_allows(f->a, "unknown", ACL_GET, "/sensors", NULL),
-			 EDHOC_E_ACCESS_DENIED);
+	                 EDHOC_E_ACCESS_DENIED);
 	assert_int_equal(acl_allows(f->a, "dev2", 0, "/sensors", NULL), EDHOC_E_ACCESS_DENIED);
-	assert_int_equal(acl_allows(f->a, "dev2", ACL_GET, "sensors", NULL),
-			 EDHOC_E_ACCESS_DENIED);
+	assert_int_equal(acl_allows(f->a, "dev2", ACL_GET, "sensors", NULL), EDHOC_E_ACCESS_DENIED);
 }
 
 static void test_prefix_matches_on_segment_boundary(void **state)
 {
 	struct fx *f = *state;
 	assert_int_equal(acl_allows(f->a, "dev1", ACL_GET, "/sensorsX", NULL),
-			 EDHOC_E_ACCESS_DENIED);
+	                 EDHOC_E_ACCESS_DENIED);
 	assert_int_equal(acl_allows(f->a, "dev1", ACL_GET, "/sensors/a/b/c", NULL), 0);
 }
 
@@ -164,7 +161,7 @@ static void test_longest_prefix_rule_decides(void **state)
 	assert_int_equal(acl_allows(f->a, "dev1", ACL_IPATCH, "/sensors/config/x", NULL), 0);
 	/* ... so it also takes GET away from dev1 there */
 	assert_int_equal(acl_allows(f->a, "dev1", ACL_GET, "/sensors/config", NULL),
-			 EDHOC_E_ACCESS_DENIED);
+	                 EDHOC_E_ACCESS_DENIED);
 	/* while dev2 still reads it through the broader rule */
 	assert_int_equal(acl_allows(f->a, "dev2", ACL_GET, "/sensors/config", &m), 0);
 	assert_string_equal(m.rule, "read-sensors");
@@ -179,11 +176,11 @@ static void test_wildcard_methods_and_deny_rule(void **state)
 	assert_int_equal(acl_allows(f->a, "ops1", ACL_PATCH, "/", NULL), 0);
 	/* the deny rule on the admin route only blocks DELETE ... */
 	assert_int_equal(acl_allows(f->a, "ops1", ACL_DELETE, "/sensors/admin/x", &m),
-			 EDHOC_E_ACCESS_DENIED);
+	                 EDHOC_E_ACCESS_DENIED);
 	assert_string_equal(m.rule, "no-admin-for-ops");
 	/* ... and being the longest prefix it leaves no other method either */
 	assert_int_equal(acl_allows(f->a, "ops1", ACL_GET, "/sensors/admin", NULL),
-			 EDHOC_E_ACCESS_DENIED);
+	                 EDHOC_E_ACCESS_DENIED);
 	assert_int_equal(acl_allows(f->a, "ops1", ACL_GET, "/sensors/t", NULL), 0);
 }
 
@@ -197,27 +194,26 @@ static void test_method_names(void **state)
 	assert_string_equal(acl_method_name(9), "?");
 }
 
-static const char BAD_ACL[] =
-	"[groups]\n"                                 /* 1 */
-	"sensors = dev1, devX\n"                     /* 2 */
-	"nested = @sensors\n"                        /* 3 */
-	"[admit]\n"                                  /* 4 */
-	"identities = @nosuch\n"                     /* 5 */
-	"whom = dev1\n"                              /* 6 */
-	"[rule r1]\n"                                /* 7 */
-	"identities = dev2\n"                        /* 8 */
-	"route = missing\n"                          /* 9 */
-	"methods = GET, HEAD\n"                      /* 10 */
-	"[rule r2]\n"                                /* 11 */
-	"identities = dev2\n"                        /* 12 */
-	"[rule r1]\n"                                /* 13 */
-	"[acls]\n"                                   /* 14 */
-	"[rule r3]\n"                                /* 15 */
-	"identities = dev2\n"                        /* 16 */
-	"path = /a/\n"                               /* 17 */
-	"methods = GET\n"                            /* 18 */
-	"action = maybe\n"                           /* 19 */
-	"this line is not ini\n";                    /* 20 */
+static const char BAD_ACL[] = "[groups]\n"              /* 1 */
+                              "sensors = dev1, devX\n"  /* 2 */
+                              "nested = @sensors\n"     /* 3 */
+                              "[admit]\n"               /* 4 */
+                              "identities = @nosuch\n"  /* 5 */
+                              "whom = dev1\n"           /* 6 */
+                              "[rule r1]\n"             /* 7 */
+                              "identities = dev2\n"     /* 8 */
+                              "route = missing\n"       /* 9 */
+                              "methods = GET, HEAD\n"   /* 10 */
+                              "[rule r2]\n"             /* 11 */
+                              "identities = dev2\n"     /* 12 */
+                              "[rule r1]\n"             /* 13 */
+                              "[acls]\n"                /* 14 */
+                              "[rule r3]\n"             /* 15 */
+                              "identities = dev2\n"     /* 16 */
+                              "path = /a/\n"            /* 17 */
+                              "methods = GET\n"         /* 18 */
+                              "action = maybe\n"        /* 19 */
+                              "this line is not ini\n"; /* 20 */
 
 static void test_errors_name_file_and_line(void **state)
 {
@@ -225,26 +221,26 @@ static void test_errors_name_file_and_line(void **state)
 	cfg_errors *errs = cfg_errors_new();
 	acl *a = NULL;
 	assert_int_equal(acl_load_string(BAD_ACL, "acl.conf", f->r, known, NULL, errs, &a),
-			 EDHOC_E_INVALID_ARGUMENT);
+	                 EDHOC_E_INVALID_ARGUMENT);
 	assert_null(a);
 	static const char *const want[] = {
-		"acl.conf:2: unknown identity 'devX' (not in the trust store, not a static "
-		"context, not under [identities] certified)",
-		"acl.conf:3: groups cannot contain groups (@sensors)",
-		"acl.conf:5: unknown group 'nosuch'",
-		"acl.conf:6: unknown key 'whom' in [admit] (expected identities)",
-		"acl.conf:9: rule r1: unknown route 'missing'",
-		"acl.conf:10: unknown method 'HEAD' (GET, POST, PUT, DELETE, FETCH, PATCH, "
-		"iPATCH or *)",
-		"acl.conf:11: rule r2: methods is missing",
-		"acl.conf:11: rule r2: route or path is missing",
-		"acl.conf:13: rule r1 is already defined at line 7",
-		"acl.conf:14: unknown section [acls] (expected identities, groups, admit or "
-		"rule NAME)",
-		"acl.conf:17: rule r3: path '/a/' must start with '/' and have no empty segment "
-		"or trailing '/'",
-		"acl.conf:19: rule r3: action must be allow or deny, not 'maybe'",
-		"acl.conf:20: syntax error (expected [section], key = value or a comment)",
+	    "acl.conf:2: unknown identity 'devX' (not in the trust store, not a static "
+	    "context, not under [identities] certified)",
+	    "acl.conf:3: groups cannot contain groups (@sensors)",
+	    "acl.conf:5: unknown group 'nosuch'",
+	    "acl.conf:6: unknown key 'whom' in [admit] (expected identities)",
+	    "acl.conf:9: rule r1: unknown route 'missing'",
+	    "acl.conf:10: unknown method 'HEAD' (GET, POST, PUT, DELETE, FETCH, PATCH, "
+	    "iPATCH or *)",
+	    "acl.conf:11: rule r2: methods is missing",
+	    "acl.conf:11: rule r2: route or path is missing",
+	    "acl.conf:13: rule r1 is already defined at line 7",
+	    "acl.conf:14: unknown section [acls] (expected identities, groups, admit or "
+	    "rule NAME)",
+	    "acl.conf:17: rule r3: path '/a/' must start with '/' and have no empty segment "
+	    "or trailing '/'",
+	    "acl.conf:19: rule r3: action must be allow or deny, not 'maybe'",
+	    "acl.conf:20: syntax error (expected [section], key = value or a comment)",
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		if (!cfg_errors_contains(errs, want[i])) {
@@ -261,9 +257,9 @@ static void test_acl_file_errors(void **state)
 	cfg_errors *errs = cfg_errors_new();
 	acl *a = NULL;
 	assert_int_equal(acl_load("/nonexistent/acl.conf", NULL, NULL, NULL, errs, &a),
-			 EDHOC_E_INVALID_ARGUMENT);
+	                 EDHOC_E_INVALID_ARGUMENT);
 	assert_string_equal(cfg_errors_get(errs, 0),
-			    "/nonexistent/acl.conf: cannot open: No such file or directory");
+	                    "/nonexistent/acl.conf: cannot open: No such file or directory");
 	cfg_errors_free(errs);
 	acl_free(NULL);
 }
@@ -309,7 +305,7 @@ static void test_backend_path_mapping(void **state)
 	assert_int_equal(route_backend_path(rt, "/sensors", out, sizeof(out)), 0);
 	assert_string_equal(out, "/api");
 	assert_int_equal(route_backend_path(rt, "/other", out, sizeof(out)),
-			 EDHOC_E_INVALID_ARGUMENT);
+	                 EDHOC_E_INVALID_ARGUMENT);
 	assert_int_equal(route_backend_path(rt, "/sensors/t1", out, 5), EDHOC_E_BUFFER_TOO_SMALL);
 	const route *all = routes_find(f->r, "all");
 	assert_int_equal(route_backend_path(all, "/x/y", out, sizeof(out)), 0);
@@ -324,40 +320,40 @@ static void test_route_validation_errors(void **state)
 	cfg_errors *e = cfg_errors_new();
 	assert_int_equal(routes_add(r, "a", "/a", "coap://127.0.0.1", 10, e, "f", 1), 0);
 	assert_int_equal(routes_add(r, "b", "a", "coap://127.0.0.1", 10, e, "f", 2),
-			 EDHOC_E_INVALID_ARGUMENT);
+	                 EDHOC_E_INVALID_ARGUMENT);
 	assert_int_equal(routes_add(r, "c", "/c/", "coap://127.0.0.1", 10, e, "f", 3),
-			 EDHOC_E_INVALID_ARGUMENT);
+	                 EDHOC_E_INVALID_ARGUMENT);
 	assert_int_equal(routes_add(r, "d", "/d/../e", "coap://127.0.0.1", 10, e, "f", 4),
-			 EDHOC_E_INVALID_ARGUMENT);
+	                 EDHOC_E_INVALID_ARGUMENT);
 	assert_int_equal(routes_add(r, "e", "/e", "http://127.0.0.1", 10, e, "f", 5),
-			 EDHOC_E_INVALID_ARGUMENT);
+	                 EDHOC_E_INVALID_ARGUMENT);
 	assert_int_equal(routes_add(r, "f", "/f", "coap://127.0.0.1:0", 10, e, "f", 6),
-			 EDHOC_E_INVALID_ARGUMENT);
+	                 EDHOC_E_INVALID_ARGUMENT);
 	assert_int_equal(routes_add(r, "g", "/g", "coap://127.0.0.1/x?q=1", 10, e, "f", 7),
-			 EDHOC_E_INVALID_ARGUMENT);
+	                 EDHOC_E_INVALID_ARGUMENT);
 	assert_int_equal(routes_add(r, "a", "/z", "coap://127.0.0.1", 10, e, "f", 8),
-			 EDHOC_E_INVALID_ARGUMENT);
+	                 EDHOC_E_INVALID_ARGUMENT);
 	assert_int_equal(routes_add(r, "h", "/a", "coap://127.0.0.1", 10, e, "f", 9),
-			 EDHOC_E_INVALID_ARGUMENT);
+	                 EDHOC_E_INVALID_ARGUMENT);
 	assert_int_equal(routes_add(r, "i", "/i", "coap://127.0.0.1", 0, e, "f", 10),
-			 EDHOC_E_INVALID_ARGUMENT);
+	                 EDHOC_E_INVALID_ARGUMENT);
 	assert_int_equal(routes_add(r, "bad name", "/j", "coap://127.0.0.1", 10, e, "f", 11),
-			 EDHOC_E_INVALID_ARGUMENT);
+	                 EDHOC_E_INVALID_ARGUMENT);
 	assert_int_equal(routes_add(r, "k", "/k", "coap://[::1", 10, e, "f", 12),
-			 EDHOC_E_INVALID_ARGUMENT);
+	                 EDHOC_E_INVALID_ARGUMENT);
 	static const char *const want[] = {
-		"f:2: route b: path 'a' must start with '/'",
-		"f:3: route c: path '/c/' must not end with '/'",
-		"f:4: route d: path '/d/../e' has a '.' or '..' segment",
-		"f:5: route e: backend 'http://127.0.0.1': scheme must be coap://",
-		"f:6: route f: backend 'coap://127.0.0.1:0': port out of range 1..65535",
-		"f:7: route g: backend 'coap://127.0.0.1/x?q=1': unexpected character after "
-		"host/port (query and fragment are not allowed)",
-		"f:8: route a: defined twice",
-		"f:9: route h: path /a is already route a",
-		"f:10: route i: timeout_ms 0 out of range 1..600000",
-		"f:11: route name 'bad name' must be 1-63 of [A-Za-z0-9_.-]",
-		"f:12: route k: backend 'coap://[::1': IPv6 literal lacks ']'",
+	    "f:2: route b: path 'a' must start with '/'",
+	    "f:3: route c: path '/c/' must not end with '/'",
+	    "f:4: route d: path '/d/../e' has a '.' or '..' segment",
+	    "f:5: route e: backend 'http://127.0.0.1': scheme must be coap://",
+	    "f:6: route f: backend 'coap://127.0.0.1:0': port out of range 1..65535",
+	    "f:7: route g: backend 'coap://127.0.0.1/x?q=1': unexpected character after "
+	    "host/port (query and fragment are not allowed)",
+	    "f:8: route a: defined twice",
+	    "f:9: route h: path /a is already route a",
+	    "f:10: route i: timeout_ms 0 out of range 1..600000",
+	    "f:11: route name 'bad name' must be 1-63 of [A-Za-z0-9_.-]",
+	    "f:12: route k: backend 'coap://[::1': IPv6 literal lacks ']'",
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		assert_string_equal(cfg_errors_get(e, i), want[i]);
@@ -370,18 +366,18 @@ static void test_route_validation_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_admission_list_expands_groups),
-		cmocka_unit_test(test_rule_allows_listed_methods_on_route),
-		cmocka_unit_test(test_default_is_deny),
-		cmocka_unit_test(test_prefix_matches_on_segment_boundary),
-		cmocka_unit_test(test_longest_prefix_rule_decides),
-		cmocka_unit_test(test_wildcard_methods_and_deny_rule),
-		cmocka_unit_test(test_method_names),
-		cmocka_unit_test(test_errors_name_file_and_line),
-		cmocka_unit_test(test_acl_file_errors),
-		cmocka_unit_test(test_routes_longest_prefix),
-		cmocka_unit_test(test_backend_path_mapping),
-		cmocka_unit_test(test_route_validation_errors),
+	    cmocka_unit_test(test_admission_list_expands_groups),
+	    cmocka_unit_test(test_rule_allows_listed_methods_on_route),
+	    cmocka_unit_test(test_default_is_deny),
+	    cmocka_unit_test(test_prefix_matches_on_segment_boundary),
+	    cmocka_unit_test(test_longest_prefix_rule_decides),
+	    cmocka_unit_test(test_wildcard_methods_and_deny_rule),
+	    cmocka_unit_test(test_method_names),
+	    cmocka_unit_test(test_errors_name_file_and_line),
+	    cmocka_unit_test(test_acl_file_errors),
+	    cmocka_unit_test(test_routes_longest_prefix),
+	    cmocka_unit_test(test_backend_path_mapping),
+	    cmocka_unit_test(test_route_validation_errors),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -21,61 +21,60 @@
 
 /* RFC 9529 trace 2: CRED_I (a peer) and SK_R (the gateway's own key). */
 static const char CRED_I_HEX[] =
-	"a2027734322d35302d33312d46462d45462d33372d33322d333908a101a5010202412b2001215820ac75e9ece3e5"
-	"0bfc8ed60399889522405c47bf16df96660a41298cb4307f7eb62258206e5de611388a4b8a8211334ac7d37ecb52"
-	"a387d257e6db3c2a93df21ff3affc8";
+    "a2027734322d35302d33312d46462d45462d33372d33322d333908a101a5010202412b2001215820ac75e9ece3e5"
+    "0bfc8ed60399889522405c47bf16df96660a41298cb4307f7eb62258206e5de611388a4b8a8211334ac7d37ecb52"
+    "a387d257e6db3c2a93df21ff3affc8";
 static const char SK_R_HEX[] = "72cc4761dbd4c78f758931aa589d348d1ef874a7e303ede2f140dcf3e6aa4aac";
 
-static const char MAIN_CONF[] =
-	"# edhocd test configuration\n"                        /* 1 */
-	"[gateway]\n"                                          /* 2 */
-	"listen = 127.0.0.1:5690, [::1]:5691\n"                /* 3 */
-	"credential = gw.ccs\n"                                /* 4 */
-	"methods = 3\n"                                        /* 5 */
-	"suites = 2\n"                                         /* 6 */
-	"trust_dir = trust\n"                                  /* 7 */
-	"acl = acl.conf\n"                                     /* 8 */
-	"state_dir = state\n"                                  /* 9 */
-	"control_socket = /run/test/ctl.sock\n"                /* 10 */
-	"log_target = stderr\n"                                /* 11 */
-	"disclosure = full\n"                                  /* 12 */
-	"\n"                                                   /* 13 */
-	"[limits]\n"                                           /* 14 */
-	"half_open_max = 50\n"                                 /* 15 */
-	"message_max = 2048\n"                                 /* 16 */
-	"\n"                                                   /* 17 */
-	"[oscore]\n"                                           /* 18 */
-	"replay_window = 32\n"                                 /* 19 */
-	"\n"                                                   /* 20 */
-	"[route sensors]\n"                                    /* 21 */
-	"path = /sensors\n"                                    /* 22 */
-	"backend = coap://127.0.0.1:5684/api\n"                /* 23 */
-	"timeout_ms = 1500\n"                                  /* 24 */
-	"\n"                                                   /* 25 */
-	"[static legacy]\n"                                    /* 26 */
-	"identity = legacy-1\n"                                /* 27 */
-	"master_secret = 0102030405060708090a0b0c0d0e0f10\n"   /* 28 */
-	"master_salt = 9e7ca92223786340\n"                     /* 29 */
-	"sender_id = 01\n"                                     /* 30 */
-	"recipient_id =\n";                                    /* 31 */
+static const char MAIN_CONF[] = "# edhocd test configuration\n"                      /* 1 */
+                                "[gateway]\n"                                        /* 2 */
+                                "listen = 127.0.0.1:5690, [::1]:5691\n"              /* 3 */
+                                "credential = gw.ccs\n"                              /* 4 */
+                                "methods = 3\n"                                      /* 5 */
+                                "suites = 2\n"                                       /* 6 */
+                                "trust_dir = trust\n"                                /* 7 */
+                                "acl = acl.conf\n"                                   /* 8 */
+                                "state_dir = state\n"                                /* 9 */
+                                "control_socket = /run/test/ctl.sock\n"              /* 10 */
+                                "log_target = stderr\n"                              /* 11 */
+                                "disclosure = full\n"                                /* 12 */
+                                "\n"                                                 /* 13 */
+                                "[limits]\n"                                         /* 14 */
+                                "half_open_max = 50\n"                               /* 15 */
+                                "message_max = 2048\n"                               /* 16 */
+                                "\n"                                                 /* 17 */
+                                "[oscore]\n"                                         /* 18 */
+                                "replay_window = 32\n"                               /* 19 */
+                                "\n"                                                 /* 20 */
+                                "[route sensors]\n"                                  /* 21 */
+                                "path = /sensors\n"                                  /* 22 */
+                                "backend = coap://127.0.0.1:5684/api\n"              /* 23 */
+                                "timeout_ms = 1500\n"                                /* 24 */
+                                "\n"                                                 /* 25 */
+                                "[static legacy]\n"                                  /* 26 */
+                                "identity = legacy-1\n"                              /* 27 */
+                                "master_secret = 0102030405060708090a0b0c0d0e0f10\n" /* 28 */
+                                "master_salt = 9e7ca92223786340\n"                   /* 29 */
+                                "sender_id = 01\n"                                   /* 30 */
+                                "recipient_id =\n";                                  /* 31 */
 
 static const char CONFD_10[] = "[limits]\n"
-			       "half_open_max = 60\n"
-			       "[oscore]\n"
-			       "replay_window = 16\n";
+                               "half_open_max = 60\n"
+                               "[oscore]\n"
+                               "replay_window = 16\n";
 static const char CONFD_20[] = "[limits]\n"
-			       "half_open_max = 70\n"
-			       "[route sensors]\n"
-			       "timeout_ms = 2500\n"
-			       "[gateway]\n"
-			       "listen = 127.0.0.1\n";
+                               "half_open_max = 70\n"
+                               "[route sensors]\n"
+                               "timeout_ms = 2500\n"
+                               "[gateway]\n"
+                               "listen = 127.0.0.1\n";
 
 static const char ACL_CONF[] = "[admit]\n"
-			       "identities = 42-50-31-FF-EF-37-32-39, legacy-1\n"
-			       "[rule read]\n"
-			       "identities = 42-50-31-FF-EF-37-32-39\n"
-			       "route = sensors\n"
-			       "methods = GET\n";
+                               "identities = 42-50-31-FF-EF-37-32-39, legacy-1\n"
+                               "[rule read]\n"
+                               "identities = 42-50-31-FF-EF-37-32-39\n"
+                               "route = sensors\n"
+                               "methods = GET\n";
 
 struct fx {
 	char *dir;
@@ -162,7 +161,7 @@ static void test_main_file_and_confd_overrides(void **state)
 	assert_int_equal(g->disclosure, DIAG_DISCLOSE_FULL);
 
 	const cfg_limits *l = cfg_limits_get(c);
-	assert_int_equal(l->half_open_max, 70);  /* 50, then 60, then 70 */
+	assert_int_equal(l->half_open_max, 70); /* 50, then 60, then 70 */
 	assert_int_equal(l->message_max, 2048);
 	assert_int_equal(l->sessions_per_identity, 4); /* default */
 	assert_int_equal(l->chain_length_max, 3);
@@ -188,9 +187,8 @@ static void test_main_file_and_confd_overrides(void **state)
 
 	assert_int_equal(trust_count(cfg_trust(c)), 1);
 	assert_int_equal(acl_admits(cfg_acl(c), "legacy-1"), 0);
-	assert_int_equal(acl_allows(cfg_acl(c), "42-50-31-FF-EF-37-32-39", ACL_GET, "/sensors/x",
-				    NULL),
-			 0);
+	assert_int_equal(
+	    acl_allows(cfg_acl(c), "42-50-31-FF-EF-37-32-39", ACL_GET, "/sensors/x", NULL), 0);
 	assert_non_null(cfg_own_cred(c));
 	assert_string_equal(cose_cred_sub(cfg_own_cred(c)), "example.edu");
 	assert_string_equal(cfg_path(c), f->conf);
@@ -213,7 +211,7 @@ static void test_defaults_with_minimal_file(void **state)
 	/* its own directory: no conf.d there */
 	tg_mkdir(f->dir, "min");
 	tg_write_str(f->dir, "min/edhocd.conf",
-		     "[gateway]\ncredential = ../gw.ccs\ntrust_dir = ../trust\nacl = acl.conf\n");
+	             "[gateway]\ncredential = ../gw.ccs\ntrust_dir = ../trust\nacl = acl.conf\n");
 	tg_write_str(f->dir, "min/acl.conf", "[admit]\nidentities = 42-50-31-FF-EF-37-32-39\n");
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/min/edhocd.conf", f->dir);
@@ -236,36 +234,35 @@ static void test_defaults_with_minimal_file(void **state)
 	cfg_unref(c);
 }
 
-static const char BAD_CONF[] =
-	"[gateway]\n"                                      /* 1 */
-	"listen = 127.0.0.1:99999, 1.2.3\n"                /* 2 */
-	"credential = ../gw.ccs\n"                         /* 3 */
-	"trust_dir = ../trust\n"                           /* 4 */
-	"acl = acl.conf\n"                                 /* 5 */
-	"methods = 0, 7\n"                                 /* 6 */
-	"suites = 2, 99\n"                                 /* 7 */
-	"disclosure = everything\n"                        /* 8 */
-	"log_tagret = stderr\n"                            /* 9 */
-	"credential = other.ccs\n"                         /* 10 */
-	"[limits]\n"                                       /* 11 */
-	"half_open_max = 0\n"                              /* 12 */
-	"sessions_max = lots\n"                            /* 13 */
-	"  more\n"                                         /* 14 */
-	"[oscore]\n"                                       /* 15 */
-	"replay_window = 65\n"                             /* 16 */
-	"[routes]\n"                                       /* 17 */
-	"[route r1]\n"                                     /* 18 */
-	"path = /r1\n"                                     /* 19 */
-	"[static s1]\n"                                    /* 20 */
-	"identity = s-1\n"                                 /* 21 */
-	"master_secret = 0102\n"                           /* 22 */
-	"sender_id = zz\n"                                 /* 23 */
-	"recipient_id = 02\n"                              /* 24 */
-	"aead = DES\n"                                     /* 25 */
-	"colour = blue\n"                                  /* 26 */
-	"no equals sign here\n"                            /* 27 */
-	"[static s2]\n"                                    /* 28 */
-	"identity = s-2\n";                                /* 29 */
+static const char BAD_CONF[] = "[gateway]\n"                       /* 1 */
+                               "listen = 127.0.0.1:99999, 1.2.3\n" /* 2 */
+                               "credential = ../gw.ccs\n"          /* 3 */
+                               "trust_dir = ../trust\n"            /* 4 */
+                               "acl = acl.conf\n"                  /* 5 */
+                               "methods = 0, 7\n"                  /* 6 */
+                               "suites = 2, 99\n"                  /* 7 */
+                               "disclosure = everything\n"         /* 8 */
+                               "log_tagret = stderr\n"             /* 9 */
+                               "credential = other.ccs\n"          /* 10 */
+                               "[limits]\n"                        /* 11 */
+                               "half_open_max = 0\n"               /* 12 */
+                               "sessions_max = lots\n"             /* 13 */
+                               "  more\n"                          /* 14 */
+                               "[oscore]\n"                        /* 15 */
+                               "replay_window = 65\n"              /* 16 */
+                               "[routes]\n"                        /* 17 */
+                               "[route r1]\n"                      /* 18 */
+                               "path = /r1\n"                      /* 19 */
+                               "[static s1]\n"                     /* 20 */
+                               "identity = s-1\n"                  /* 21 */
+                               "master_secret = 0102\n"            /* 22 */
+                               "sender_id = zz\n"                  /* 23 */
+                               "recipient_id = 02\n"               /* 24 */
+                               "aead = DES\n"                      /* 25 */
+                               "colour = blue\n"                   /* 26 */
+                               "no equals sign here\n"             /* 27 */
+                               "[static s2]\n"                     /* 28 */
+                               "identity = s-2\n";                 /* 29 */
 
 static void test_every_error_has_file_and_line(void **state)
 {
@@ -281,30 +278,30 @@ static void test_every_error_has_file_and_line(void **state)
 	assert_null(c);
 	assert_non_null(errs);
 	const char *want[] = {
-		":2: listen: '127.0.0.1:99999': port must be 1..65535",
-		":2: listen: '1.2.3': not an IPv4 address (write IPv6 as [addr]:port)",
-		":6: methods: '7' is not an EDHOC method 0..3",
-		":7: suites: cipher suite 99 is not supported",
-		":8: disclosure = everything: expected none, category or full",
-		":9: unknown key 'log_tagret' in [gateway]",
-		":10: credential is already set at line 3",
-		":12: half_open_max = 0: out of range 1..1000000",
-		":13: sessions_max = lots: not a number",
-		":14: continuation line after sessions_max, which is not a list",
-		":16: replay_window = 65: out of range 1..64",
-		":17: unknown section [routes] (expected gateway, limits, oscore, route NAME "
-		"or static NAME)",
-		":22: master_secret: expected 16 to 32 bytes in hex",
-		":23: sender_id: expected 0 to 16 bytes in hex",
-		":25: aead = DES: expected AES-CCM-16-64-128, AES-CCM-16-128-128, A128GCM, "
-		"A256GCM or ChaCha20/Poly1305 (or its COSE number)",
-		":26: unknown key 'colour' in [static s1] (expected identity, master_secret, "
-		"master_salt, sender_id, recipient_id, id_context, aead)",
-		":27: syntax error (expected [section], key = value or a comment)",
-		":18: [route r1]: backend is missing",
-		":28: [static s2]: master_secret is missing",
-		":28: [static s2]: sender_id is missing",
-		":28: [static s2]: recipient_id is missing",
+	    ":2: listen: '127.0.0.1:99999': port must be 1..65535",
+	    ":2: listen: '1.2.3': not an IPv4 address (write IPv6 as [addr]:port)",
+	    ":6: methods: '7' is not an EDHOC method 0..3",
+	    ":7: suites: cipher suite 99 is not supported",
+	    ":8: disclosure = everything: expected none, category or full",
+	    ":9: unknown key 'log_tagret' in [gateway]",
+	    ":10: credential is already set at line 3",
+	    ":12: half_open_max = 0: out of range 1..1000000",
+	    ":13: sessions_max = lots: not a number",
+	    ":14: continuation line after sessions_max, which is not a list",
+	    ":16: replay_window = 65: out of range 1..64",
+	    ":17: unknown section [routes] (expected gateway, limits, oscore, route NAME "
+	    "or static NAME)",
+	    ":22: master_secret: expected 16 to 32 bytes in hex",
+	    ":23: sender_id: expected 0 to 16 bytes in hex",
+	    ":25: aead = DES: expected AES-CCM-16-64-128, AES-CCM-16-128-128, A128GCM, "
+	    "A256GCM or ChaCha20/Poly1305 (or its COSE number)",
+	    ":26: unknown key 'colour' in [static s1] (expected identity, master_secret, "
+	    "master_salt, sender_id, recipient_id, id_context, aead)",
+	    ":27: syntax error (expected [section], key = value or a comment)",
+	    ":18: [route r1]: backend is missing",
+	    ":28: [static s2]: master_secret is missing",
+	    ":28: [static s2]: sender_id is missing",
+	    ":28: [static s2]: recipient_id is missing",
 	};
 	char line[5300];
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
@@ -321,21 +318,22 @@ static void test_every_error_has_file_and_line(void **state)
 static void test_errors_in_confd_and_referenced_files(void **state)
 {
 	struct fx *f = *state;
-	tg_write_str(f->dir, "conf.d/30-bad.conf", "[gateway]\n"
-						   "trust_dir = /nonexistent/trust\n"
-						   "acl = acl-bad.acl\n");
+	tg_write_str(f->dir, "conf.d/30-bad.conf",
+	             "[gateway]\n"
+	             "trust_dir = /nonexistent/trust\n"
+	             "acl = acl-bad.acl\n");
 	cfg *c = NULL;
 	cfg_errors *errs = NULL;
 	assert_int_equal(cfg_load(f->conf, &c, &errs), EDHOC_E_INVALID_ARGUMENT);
 	char want[4400];
 	snprintf(want, sizeof(want),
-		 "%s/conf.d/30-bad.conf:2: trust_dir /nonexistent/trust: No such file or directory",
-		 f->dir);
+	         "%s/conf.d/30-bad.conf:2: trust_dir /nonexistent/trust: No such file or directory",
+	         f->dir);
 	assert_true(cfg_errors_contains(errs, want));
 	/* relative paths in conf.d files are relative to conf.d */
 	snprintf(want, sizeof(want),
-		 "%s/conf.d/30-bad.conf:3: acl %s/conf.d/acl-bad.acl: No such file or directory",
-		 f->dir, f->dir);
+	         "%s/conf.d/30-bad.conf:3: acl %s/conf.d/acl-bad.acl: No such file or directory",
+	         f->dir, f->dir);
 	assert_true(cfg_errors_contains(errs, want));
 	assert_int_equal(cfg_errors_count(errs), 2);
 	cfg_errors_free(errs);
@@ -344,9 +342,9 @@ static void test_errors_in_confd_and_referenced_files(void **state)
 	tg_write_str(f->dir, "conf.d/acl-bad.acl", "[admit]\nidentities = nobody\n");
 	assert_int_equal(cfg_load(f->conf, &c, &errs), EDHOC_E_INVALID_ARGUMENT);
 	snprintf(want, sizeof(want),
-		 "%s/conf.d/acl-bad.acl:2: unknown identity 'nobody' (not in the trust store, "
-		 "not a static context, not under [identities] certified)",
-		 f->dir);
+	         "%s/conf.d/acl-bad.acl:2: unknown identity 'nobody' (not in the trust store, "
+	         "not a static context, not under [identities] certified)",
+	         f->dir);
 	if (!cfg_errors_contains(errs, want) || cfg_errors_count(errs) != 1)
 		cfg_errors_print(errs, stderr);
 	assert_true(cfg_errors_contains(errs, want));
@@ -369,12 +367,12 @@ static void test_credential_problems(void **state)
 
 	/* both forms at once */
 	tg_write_str(f->dir, "conf.d/30-cred.conf",
-		     "[gateway]\ncertificate = gw.pem\nprivate_key = gw.key\n");
+	             "[gateway]\ncertificate = gw.pem\nprivate_key = gw.key\n");
 	assert_int_equal(cfg_load(f->conf, &c, &errs), EDHOC_E_INVALID_ARGUMENT);
 	char want[4400];
 	snprintf(want, sizeof(want),
-		 "%s/edhocd.conf:4: give either credential or certificate + private_key, not both",
-		 f->dir);
+	         "%s/edhocd.conf:4: give either credential or certificate + private_key, not both",
+	         f->dir);
 	assert_true(cfg_errors_contains(errs, want));
 	cfg_errors_free(errs);
 
@@ -382,9 +380,9 @@ static void test_credential_problems(void **state)
 	tg_write_str(f->dir, "conf.d/30-cred.conf", "[gateway]\nsuites = 2, 0\n");
 	assert_int_equal(cfg_load(f->conf, &c, &errs), EDHOC_E_INVALID_ARGUMENT);
 	snprintf(want, sizeof(want),
-		 "%s/conf.d/30-cred.conf:2: suites: the credential's P-256 key cannot serve "
-		 "suite 0 with the configured methods",
-		 f->dir);
+	         "%s/conf.d/30-cred.conf:2: suites: the credential's P-256 key cannot serve "
+	         "suite 0 with the configured methods",
+	         f->dir);
 	if (!cfg_errors_contains(errs, want))
 		cfg_errors_print(errs, stderr);
 	assert_true(cfg_errors_contains(errs, want));
@@ -406,7 +404,7 @@ static void test_certificate_and_private_key_as_own_credential(void **state)
 	assert_int_equal(chmod(path, 0600), 0);
 	/* the main file's credential is replaced, not combined */
 	tg_write_str(f->dir, "conf.d/30-cert.conf",
-		     "[gateway]\ncertificate = gw.pem\nprivate_key = gw.key\n");
+	             "[gateway]\ncertificate = gw.pem\nprivate_key = gw.key\n");
 	char *text = strdup(MAIN_CONF);
 	char *cl = strstr(text, "credential = gw.ccs\n");
 	memcpy(cl, "#", 1);
@@ -435,7 +433,7 @@ static void test_certificate_and_private_key_as_own_credential(void **state)
 /* conf.d/gw.pem: a certificate issued by a CA, followed by the CA
  * certificate (its chain), and conf.d/gw.key; returns the DERs. */
 static void write_gateway_chain(struct fx *f, uint8_t **ret_leaf, size_t *ret_leaf_len,
-				uint8_t **ret_ca, size_t *ret_ca_len)
+                                uint8_t **ret_ca, size_t *ret_ca_len)
 {
 	EVP_PKEY *ca_key = tg_key("P-256"), *k = tg_key("P-256");
 	X509 *ca = tg_cert(ca_key, "gw-root", 1, -3600, 86400, NULL, NULL, true);
@@ -502,9 +500,8 @@ static void test_gateway_id_cred_picks_id_cred_r(void **state)
 	tg_write_str(f->dir, "conf.d/30-cert.conf", cert_lines);
 	cfg *c = load_ok(f->conf);
 	assert_int_equal(cose_cred_id_label(cfg_own_cred(c)), EDHOC_ID_CRED_X5T);
-	assert_int_equal(cose_id_cred_x5t(COSE_ALG_SHA_256_64, leaf, leaf_len, map, sizeof(map),
-					  &map_len),
-			 0);
+	assert_int_equal(
+	    cose_id_cred_x5t(COSE_ALG_SHA_256_64, leaf, leaf_len, map, sizeof(map), &map_len), 0);
 	assert_own_id_cred(c, map, map_len);
 	cfg_unref(c);
 
@@ -514,9 +511,9 @@ static void test_gateway_id_cred_picks_id_cred_r(void **state)
 	c = load_ok(f->conf);
 	const uint8_t *ders[2] = {leaf, ca};
 	size_t lens[2] = {leaf_len, ca_len};
-	assert_int_equal(cose_id_cred_certs(EDHOC_ID_CRED_X5CHAIN, ders, lens, 2, map, sizeof(map),
-					    &map_len),
-			 0);
+	assert_int_equal(
+	    cose_id_cred_certs(EDHOC_ID_CRED_X5CHAIN, ders, lens, 2, map, sizeof(map), &map_len),
+	    0);
 	assert_own_id_cred(c, map, map_len);
 	assert_int_equal(cose_cred_n_certs(cfg_own_cred(c)), 2);
 	cfg_unref(c);
@@ -527,9 +524,9 @@ static void test_gateway_id_cred_picks_id_cred_r(void **state)
 	tg_write_str(f->dir, "conf.d/30-cert.conf", conf);
 	assert_int_equal(cfg_load(f->conf, &c, &errs), EDHOC_E_INVALID_ARGUMENT);
 	snprintf(want, sizeof(want),
-		 "%s/conf.d/30-cert.conf:4: id_cred = kid: the gateway's credential is an X.509 "
-		 "certificate, identified by x5t, x5chain or x5bag",
-		 f->dir);
+	         "%s/conf.d/30-cert.conf:4: id_cred = kid: the gateway's credential is an X.509 "
+	         "certificate, identified by x5t, x5chain or x5bag",
+	         f->dir);
 	assert_int_equal(cfg_errors_count(errs), 1);
 	assert_string_equal(cfg_errors_get(errs, 0), want);
 	cfg_errors_free(errs);
@@ -539,21 +536,21 @@ static void test_gateway_id_cred_picks_id_cred_r(void **state)
 	tg_write_str(f->dir, "conf.d/30-cert.conf", conf);
 	assert_int_equal(cfg_load(f->conf, &c, &errs), EDHOC_E_INVALID_ARGUMENT);
 	snprintf(want, sizeof(want),
-		 "%s/conf.d/30-cert.conf:4: id_cred = x5u: expected x5t, x5chain, x5bag, kid or "
-		 "kccs",
-		 f->dir);
+	         "%s/conf.d/30-cert.conf:4: id_cred = x5u: expected x5t, x5chain, x5bag, kid or "
+	         "kccs",
+	         f->dir);
 	assert_true(cfg_errors_contains(errs, want));
 	cfg_errors_free(errs);
 
 	/* the chain by value must leave room for the rest of message_2 */
 	snprintf(conf, sizeof(conf), "%sid_cred = x5chain\n[limits]\nmessage_max = 256\n",
-		 cert_lines);
+	         cert_lines);
 	tg_write_str(f->dir, "conf.d/30-cert.conf", conf);
 	assert_int_equal(cfg_load(f->conf, &c, &errs), EDHOC_E_INVALID_ARGUMENT);
 	snprintf(want, sizeof(want),
-		 "%s/conf.d/30-cert.conf:4: id_cred = x5chain: ID_CRED_R is %zu bytes, so "
-		 "message_2 would exceed message_max 256; use x5t or raise message_max",
-		 f->dir, map_len);
+	         "%s/conf.d/30-cert.conf:4: id_cred = x5chain: ID_CRED_R is %zu bytes, so "
+	         "message_2 would exceed message_max 256; use x5t or raise message_max",
+	         f->dir, map_len);
 	if (!cfg_errors_contains(errs, want))
 		cfg_errors_print(errs, stderr);
 	assert_true(cfg_errors_contains(errs, want));
@@ -588,9 +585,9 @@ static void test_gateway_id_cred_for_a_ccs(void **state)
 	tg_write_str(f->dir, "conf.d/30-id.conf", "[gateway]\nid_cred = x5chain\n");
 	assert_int_equal(cfg_load(f->conf, &c, &errs), EDHOC_E_INVALID_ARGUMENT);
 	snprintf(want, sizeof(want),
-		 "%s/conf.d/30-id.conf:2: id_cred = x5chain: the gateway's credential is a CCS, "
-		 "identified by kid or kccs",
-		 f->dir);
+	         "%s/conf.d/30-id.conf:2: id_cred = x5chain: the gateway's credential is a CCS, "
+	         "identified by kid or kccs",
+	         f->dir);
 	assert_int_equal(cfg_errors_count(errs), 1);
 	assert_string_equal(cfg_errors_get(errs, 0), want);
 	cfg_errors_free(errs);
@@ -606,9 +603,9 @@ static void test_check_config_prints_and_returns_status(void **state)
 	fflush(out);
 	char want[4400];
 	snprintf(want, sizeof(want),
-		 "%s: configuration OK (1 listen addresses, 1 trusted credentials, 0 CA "
-		 "certificates, 1 routes, 1 ACL rules, 1 static contexts)\n",
-		 f->conf);
+	         "%s: configuration OK (1 listen addresses, 1 trusted credentials, 0 CA "
+	         "certificates, 1 routes, 1 ACL rules, 1 static contexts)\n",
+	         f->conf);
 	assert_string_equal(buf, want);
 	fclose(out);
 	free(buf);
@@ -619,7 +616,7 @@ static void test_check_config_prints_and_returns_status(void **state)
 	assert_int_equal(cfg_check(f->conf, out), 1);
 	fflush(out);
 	snprintf(want, sizeof(want),
-		 "%s/conf.d/30-bad.conf:2: replay_window = 0: out of range 1..64\n", f->dir);
+	         "%s/conf.d/30-bad.conf:2: replay_window = 0: out of range 1..64\n", f->dir);
 	assert_string_equal(buf, want);
 	fclose(out);
 	free(buf);
@@ -629,7 +626,7 @@ static void test_check_config_prints_and_returns_status(void **state)
 	assert_int_equal(cfg_check("/nonexistent/edhocd.conf", out), 1);
 	fflush(out);
 	assert_string_equal(buf, "/nonexistent/edhocd.conf: cannot open: No such file or "
-				 "directory\n");
+	                         "directory\n");
 	fclose(out);
 	free(buf);
 }
@@ -647,8 +644,8 @@ static void test_reload_keeps_old_config_on_error(void **state)
 	assert_ptr_equal(cur, held);
 	assert_int_equal(cfg_limits_get(cur)->half_open_max, 70);
 	char want[4400];
-	snprintf(want, sizeof(want),
-		 "%s/conf.d/30-reload.conf:2: half_open_max = -5: not a number", f->dir);
+	snprintf(want, sizeof(want), "%s/conf.d/30-reload.conf:2: half_open_max = -5: not a number",
+	         f->dir);
 	assert_string_equal(cfg_errors_get(errs, 0), want);
 	cfg_errors_free(errs);
 
@@ -680,9 +677,9 @@ static void test_long_line_is_an_error_not_split(void **state)
 	assert_int_equal(cfg_load(f->conf, &c, &errs), EDHOC_E_INVALID_ARGUMENT);
 	char want[4400];
 	snprintf(want, sizeof(want),
-		 "%s/conf.d/30-long.conf:2: line is longer than 198 characters (use continuation "
-		 "lines for long lists)",
-		 f->dir);
+	         "%s/conf.d/30-long.conf:2: line is longer than 198 characters (use continuation "
+	         "lines for long lists)",
+	         f->dir);
 	assert_string_equal(cfg_errors_get(errs, 0), want);
 	assert_int_equal(cfg_errors_count(errs), 1);
 	cfg_errors_free(errs);
@@ -708,26 +705,21 @@ static void test_error_list_is_bounded(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_main_file_and_confd_overrides, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_defaults_with_minimal_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_every_error_has_file_and_line, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_errors_in_confd_and_referenced_files, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_credential_problems, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_certificate_and_private_key_as_own_credential,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_check_config_prints_and_returns_status, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_reload_keeps_old_config_on_error, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_long_line_is_an_error_not_split, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_error_list_is_bounded, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_gateway_id_cred_picks_id_cred_r, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_gateway_id_cred_for_a_ccs, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_main_file_and_confd_overrides, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_defaults_with_minimal_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_every_error_has_file_and_line, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_errors_in_confd_and_referenced_files, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_credential_problems, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_certificate_and_private_key_as_own_credential,
+	                                    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_check_config_prints_and_returns_status, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_reload_keeps_old_config_on_error, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_long_line_is_an_error_not_split, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_error_list_is_bounded, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gateway_id_cred_picks_id_cred_r, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gateway_id_cred_for_a_ccs, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -84,27 +84,26 @@ static void test_block1_reassembles_in_order(void **state)
 	for (size_t i = 0; i < sizeof(data); i++)
 		data[i] = (uint8_t)(i * 7);
 	assert_non_null(t);
-	assert_int_equal(gw_blk_block1(t, RID, 1, (const uint8_t *)"k", 1, &b, data, 1024, 0, &body,
-				       &len),
-			 0);
+	assert_int_equal(
+	    gw_blk_block1(t, RID, 1, (const uint8_t *)"k", 1, &b, data, 1024, 0, &body, &len), 0);
 	assert_null(body);
 	b.num = 1;
 	assert_int_equal(gw_blk_block1(t, RID, 1, (const uint8_t *)"k", 1, &b, data + 1024, 1024, 1,
-				       &body, &len),
-			 0);
+	                               &body, &len),
+	                 0);
 	assert_null(body);
 	/* The device lowers the block size: 2048 = 8 * 256. */
 	b.num = 8;
 	b.szx = 4;
 	b.more = true;
-	assert_int_equal(gw_blk_block1(t, RID, 1, (const uint8_t *)"k", 1, &b, data + 2048, 256, 2,
-				       &body, &len),
-			 0);
+	assert_int_equal(
+	    gw_blk_block1(t, RID, 1, (const uint8_t *)"k", 1, &b, data + 2048, 256, 2, &body, &len),
+	    0);
 	b.num = 9;
 	b.more = false;
-	assert_int_equal(gw_blk_block1(t, RID, 1, (const uint8_t *)"k", 1, &b, data + 2304, 196, 3,
-				       &body, &len),
-			 0);
+	assert_int_equal(
+	    gw_blk_block1(t, RID, 1, (const uint8_t *)"k", 1, &b, data + 2304, 196, 3, &body, &len),
+	    0);
 	assert_non_null(body);
 	assert_int_equal(len, 2500);
 	assert_memory_equal(body, data, 2500);
@@ -123,37 +122,34 @@ static void test_block1_out_of_order_and_too_large(void **state)
 	gw_block_opt b = {1, true, 6};
 	(void)state;
 	/* Block 1 without block 0. */
-	assert_int_equal(gw_blk_block1(t, RID, 1, (const uint8_t *)"k", 1, &b, data, 1024, 0, &body,
-				       &len),
-			 GW_E_BLOCK_INCOMPLETE);
+	assert_int_equal(
+	    gw_blk_block1(t, RID, 1, (const uint8_t *)"k", 1, &b, data, 1024, 0, &body, &len),
+	    GW_E_BLOCK_INCOMPLETE);
 	b.num = 0;
-	assert_int_equal(gw_blk_block1(t, RID, 1, (const uint8_t *)"k", 1, &b, data, 1024, 0, &body,
-				       &len),
-			 0);
+	assert_int_equal(
+	    gw_blk_block1(t, RID, 1, (const uint8_t *)"k", 1, &b, data, 1024, 0, &body, &len), 0);
 	/* Skips block 1: the upload is dropped. */
 	b.num = 2;
-	assert_int_equal(gw_blk_block1(t, RID, 1, (const uint8_t *)"k", 1, &b, data, 1024, 0, &body,
-				       &len),
-			 GW_E_BLOCK_INCOMPLETE);
+	assert_int_equal(
+	    gw_blk_block1(t, RID, 1, (const uint8_t *)"k", 1, &b, data, 1024, 0, &body, &len),
+	    GW_E_BLOCK_INCOMPLETE);
 	assert_int_equal(gw_blk_count(t), 0);
 	/* A non-final part must be exactly one block. */
 	b.num = 0;
-	assert_int_equal(gw_blk_block1(t, RID, 1, (const uint8_t *)"k", 1, &b, data, 1000, 0, &body,
-				       &len),
-			 EDHOC_E_INVALID_ARGUMENT);
+	assert_int_equal(
+	    gw_blk_block1(t, RID, 1, (const uint8_t *)"k", 1, &b, data, 1000, 0, &body, &len),
+	    EDHOC_E_INVALID_ARGUMENT);
 	/* Past payload_max (2048): dropped. */
-	assert_int_equal(gw_blk_block1(t, RID, 1, (const uint8_t *)"k", 1, &b, data, 1024, 0, &body,
-				       &len),
-			 0);
+	assert_int_equal(
+	    gw_blk_block1(t, RID, 1, (const uint8_t *)"k", 1, &b, data, 1024, 0, &body, &len), 0);
 	b.num = 1;
-	assert_int_equal(gw_blk_block1(t, RID, 1, (const uint8_t *)"k", 1, &b, data, 1024, 0, &body,
-				       &len),
-			 0);
+	assert_int_equal(
+	    gw_blk_block1(t, RID, 1, (const uint8_t *)"k", 1, &b, data, 1024, 0, &body, &len), 0);
 	b.num = 2;
 	b.more = false;
-	assert_int_equal(gw_blk_block1(t, RID, 1, (const uint8_t *)"k", 1, &b, data, 1, 0, &body,
-				       &len),
-			 EDHOC_E_MESSAGE_TOO_LARGE);
+	assert_int_equal(
+	    gw_blk_block1(t, RID, 1, (const uint8_t *)"k", 1, &b, data, 1, 0, &body, &len),
+	    EDHOC_E_MESSAGE_TOO_LARGE);
 	assert_int_equal(gw_blk_count(t), 0);
 	gw_blk_free(t);
 }
@@ -166,35 +162,39 @@ static void test_block_bodies_keyed_bounded_expiring(void **state)
 	size_t ol, bl;
 	(void)state;
 	assert_int_equal(gw_blk_store(t, RID, 1, (const uint8_t *)"a", 1, 0x45,
-				      (const uint8_t *)"\xc1\x00", 2, (const uint8_t *)"AAAA", 4, 0),
-			 0);
+	                              (const uint8_t *)"\xc1\x00", 2, (const uint8_t *)"AAAA", 4,
+	                              0),
+	                 0);
 	assert_int_equal(gw_blk_store(t, RID2, 1, (const uint8_t *)"a", 1, 0x45, NULL, 0,
-				      (const uint8_t *)"BB", 2, 10),
-			 0);
+	                              (const uint8_t *)"BB", 2, 10),
+	                 0);
 	assert_true(gw_blk_lookup(t, RID, 1, (const uint8_t *)"a", 1, 20, &code, &o, &ol, &b, &bl));
 	assert_int_equal(code, 0x45);
 	assert_int_equal(ol, 2);
 	assert_memory_equal(b, "AAAA", 4);
 	/* Same key, other session: its own body. */
-	assert_true(gw_blk_lookup(t, RID2, 1, (const uint8_t *)"a", 1, 20, &code, &o, &ol, &b, &bl));
+	assert_true(
+	    gw_blk_lookup(t, RID2, 1, (const uint8_t *)"a", 1, 20, &code, &o, &ol, &b, &bl));
 	assert_memory_equal(b, "BB", 2);
-	assert_false(gw_blk_lookup(t, RID, 1, (const uint8_t *)"b", 1, 20, &code, &o, &ol, &b, &bl));
+	assert_false(
+	    gw_blk_lookup(t, RID, 1, (const uint8_t *)"b", 1, 20, &code, &o, &ol, &b, &bl));
 	/* A third entry evicts the least recently used (RID's was used
 	 * first, then RID2's). */
 	assert_int_equal(gw_blk_store(t, RID, 1, (const uint8_t *)"c", 1, 0x45, NULL, 0,
-				      (const uint8_t *)"C", 1, 30),
-			 0);
+	                              (const uint8_t *)"C", 1, 30),
+	                 0);
 	assert_int_equal(gw_blk_count(t), 2);
-	assert_false(gw_blk_lookup(t, RID, 1, (const uint8_t *)"a", 1, 30, &code, &o, &ol, &b, &bl));
+	assert_false(
+	    gw_blk_lookup(t, RID, 1, (const uint8_t *)"a", 1, 30, &code, &o, &ol, &b, &bl));
 	gw_blk_drop_rid(t, RID2, 1);
 	assert_int_equal(gw_blk_count(t), 1);
 	assert_int_equal(gw_blk_next_expiry(t), 1030);
 	assert_int_equal(gw_blk_expire(t, 1029), 0);
 	assert_int_equal(gw_blk_expire(t, 1030), 1);
 	assert_int_equal(gw_blk_count(t), 0);
-	assert_int_equal(gw_blk_store(t, RID, 1, (const uint8_t *)"a", 1, 0x45, NULL, 0, NULL, 4097,
-				      0),
-			 EDHOC_E_MESSAGE_TOO_LARGE);
+	assert_int_equal(
+	    gw_blk_store(t, RID, 1, (const uint8_t *)"a", 1, 0x45, NULL, 0, NULL, 4097, 0),
+	    EDHOC_E_MESSAGE_TOO_LARGE);
 	gw_blk_free(t);
 	gw_blk_free(NULL);
 }
@@ -226,7 +226,7 @@ struct fixture {
 static struct fixture *F;
 
 static void h_echo(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req,
-		   const coap_string_t *q, coap_pdu_t *resp)
+                   const coap_string_t *q, coap_pdu_t *resp)
 {
 	size_t len;
 	const uint8_t *data;
@@ -234,11 +234,11 @@ static void h_echo(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req,
 	coap_opt_t *cf = coap_check_option(req, COAP_OPTION_CONTENT_FORMAT, &it);
 	uint8_t buf[4];
 	coap_pdu_set_code(resp, coap_pdu_get_code(req) == COAP_REQUEST_CODE_GET
-					? COAP_RESPONSE_CODE_CONTENT
-					: COAP_RESPONSE_CODE_CHANGED);
+	                            ? COAP_RESPONSE_CODE_CONTENT
+	                            : COAP_RESPONSE_CODE_CHANGED);
 	if (cf)
 		coap_add_option(resp, COAP_OPTION_CONTENT_FORMAT, coap_opt_length(cf),
-				coap_opt_value(cf));
+		                coap_opt_value(cf));
 	if (q)
 		coap_add_option(resp, COAP_OPTION_LOCATION_QUERY, q->length, q->s);
 	coap_add_option(resp, COAP_OPTION_MAXAGE, coap_encode_var_safe(buf, sizeof(buf), 7), buf);
@@ -249,15 +249,15 @@ static void h_echo(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req,
 static uint8_t BIG[5000];
 
 static void h_big(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req,
-		  const coap_string_t *q, coap_pdu_t *resp)
+                  const coap_string_t *q, coap_pdu_t *resp)
 {
 	coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
-	coap_add_data_large_response(r, s, req, resp, q, COAP_MEDIATYPE_APPLICATION_OCTET_STREAM, -1,
-				     0, sizeof(BIG), BIG, NULL, NULL);
+	coap_add_data_large_response(r, s, req, resp, q, COAP_MEDIATYPE_APPLICATION_OCTET_STREAM,
+	                             -1, 0, sizeof(BIG), BIG, NULL, NULL);
 }
 
 static void h_upload(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req,
-		     const coap_string_t *q, coap_pdu_t *resp)
+                     const coap_string_t *q, coap_pdu_t *resp)
 {
 	size_t len = 0, off = 0, total = 0;
 	const uint8_t *data = NULL;
@@ -270,7 +270,7 @@ static void h_upload(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *re
 }
 
 static void h_obs(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req,
-		  const coap_string_t *q, coap_pdu_t *resp)
+                  const coap_string_t *q, coap_pdu_t *resp)
 {
 	static char text[32];
 	static unsigned n;
@@ -298,8 +298,8 @@ static void done_cb(void *arg, uint64_t id, int result, const oscore_msg *m)
 		uint32_t v = 0;
 		/* Block options never reach the caller. */
 		assert_true(m->opts[i].number != OSCORE_OPT_BLOCK1 &&
-			    m->opts[i].number != OSCORE_OPT_BLOCK2 &&
-			    m->opts[i].number != OSCORE_OPT_SIZE2);
+		            m->opts[i].number != OSCORE_OPT_BLOCK2 &&
+		            m->opts[i].number != OSCORE_OPT_SIZE2);
 		if (m->opts[i].number == OSCORE_OPT_OBSERVE) {
 			oscore_uint_decode(m->opts[i].value, m->opts[i].len, &v);
 			f->observe = v;
@@ -418,7 +418,7 @@ static void test_forward_methods_byte_exact(void **state)
 {
 	struct fixture *f = *state;
 	static const uint8_t codes[] = {OSCORE_CODE_GET, OSCORE_CODE_POST, OSCORE_CODE_PUT,
-					OSCORE_CODE_DELETE};
+	                                OSCORE_CODE_DELETE};
 	uint8_t payload[600], cf[1] = {42};
 	for (size_t i = 0; i < sizeof(payload); i++)
 		payload[i] = (uint8_t)(255 - i);
@@ -431,8 +431,9 @@ static void test_forward_methods_byte_exact(void **state)
 		oscore_msg_add(&m, OSCORE_OPT_URI_QUERY, (const uint8_t *)"a=1", 3);
 		oscore_msg_set_payload(&m, payload, 100 + 100 * k);
 		assert_int_equal(gw_fwd_send(f->fwd, (struct sockaddr *)&f->be_addr,
-					     sizeof(f->be_addr), &m, 2000, mono_ms(), done_cb, f, &id),
-				 0);
+		                             sizeof(f->be_addr), &m, 2000, mono_ms(), done_cb, f,
+		                             &id),
+		                 0);
 		assert_int_equal(gw_fwd_pending(f->fwd), 1);
 		/* Never from inside gw_fwd_send. */
 		assert_int_equal(f->calls, 0);
@@ -454,8 +455,8 @@ static void test_forward_block2_answer_is_reassembled(void **state)
 	uint64_t id;
 	req_init(&m, OSCORE_CODE_GET, "big", NULL);
 	assert_int_equal(gw_fwd_send(f->fwd, (struct sockaddr *)&f->be_addr, sizeof(f->be_addr), &m,
-				     2000, mono_ms(), done_cb, f, &id),
-			 0);
+	                             2000, mono_ms(), done_cb, f, &id),
+	                 0);
 	run_until(f, 1, WAIT_MS);
 	assert_int_equal(f->calls, 1);
 	assert_int_equal(f->result, 0);
@@ -473,8 +474,8 @@ static void test_forward_block2_answer_above_payload_max_fails(void **state)
 	gw_fwd_set_limits(f->fwd, 4, 4096);
 	req_init(&m, OSCORE_CODE_GET, "big", NULL);
 	assert_int_equal(gw_fwd_send(f->fwd, (struct sockaddr *)&f->be_addr, sizeof(f->be_addr), &m,
-				     2000, mono_ms(), done_cb, f, &id),
-			 0);
+	                             2000, mono_ms(), done_cb, f, &id),
+	                 0);
 	run_until(f, 1, WAIT_MS);
 	assert_int_equal(f->calls, 1);
 	assert_int_equal(f->result, GW_E_BACKEND_RESPONSE);
@@ -494,8 +495,8 @@ static void test_forward_block1_upload(void **state)
 	req_init(&m, OSCORE_CODE_PUT, "upload", NULL);
 	oscore_msg_set_payload(&m, body, sizeof(body));
 	assert_int_equal(gw_fwd_send(f->fwd, (struct sockaddr *)&f->be_addr, sizeof(f->be_addr), &m,
-				     2000, mono_ms(), done_cb, f, &id),
-			 0);
+	                             2000, mono_ms(), done_cb, f, &id),
+	                 0);
 	run_until(f, 1, WAIT_MS);
 	assert_int_equal(f->calls, 1);
 	assert_int_equal(f->result, 0);
@@ -508,8 +509,9 @@ static void test_forward_block1_upload(void **state)
 		static uint8_t huge[8193];
 		oscore_msg_set_payload(&m, huge, sizeof(huge));
 		assert_int_equal(gw_fwd_send(f->fwd, (struct sockaddr *)&f->be_addr,
-					     sizeof(f->be_addr), &m, 2000, mono_ms(), done_cb, f, &id),
-				 EDHOC_E_MESSAGE_TOO_LARGE);
+		                             sizeof(f->be_addr), &m, 2000, mono_ms(), done_cb, f,
+		                             &id),
+		                 EDHOC_E_MESSAGE_TOO_LARGE);
 	}
 }
 
@@ -520,8 +522,8 @@ static void test_forward_timeout(void **state)
 	uint64_t id, t0 = mono_ms();
 	req_init(&m, OSCORE_CODE_GET, "x", NULL);
 	assert_int_equal(gw_fwd_send(f->fwd, (struct sockaddr *)&f->sink_addr, sizeof(f->sink_addr),
-				     &m, 150, t0, done_cb, f, &id),
-			 0);
+	                             &m, 150, t0, done_cb, f, &id),
+	                 0);
 	assert_int_equal(gw_fwd_next_deadline(f->fwd), t0 + 150);
 	run_until(f, 1, WAIT_MS);
 	assert_int_equal(f->calls, 1);
@@ -538,8 +540,8 @@ static void test_forward_unreachable(void **state)
 	uint64_t id;
 	req_init(&m, OSCORE_CODE_GET, "x", NULL);
 	assert_int_equal(gw_fwd_send(f->fwd, (struct sockaddr *)&f->closed_addr,
-				     sizeof(f->closed_addr), &m, 2500, mono_ms(), done_cb, f, &id),
-			 0);
+	                             sizeof(f->closed_addr), &m, 2500, mono_ms(), done_cb, f, &id),
+	                 0);
 	run_until(f, 1, WAIT_MS);
 	assert_int_equal(f->calls, 1);
 	assert_int_equal(f->result, GW_E_BACKEND_UNREACHABLE);
@@ -547,8 +549,8 @@ static void test_forward_unreachable(void **state)
 	f->calls = 0;
 	req_init(&m, OSCORE_CODE_GET, "echo", NULL);
 	assert_int_equal(gw_fwd_send(f->fwd, (struct sockaddr *)&f->be_addr, sizeof(f->be_addr), &m,
-				     2000, mono_ms(), done_cb, f, &id),
-			 0);
+	                             2000, mono_ms(), done_cb, f, &id),
+	                 0);
 	run_until(f, 1, WAIT_MS);
 	assert_int_equal(f->result, 0);
 }
@@ -561,12 +563,12 @@ static void test_forward_pending_limit_and_cancel(void **state)
 	req_init(&m, OSCORE_CODE_GET, "x", NULL);
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(gw_fwd_send(f->fwd, (struct sockaddr *)&f->sink_addr,
-					     sizeof(f->sink_addr), &m, 100000, mono_ms(), done_cb, f,
-					     &id[i]),
-				 0);
+		                             sizeof(f->sink_addr), &m, 100000, mono_ms(), done_cb,
+		                             f, &id[i]),
+		                 0);
 	assert_int_equal(gw_fwd_send(f->fwd, (struct sockaddr *)&f->sink_addr, sizeof(f->sink_addr),
-				     &m, 100000, mono_ms(), done_cb, f, &id[4]),
-			 EDHOC_E_LIMIT);
+	                             &m, 100000, mono_ms(), done_cb, f, &id[4]),
+	                 EDHOC_E_LIMIT);
 	assert_int_equal(gw_fwd_pending(f->fwd), 4);
 	for (int i = 0; i < 4; i++)
 		gw_fwd_cancel(f->fwd, id[i]);
@@ -587,8 +589,8 @@ static void test_forward_observe_notifications_and_cancel(void **state)
 	oscore_msg_add(&m, OSCORE_OPT_OBSERVE, NULL, 0);
 	f->calls = 0;
 	assert_int_equal(gw_fwd_send(f->fwd, (struct sockaddr *)&f->be_addr, sizeof(f->be_addr), &m,
-				     2000, mono_ms(), done_cb, f, &id),
-			 0);
+	                             2000, mono_ms(), done_cb, f, &id),
+	                 0);
 	run_until(f, 1, WAIT_MS);
 	assert_int_equal(f->calls, 1);
 	assert_int_equal(f->result, 0);
@@ -618,22 +620,21 @@ static void test_forward_observe_notifications_and_cancel(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_block_option_coding),
-		cmocka_unit_test(test_block1_reassembles_in_order),
-		cmocka_unit_test(test_block1_out_of_order_and_too_large),
-		cmocka_unit_test(test_block_bodies_keyed_bounded_expiring),
-		cmocka_unit_test_setup_teardown(test_forward_methods_byte_exact, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_forward_block2_answer_is_reassembled, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_forward_block2_answer_above_payload_max_fails,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_forward_block1_upload, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_forward_timeout, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_forward_unreachable, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_forward_pending_limit_and_cancel, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_forward_observe_notifications_and_cancel, setup,
-						teardown),
+	    cmocka_unit_test(test_block_option_coding),
+	    cmocka_unit_test(test_block1_reassembles_in_order),
+	    cmocka_unit_test(test_block1_out_of_order_and_too_large),
+	    cmocka_unit_test(test_block_bodies_keyed_bounded_expiring),
+	    cmocka_unit_test_setup_teardown(test_forward_methods_byte_exact, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_forward_block2_answer_is_reassembled, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_forward_block2_answer_above_payload_max_fails,
+	                                    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_forward_block1_upload, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_forward_timeout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_forward_unreachable, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_forward_pending_limit_and_cancel, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_forward_observe_notifications_and_cancel, setup,
+	                                    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

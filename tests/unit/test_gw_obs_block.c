@@ -57,13 +57,13 @@ static void fill(unsigned gen)
 }
 
 static void h_obs(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req,
-		  const coap_string_t *q, coap_pdu_t *resp)
+                  const coap_string_t *q, coap_pdu_t *resp)
 {
 	coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
 	/* libcoap cuts it into blocks (Block2 on the notification too) and
 	 * answers the requests for the later blocks itself. */
 	coap_add_data_large_response(r, s, req, resp, q, COAP_MEDIATYPE_APPLICATION_OCTET_STREAM,
-				     -1, F->gen, OBS_SIZE, OBS_BODY, NULL, NULL);
+	                             -1, F->gen, OBS_SIZE, OBS_BODY, NULL, NULL);
 }
 
 static void done_cb(void *arg, uint64_t id, int result, const oscore_msg *m)
@@ -155,8 +155,8 @@ static void test_blockwise_notifications_delivered_whole(void **state)
 	oscore_msg_add(&m, OSCORE_OPT_URI_PATH, (const uint8_t *)"obs", 3);
 	oscore_msg_add(&m, OSCORE_OPT_OBSERVE, NULL, 0);
 	assert_int_equal(gw_fwd_send(f->fwd, (struct sockaddr *)&f->be_addr, sizeof(f->be_addr), &m,
-				     2000, mono_ms(), done_cb, f, &id),
-			 0);
+	                             2000, mono_ms(), done_cb, f, &id),
+	                 0);
 	run_until(f, 1, WAIT_MS);
 	assert_int_equal(f->calls, 1);
 	assert_int_equal(f->result, 0);
@@ -182,7 +182,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_blockwise_notifications_delivered_whole, setup,
-					    teardown),
+	                                    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -94,7 +94,7 @@ static void protect_put(struct fx *f, size_t n)
 /* Part num of f->outer (SZX szx) with Block1 (and Size1 on part 0 when
  * size1 is set). */
 static void part(const struct fx *f, uint32_t num, unsigned szx, bool size1, oscore_msg *m,
-		 uint8_t b1v[3], uint8_t s1v[4])
+                 uint8_t b1v[3], uint8_t s1v[4])
 {
 	size_t size = gw_block_size(szx), off = (size_t)num * size;
 	size_t n = f->outer.payload_len - off > size ? size : f->outer.payload_len - off;
@@ -104,7 +104,7 @@ static void part(const struct fx *f, uint32_t num, unsigned szx, bool size1, osc
 	oscore_msg_add(m, OSCORE_OPT_BLOCK1, b1v, gw_block_encode(&b, b1v));
 	if (size1 && num == 0)
 		oscore_msg_add(m, OSCORE_OPT_SIZE1, s1v,
-			       oscore_uint_encode((uint32_t)f->outer.payload_len, s1v));
+		               oscore_uint_encode((uint32_t)f->outer.payload_len, s1v));
 }
 
 static uint32_t opt_uint(const oscore_msg *m, uint16_t num)
@@ -158,7 +158,7 @@ static void test_block1_reassembled_and_verified_once(void **state)
 		gw_block_opt b;
 		part(f, num, 6, true, &m, b1v, s1v);
 		assert_int_equal(gw_ob_request(f->ob, &f->peer, &m, 100 * num, &ref, &r, &fail),
-				 GW_OB_REPLY);
+		                 GW_OB_REPLY);
 		assert_int_equal(fail, 0);
 		assert_int_equal(r.code, CODE(2, 31));
 		b = opt_block(&r, OSCORE_OPT_BLOCK1);
@@ -175,9 +175,8 @@ static void test_block1_reassembled_and_verified_once(void **state)
 	assert_null(oscore_msg_find(&m, OSCORE_OPT_BLOCK1));
 	assert_int_equal(m.payload_len, f->outer.payload_len);
 	assert_memory_equal(m.payload, f->outer.payload, m.payload_len);
-	assert_int_equal(oscore_unprotect_request(f->gw, &m, f->plain, sizeof(f->plain), &inner,
-						  &info),
-			 0);
+	assert_int_equal(
+	    oscore_unprotect_request(f->gw, &m, f->plain, sizeof(f->plain), &inner, &info), 0);
 	assert_int_equal(inner.code, OSCORE_CODE_PUT);
 	assert_int_equal(inner.payload_len, 3000);
 	assert_memory_equal(inner.payload, f->body, 3000);
@@ -186,9 +185,9 @@ static void test_block1_reassembled_and_verified_once(void **state)
 
 	/* The final answer names the last part (RFC 7959 §2.3). */
 	oscore_msg_init(&inner, CODE(2, 4));
-	assert_int_equal(oscore_protect_response(f->gw, &info, &inner, false, f->prot,
-						 sizeof(f->prot), &resp),
-			 0);
+	assert_int_equal(
+	    oscore_protect_response(f->gw, &info, &inner, false, f->prot, sizeof(f->prot), &resp),
+	    0);
 	assert_int_equal(gw_ob_response(f->ob, &ref, &resp, 400, &out), 0);
 	{
 		gw_block_opt b = opt_block(&out, OSCORE_OPT_BLOCK1);
@@ -199,8 +198,8 @@ static void test_block1_reassembled_and_verified_once(void **state)
 	assert_null(oscore_msg_find(&out, OSCORE_OPT_BLOCK2));
 	/* The device verifies it (outer Block1 is not protected). */
 	assert_int_equal(oscore_unprotect_response(f->dev, &f->dev_info, &out, f->plain,
-						   sizeof(f->plain), &inner),
-			 0);
+	                                           sizeof(f->plain), &inner),
+	                 0);
 	assert_int_equal(inner.code, CODE(2, 4));
 }
 
@@ -270,7 +269,7 @@ static void test_block1_too_large_gives_413(void **state)
 	for (k = 0; k < 9; k++) {
 		part(f, k, 6, false, &m, b1v, s1v);
 		assert_int_equal(gw_ob_request(f->ob, &f->peer, &m, 0, &ref, &r, &fail),
-				 GW_OB_REPLY);
+		                 GW_OB_REPLY);
 		assert_int_equal(r.code, CODE(2, 31));
 	}
 	part(f, 9, 6, false, &m, b1v, s1v); /* 10240 > 9233 */
@@ -332,9 +331,9 @@ static void block2_roundtrip(struct fx *f, unsigned szx)
 
 	oscore_msg_init(&inner, OSCORE_CODE_GET);
 	oscore_msg_add(&inner, OSCORE_OPT_URI_PATH, (const uint8_t *)"big", 3);
-	assert_int_equal(oscore_protect_request(f->dev, &inner, f->prot, sizeof(f->prot),
-						&f->outer, &f->dev_info),
-			 0);
+	assert_int_equal(oscore_protect_request(f->dev, &inner, f->prot, sizeof(f->prot), &f->outer,
+	                                        &f->dev_info),
+	                 0);
 	m = f->outer;
 	oscore_msg_add(&m, OSCORE_OPT_BLOCK2, b2v, gw_block_encode(&b, b2v));
 	assert_int_equal(gw_ob_request(f->ob, &f->peer, &m, 0, &ref, &r, &fail), GW_OB_PASS);
@@ -371,7 +370,7 @@ static void block2_roundtrip(struct fx *f, unsigned szx)
 		oscore_msg_set_payload(&m, NULL, 0);
 		oscore_msg_add(&m, OSCORE_OPT_BLOCK2, b2v, gw_block_encode(&b, b2v));
 		assert_int_equal(gw_ob_request(f->ob, &f->peer, &m, 20 + num, &ref, &out, &fail),
-				 GW_OB_REPLY);
+		                 GW_OB_REPLY);
 		assert_int_equal(fail, 0);
 	}
 	assert_int_equal(num + 1, n_blocks);
@@ -381,8 +380,8 @@ static void block2_roundtrip(struct fx *f, unsigned szx)
 	whole = resp;
 	oscore_msg_set_payload(&whole, acc, got);
 	assert_int_equal(oscore_unprotect_response(f->dev, &f->dev_info, &whole, f->plain2,
-						   sizeof(f->plain2), &inner),
-			 0);
+	                                           sizeof(f->plain2), &inner),
+	                 0);
 	assert_int_equal(inner.code, CODE(2, 5));
 	assert_int_equal(inner.payload_len, 5000);
 	assert_memory_equal(inner.payload, f->body, 5000);
@@ -458,19 +457,19 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_plain_request_passes_unchanged, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_block1_reassembled_and_verified_once, setup,
-					    teardown),
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_block1_gap_gives_408, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_block1_keyed_by_peer, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_block1_too_large_gives_413, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_block1_wrong_part_size_and_bad_option, setup,
-					    teardown),
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_block1_expires, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_block2_5000_bytes_szx6, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_block2_5000_bytes_szx2, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_block2_unknown_out_of_range_and_dropped, setup,
-					    teardown),
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_block2_small_and_unprotected_pass, setup,
-					    teardown),
+	                                    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,32 +15,28 @@ static void exchange(oscore_ctx *cl, oscore_ctx *sv)
 
 	for (int i = 0; i < 3; i++) {
 		oscore_msg_init(&req, OSCORE_CODE_GET);
-		assert_int_equal(oscore_msg_add(&req, OSCORE_OPT_URI_PATH,
-						(const uint8_t *)"whoami", 6),
-				 0);
+		assert_int_equal(
+		    oscore_msg_add(&req, OSCORE_OPT_URI_PATH, (const uint8_t *)"whoami", 6), 0);
 		assert_int_equal(oscore_protect_request(cl, &req, cbuf, sizeof(cbuf), &outer, &ci),
-				 0);
+		                 0);
 		assert_int_equal(oscore_request_header(&outer, &h), 0);
 		assert_true(oscore_ctx_matches(sv, &h));
-		assert_int_equal(oscore_unprotect_request(sv, &outer, sbuf, sizeof(sbuf), &inner,
-							  &si),
-				 0);
+		assert_int_equal(
+		    oscore_unprotect_request(sv, &outer, sbuf, sizeof(sbuf), &inner, &si), 0);
 		assert_int_equal(inner.code, OSCORE_CODE_GET);
 		assert_memory_equal(oscore_msg_find(&inner, OSCORE_OPT_URI_PATH)->value, "whoami",
-				    6);
+		                    6);
 		/* Replays of it are refused. */
-		assert_int_equal(oscore_unprotect_request(sv, &outer, sbuf, sizeof(sbuf), &inner,
-							  &si),
-				 OSCORE_E_REPLAY);
+		assert_int_equal(
+		    oscore_unprotect_request(sv, &outer, sbuf, sizeof(sbuf), &inner, &si),
+		    OSCORE_E_REPLAY);
 
 		oscore_msg_init(&resp, OSCORE_CODE_CONTENT);
 		oscore_msg_set_payload(&resp, (const uint8_t *)"initiator", 9);
-		assert_int_equal(oscore_protect_response(sv, &si, &resp, i == 2, rbuf,
-							 sizeof(rbuf), &outer),
-				 0);
-		assert_int_equal(oscore_unprotect_response(cl, &ci, &outer, dbuf, sizeof(dbuf),
-							   &inner),
-				 0);
+		assert_int_equal(
+		    oscore_protect_response(sv, &si, &resp, i == 2, rbuf, sizeof(rbuf), &outer), 0);
+		assert_int_equal(
+		    oscore_unprotect_response(cl, &ci, &outer, dbuf, sizeof(dbuf), &inner), 0);
 		assert_int_equal(inner.code, OSCORE_CODE_CONTENT);
 		assert_int_equal(inner.payload_len, 9);
 		assert_memory_equal(inner.payload, "initiator", 9);
@@ -155,8 +151,8 @@ static void test_live_trace1_handshake_then_oscore_both_ways(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_trace2_responder_params_give_derived_keys),
-		cmocka_unit_test(test_live_trace1_handshake_then_oscore_both_ways),
+	    cmocka_unit_test(test_trace2_responder_params_give_derived_keys),
+	    cmocka_unit_test(test_live_trace1_handshake_then_oscore_both_ways),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

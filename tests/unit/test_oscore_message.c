@@ -20,14 +20,14 @@ static const uint8_t id_s[1] = {0x37};
 static oscore_ctx *make(bool client, int aead, int hash)
 {
 	oscore_ctx_params p = {
-		.master_secret = secret,
-		.master_secret_len = sizeof(secret),
-		.sender_id = client ? id_c : id_s,
-		.sender_id_len = 1,
-		.recipient_id = client ? id_s : id_c,
-		.recipient_id_len = 1,
-		.aead_alg = aead,
-		.hash_alg = hash,
+	    .master_secret = secret,
+	    .master_secret_len = sizeof(secret),
+	    .sender_id = client ? id_c : id_s,
+	    .sender_id_len = 1,
+	    .recipient_id = client ? id_s : id_c,
+	    .recipient_id_len = 1,
+	    .aead_alg = aead,
+	    .hash_alg = hash,
 	};
 	oscore_ctx *c = NULL;
 	assert_int_equal(oscore_ctx_new(&p, &c), 0);
@@ -44,11 +44,11 @@ static void test_option_coding_uses_extended_deltas_and_lengths(void **state)
 	size_t len;
 	memset(big, 'b', sizeof(big));
 	oscore_msg_init(&m, OSCORE_CODE_PUT);
-	assert_int_equal(oscore_msg_add(&m, 2000, big, 12), 0);   /* delta 14-ext */
-	assert_int_equal(oscore_msg_add(&m, 11, big, 13), 0);     /* length 13-ext */
-	assert_int_equal(oscore_msg_add(&m, 11, big, 0), 0);      /* repeat, delta 0 */
+	assert_int_equal(oscore_msg_add(&m, 2000, big, 12), 0); /* delta 14-ext */
+	assert_int_equal(oscore_msg_add(&m, 11, big, 13), 0);   /* length 13-ext */
+	assert_int_equal(oscore_msg_add(&m, 11, big, 0), 0);    /* repeat, delta 0 */
 	assert_int_equal(oscore_msg_add(&m, 1, NULL, 0), 0);
-	assert_int_equal(oscore_msg_add(&m, 40, big, 269), 0);    /* length 14-ext */
+	assert_int_equal(oscore_msg_add(&m, 40, big, 269), 0); /* length 14-ext */
 	assert_int_equal(oscore_msg_add(&m, 65535, big, 1), 0);
 	oscore_msg_set_payload(&m, (const uint8_t *)"pl", 2);
 	/* Sorted, repeated options in insertion order. */
@@ -74,7 +74,8 @@ static void test_option_coding_uses_extended_deltas_and_lengths(void **state)
 	assert_memory_equal(d.payload, "pl", 2);
 	/* Every shorter buffer is refused, never overrun. */
 	for (size_t cap = 0; cap < len; cap++)
-		assert_int_equal(oscore_msg_encode_body(&m, out, cap, &len), EDHOC_E_BUFFER_TOO_SMALL);
+		assert_int_equal(oscore_msg_encode_body(&m, out, cap, &len),
+		                 EDHOC_E_BUFFER_TOO_SMALL);
 	assert_int_equal(oscore_msg_remove(&m, 11), 2);
 	assert_null(oscore_msg_find(&m, 11));
 }
@@ -86,20 +87,20 @@ static void test_malformed_bodies_are_rejected(void **state)
 		size_t len;
 		int want;
 	} cases[] = {
-		{"\xff", 1, OSCORE_E_MESSAGE_MALFORMED},          /* marker, no payload */
-		{"\xf0", 1, OSCORE_E_MESSAGE_MALFORMED},          /* delta 15 */
-		{"\x1f", 1, OSCORE_E_MESSAGE_MALFORMED},          /* length 15 */
-		{"\xd0", 1, OSCORE_E_MESSAGE_MALFORMED},          /* missing 1-byte ext */
-		{"\xe0\x01", 2, OSCORE_E_MESSAGE_MALFORMED},      /* missing 2nd ext byte */
-		{"\x15\x01\x02", 3, OSCORE_E_MESSAGE_MALFORMED},  /* value past the end */
-		{"\xe0\xfe\xff\xe0\xfe\xff", 6, OSCORE_E_MESSAGE_MALFORMED}, /* number > 65535 */
+	    {"\xff", 1, OSCORE_E_MESSAGE_MALFORMED},                     /* marker, no payload */
+	    {"\xf0", 1, OSCORE_E_MESSAGE_MALFORMED},                     /* delta 15 */
+	    {"\x1f", 1, OSCORE_E_MESSAGE_MALFORMED},                     /* length 15 */
+	    {"\xd0", 1, OSCORE_E_MESSAGE_MALFORMED},                     /* missing 1-byte ext */
+	    {"\xe0\x01", 2, OSCORE_E_MESSAGE_MALFORMED},                 /* missing 2nd ext byte */
+	    {"\x15\x01\x02", 3, OSCORE_E_MESSAGE_MALFORMED},             /* value past the end */
+	    {"\xe0\xfe\xff\xe0\xfe\xff", 6, OSCORE_E_MESSAGE_MALFORMED}, /* number > 65535 */
 	};
 	oscore_msg m;
 	oscore_msg_init(&m, 0x77);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		assert_int_equal(oscore_msg_decode_body(1, (const uint8_t *)cases[i].bytes,
-							cases[i].len, &m),
-				 cases[i].want);
+		assert_int_equal(
+		    oscore_msg_decode_body(1, (const uint8_t *)cases[i].bytes, cases[i].len, &m),
+		    cases[i].want);
 	assert_int_equal(m.code, 0x77); /* untouched on failure */
 
 	uint8_t many[OSCORE_MAX_OPTIONS + 1];
@@ -116,13 +117,13 @@ static void test_malformed_bodies_are_rejected(void **state)
 
 	oscore_coap_hdr h;
 	assert_int_equal(oscore_coap_decode((const uint8_t *)"\x40\x01\x00", 3, &h, &m),
-			 OSCORE_E_MESSAGE_MALFORMED);
+	                 OSCORE_E_MESSAGE_MALFORMED);
 	assert_int_equal(oscore_coap_decode((const uint8_t *)"\x80\x01\x00\x00", 4, &h, &m),
-			 OSCORE_E_MESSAGE_MALFORMED); /* version 2 */
+	                 OSCORE_E_MESSAGE_MALFORMED); /* version 2 */
 	assert_int_equal(oscore_coap_decode((const uint8_t *)"\x49\x01\x00\x00", 4, &h, &m),
-			 OSCORE_E_MESSAGE_MALFORMED); /* TKL 9 */
+	                 OSCORE_E_MESSAGE_MALFORMED); /* TKL 9 */
 	assert_int_equal(oscore_coap_decode((const uint8_t *)"\x42\x01\x00\x00\x01", 5, &h, &m),
-			 OSCORE_E_MESSAGE_MALFORMED); /* token cut */
+	                 OSCORE_E_MESSAGE_MALFORMED); /* token cut */
 }
 
 static void test_uint_option_values(void **state)
@@ -136,7 +137,7 @@ static void test_uint_option_values(void **state)
 	assert_int_equal(oscore_uint_decode(b, 3, &v), 0);
 	assert_int_equal(v, 0x10000);
 	assert_int_equal(oscore_uint_decode((const uint8_t *)"\1\2\3\4\5", 5, &v),
-			 EDHOC_E_VALUE_RANGE);
+	                 EDHOC_E_VALUE_RANGE);
 }
 
 /* ---- the OSCORE option ---- */
@@ -166,18 +167,18 @@ static void test_oscore_option_values(void **state)
 		const char *v;
 		size_t len;
 	} bad[] = {
-		{"\x00", 1},             /* flags 0 must be sent as empty */
-		{"\x20\x00", 2},         /* reserved bit */
-		{"\x06\0\0\0\0\0\0", 7}, /* n = 6 */
-		{"\x07\0\0\0\0\0\0\0", 8},
-		{"\x02\x01", 2},         /* PIV cut */
-		{"\x11\x01", 2},         /* h without s */
-		{"\x11\x01\x03\xaa", 4}, /* kid context cut */
-		{"\x01\x01\x05", 3},     /* trailing byte without k */
+	    {"\x00", 1},             /* flags 0 must be sent as empty */
+	    {"\x20\x00", 2},         /* reserved bit */
+	    {"\x06\0\0\0\0\0\0", 7}, /* n = 6 */
+	    {"\x07\0\0\0\0\0\0\0", 8},
+	    {"\x02\x01", 2},         /* PIV cut */
+	    {"\x11\x01", 2},         /* h without s */
+	    {"\x11\x01\x03\xaa", 4}, /* kid context cut */
+	    {"\x01\x01\x05", 3},     /* trailing byte without k */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(oscore_option_decode((const uint8_t *)bad[i].v, bad[i].len, &h),
-				 OSCORE_E_OPTION_MALFORMED);
+		                 OSCORE_E_OPTION_MALFORMED);
 
 	/* A request needs a PIV and a kid; two OSCORE options are malformed. */
 	oscore_msg m;
@@ -232,27 +233,27 @@ static void test_request_options_by_class_both_directions(void **state)
 		const char *v;
 		bool outer;
 	} opts[] = {
-		{OSCORE_OPT_IF_MATCH, "im", false},
-		{OSCORE_OPT_URI_HOST, "gw.example", true},
-		{OSCORE_OPT_ETAG, "et", false},
-		{OSCORE_OPT_IF_NONE_MATCH, "", false},
-		{OSCORE_OPT_URI_PORT, "\x16\x33", true},
-		{OSCORE_OPT_URI_PATH, "a", false},
-		{OSCORE_OPT_URI_PATH, "b", false},
-		{OSCORE_OPT_CONTENT_FORMAT, "\x3c", false},
-		{OSCORE_OPT_MAX_AGE, "\x3c", false},
-		{OSCORE_OPT_URI_QUERY, "q=1", false},
-		{OSCORE_OPT_HOP_LIMIT, "\x10", true},
-		{OSCORE_OPT_ACCEPT, "\x32", false},
-		{OSCORE_OPT_BLOCK2, "\x02", false},
-		{OSCORE_OPT_BLOCK1, "\x0a", false},
-		{OSCORE_OPT_SIZE2, "", false},
-		{OSCORE_OPT_PROXY_SCHEME, "coap", true},
-		{OSCORE_OPT_SIZE1, "\x40", false},
-		{OSCORE_OPT_ECHO, "echo-val", false},
-		{OSCORE_OPT_NO_RESPONSE, "\x1a", false},
-		{OSCORE_OPT_REQUEST_TAG, "rt", false},
-		{3000, "unknown", false},
+	    {OSCORE_OPT_IF_MATCH, "im", false},
+	    {OSCORE_OPT_URI_HOST, "gw.example", true},
+	    {OSCORE_OPT_ETAG, "et", false},
+	    {OSCORE_OPT_IF_NONE_MATCH, "", false},
+	    {OSCORE_OPT_URI_PORT, "\x16\x33", true},
+	    {OSCORE_OPT_URI_PATH, "a", false},
+	    {OSCORE_OPT_URI_PATH, "b", false},
+	    {OSCORE_OPT_CONTENT_FORMAT, "\x3c", false},
+	    {OSCORE_OPT_MAX_AGE, "\x3c", false},
+	    {OSCORE_OPT_URI_QUERY, "q=1", false},
+	    {OSCORE_OPT_HOP_LIMIT, "\x10", true},
+	    {OSCORE_OPT_ACCEPT, "\x32", false},
+	    {OSCORE_OPT_BLOCK2, "\x02", false},
+	    {OSCORE_OPT_BLOCK1, "\x0a", false},
+	    {OSCORE_OPT_SIZE2, "", false},
+	    {OSCORE_OPT_PROXY_SCHEME, "coap", true},
+	    {OSCORE_OPT_SIZE1, "\x40", false},
+	    {OSCORE_OPT_ECHO, "echo-val", false},
+	    {OSCORE_OPT_NO_RESPONSE, "\x1a", false},
+	    {OSCORE_OPT_REQUEST_TAG, "rt", false},
+	    {3000, "unknown", false},
 	};
 	size_t n = sizeof(opts) / sizeof(opts[0]);
 	oscore_msg_init(&req, OSCORE_CODE_PUT);
@@ -275,7 +276,7 @@ static void test_request_options_by_class_both_directions(void **state)
 	add_str(&tampered, OSCORE_OPT_URI_PATH, "admin");
 	add_str(&tampered, OSCORE_OPT_BLOCK2, "\x0e");
 	assert_int_equal(oscore_unprotect_request(sv, &tampered, sbuf, sizeof(sbuf), &inner, &si),
-			 0);
+	                 0);
 	assert_int_equal(inner.code, OSCORE_CODE_PUT);
 	assert_int_equal(inner.n_opts, n);
 	for (size_t i = 0; i < n; i++)
@@ -315,7 +316,7 @@ static void test_response_options_by_class_both_directions(void **state)
 	add_str(&resp, OSCORE_OPT_ECHO, "fresh");
 	oscore_msg_set_payload(&resp, (const uint8_t *)"{}", 2);
 	assert_int_equal(oscore_protect_response(sv, &si, &resp, false, rbuf, sizeof(rbuf), &outer),
-			 0);
+	                 0);
 	assert_int_equal(outer.code, OSCORE_CODE_CHANGED);
 	assert_int_equal(outer.n_opts, 1); /* OSCORE only */
 	assert_int_equal(outer.opts[0].len, 0);
@@ -329,14 +330,14 @@ static void test_response_options_by_class_both_directions(void **state)
 	}
 	/* Response with own Partial IV decrypts too; a server kid is checked. */
 	assert_int_equal(oscore_protect_response(sv, &si, &resp, true, rbuf, sizeof(rbuf), &outer),
-			 0);
+	                 0);
 	assert_int_equal(outer.opts[0].len, 2); /* flags + PIV 0 */
 	assert_int_equal(oscore_unprotect_response(cl, &ci, &outer, cbuf, sizeof(cbuf), &inner), 0);
 	/* A response to another request does not verify (request_piv in AAD). */
 	oscore_request_info other = ci;
 	other.piv[0] ^= 1;
 	assert_int_equal(oscore_unprotect_response(cl, &other, &outer, cbuf, sizeof(cbuf), &inner),
-			 OSCORE_E_DECRYPT);
+	                 OSCORE_E_DECRYPT);
 	oscore_ctx_free(cl);
 	oscore_ctx_free(sv);
 }
@@ -372,13 +373,13 @@ static void test_proxy_uri_is_decomposed(void **state)
 		oscore_msg_init(&req, OSCORE_CODE_GET);
 		add_str(&req, OSCORE_OPT_PROXY_URI, bad[i]);
 		assert_int_equal(oscore_protect_request(cl, &req, buf, sizeof(buf), &outer, &ci),
-				 EDHOC_E_INVALID_ARGUMENT);
+		                 EDHOC_E_INVALID_ARGUMENT);
 	}
 	/* Nested OSCORE is refused. */
 	oscore_msg_init(&req, OSCORE_CODE_GET);
 	add_str(&req, OSCORE_OPT_OSCORE, "");
 	assert_int_equal(oscore_protect_request(cl, &req, buf, sizeof(buf), &outer, &ci),
-			 EDHOC_E_INVALID_ARGUMENT);
+	                 EDHOC_E_INVALID_ARGUMENT);
 	oscore_ctx_free(cl);
 	oscore_ctx_free(sv);
 }
@@ -408,15 +409,14 @@ static void test_observe_registration_and_notifications(void **state)
 	for (int i = 0; i < 3; i++) {
 		oscore_msg_init(&note, OSCORE_CODE_CONTENT);
 		assert_int_equal(oscore_msg_add(&note, OSCORE_OPT_OBSERVE, obs[i],
-						oscore_uint_encode(5 + i, obs[i])),
-				 0);
-		assert_int_equal(oscore_msg_add(&note, OSCORE_OPT_MAX_AGE,
-						(const uint8_t *)"\x1e", 1),
-				 0);
+		                                oscore_uint_encode(5 + i, obs[i])),
+		                 0);
+		assert_int_equal(
+		    oscore_msg_add(&note, OSCORE_OPT_MAX_AGE, (const uint8_t *)"\x1e", 1), 0);
 		oscore_msg_set_payload(&note, (const uint8_t *)"20", 2);
 		assert_int_equal(oscore_protect_response(sv, &si, &note, false, wbuf[i],
-							 sizeof(wbuf[i]), &wire[i]),
-				 0);
+		                                         sizeof(wbuf[i]), &wire[i]),
+		                 0);
 		assert_int_equal(wire[i].code, OSCORE_CODE_CONTENT);
 		const oscore_option *o = oscore_msg_find(&wire[i], OSCORE_OPT_OBSERVE);
 		assert_non_null(o); /* outer Observe keeps the value */
@@ -430,11 +430,11 @@ static void test_observe_registration_and_notifications(void **state)
 		assert_int_equal(o->value[1], i);
 	}
 	assert_int_equal(oscore_unprotect_response(cl, &ci, &wire[0], cbuf, sizeof(cbuf), &inner),
-			 0);
+	                 0);
 	assert_true(ci.have_notification);
 	assert_int_equal(ci.notification_num, 0);
 	assert_int_equal(oscore_unprotect_response(cl, &ci, &wire[2], cbuf, sizeof(cbuf), &inner),
-			 0);
+	                 0);
 	const oscore_option *o = oscore_msg_find(&inner, OSCORE_OPT_OBSERVE);
 	assert_non_null(o);
 	assert_int_equal(o->len, 1); /* low bytes of the Partial IV, 2 */
@@ -444,18 +444,18 @@ static void test_observe_registration_and_notifications(void **state)
 	assert_int_equal(o->len, 1);
 	assert_int_equal(o->value[0], 30);
 	assert_int_equal(oscore_unprotect_response(cl, &ci, &wire[1], cbuf, sizeof(cbuf), &inner),
-			 OSCORE_E_REPLAY);
+	                 OSCORE_E_REPLAY);
 	assert_int_equal(oscore_unprotect_response(cl, &ci, &wire[2], cbuf, sizeof(cbuf), &inner),
-			 OSCORE_E_REPLAY);
+	                 OSCORE_E_REPLAY);
 	assert_int_equal(ci.notification_num, 2);
 
 	/* A notification for a request that did not observe is malformed. */
 	oscore_request_info plain = ci;
 	plain.observe = false;
 	plain.have_notification = false;
-	assert_int_equal(oscore_unprotect_response(cl, &plain, &wire[1], cbuf, sizeof(cbuf),
-						   &inner),
-			 OSCORE_E_MESSAGE_MALFORMED);
+	assert_int_equal(
+	    oscore_unprotect_response(cl, &plain, &wire[1], cbuf, sizeof(cbuf), &inner),
+	    OSCORE_E_MESSAGE_MALFORMED);
 	oscore_ctx_free(cl);
 	oscore_ctx_free(sv);
 }
@@ -465,8 +465,7 @@ static void test_observe_registration_and_notifications(void **state)
 static void test_every_application_aead_round_trips(void **state)
 {
 	static const int aeads[] = {COSE_ALG_AES_CCM_16_64_128, COSE_ALG_AES_CCM_16_128_128,
-				    COSE_ALG_A128GCM, COSE_ALG_A256GCM,
-				    COSE_ALG_CHACHA20_POLY1305};
+	                            COSE_ALG_A128GCM, COSE_ALG_A256GCM, COSE_ALG_CHACHA20_POLY1305};
 	static const int hashes[] = {COSE_ALG_SHA_256, COSE_ALG_SHA_384};
 	for (size_t a = 0; a < 5; a++) {
 		for (size_t h = 0; h < 2; h++) {
@@ -477,22 +476,21 @@ static void test_every_application_aead_round_trips(void **state)
 			uint8_t buf[256], sbuf[256], rbuf[256], cbuf[256];
 			oscore_msg_init(&req, OSCORE_CODE_GET);
 			add_str(&req, OSCORE_OPT_URI_PATH, "alg");
-			assert_int_equal(oscore_protect_request(cl, &req, buf, sizeof(buf), &outer,
-								&ci),
-					 0);
+			assert_int_equal(
+			    oscore_protect_request(cl, &req, buf, sizeof(buf), &outer, &ci), 0);
 			assert_int_equal(outer.payload_len, 1 + 4 + crypto_aead_tag_len(aeads[a]));
-			assert_int_equal(oscore_unprotect_request(sv, &outer, sbuf, sizeof(sbuf),
-								  &inner, &si),
-					 0);
+			assert_int_equal(
+			    oscore_unprotect_request(sv, &outer, sbuf, sizeof(sbuf), &inner, &si),
+			    0);
 			assert_true(has_option(&inner, OSCORE_OPT_URI_PATH, "alg"));
 			oscore_msg_init(&resp, OSCORE_CODE_CONTENT);
 			oscore_msg_set_payload(&resp, (const uint8_t *)"ok", 2);
 			assert_int_equal(oscore_protect_response(sv, &si, &resp, h == 1, rbuf,
-								 sizeof(rbuf), &outer),
-					 0);
-			assert_int_equal(oscore_unprotect_response(cl, &ci, &outer, cbuf,
-								   sizeof(cbuf), &inner),
-					 0);
+			                                         sizeof(rbuf), &outer),
+			                 0);
+			assert_int_equal(
+			    oscore_unprotect_response(cl, &ci, &outer, cbuf, sizeof(cbuf), &inner),
+			    0);
 			assert_int_equal(inner.payload_len, 2);
 			/* Keys differ per algorithm and hash. */
 			uint8_t k1[32], k2[32];
@@ -512,12 +510,12 @@ static void test_bad_parameters_are_refused(void **state)
 	oscore_ctx *c = NULL;
 	static const uint8_t long_id[8] = {1, 2, 3, 4, 5, 6, 7, 8};
 	oscore_ctx_params p = {
-		.master_secret = secret,
-		.master_secret_len = 16,
-		.sender_id = id_c,
-		.sender_id_len = 1,
-		.recipient_id = id_s,
-		.recipient_id_len = 1,
+	    .master_secret = secret,
+	    .master_secret_len = 16,
+	    .sender_id = id_c,
+	    .sender_id_len = 1,
+	    .recipient_id = id_s,
+	    .recipient_id_len = 1,
 	};
 	oscore_ctx_params q = p;
 	q.hash_alg = COSE_ALG_SHAKE256; /* suite 25: no HKDF over SHAKE256 */
@@ -577,7 +575,7 @@ static void test_small_buffers_are_refused_without_spending_a_number(void **stat
 	assert_int_equal(oscore_protect_request(cl, &req, buf, sizeof(buf), &outer, &ci), 0);
 	size_t need = outer.payload_len - 8;
 	assert_int_equal(oscore_unprotect_request(sv, &outer, sbuf, need - 1, &inner, &si),
-			 EDHOC_E_BUFFER_TOO_SMALL);
+	                 EDHOC_E_BUFFER_TOO_SMALL);
 	assert_int_equal(oscore_unprotect_request(sv, &outer, sbuf, need, &inner, &si), 0);
 	oscore_ctx_free(cl);
 	oscore_ctx_free(sv);
@@ -601,19 +599,19 @@ static void test_result_codes_map_to_coap(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_option_coding_uses_extended_deltas_and_lengths),
-		cmocka_unit_test(test_malformed_bodies_are_rejected),
-		cmocka_unit_test(test_uint_option_values),
-		cmocka_unit_test(test_oscore_option_values),
-		cmocka_unit_test(test_option_class_table),
-		cmocka_unit_test(test_request_options_by_class_both_directions),
-		cmocka_unit_test(test_response_options_by_class_both_directions),
-		cmocka_unit_test(test_proxy_uri_is_decomposed),
-		cmocka_unit_test(test_observe_registration_and_notifications),
-		cmocka_unit_test(test_every_application_aead_round_trips),
-		cmocka_unit_test(test_bad_parameters_are_refused),
-		cmocka_unit_test(test_small_buffers_are_refused_without_spending_a_number),
-		cmocka_unit_test(test_result_codes_map_to_coap),
+	    cmocka_unit_test(test_option_coding_uses_extended_deltas_and_lengths),
+	    cmocka_unit_test(test_malformed_bodies_are_rejected),
+	    cmocka_unit_test(test_uint_option_values),
+	    cmocka_unit_test(test_oscore_option_values),
+	    cmocka_unit_test(test_option_class_table),
+	    cmocka_unit_test(test_request_options_by_class_both_directions),
+	    cmocka_unit_test(test_response_options_by_class_both_directions),
+	    cmocka_unit_test(test_proxy_uri_is_decomposed),
+	    cmocka_unit_test(test_observe_registration_and_notifications),
+	    cmocka_unit_test(test_every_application_aead_round_trips),
+	    cmocka_unit_test(test_bad_parameters_are_refused),
+	    cmocka_unit_test(test_small_buffers_are_refused_without_spending_a_number),
+	    cmocka_unit_test(test_result_codes_map_to_coap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,9 +43,9 @@ static void test_window_accepts_out_of_order_within_window_once(void **state)
 	oscore_replay w;
 	oscore_replay_init(&w, 32);
 	accept(&w, 10);
-	accept(&w, 5);   /* below the highest, first time */
+	accept(&w, 5); /* below the highest, first time */
 	accept(&w, 7);
-	accept(&w, 40);  /* 10 is now at the bottom edge: 40 - 31 = 9 */
+	accept(&w, 40); /* 10 is now at the bottom edge: 40 - 31 = 9 */
 	assert_int_equal(oscore_replay_check(&w, 5), OSCORE_E_TOO_OLD);
 	assert_int_equal(oscore_replay_check(&w, 8), OSCORE_E_TOO_OLD);
 	assert_int_equal(oscore_replay_check(&w, 10), OSCORE_E_REPLAY);
@@ -126,7 +126,7 @@ static void test_window_start_at_makes_lower_limit(void **state)
 /* ---- through the protect/unprotect API ---- */
 
 typedef struct lease_store {
-	uint64_t stored;     /* what a restart would read */
+	uint64_t stored; /* what a restart would read */
 	unsigned calls;
 	bool fail;
 	uint64_t highest_used; /* highest PIV a message went out with, +1 */
@@ -146,23 +146,23 @@ static int lease_cb(void *arg, uint64_t new_limit)
 }
 
 static oscore_ctx *make_ctx(bool client, uint64_t seq, bool restored, lease_store *s,
-			    uint64_t block, unsigned window)
+                            uint64_t block, unsigned window)
 {
 	oscore_ctx_params p = {
-		.master_secret = secret,
-		.master_secret_len = sizeof(secret),
-		.master_salt = salt,
-		.master_salt_len = sizeof(salt),
-		.sender_id = client ? id_client : id_server,
-		.sender_id_len = 1,
-		.recipient_id = client ? id_server : id_client,
-		.recipient_id_len = 1,
-		.sender_seq = seq,
-		.restored = restored,
-		.lease = s ? lease_cb : NULL,
-		.lease_arg = s,
-		.lease_block = block,
-		.replay_window = window,
+	    .master_secret = secret,
+	    .master_secret_len = sizeof(secret),
+	    .master_salt = salt,
+	    .master_salt_len = sizeof(salt),
+	    .sender_id = client ? id_client : id_server,
+	    .sender_id_len = 1,
+	    .recipient_id = client ? id_server : id_client,
+	    .recipient_id_len = 1,
+	    .sender_seq = seq,
+	    .restored = restored,
+	    .lease = s ? lease_cb : NULL,
+	    .lease_arg = s,
+	    .lease_block = block,
+	    .replay_window = window,
 	};
 	oscore_ctx *c = NULL;
 	assert_int_equal(oscore_ctx_new(&p, &c), 0);
@@ -184,7 +184,7 @@ typedef struct wire {
 
 /* Client sends GET /x (with an Echo option when echo != NULL). */
 static int send_get(oscore_ctx *cl, const uint8_t *echo, wire *w, oscore_request_info *info,
-		    lease_store *s)
+                    lease_store *s)
 {
 	oscore_msg req, outer;
 	uint8_t buf[256];
@@ -207,7 +207,7 @@ static int send_get(oscore_ctx *cl, const uint8_t *echo, wire *w, oscore_request
 }
 
 static int receive(oscore_ctx *sv, const wire *w, uint8_t *buf, size_t cap, oscore_msg *inner,
-		   oscore_request_info *info)
+                   oscore_request_info *info)
 {
 	oscore_coap_hdr hdr;
 	oscore_msg outer;
@@ -247,7 +247,7 @@ static void test_window_64_through_api(void **state)
 	assert_int_equal(send_get(cl, NULL, &first, &ci, NULL), 0); /* PIV 0, held back */
 	for (int i = 0; i < 63; i++)
 		assert_int_equal(send_get(cl, NULL, &w, &ci, NULL), 0);
-	assert_int_equal(receive(sv, &w, buf, sizeof(buf), &inner, &si), 0); /* PIV 63 */
+	assert_int_equal(receive(sv, &w, buf, sizeof(buf), &inner, &si), 0);     /* PIV 63 */
 	assert_int_equal(receive(sv, &first, buf, sizeof(buf), &inner, &si), 0); /* 63 back */
 	assert_int_equal(send_get(cl, NULL, &w, &ci, NULL), 0);
 	assert_int_equal(receive(sv, &w, buf, sizeof(buf), &inner, &si), 0); /* PIV 64 */
@@ -260,13 +260,13 @@ static void test_window_64_through_api(void **state)
 static void test_bad_window_size_rejected(void **state)
 {
 	oscore_ctx_params p = {
-		.master_secret = secret,
-		.master_secret_len = 16,
-		.sender_id = id_client,
-		.sender_id_len = 1,
-		.recipient_id = id_server,
-		.recipient_id_len = 1,
-		.replay_window = 65,
+	    .master_secret = secret,
+	    .master_secret_len = 16,
+	    .sender_id = id_client,
+	    .sender_id_len = 1,
+	    .recipient_id = id_server,
+	    .recipient_id_len = 1,
+	    .replay_window = 65,
 	};
 	oscore_ctx *c = NULL;
 	assert_int_equal(oscore_ctx_new(&p, &c), EDHOC_E_INVALID_ARGUMENT);
@@ -411,9 +411,8 @@ static void test_restored_server_requires_echo_then_accepts(void **state)
 	assert_false(oscore_ctx_window_ready(sv));
 
 	uint8_t seed = 0x40;
-	assert_int_equal(oscore_protect_echo_response(sv, &si, fixed_rng, &seed, rbuf,
-						      sizeof(rbuf), &outer),
-			 0);
+	assert_int_equal(
+	    oscore_protect_echo_response(sv, &si, fixed_rng, &seed, rbuf, sizeof(rbuf), &outer), 0);
 	/* Own Partial IV (the restored sender sequence number 1000 = 0x03e8). */
 	const oscore_option *o = oscore_msg_find(&outer, OSCORE_OPT_OSCORE);
 	assert_non_null(o);
@@ -456,7 +455,7 @@ static void test_restored_server_requires_echo_then_accepts(void **state)
 	oscore_msg ok;
 	oscore_msg_init(&ok, OSCORE_CODE_CONTENT);
 	assert_int_equal(oscore_protect_response(sv, &si, &ok, false, rbuf, sizeof(rbuf), &outer),
-			 0);
+	                 0);
 	o = oscore_msg_find(&outer, OSCORE_OPT_OSCORE);
 	assert_int_equal(o->len, 0);
 	assert_int_equal(oscore_unprotect_response(cl, &ci, &outer, cbuf, sizeof(cbuf), &resp), 0);
@@ -468,13 +467,13 @@ static void test_restored_server_requires_echo_then_accepts(void **state)
 static void test_echo_rng_failure_is_reported(void **state)
 {
 	oscore_ctx *sv = make_ctx(false, 0, true, NULL, 0, 0);
-	oscore_request_info si = {.kid = {1}, .kid_len = 1, .piv = {5}, .piv_len = 1,
-				  .must_use_piv = true};
+	oscore_request_info si = {
+	    .kid = {1}, .kid_len = 1, .piv = {5}, .piv_len = 1, .must_use_piv = true};
 	uint8_t buf[128];
 	oscore_msg outer;
-	assert_int_equal(oscore_protect_echo_response(sv, &si, failing_rng, NULL, buf, sizeof(buf),
-						      &outer),
-			 EDHOC_E_RNG);
+	assert_int_equal(
+	    oscore_protect_echo_response(sv, &si, failing_rng, NULL, buf, sizeof(buf), &outer),
+	    EDHOC_E_RNG);
 	assert_int_equal(oscore_ctx_sender_seq(sv), 0);
 	oscore_ctx_free(sv);
 }
@@ -482,21 +481,21 @@ static void test_echo_rng_failure_is_reported(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_window_accepts_in_order),
-		cmocka_unit_test(test_window_accepts_out_of_order_within_window_once),
-		cmocka_unit_test(test_window_check_does_not_change_state),
-		cmocka_unit_test(test_window_sizes_32_and_64_have_their_edges),
-		cmocka_unit_test(test_window_jump_of_64_or_more_clears_the_bitmap),
-		cmocka_unit_test(test_window_start_at_makes_lower_limit),
-		cmocka_unit_test(test_window_untouched_by_failed_decryption),
-		cmocka_unit_test(test_window_64_through_api),
-		cmocka_unit_test(test_bad_window_size_rejected),
-		cmocka_unit_test(test_lease_is_stored_before_first_use_and_per_block),
-		cmocka_unit_test(test_restart_after_crash_continues_above_stored_limit),
-		cmocka_unit_test(test_failed_lease_sends_nothing),
-		cmocka_unit_test(test_sequence_number_space_ends_at_2_pow_40),
-		cmocka_unit_test(test_restored_server_requires_echo_then_accepts),
-		cmocka_unit_test(test_echo_rng_failure_is_reported),
+	    cmocka_unit_test(test_window_accepts_in_order),
+	    cmocka_unit_test(test_window_accepts_out_of_order_within_window_once),
+	    cmocka_unit_test(test_window_check_does_not_change_state),
+	    cmocka_unit_test(test_window_sizes_32_and_64_have_their_edges),
+	    cmocka_unit_test(test_window_jump_of_64_or_more_clears_the_bitmap),
+	    cmocka_unit_test(test_window_start_at_makes_lower_limit),
+	    cmocka_unit_test(test_window_untouched_by_failed_decryption),
+	    cmocka_unit_test(test_window_64_through_api),
+	    cmocka_unit_test(test_bad_window_size_rejected),
+	    cmocka_unit_test(test_lease_is_stored_before_first_use_and_per_block),
+	    cmocka_unit_test(test_restart_after_crash_continues_above_stored_limit),
+	    cmocka_unit_test(test_failed_lease_sends_nothing),
+	    cmocka_unit_test(test_sequence_number_space_ends_at_2_pow_40),
+	    cmocka_unit_test(test_restored_server_requires_echo_then_accepts),
+	    cmocka_unit_test(test_echo_rng_failure_is_reported),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,20 +57,20 @@ static oscore_ctx *ctx_from_vector(json_t *kd, const char *side, uint64_t seq, b
 	uint8_t *rid = tu_hex_member(in, "recipient_id", &rid_len);
 	uint8_t *idc = tu_hex(json_string_value(json_object_get(in, "id_context")), &idc_len);
 	oscore_ctx_params p = {
-		.master_secret = ms,
-		.master_secret_len = ms_len,
-		.master_salt = salt,
-		.master_salt_len = salt_len,
-		.sender_id = sid,
-		.sender_id_len = sid_len,
-		.recipient_id = rid,
-		.recipient_id_len = rid_len,
-		.has_id_context = idc != NULL,
-		.id_context = idc,
-		.id_context_len = idc_len,
-		.aead_alg = (int)json_integer_value(json_object_get(kd, "aead_alg")),
-		.sender_seq = seq,
-		.send_kid_context = kid_ctx,
+	    .master_secret = ms,
+	    .master_secret_len = ms_len,
+	    .master_salt = salt,
+	    .master_salt_len = salt_len,
+	    .sender_id = sid,
+	    .sender_id_len = sid_len,
+	    .recipient_id = rid,
+	    .recipient_id_len = rid_len,
+	    .has_id_context = idc != NULL,
+	    .id_context = idc,
+	    .id_context_len = idc_len,
+	    .aead_alg = (int)json_integer_value(json_object_get(kd, "aead_alg")),
+	    .sender_seq = seq,
+	    .send_kid_context = kid_ctx,
 	};
 	oscore_ctx *c = NULL;
 	assert_int_equal(oscore_ctx_new(&p, &c), 0);
@@ -137,7 +137,7 @@ static uint8_t *decode_member(json_t *obj, const char *key, oscore_coap_hdr *hdr
 }
 
 static void assert_coap_eq(const oscore_coap_hdr *hdr, const oscore_msg *m, json_t *obj,
-			   const char *key)
+                           const char *key)
 {
 	uint8_t out[512];
 	size_t len;
@@ -150,8 +150,8 @@ static void test_requests_c4_to_c6_are_protected_byte_exactly(void **state)
 	static const char *ids[] = {"C.4", "C.5", "C.6"};
 	for (size_t i = 0; i < 3; i++) {
 		json_t *mv = message_vector(ids[i]);
-		json_t *kd = key_derivation(
-			json_string_value(json_object_get(mv, "security_context_from")));
+		json_t *kd =
+		    key_derivation(json_string_value(json_object_get(mv, "security_context_from")));
 		uint64_t seq = json_integer_value(json_object_get(mv, "sender_sequence_number"));
 		bool kid_ctx = json_object_get(mv, "kid_context") != NULL;
 		oscore_ctx *cl = ctx_from_vector(kd, "client", seq, kid_ctx);
@@ -163,7 +163,7 @@ static void test_requests_c4_to_c6_are_protected_byte_exactly(void **state)
 		uint8_t *raw = decode_member(mv, "unprotected", &hdr, &req);
 
 		assert_int_equal(oscore_protect_request(cl, &req, buf, sizeof(buf), &outer, &info),
-				 0);
+		                 0);
 		const oscore_option *o = oscore_msg_find(&outer, OSCORE_OPT_OSCORE);
 		assert_non_null(o);
 		assert_hex_eq(o->value, o->len, mv, "oscore_option_value");
@@ -179,9 +179,8 @@ static void test_requests_c4_to_c6_are_protected_byte_exactly(void **state)
 		oscore_header h;
 		assert_int_equal(oscore_request_header(&received, &h), 0);
 		assert_true(oscore_ctx_matches(sv, &h));
-		assert_int_equal(oscore_unprotect_request(sv, &received, sbuf, sizeof(sbuf),
-							  &inner, &sinfo),
-				 0);
+		assert_int_equal(
+		    oscore_unprotect_request(sv, &received, sbuf, sizeof(sbuf), &inner, &sinfo), 0);
 		assert_coap_eq(&shdr, &inner, mv, "unprotected");
 		assert_memory_equal(sinfo.piv, info.piv, info.piv_len);
 		assert_int_equal(sinfo.kid_len, info.kid_len);
@@ -200,8 +199,8 @@ static void test_responses_c7_c8_are_protected_byte_exactly(void **state)
 		json_t *mv = message_vector(ids[i]);
 		bool own_piv = json_object_get(mv, "partial_iv") != NULL;
 		oscore_ctx *sv = ctx_from_vector(
-			kd, "server", json_integer_value(json_object_get(mv, "sender_sequence_number")),
-			false);
+		    kd, "server", json_integer_value(json_object_get(mv, "sender_sequence_number")),
+		    false);
 		oscore_ctx *cl = ctx_from_vector(kd, "client", 20, false);
 		oscore_request_info req;
 		memset(&req, 0, sizeof(req));
@@ -217,9 +216,8 @@ static void test_responses_c7_c8_are_protected_byte_exactly(void **state)
 		oscore_msg resp, outer, inner;
 		uint8_t buf[256], cbuf[256];
 		uint8_t *raw = decode_member(mv, "unprotected", &hdr, &resp);
-		assert_int_equal(oscore_protect_response(sv, &req, &resp, own_piv, buf, sizeof(buf),
-							 &outer),
-				 0);
+		assert_int_equal(
+		    oscore_protect_response(sv, &req, &resp, own_piv, buf, sizeof(buf), &outer), 0);
 		const oscore_option *o = oscore_msg_find(&outer, OSCORE_OPT_OSCORE);
 		assert_non_null(o);
 		assert_hex_eq(o->value, o->len, mv, "oscore_option_value");
@@ -231,18 +229,17 @@ static void test_responses_c7_c8_are_protected_byte_exactly(void **state)
 		oscore_coap_hdr chdr;
 		oscore_msg received;
 		uint8_t *pr = decode_member(mv, "protected", &chdr, &received);
-		assert_int_equal(oscore_unprotect_response(cl, &req, &received, cbuf, sizeof(cbuf),
-							   &inner),
-				 0);
+		assert_int_equal(
+		    oscore_unprotect_response(cl, &req, &received, cbuf, sizeof(cbuf), &inner), 0);
 		assert_coap_eq(&chdr, &inner, mv, "unprotected");
 		/* A flipped tag bit is caught. */
 		uint8_t bad[64];
 		memcpy(bad, received.payload, received.payload_len);
 		bad[received.payload_len - 1] ^= 1;
 		received.payload = bad;
-		assert_int_equal(oscore_unprotect_response(cl, &req, &received, cbuf, sizeof(cbuf),
-							   &inner),
-				 OSCORE_E_DECRYPT);
+		assert_int_equal(
+		    oscore_unprotect_response(cl, &req, &received, cbuf, sizeof(cbuf), &inner),
+		    OSCORE_E_DECRYPT);
 		free(kid);
 		free(piv);
 		free(raw);
@@ -254,7 +251,7 @@ static void test_responses_c7_c8_are_protected_byte_exactly(void **state)
 
 /* The server side of the negative cases: find the context, unprotect. */
 static int server_receive(oscore_ctx *c, const uint8_t *dgram, size_t len, oscore_coap_hdr *hdr,
-			  uint8_t *buf, size_t cap, oscore_msg *inner)
+                          uint8_t *buf, size_t cap, oscore_msg *inner)
 {
 	oscore_msg outer;
 	oscore_header h;
@@ -294,8 +291,8 @@ static void test_negative_oscore_requests_meet_expectations(void **state)
 		oscore_coap_hdr hdr;
 		oscore_msg inner;
 		if (strcmp(id, "osc-replay") == 0)
-			assert_int_equal(server_receive(sv, in, len, &hdr, buf, sizeof(buf), &inner),
-					 0);
+			assert_int_equal(
+			    server_receive(sv, in, len, &hdr, buf, sizeof(buf), &inner), 0);
 		int r = server_receive(sv, in, len, &hdr, buf, sizeof(buf), &inner);
 		const char *outcome = json_string_value(json_object_get(exp, "outcome"));
 		if (strcmp(outcome, "accept") == 0) {
@@ -304,14 +301,15 @@ static void test_negative_oscore_requests_meet_expectations(void **state)
 		} else {
 			if (r == 0)
 				fail_msg("%s: accepted, expected reject", id);
-			uint8_t want = coap_code_of(json_string_value(json_object_get(exp, "coap_code")));
+			uint8_t want =
+			    coap_code_of(json_string_value(json_object_get(exp, "coap_code")));
 			if (oscore_result_coap_code(r) != want)
 				fail_msg("%s: %s gives code 0x%02x, want 0x%02x", id,
-					 edhoc_result_name(r), oscore_result_coap_code(r), want);
+				         edhoc_result_name(r), oscore_result_coap_code(r), want);
 			json_t *diag = json_object_get(exp, "diagnostic");
 			if (diag)
 				assert_string_equal(oscore_result_diagnostic(r),
-						    json_string_value(diag));
+				                    json_string_value(diag));
 		}
 		seen++;
 		free(in);
@@ -341,15 +339,15 @@ static void test_negative_oscore_sequence_window_32(void **state)
 			oscore_msg inner;
 			int r = server_receive(sv, in, len, &hdr, buf, sizeof(buf), &inner);
 			bool accept = strcmp(json_string_value(json_object_get(it, "expected")),
-					     "accept") == 0;
+			                     "accept") == 0;
 			if (accept != (r == 0))
 				fail_msg("item %zu (seq %lld): got %s", k,
-					 (long long)json_integer_value(
-						 json_object_get(it, "sender_sequence_number")),
-					 edhoc_result_name(r));
+				         (long long)json_integer_value(
+				             json_object_get(it, "sender_sequence_number")),
+				         edhoc_result_name(r));
 			if (!accept)
 				assert_int_equal(oscore_result_coap_code(r),
-						 OSCORE_CODE_UNAUTHORIZED);
+				                 OSCORE_CODE_UNAUTHORIZED);
 			free(in);
 			seen++;
 		}
@@ -387,8 +385,8 @@ static void edhoc_params(json_t *osc, bool client, edhoc_oscore *e)
 
 static void test_edhoc_trace2_to_oscore_round_trip(void **state)
 {
-	json_t *vals = json_object_get(json_array_get(json_object_get(edhoc_vectors, "traces"), 1),
-				       "values");
+	json_t *vals =
+	    json_object_get(json_array_get(json_object_get(edhoc_vectors, "traces"), 1), "values");
 	json_t *osc = json_object_get(vals, "oscore");
 	json_t *ours = json_object_get(vals, "oscore_derived_by_us");
 	edhoc_oscore ec, es;
@@ -415,7 +413,7 @@ static void test_edhoc_trace2_to_oscore_round_trip(void **state)
 	oscore_msg_init(&req, OSCORE_CODE_GET);
 	assert_int_equal(oscore_msg_add(&req, OSCORE_OPT_URI_PATH, (const uint8_t *)"temp", 4), 0);
 	assert_int_equal(oscore_msg_add(&req, OSCORE_OPT_URI_QUERY, (const uint8_t *)"unit=c", 6),
-			 0);
+	                 0);
 	assert_int_equal(oscore_protect_request(cl, &req, cbuf, sizeof(cbuf), &outer, &cinfo), 0);
 	assert_int_equal(outer.code, OSCORE_CODE_POST);
 	assert_null(oscore_msg_find(&outer, OSCORE_OPT_URI_PATH));
@@ -424,7 +422,7 @@ static void test_edhoc_trace2_to_oscore_round_trip(void **state)
 	assert_true(oscore_ctx_matches(sv, &h));
 	assert_false(oscore_ctx_matches(cl, &h));
 	assert_int_equal(oscore_unprotect_request(sv, &outer, sbuf, sizeof(sbuf), &inner, &sinfo),
-			 0);
+	                 0);
 	assert_int_equal(inner.code, OSCORE_CODE_GET);
 	assert_int_equal(inner.n_opts, 2);
 	assert_memory_equal(inner.opts[0].value, "temp", 4);
@@ -432,16 +430,14 @@ static void test_edhoc_trace2_to_oscore_round_trip(void **state)
 
 	oscore_msg_init(&resp, OSCORE_CODE_CONTENT);
 	uint8_t cf[4];
-	assert_int_equal(oscore_msg_add(&resp, OSCORE_OPT_CONTENT_FORMAT, cf,
-					oscore_uint_encode(0, cf)),
-			 0);
+	assert_int_equal(
+	    oscore_msg_add(&resp, OSCORE_OPT_CONTENT_FORMAT, cf, oscore_uint_encode(0, cf)), 0);
 	oscore_msg_set_payload(&resp, (const uint8_t *)"21.5", 4);
-	assert_int_equal(oscore_protect_response(sv, &sinfo, &resp, false, rbuf, sizeof(rbuf),
-						 &outer),
-			 0);
+	assert_int_equal(
+	    oscore_protect_response(sv, &sinfo, &resp, false, rbuf, sizeof(rbuf), &outer), 0);
 	assert_int_equal(outer.code, OSCORE_CODE_CHANGED);
 	assert_int_equal(oscore_unprotect_response(cl, &cinfo, &outer, dbuf, sizeof(dbuf), &inner),
-			 0);
+	                 0);
 	assert_int_equal(inner.code, OSCORE_CODE_CONTENT);
 	assert_int_equal(inner.payload_len, 4);
 	assert_memory_equal(inner.payload, "21.5", 4);
@@ -453,12 +449,12 @@ static void test_edhoc_trace2_to_oscore_round_trip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_key_derivation_matches_c1_to_c3),
-		cmocka_unit_test(test_requests_c4_to_c6_are_protected_byte_exactly),
-		cmocka_unit_test(test_responses_c7_c8_are_protected_byte_exactly),
-		cmocka_unit_test(test_negative_oscore_requests_meet_expectations),
-		cmocka_unit_test(test_negative_oscore_sequence_window_32),
-		cmocka_unit_test(test_edhoc_trace2_to_oscore_round_trip),
+	    cmocka_unit_test(test_key_derivation_matches_c1_to_c3),
+	    cmocka_unit_test(test_requests_c4_to_c6_are_protected_byte_exactly),
+	    cmocka_unit_test(test_responses_c7_c8_are_protected_byte_exactly),
+	    cmocka_unit_test(test_negative_oscore_requests_meet_expectations),
+	    cmocka_unit_test(test_negative_oscore_sequence_window_32),
+	    cmocka_unit_test(test_edhoc_trace2_to_oscore_round_trip),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -644,7 +644,7 @@ static void test_touch_many_writes_a_batch_of_last_used_times(void **state)
 	memset(v, 0, sizeof(v));
 	v[0].rid[0] = 1, v[0].rid_len = 1, v[0].t = 100;
 	v[1].rid[0] = 2, v[1].rid_len = 1, v[1].t = 200;
-	v[2].rid[0] = 1, v[2].rid_len = 1, v[2].t = 50; /* older than 100: ignored */
+	v[2].rid[0] = 1, v[2].rid_len = 1, v[2].t = 50;  /* older than 100: ignored */
 	v[3].rid[0] = 9, v[3].rid_len = 1, v[3].t = 300; /* unknown: ignored */
 	assert_int_equal(store_touch_many(st, v, 4), 0);
 	assert_int_equal(store_pending(st), 0);

@@ -22,13 +22,13 @@
 
 /* RFC 9529 trace 2 credentials (CCS, P-256). */
 static const char CRED_I_HEX[] =
-	"a2027734322d35302d33312d46462d45462d33372d33322d333908a101a5010202412b2001215820ac75e9ece3e5"
-	"0bfc8ed60399889522405c47bf16df96660a41298cb4307f7eb62258206e5de611388a4b8a8211334ac7d37ecb52"
-	"a387d257e6db3c2a93df21ff3affc8";
+    "a2027734322d35302d33312d46462d45462d33372d33322d333908a101a5010202412b2001215820ac75e9ece3e5"
+    "0bfc8ed60399889522405c47bf16df96660a41298cb4307f7eb62258206e5de611388a4b8a8211334ac7d37ecb52"
+    "a387d257e6db3c2a93df21ff3affc8";
 static const char CRED_R_HEX[] =
-	"a2026b6578616d706c652e65647508a101a501020241322001215820bbc34960526ea4d32e940cad2a234148ddc2"
-	"1791a12afbcbac93622046dd44f02258204519e257236b2a0ce2023f0931f1f386ca7afda64fcde0108c224c51ea"
-	"bf6072";
+    "a2026b6578616d706c652e65647508a101a501020241322001215820bbc34960526ea4d32e940cad2a234148ddc2"
+    "1791a12afbcbac93622046dd44f02258204519e257236b2a0ce2023f0931f1f386ca7afda64fcde0108c224c51ea"
+    "bf6072";
 
 struct fx {
 	char *dir_a; /* root CA + CRL, pinned certs, CCS */
@@ -61,13 +61,15 @@ static int setup(void **state)
 	f->pinned = tg_cert(f->dev_key, "pinned-1", 5, -day, 30 * day, NULL, NULL, false);
 	f->pinned_expired = tg_cert(f->dev_key, "old-1", 6, -2 * day, -day, NULL, NULL, false);
 	f->good = tg_cert(f->dev_key, "sensor-17", 10, -day, 30 * day, f->root, f->root_key, false);
-	f->expired = tg_cert(f->dev_key, "sensor-18", 11, -3 * day, -day, f->root, f->root_key, false);
-	f->revoked = tg_cert(f->dev_key, "sensor-66", 66, -day, 30 * day, f->root, f->root_key, false);
-	f->stray = tg_cert(f->dev_key, "stray-1", 12, -day, 30 * day, f->other_root, f->other_key,
-			   false);
+	f->expired =
+	    tg_cert(f->dev_key, "sensor-18", 11, -3 * day, -day, f->root, f->root_key, false);
+	f->revoked =
+	    tg_cert(f->dev_key, "sensor-66", 66, -day, 30 * day, f->root, f->root_key, false);
+	f->stray =
+	    tg_cert(f->dev_key, "stray-1", 12, -day, 30 * day, f->other_root, f->other_key, false);
 	f->deep = tg_cert(f->dev_key, "deep-1", 20, -day, 30 * day, f->int2, f->int2_key, false);
-	f->shallow = tg_cert(f->dev_key, "shallow-1", 21, -day, 30 * day, f->int1, f->int1_key,
-			     false);
+	f->shallow =
+	    tg_cert(f->dev_key, "shallow-1", 21, -day, 30 * day, f->int1, f->int1_key, false);
 
 	f->dir_a = tg_tmpdir();
 	tg_mkdir(f->dir_a, "ca");
@@ -107,8 +109,8 @@ static int teardown(void **state)
 	tg_rm_rf(f->dir_b);
 	free(f->dir_a);
 	free(f->dir_b);
-	X509 *certs[] = {f->root,  f->other_root, f->int1,    f->int2,  f->pinned, f->pinned_expired,
-			 f->good,  f->expired,    f->revoked, f->stray, f->deep,   f->shallow};
+	X509 *certs[] = {f->root, f->other_root, f->int1,    f->int2,  f->pinned, f->pinned_expired,
+	                 f->good, f->expired,    f->revoked, f->stray, f->deep,   f->shallow};
 	for (size_t i = 0; i < sizeof(certs) / sizeof(certs[0]); i++)
 		X509_free(certs[i]);
 	EVP_PKEY *keys[] = {f->root_key, f->other_key, f->dev_key, f->int1_key, f->int2_key};
@@ -156,8 +158,8 @@ static void idc_chain(struct idc *c, X509 *const *certs, size_t n)
 	for (size_t i = 0; i < n; i++)
 		ders[i] = tg_der(certs[i], &lens[i]);
 	assert_int_equal(cose_id_cred_certs(EDHOC_ID_CRED_X5CHAIN, (const uint8_t *const *)ders,
-					    lens, n, c->map, sizeof(c->map), &c->len),
-			 0);
+	                                    lens, n, c->map, sizeof(c->map), &c->len),
+	                 0);
 	for (size_t i = 0; i < n; i++)
 		OPENSSL_free(ders[i]);
 	idc_parse(c);
@@ -276,7 +278,8 @@ static void test_x5chain_expired_certificate_is_invalid(void **state)
 	edhoc_cred out;
 	idc_chain(&c, &f->expired, 1);
 	assert_int_equal(trust_lookup(f->a, &c.id, &out), EDHOC_E_CRED_INVALID);
-	assert_string_equal(trust_last_error(f->a), "certificate rejected: certificate has expired");
+	assert_string_equal(trust_last_error(f->a),
+	                    "certificate rejected: certificate has expired");
 }
 
 static void test_x5chain_revoked_certificate_is_invalid(void **state)
@@ -297,7 +300,7 @@ static void test_x5chain_unknown_ca_is_invalid(void **state)
 	idc_chain(&c, &f->stray, 1);
 	assert_int_equal(trust_lookup(f->a, &c.id, &out), EDHOC_E_CRED_INVALID);
 	assert_string_equal(trust_last_error(f->a),
-			    "certificate rejected: unable to get local issuer certificate");
+	                    "certificate rejected: unable to get local issuer certificate");
 }
 
 static void test_x5chain_through_intermediate_within_limit(void **state)
@@ -321,7 +324,7 @@ static void test_x5chain_too_long_is_invalid(void **state)
 	/* leaf, two intermediates and the root: 4 > chain_length_max 3 */
 	assert_int_equal(trust_lookup(f->b, &c.id, &out), EDHOC_E_CRED_INVALID);
 	assert_string_equal(trust_last_error(f->b),
-			    "certificate chain longer than chain_length_max 3");
+	                    "certificate chain longer than chain_length_max 3");
 
 	trust_store *t4 = NULL;
 	trust_options opt = {.chain_length_max = 4};
@@ -345,7 +348,7 @@ static void test_kccs_accepted_only_when_stored(void **state)
 	struct idc c;
 	edhoc_cred out;
 	assert_int_equal(cose_id_cred_kccs(f->cred_i, f->cred_i_len, c.map, sizeof(c.map), &c.len),
-			 0);
+	                 0);
 	idc_parse(&c);
 	assert_int_equal(trust_lookup(f->a, &c.id, &out), 0);
 	assert_string_equal(out.identity, "42-50-31-FF-EF-37-32-39");
@@ -358,8 +361,8 @@ static void test_kccs_accepted_only_when_stored(void **state)
 	assert_int_equal(crypto_key_from_evp(pk, &k), 0);
 	const uint8_t kid[] = {0x2b};
 	assert_int_equal(cose_ccs_build(k, "42-50-31-FF-EF-37-32-39", kid, 1, false, other,
-					sizeof(other), &olen),
-			 0);
+	                                sizeof(other), &olen),
+	                 0);
 	assert_int_equal(cose_id_cred_kccs(other, olen, c.map, sizeof(c.map), &c.len), 0);
 	idc_parse(&c);
 	assert_int_equal(trust_lookup(f->a, &c.id, &out), EDHOC_E_UNKNOWN_CRED);
@@ -404,8 +407,9 @@ static void test_bad_directory_entries_are_errors_with_lines(void **state)
 	tg_write(dir, "a.ccs", f->cred_i, f->cred_i_len, 0644);
 	tg_write_str(dir, "notes.txt", "hello\n");
 	tg_write_str(dir, "broken.ccs", "not cbor");
-	tg_write_str(dir, "names", "a.ccs = dev-a\nmissing.ccs = dev-m\na.ccs = twice\n"
-				   "b.ccs = has space\n");
+	tg_write_str(dir, "names",
+	             "a.ccs = dev-a\nmissing.ccs = dev-m\na.ccs = twice\n"
+	             "b.ccs = has space\n");
 	cfg_errors *errs = cfg_errors_new();
 	trust_store *t = NULL;
 	assert_int_equal(trust_load(dir, NULL, errs, &t), EDHOC_E_INVALID_ARGUMENT);
@@ -413,17 +417,17 @@ static void test_bad_directory_entries_are_errors_with_lines(void **state)
 	snprintf(want, sizeof(want), "%s/names:3: a.ccs is named twice (line 1)", dir);
 	assert_true(cfg_errors_contains(errs, want));
 	snprintf(want, sizeof(want),
-		 "%s/names:4: identity 'has space' must be 1-63 printable characters without "
-		 "spaces, ',', ';', '@' or '*'",
-		 dir);
+	         "%s/names:4: identity 'has space' must be 1-63 printable characters without "
+	         "spaces, ',', ';', '@' or '*'",
+	         dir);
 	assert_true(cfg_errors_contains(errs, want));
 	snprintf(want, sizeof(want),
-		 "%s/notes.txt: unexpected file (expected *.ccs, *.cred, *.pem, *.crt, names or "
-		 "ca/)",
-		 dir);
+	         "%s/notes.txt: unexpected file (expected *.ccs, *.cred, *.pem, *.crt, names or "
+	         "ca/)",
+	         dir);
 	assert_true(cfg_errors_contains(errs, want));
 	snprintf(want, sizeof(want), "%s/names:2: missing.ccs: no such credential file in %s", dir,
-		 dir);
+	         dir);
 	assert_true(cfg_errors_contains(errs, want));
 	/* broken.ccs: credfile's own message names the file */
 	bool found = false;
@@ -496,8 +500,8 @@ static void test_non_ca_certificate_in_ca_dir_is_a_load_error(void **state)
 	tg_write_cert(dir, "ca/root.pem", f->root);
 	tg_write_cert(dir, "ca/device.pem", f->good); /* CA:FALSE */
 	X509 *no_bc = cert_with(f->other_key, "no-bc", NULL, NULL);
-	X509 *no_sign = cert_with(f->other_key, "no-sign", "critical,CA:TRUE",
-				  "critical,digitalSignature");
+	X509 *no_sign =
+	    cert_with(f->other_key, "no-sign", "critical,CA:TRUE", "critical,digitalSignature");
 	X509 *bc_only = cert_with(f->other_key, "bc-only", "critical,CA:TRUE", NULL);
 	tg_write_cert(dir, "ca/no-bc.pem", no_bc);
 	tg_write_cert(dir, "ca/no-sign.crt", no_sign);
@@ -514,24 +518,24 @@ static void test_non_ca_certificate_in_ca_dir_is_a_load_error(void **state)
 	assert_null(t);
 	char want[1024];
 	snprintf(want, sizeof(want),
-		 "%s/ca/device.pem:1: certificate 'sensor-17' is not a CA certificate "
-		 "(basicConstraints CA:FALSE); a device's certificate belongs in %s, not in ca/",
-		 dir, dir);
+	         "%s/ca/device.pem:1: certificate 'sensor-17' is not a CA certificate "
+	         "(basicConstraints CA:FALSE); a device's certificate belongs in %s, not in ca/",
+	         dir, dir);
 	assert_true(cfg_errors_contains(errs, want));
 	snprintf(want, sizeof(want),
-		 "%s/ca/no-bc.pem:1: certificate 'no-bc' is not a CA certificate "
-		 "(no basicConstraints CA:TRUE); a device's certificate belongs in %s, not in ca/",
-		 dir, dir);
+	         "%s/ca/no-bc.pem:1: certificate 'no-bc' is not a CA certificate "
+	         "(no basicConstraints CA:TRUE); a device's certificate belongs in %s, not in ca/",
+	         dir, dir);
 	assert_true(cfg_errors_contains(errs, want));
 	snprintf(want, sizeof(want),
-		 "%s/ca/no-sign.crt:1: CA certificate 'no-sign' may not sign certificates "
-		 "(keyUsage without keyCertSign)",
-		 dir);
+	         "%s/ca/no-sign.crt:1: CA certificate 'no-sign' may not sign certificates "
+	         "(keyUsage without keyCertSign)",
+	         dir);
 	assert_true(cfg_errors_contains(errs, want));
 	snprintf(want, sizeof(want),
-		 "%s/ca/bundle.pem:%u: certificate 'shallow-1' is not a CA certificate "
-		 "(basicConstraints CA:FALSE); a device's certificate belongs in %s, not in ca/",
-		 dir, second, dir);
+	         "%s/ca/bundle.pem:%u: certificate 'shallow-1' is not a CA certificate "
+	         "(basicConstraints CA:FALSE); a device's certificate belongs in %s, not in ca/",
+	         dir, second, dir);
 	assert_true(cfg_errors_contains(errs, want));
 	/* the root, the intermediate and bc-only are fine */
 	assert_int_equal(cfg_errors_count(errs), 4);
@@ -574,12 +578,12 @@ static void test_garbage_certificate_in_trust_dir_is_a_certificate_error(void **
 	assert_int_equal(trust_load(dir, NULL, errs, &t), EDHOC_E_INVALID_ARGUMENT);
 	char want[1024];
 	snprintf(want, sizeof(want),
-		 "%s/junk.pem: not an X.509 certificate: no PEM '-----BEGIN' line and not DER",
-		 dir);
+	         "%s/junk.pem: not an X.509 certificate: no PEM '-----BEGIN' line and not DER",
+	         dir);
 	assert_true(cfg_errors_contains(errs, want));
 	snprintf(want, sizeof(want),
-		 "%s/ca/junk.crt: not an X.509 certificate: no PEM '-----BEGIN' line and not DER",
-		 dir);
+	         "%s/ca/junk.crt: not an X.509 certificate: no PEM '-----BEGIN' line and not DER",
+	         dir);
 	assert_true(cfg_errors_contains(errs, want));
 	for (size_t i = 0; i < cfg_errors_count(errs); i++)
 		assert_null(strstr(cfg_errors_get(errs, i), "name = value"));
@@ -605,24 +609,24 @@ static void test_empty_store_rejects_everything(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_kid_lookup_returns_stored_ccs),
-		cmocka_unit_test(test_names_file_overrides_subject),
-		cmocka_unit_test(test_unknown_kid_is_unknown_cred),
-		cmocka_unit_test(test_x5t_finds_pinned_certificate),
-		cmocka_unit_test(test_x5t_of_expired_pinned_certificate_is_invalid),
-		cmocka_unit_test(test_x5t_unknown_hash_is_unknown_cred),
-		cmocka_unit_test(test_x5chain_validated_against_ca_gives_cn),
-		cmocka_unit_test(test_x5chain_expired_certificate_is_invalid),
-		cmocka_unit_test(test_x5chain_revoked_certificate_is_invalid),
-		cmocka_unit_test(test_x5chain_unknown_ca_is_invalid),
-		cmocka_unit_test(test_x5chain_through_intermediate_within_limit),
-		cmocka_unit_test(test_x5chain_too_long_is_invalid),
-		cmocka_unit_test(test_kccs_accepted_only_when_stored),
-		cmocka_unit_test(test_duplicate_kid_is_a_load_error),
-		cmocka_unit_test(test_bad_directory_entries_are_errors_with_lines),
-		cmocka_unit_test(test_empty_store_rejects_everything),
-		cmocka_unit_test(test_non_ca_certificate_in_ca_dir_is_a_load_error),
-		cmocka_unit_test(test_garbage_certificate_in_trust_dir_is_a_certificate_error),
+	    cmocka_unit_test(test_kid_lookup_returns_stored_ccs),
+	    cmocka_unit_test(test_names_file_overrides_subject),
+	    cmocka_unit_test(test_unknown_kid_is_unknown_cred),
+	    cmocka_unit_test(test_x5t_finds_pinned_certificate),
+	    cmocka_unit_test(test_x5t_of_expired_pinned_certificate_is_invalid),
+	    cmocka_unit_test(test_x5t_unknown_hash_is_unknown_cred),
+	    cmocka_unit_test(test_x5chain_validated_against_ca_gives_cn),
+	    cmocka_unit_test(test_x5chain_expired_certificate_is_invalid),
+	    cmocka_unit_test(test_x5chain_revoked_certificate_is_invalid),
+	    cmocka_unit_test(test_x5chain_unknown_ca_is_invalid),
+	    cmocka_unit_test(test_x5chain_through_intermediate_within_limit),
+	    cmocka_unit_test(test_x5chain_too_long_is_invalid),
+	    cmocka_unit_test(test_kccs_accepted_only_when_stored),
+	    cmocka_unit_test(test_duplicate_kid_is_a_load_error),
+	    cmocka_unit_test(test_bad_directory_entries_are_errors_with_lines),
+	    cmocka_unit_test(test_empty_store_rejects_everything),
+	    cmocka_unit_test(test_non_ca_certificate_in_ca_dir_is_a_load_error),
+	    cmocka_unit_test(test_garbage_certificate_in_trust_dir_is_a_certificate_error),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -69,7 +69,7 @@ void tg_mkdir(const char *dir, const char *name)
 EVP_PKEY *tg_key(const char *type)
 {
 	EVP_PKEY *k = strcmp(type, "P-256") == 0 ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256")
-						 : EVP_PKEY_Q_keygen(NULL, NULL, type);
+	                                         : EVP_PKEY_Q_keygen(NULL, NULL, type);
 	if (!k)
 		die("keygen", type);
 	return k;
@@ -92,7 +92,7 @@ static const EVP_MD *md_for(EVP_PKEY *k)
 }
 
 X509 *tg_cert(EVP_PKEY *subject, const char *cn, long serial, long nb_s, long na_s, X509 *issuer,
-	      EVP_PKEY *issuer_key, bool ca)
+              EVP_PKEY *issuer_key, bool ca)
 {
 	X509 *x = X509_new();
 	X509_set_version(x, 2);

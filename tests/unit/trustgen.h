@@ -29,7 +29,7 @@ EVP_PKEY *tg_key(const char *type);
  * with subject) with issuer_key; ca adds basicConstraints CA:TRUE and
  * keyCertSign/cRLSign. */
 X509 *tg_cert(EVP_PKEY *subject, const char *cn, long serial, long nb_s, long na_s, X509 *issuer,
-	      EVP_PKEY *issuer_key, bool ca);
+              EVP_PKEY *issuer_key, bool ca);
 
 /* CRL of ca listing the given serials, valid from now - 1 h for 1 day. */
 X509_CRL *tg_crl(X509 *ca, EVP_PKEY *ca_key, const long *serials, size_t n);

@@ -43,7 +43,7 @@
 #include "edhoc/oscore.h"
 #include "gateway/block.h"
 
-#define BUF 2048
+#define BUF      2048
 #define BODY_MAX 70000
 
 struct probe {
@@ -108,7 +108,7 @@ static void send_ack(struct probe *pr, uint16_t mid)
 
 /* Protects inner and sends it as a CON with token tok.  info is filled. */
 static int send_request(struct probe *pr, const oscore_msg *inner, const uint8_t tok[8],
-			oscore_request_info *info)
+                        oscore_request_info *info)
 {
 	static uint8_t prot[BUF];
 	oscore_msg outer;
@@ -135,7 +135,7 @@ static int send_request(struct probe *pr, const oscore_msg *inner, const uint8_t
  * into ret_inner (borrowing from a static buffer).  Returns 0, 2 on
  * timeout, 4 when it does not verify. */
 static int wait_answer(struct probe *pr, const uint8_t tok[8], oscore_request_info *info,
-		       oscore_msg *ret_inner, unsigned ms)
+                       oscore_msg *ret_inner, unsigned ms)
 {
 	static uint8_t dgram[BUF], plain[BUF];
 	uint64_t end = mono_ms() + ms;
@@ -181,7 +181,8 @@ static int wait_answer(struct probe *pr, const uint8_t tok[8], oscore_request_in
 				fprintf(stderr, "resp_piv=%llu\n", (unsigned long long)v);
 			}
 		}
-		rc = oscore_unprotect_response(pr->ctx, info, &outer, plain, sizeof(plain), ret_inner);
+		rc = oscore_unprotect_response(pr->ctx, info, &outer, plain, sizeof(plain),
+		                               ret_inner);
 		if (rc != 0) {
 			fprintf(stderr, "unprotect: %s\n", edhoc_result_name(rc));
 			return 4;
@@ -264,8 +265,8 @@ static void print_size1(const oscore_msg *m)
  * unprotects it into *ret.  An unprotected answer (a transport error) is
  * returned as it is. */
 static int outer_exchange(struct probe *pr, const oscore_msg *inner, uint8_t tok[8],
-			  oscore_request_info *info, oscore_msg *ret, int b1_szx, int b2_szx,
-			  bool gap)
+                          oscore_request_info *info, oscore_msg *ret, int b1_szx, int b2_szx,
+                          bool gap)
 {
 	static uint8_t prot[BODY_MAX + 2 * BUF], resp[BODY_MAX + 2 * BUF], plain[BODY_MAX + BUF];
 	static uint8_t head[BUF];
@@ -283,14 +284,16 @@ static int outer_exchange(struct probe *pr, const oscore_msg *inner, uint8_t tok
 	size = b1_szx >= 0 ? gw_block_size((unsigned)b1_szx) : outer.payload_len;
 	for (uint32_t num = 0;; num++) {
 		size_t n = outer.payload_len - off > size ? size : outer.payload_len - off;
-		gw_block_opt b = {num, off + n < outer.payload_len, b1_szx >= 0 ? (unsigned)b1_szx : 0};
+		gw_block_opt b = {num, off + n < outer.payload_len,
+		                  b1_szx >= 0 ? (unsigned)b1_szx : 0};
 		m = outer;
 		oscore_msg_set_payload(&m, outer.payload + off, n);
 		if (b1_szx >= 0) {
 			oscore_msg_add(&m, OSCORE_OPT_BLOCK1, b1v, gw_block_encode(&b, b1v));
 			if (num == 0)
-				oscore_msg_add(&m, OSCORE_OPT_SIZE1, s1v,
-					       oscore_uint_encode((uint32_t)outer.payload_len, s1v));
+				oscore_msg_add(
+				    &m, OSCORE_OPT_SIZE1, s1v,
+				    oscore_uint_encode((uint32_t)outer.payload_len, s1v));
 		}
 		if (!b.more && b2_szx >= 0) {
 			gw_block_opt c = {0, false, (unsigned)b2_szx};
@@ -369,7 +372,7 @@ static int outer_exchange(struct probe *pr, const oscore_msg *inner, uint8_t tok
 /* One request/answer exchange with Echo handling (App. B.1.2: a 4.01 with
  * an inner Echo is answered by repeating the request with that Echo). */
 static int exchange(struct probe *pr, oscore_msg *inner, const uint8_t tok[8],
-		    oscore_request_info *info, oscore_msg *ret)
+                    oscore_request_info *info, oscore_msg *ret)
 {
 	static uint8_t echo[OSCORE_MAX_ECHO];
 	int rc = send_request(pr, inner, tok, info);
@@ -436,15 +439,20 @@ static int save_seq(const char *path, const oscore_ctx *c)
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{"ctx", required_argument, NULL, 'c'},      {"save", no_argument, NULL, 'S'},
-		{"len", required_argument, NULL, 'L'},      {"block1", required_argument, NULL, '1'},
-		{"block2", required_argument, NULL, '2'},   {"request-tag", required_argument, NULL, 'R'},
-		{"observe", required_argument, NULL, 'O'},  {"retransmit", no_argument, NULL, 'X'},
-		{"replay", no_argument, NULL, 'Y'},         {"timeout", required_argument, NULL, 'T'},
-		{"outer-block1", required_argument, NULL, 'P'},
-		{"outer-block2", required_argument, NULL, 'Q'},
-		{"outer-gap", no_argument, NULL, 'G'},
-		{NULL, 0, NULL, 0},
+	    {"ctx", required_argument, NULL, 'c'},
+	    {"save", no_argument, NULL, 'S'},
+	    {"len", required_argument, NULL, 'L'},
+	    {"block1", required_argument, NULL, '1'},
+	    {"block2", required_argument, NULL, '2'},
+	    {"request-tag", required_argument, NULL, 'R'},
+	    {"observe", required_argument, NULL, 'O'},
+	    {"retransmit", no_argument, NULL, 'X'},
+	    {"replay", no_argument, NULL, 'Y'},
+	    {"timeout", required_argument, NULL, 'T'},
+	    {"outer-block1", required_argument, NULL, 'P'},
+	    {"outer-block2", required_argument, NULL, 'Q'},
+	    {"outer-gap", no_argument, NULL, 'G'},
+	    {NULL, 0, NULL, 0},
 	};
 	static uint8_t body[BODY_MAX], got[BODY_MAX];
 	struct probe pr;
@@ -468,9 +476,15 @@ int main(int argc, char **argv)
 	pr.timeout_ms = 5000;
 	while ((opt = getopt_long(argc, argv, "m:e:t:o:", lo, NULL)) != -1) {
 		switch (opt) {
-		case 'c': ctx_path = optarg; break;
-		case 'S': save = true; break;
-		case 'm': pr.method = client_method_from_name(optarg); break;
+		case 'c':
+			ctx_path = optarg;
+			break;
+		case 'S':
+			save = true;
+			break;
+		case 'm':
+			pr.method = client_method_from_name(optarg);
+			break;
 		case 'e':
 			body_len = strlen(optarg);
 			if (body_len > sizeof(body))
@@ -484,10 +498,18 @@ int main(int argc, char **argv)
 			for (size_t i = 0; i < body_len; i++)
 				body[i] = (uint8_t)(i * 7 + 3);
 			break;
-		case 't': pr.cf = atoi(optarg); break;
-		case 'o': out_path = optarg; break;
-		case '1': b1_szx = atoi(optarg); break;
-		case '2': b2_szx = atoi(optarg); break;
+		case 't':
+			pr.cf = atoi(optarg);
+			break;
+		case 'o':
+			out_path = optarg;
+			break;
+		case '1':
+			b1_szx = atoi(optarg);
+			break;
+		case '2':
+			b2_szx = atoi(optarg);
+			break;
 		case 'R': {
 			long n = client_hex_decode(optarg, rtag, sizeof(rtag));
 			if (n < 0)
@@ -495,19 +517,35 @@ int main(int argc, char **argv)
 			rtag_len = (size_t)n;
 			break;
 		}
-		case 'O': observe = atoi(optarg); break;
-		case 'X': retransmit = true; break;
-		case 'Y': replay = true; break;
-		case 'T': pr.timeout_ms = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'P': ob1_szx = atoi(optarg); break;
-		case 'Q': ob2_szx = atoi(optarg); break;
-		case 'G': outer_gap = true; break;
-		default: return 1;
+		case 'O':
+			observe = atoi(optarg);
+			break;
+		case 'X':
+			retransmit = true;
+			break;
+		case 'Y':
+			replay = true;
+			break;
+		case 'T':
+			pr.timeout_ms = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'P':
+			ob1_szx = atoi(optarg);
+			break;
+		case 'Q':
+			ob2_szx = atoi(optarg);
+			break;
+		case 'G':
+			outer_gap = true;
+			break;
+		default:
+			return 1;
 		}
 	}
 	if (optind + 1 != argc || !ctx_path || pr.method == 0 || b1_szx > 6 || b2_szx > 6 ||
 	    ob1_szx > 6 || ob2_szx > 6) {
-		fprintf(stderr, "usage: oscore-probe --ctx FILE [options] coap://127.0.0.1:PORT/path\n");
+		fprintf(stderr,
+		        "usage: oscore-probe --ctx FILE [options] coap://127.0.0.1:PORT/path\n");
 		return 1;
 	}
 	uri = argv[optind];
@@ -534,7 +572,7 @@ int main(int argc, char **argv)
 	add_path(&inner, pr.path, pr.query);
 	if (pr.cf >= 0)
 		oscore_msg_add(&inner, OSCORE_OPT_CONTENT_FORMAT, cfb,
-			       oscore_uint_encode((uint32_t)pr.cf, cfb));
+		               oscore_uint_encode((uint32_t)pr.cf, cfb));
 	if (observe >= 0)
 		oscore_msg_add(&inner, OSCORE_OPT_OBSERVE, NULL, 0);
 	if (rtag_len)

@@ -40,7 +40,7 @@ static void release(coap_session_t *s, void *p)
 }
 
 static void h_echo(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req,
-		   const coap_string_t *q, coap_pdu_t *resp)
+                   const coap_string_t *q, coap_pdu_t *resp)
 {
 	size_t len = 0, off = 0, total = 0;
 	const uint8_t *data = NULL;
@@ -70,7 +70,7 @@ static void h_echo(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req,
 	if (len)
 		memcpy(copy, data, len);
 	coap_add_data_large_response(r, s, req, resp, q, fmt < 0 ? COAP_MEDIATYPE_TEXT_PLAIN : fmt,
-				     -1, 0, len, copy, release, copy);
+	                             -1, 0, len, copy, release, copy);
 }
 
 static long query_num(const coap_string_t *q, const char *name)
@@ -90,7 +90,7 @@ static long query_num(const coap_string_t *q, const char *name)
 }
 
 static void h_slow(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req,
-		   const coap_string_t *q, coap_pdu_t *resp)
+                   const coap_string_t *q, coap_pdu_t *resp)
 {
 	coap_async_t *a = coap_find_async(s, coap_pdu_get_token(req));
 	long ms = query_num(q, "ms");
@@ -111,7 +111,7 @@ static void h_slow(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req,
 }
 
 static void h_hits(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req,
-		   const coap_string_t *q, coap_pdu_t *resp)
+                   const coap_string_t *q, coap_pdu_t *resp)
 {
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%lu", hits);
@@ -120,7 +120,7 @@ static void h_hits(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req,
 }
 
 static void h_obs(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req,
-		  const coap_string_t *q, coap_pdu_t *resp)
+                  const coap_string_t *q, coap_pdu_t *resp)
 {
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "tick %u", obs_n);
@@ -129,7 +129,7 @@ static void h_obs(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req,
 }
 
 static void h_big(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req,
-		  const coap_string_t *q, coap_pdu_t *resp)
+                  const coap_string_t *q, coap_pdu_t *resp)
 {
 	static uint8_t body[65536];
 	long n = query_num(q, "n");
@@ -141,7 +141,7 @@ static void h_big(coap_resource_t *r, coap_session_t *s, const coap_pdu_t *req,
 		body[i] = (uint8_t)(i * 7 + 3);
 	coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CONTENT);
 	coap_add_data_large_response(r, s, req, resp, q, COAP_MEDIATYPE_APPLICATION_OCTET_STREAM,
-				     -1, 0, (size_t)n, body, NULL, NULL);
+	                             -1, 0, (size_t)n, body, NULL, NULL);
 }
 
 static void add(coap_context_t *ctx, const char *name, coap_method_handler_t h, bool all)
@@ -204,7 +204,8 @@ int main(int argc, char **argv)
 	while (!quit) {
 		coap_io_process(ctx, 50);
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000 >= 200) {
+		if ((now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000 >=
+		    200) {
 			last = now;
 			obs_n++;
 			coap_resource_notify_observers(obs_res, NULL);

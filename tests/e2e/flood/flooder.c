@@ -54,8 +54,8 @@
 #include "edhoc/result.h"
 #include "gateway/block.h"
 
-#define DGRAM_MAX 1500
-#define BATCH 200
+#define DGRAM_MAX  1500
+#define BATCH      200
 #define CODE(c, d) ((uint8_t)((c) << 5 | (d)))
 
 static struct sockaddr_in target;
@@ -171,7 +171,8 @@ static int mode_m1(unsigned n, const char *hex)
 		while (got < open && mono_ms() < end) {
 			struct pollfd pf[BATCH];
 			for (unsigned i = 0; i < open; i++)
-				pf[i] = (struct pollfd){.fd = seen[i] ? -1 : fds[i], .events = POLLIN};
+				pf[i] =
+				    (struct pollfd){.fd = seen[i] ? -1 : fds[i], .events = POLLIN};
 			if (poll(pf, open, 100) <= 0)
 				continue;
 			for (unsigned i = 0; i < open; i++) {
@@ -456,8 +457,8 @@ static uint8_t ob1_part(int fd, uint32_t i, uint32_t num, bool more, uint16_t mi
 	oscore_msg_add(&m, OSCORE_OPT_OSCORE, opt, sizeof(opt));
 	oscore_msg_add(&m, OSCORE_OPT_BLOCK1, bv, gw_block_encode(&b, bv));
 	oscore_msg_set_payload(&m, p, len);
-	if (oscore_coap_encode(&h, &m, d, sizeof(d), &dl) != 0 || !exchange_raw(fd, d, dl, mid, &a) ||
-	    oscore_coap_decode(a.b, a.len, &ah, &m) != 0)
+	if (oscore_coap_encode(&h, &m, d, sizeof(d), &dl) != 0 ||
+	    !exchange_raw(fd, d, dl, mid, &a) || oscore_coap_decode(a.b, a.len, &ah, &m) != 0)
 		return 0;
 	return m.code;
 }
@@ -540,7 +541,7 @@ static void add_path(oscore_msg *m, const char *path)
 /* Protects inner as a CON with token = idx (4 bytes) and Message ID mid
  * into d; fills info. */
 static size_t protect(oscore_ctx *c, const oscore_msg *inner, uint32_t idx, uint16_t mid,
-		      oscore_request_info *info, uint8_t *d, size_t cap)
+                      oscore_request_info *info, uint8_t *d, size_t cap)
 {
 	static uint8_t prot[DGRAM_MAX];
 	oscore_msg outer;
@@ -556,7 +557,7 @@ static size_t protect(oscore_ctx *c, const oscore_msg *inner, uint32_t idx, uint
 /* The inner code of an answer (its outer code when it is not protected);
  * 0 when it does not verify.  ret_len: the inner payload length. */
 static uint8_t inner_code(oscore_ctx *c, oscore_request_info *info, const oscore_msg *outer,
-			  size_t *ret_len)
+                          size_t *ret_len)
 {
 	static uint8_t plain[DGRAM_MAX];
 	oscore_msg in;
@@ -570,7 +571,7 @@ static uint8_t inner_code(oscore_ctx *c, oscore_request_info *info, const oscore
 }
 
 static uint8_t block1_part(int fd, oscore_ctx *c, const char *path, uint32_t tag, uint32_t num,
-			   bool more, uint16_t mid, size_t *ret_len)
+                           bool more, uint16_t mid, size_t *ret_len)
 {
 	uint8_t d[DGRAM_MAX], body[64], bv[3];
 	oscore_msg inner, outer;
@@ -618,7 +619,7 @@ static int mode_block1(const char *ctxpath, const char *path, unsigned n)
 }
 
 static int mode_pending(const char *ctxpath, const char *path, unsigned n, unsigned sink_port,
-			unsigned wait_ms)
+                        unsigned wait_ms)
 {
 	uint8_t d[DGRAM_MAX], a[DGRAM_MAX];
 	oscore_ctx *c = NULL;
@@ -714,7 +715,7 @@ int main(int argc, char **argv)
 			return mode_block1(argv[3], argv[4], n);
 		if (strcmp(argv[1], "pending") == 0 && argc == 8)
 			return mode_pending(argv[3], argv[4], n, (unsigned)atoi(argv[6]),
-					    (unsigned)atoi(argv[7]));
+			                    (unsigned)atoi(argv[7]));
 	}
 	fprintf(stderr, "flooder: bad arguments\n");
 	return 2;
