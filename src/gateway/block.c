@@ -1,19 +1,19 @@
-/* Inner block-wise bodies: keyed hash plus a list in last-use order, which
- * is also expiry order (every use renews the lifetime). */
+/* Inner block-wise bodies: a gw_lru under a keyed hash, its list in last-use
+ * order, which is also expiry order (every use renews the lifetime). */
 #include "gateway/block.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "edhoc/result.h"
 #include "gateway/hash.h"
+#include "gateway/lru.h"
 
 enum { KIND_UPLOAD = 1, KIND_BODY = 2 };
 
 struct blk {
-	struct blk *hnext;
-	struct blk *prev, *next;
+	gw_lru_link link; /* first: a link is its entry */
 	uint64_t used_ms;
 	int kind;
 	uint8_t rid[GW_BLK_RID_MAX];
@@ -26,12 +26,11 @@ struct blk {
 	uint8_t *body; /* cap bytes, at most payload_max */
 	size_t len, cap;
 };
+_Static_assert(offsetof(struct blk, link) == 0, "a link converts to its entry");
 
 struct gw_blk {
-	struct blk **buckets;
-	size_t n_buckets;
-	struct blk *head, *tail; /* least recently used first */
-	size_t count, max;
+	gw_lru lru; /* least recently used first */
+	size_t max;
 	size_t payload_max;
 	uint64_t lifetime_ms;
 	uint8_t hkey[GW_HASH_KEY_LEN];
@@ -77,66 +76,36 @@ gw_blk *gw_blk_create(size_t max_entries, size_t payload_max, uint64_t lifetime_
 	gw_blk *t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
-	t->n_buckets = gw_hash_buckets(max_entries);
-	t->buckets = calloc(t->n_buckets, sizeof(*t->buckets));
-	if (!t->buckets) {
+	if (gw_lru_init(&t->lru, max_entries) != 0) {
 		free(t);
 		return NULL;
 	}
 	/* Keys hold peer-chosen paths: keep the bucket index unpredictable. */
-	if (getrandom(t->hkey, sizeof(t->hkey), 0) != (ssize_t)sizeof(t->hkey))
-		memset(t->hkey, 0x3c, sizeof(t->hkey));
+	gw_hash_key_init(t->hkey, 0x3c);
 	t->max = max_entries ? max_entries : 1;
 	t->payload_max = payload_max;
 	t->lifetime_ms = lifetime_ms;
 	return t;
 }
 
-static size_t bucket(const gw_blk *t, const uint8_t *rid, size_t rid_len, const uint8_t *key,
-                     size_t key_len)
+static uint64_t hash_of(const gw_blk *t, const uint8_t *rid, size_t rid_len, const uint8_t *key,
+                        size_t key_len)
 {
 	uint8_t buf[1 + GW_BLK_RID_MAX + GW_BLK_KEY_MAX];
 	buf[0] = (uint8_t)rid_len;
 	memcpy(buf + 1, rid, rid_len);
 	memcpy(buf + 1 + rid_len, key, key_len);
-	return (size_t)gw_hash(t->hkey, buf, 1 + rid_len + key_len) & (t->n_buckets - 1);
+	return gw_hash(t->hkey, buf, 1 + rid_len + key_len);
 }
 
-static void list_unlink(gw_blk *t, struct blk *e)
+static struct blk *oldest(const gw_blk *t)
 {
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		t->head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	else
-		t->tail = e->prev;
-	e->prev = e->next = NULL;
-}
-
-static void list_append(gw_blk *t, struct blk *e)
-{
-	e->prev = t->tail;
-	e->next = NULL;
-	if (t->tail)
-		t->tail->next = e;
-	else
-		t->head = e;
-	t->tail = e;
+	return (struct blk *)t->lru.head;
 }
 
 static void entry_free(gw_blk *t, struct blk *e)
 {
-	size_t b = bucket(t, e->rid, e->rid_len, e->key, e->key_len);
-	for (struct blk **pp = &t->buckets[b]; *pp; pp = &(*pp)->hnext) {
-		if (*pp == e) {
-			*pp = e->hnext;
-			break;
-		}
-	}
-	list_unlink(t, e);
-	t->count--;
+	gw_lru_remove(&t->lru, &e->link, hash_of(t, e->rid, e->rid_len, e->key, e->key_len));
 	free(e->body);
 	free(e);
 }
@@ -145,9 +114,9 @@ void gw_blk_free(gw_blk *t)
 {
 	if (!t)
 		return;
-	while (t->head)
-		entry_free(t, t->head);
-	free(t->buckets);
+	while (oldest(t))
+		entry_free(t, oldest(t));
+	gw_lru_fini(&t->lru);
 	free(t);
 }
 
@@ -155,8 +124,8 @@ void gw_blk_set_limits(gw_blk *t, size_t max_entries, size_t payload_max)
 {
 	t->max = max_entries ? max_entries : 1;
 	t->payload_max = payload_max;
-	while (t->count > t->max)
-		entry_free(t, t->head);
+	while (t->lru.count > t->max)
+		entry_free(t, oldest(t));
 }
 
 static struct blk *find(const gw_blk *t, const uint8_t *rid, size_t rid_len, const uint8_t *key,
@@ -164,18 +133,20 @@ static struct blk *find(const gw_blk *t, const uint8_t *rid, size_t rid_len, con
 {
 	if (rid_len > GW_BLK_RID_MAX || key_len > GW_BLK_KEY_MAX)
 		return NULL;
-	for (struct blk *e = t->buckets[bucket(t, rid, rid_len, key, key_len)]; e; e = e->hnext)
+	for (gw_lru_link *l = gw_lru_chain(&t->lru, hash_of(t, rid, rid_len, key, key_len)); l;
+	     l = l->hnext) {
+		struct blk *e = (struct blk *)l;
 		if (e->rid_len == rid_len && e->key_len == key_len &&
 		    memcmp(e->rid, rid, rid_len) == 0 && memcmp(e->key, key, key_len) == 0)
 			return e;
+	}
 	return NULL;
 }
 
 static void touch(gw_blk *t, struct blk *e, uint64_t now)
 {
 	e->used_ms = now;
-	list_unlink(t, e);
-	list_append(t, e);
+	gw_lru_touch(&t->lru, &e->link);
 }
 
 /* A new empty entry (the oldest one makes room when the table is full). */
@@ -183,9 +154,8 @@ static struct blk *entry_new(gw_blk *t, const uint8_t *rid, size_t rid_len, cons
                              size_t key_len, int kind, uint64_t now)
 {
 	struct blk *e;
-	size_t b;
-	if (t->count >= t->max && t->head)
-		entry_free(t, t->head);
+	if (t->lru.count >= t->max && oldest(t))
+		entry_free(t, oldest(t));
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;
@@ -195,11 +165,7 @@ static struct blk *entry_new(gw_blk *t, const uint8_t *rid, size_t rid_len, cons
 	e->key_len = key_len;
 	e->kind = kind;
 	e->used_ms = now;
-	b = bucket(t, rid, rid_len, key, key_len);
-	e->hnext = t->buckets[b];
-	t->buckets[b] = e;
-	list_append(t, e);
-	t->count++;
+	gw_lru_insert(&t->lru, &e->link, hash_of(t, rid, rid_len, key, key_len));
 	return e;
 }
 
@@ -336,9 +302,9 @@ void gw_blk_forget(gw_blk *t, const uint8_t *rid, size_t rid_len, const uint8_t 
 
 void gw_blk_drop_rid(gw_blk *t, const uint8_t *rid, size_t rid_len)
 {
-	struct blk *e = t->head, *n;
+	struct blk *e = oldest(t), *n;
 	for (; e; e = n) {
-		n = e->next;
+		n = (struct blk *)e->link.next;
 		if (e->rid_len == rid_len && memcmp(e->rid, rid, rid_len) == 0)
 			entry_free(t, e);
 	}
@@ -347,8 +313,8 @@ void gw_blk_drop_rid(gw_blk *t, const uint8_t *rid, size_t rid_len)
 size_t gw_blk_expire(gw_blk *t, uint64_t now_ms)
 {
 	size_t n = 0;
-	while (t->head && now_ms - t->head->used_ms >= t->lifetime_ms) {
-		entry_free(t, t->head);
+	while (oldest(t) && now_ms - oldest(t)->used_ms >= t->lifetime_ms) {
+		entry_free(t, oldest(t));
 		n++;
 	}
 	return n;
@@ -356,10 +322,10 @@ size_t gw_blk_expire(gw_blk *t, uint64_t now_ms)
 
 uint64_t gw_blk_next_expiry(const gw_blk *t)
 {
-	return t->head ? t->head->used_ms + t->lifetime_ms : UINT64_MAX;
+	return oldest(t) ? oldest(t)->used_ms + t->lifetime_ms : UINT64_MAX;
 }
 
 size_t gw_blk_count(const gw_blk *t)
 {
-	return t->count;
+	return t->lru.count;
 }

@@ -1,28 +1,28 @@
-/* Half-open handshake table: a hash on C_R plus a FIFO in creation order
- * (which is also expiry order, since every entry gets the same timeout). */
+/* Half-open handshake table: a gw_lru keyed by C_R, its list in creation
+ * order (which is also expiry order, since every entry gets the same
+ * timeout). */
 #include "gateway/halfopen.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gateway/cid.h"
 #include "gateway/hash.h"
+#include "gateway/lru.h"
 
 struct entry {
+	gw_lru_link link; /* first: a link is its entry */
 	edhoc_cid c_r;
 	edhoc_handshake *hs;
 	void *ref;
 	gw_addr peer;
 	uint64_t created_ms;
-	struct entry *hnext;
-	struct entry *prev, *next;
 };
+_Static_assert(offsetof(struct entry, link) == 0, "a link converts to its entry");
 
 struct gw_halfopen {
-	struct entry **buckets;
-	size_t n_buckets;
-	struct entry *head, *tail; /* oldest first */
-	size_t count;
+	gw_lru lru; /* creation order */
 	size_t max;
 	uint64_t timeout_ms;
 	gw_halfopen_drop_fn drop;
@@ -32,9 +32,14 @@ struct gw_halfopen {
 /* C_R values are chosen by the gateway, so a fixed hash key is enough. */
 static const uint8_t cid_key[GW_HASH_KEY_LEN] = {0x45, 0x44, 0x48, 0x4f, 0x43, 0x2d, 0x68, 0x6f};
 
-static size_t bucket_of(const gw_halfopen *t, const edhoc_cid *c)
+static uint64_t hash_of(const edhoc_cid *c)
 {
-	return (size_t)gw_hash(cid_key, c->bytes, c->len) & (t->n_buckets - 1);
+	return gw_hash(cid_key, c->bytes, c->len);
+}
+
+static struct entry *oldest(const gw_halfopen *t)
+{
+	return (struct entry *)t->lru.head;
 }
 
 gw_halfopen *gw_halfopen_create(size_t max, uint64_t timeout_ms, gw_halfopen_drop_fn drop,
@@ -46,9 +51,7 @@ gw_halfopen *gw_halfopen_create(size_t max, uint64_t timeout_ms, gw_halfopen_dro
 	/* Buckets for the largest table the limit can grow to under reload
 	 * would be unbounded; size for the first limit and accept longer
 	 * chains if a reload raises it a lot. */
-	t->n_buckets = gw_hash_buckets(max);
-	t->buckets = calloc(t->n_buckets, sizeof(*t->buckets));
-	if (!t->buckets) {
+	if (gw_lru_init(&t->lru, max) != 0) {
 		free(t);
 		return NULL;
 	}
@@ -59,27 +62,9 @@ gw_halfopen *gw_halfopen_create(size_t max, uint64_t timeout_ms, gw_halfopen_dro
 	return t;
 }
 
-static void unlink_entry(gw_halfopen *t, struct entry *e)
-{
-	struct entry **pp = &t->buckets[bucket_of(t, &e->c_r)];
-	while (*pp && *pp != e)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = e->hnext;
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		t->head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	else
-		t->tail = e->prev;
-	t->count--;
-}
-
 static void drop_entry(gw_halfopen *t, struct entry *e)
 {
-	unlink_entry(t, e);
+	gw_lru_remove(&t->lru, &e->link, hash_of(&e->c_r));
 	if (t->drop)
 		t->drop(t->drop_ctx, &e->c_r, e->hs, e->ref);
 	free(e);
@@ -89,9 +74,9 @@ void gw_halfopen_free(gw_halfopen *t)
 {
 	if (!t)
 		return;
-	while (t->head)
-		drop_entry(t, t->head);
-	free(t->buckets);
+	while (oldest(t))
+		drop_entry(t, oldest(t));
+	gw_lru_fini(&t->lru);
 	free(t);
 }
 
@@ -103,9 +88,9 @@ void gw_halfopen_set_limits(gw_halfopen *t, size_t max, uint64_t timeout_ms)
 
 static struct entry *find(const gw_halfopen *t, const edhoc_cid *c)
 {
-	for (struct entry *e = t->buckets[bucket_of(t, c)]; e; e = e->hnext)
-		if (gw_cid_equal(&e->c_r, c))
-			return e;
+	for (gw_lru_link *l = gw_lru_chain(&t->lru, hash_of(c)); l; l = l->hnext)
+		if (gw_cid_equal(&((struct entry *)l)->c_r, c))
+			return (struct entry *)l;
 	return NULL;
 }
 
@@ -117,8 +102,8 @@ static bool expired(const gw_halfopen *t, const struct entry *e, uint64_t now_ms
 size_t gw_halfopen_expire(gw_halfopen *t, uint64_t now_ms)
 {
 	size_t n = 0;
-	while (t->head && expired(t, t->head, now_ms)) {
-		drop_entry(t, t->head);
+	while (oldest(t) && expired(t, oldest(t), now_ms)) {
+		drop_entry(t, oldest(t));
 		n++;
 	}
 	return n;
@@ -128,14 +113,13 @@ int gw_halfopen_add(gw_halfopen *t, const edhoc_cid *c_r, edhoc_handshake *hs, v
                     const gw_addr *peer, uint64_t now_ms)
 {
 	struct entry *e;
-	size_t b;
 
 	if (!t || !c_r || !hs || c_r->len == 0 || c_r->len > EDHOC_MAX_CID)
 		return EDHOC_E_INVALID_ARGUMENT;
 	gw_halfopen_expire(t, now_ms);
 	if (find(t, c_r))
 		return EDHOC_E_INVALID_ARGUMENT;
-	if (t->count >= t->max)
+	if (t->lru.count >= t->max)
 		return EDHOC_E_LIMIT;
 	e = calloc(1, sizeof(*e));
 	if (!e)
@@ -146,16 +130,7 @@ int gw_halfopen_add(gw_halfopen *t, const edhoc_cid *c_r, edhoc_handshake *hs, v
 	if (peer)
 		e->peer = *peer;
 	e->created_ms = now_ms;
-	b = bucket_of(t, c_r);
-	e->hnext = t->buckets[b];
-	t->buckets[b] = e;
-	e->prev = t->tail;
-	if (t->tail)
-		t->tail->next = e;
-	else
-		t->head = e;
-	t->tail = e;
-	t->count++;
+	gw_lru_insert(&t->lru, &e->link, hash_of(c_r));
 	return 0;
 }
 
@@ -175,7 +150,7 @@ int gw_halfopen_take(gw_halfopen *t, const edhoc_cid *c_r, const gw_addr *peer, 
 	}
 	if (peer && e->peer.len != 0 && !gw_addr_equal(&e->peer, peer))
 		return EDHOC_E_UNEXPECTED_MESSAGE;
-	unlink_entry(t, e);
+	gw_lru_remove(&t->lru, &e->link, hash_of(&e->c_r));
 	if (ret_hs)
 		*ret_hs = e->hs;
 	if (ret_ref)
@@ -186,12 +161,12 @@ int gw_halfopen_take(gw_halfopen *t, const edhoc_cid *c_r, const gw_addr *peer, 
 
 size_t gw_halfopen_count(const gw_halfopen *t)
 {
-	return t->count;
+	return t->lru.count;
 }
 
 uint64_t gw_halfopen_next_expiry(const gw_halfopen *t)
 {
-	if (!t->head)
+	if (!oldest(t))
 		return UINT64_MAX;
-	return t->head->created_ms + t->timeout_ms;
+	return oldest(t)->created_ms + t->timeout_ms;
 }

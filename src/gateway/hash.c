@@ -2,6 +2,9 @@
  * ("SipHash: a fast short-input PRF", 2012). */
 #include "gateway/hash.h"
 
+#include <string.h>
+#include <sys/random.h>
+
 static uint64_t rotl(uint64_t x, unsigned b)
 {
 	return (x << b) | (x >> (64 - b));
@@ -71,4 +74,10 @@ size_t gw_hash_buckets(size_t n)
 	while (b < n && b < ((size_t)1 << 24))
 		b <<= 1;
 	return b;
+}
+
+void gw_hash_key_init(uint8_t key[GW_HASH_KEY_LEN], uint8_t fallback)
+{
+	if (getrandom(key, GW_HASH_KEY_LEN, 0) != (ssize_t)GW_HASH_KEY_LEN)
+		memset(key, fallback, GW_HASH_KEY_LEN);
 }

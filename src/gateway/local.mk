@@ -3,6 +3,7 @@
 src_libgw_a_SOURCES += \
 	src/gateway/addr.c src/gateway/addr.h \
 	src/gateway/hash.c src/gateway/hash.h \
+	src/gateway/lru.h \
 	src/gateway/cid.c src/gateway/cid.h \
 	src/gateway/halfopen.c src/gateway/halfopen.h \
 	src/gateway/rtx.c src/gateway/rtx.h \

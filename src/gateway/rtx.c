@@ -1,15 +1,17 @@
-/* Retransmission cache: keyed hash on (address, port, MID) plus a FIFO in
- * insertion order, which is expiry order. */
+/* Retransmission cache: a gw_lru under a keyed hash of (address, port,
+ * MID), its list in insertion order, which is expiry order. */
 #include "gateway/rtx.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "edhoc/result.h"
 #include "gateway/hash.h"
+#include "gateway/lru.h"
 
 struct entry {
+	gw_lru_link link; /* first: a link is its entry */
 	gw_addr peer;
 	uint16_t mid;
 	uint64_t stored_ms;
@@ -19,28 +21,29 @@ struct entry {
 	uint16_t opt_len[GW_RTX_MAX_OPTS];
 	size_t payload_len;
 	size_t data_len;
-	struct entry *hnext;
-	struct entry *prev, *next;
 	uint8_t data[]; /* option values, then payload */
 };
+_Static_assert(offsetof(struct entry, link) == 0, "a link converts to its entry");
 
 struct gw_rtx {
-	struct entry **buckets;
-	size_t n_buckets;
-	struct entry *head, *tail;
-	size_t count;
+	gw_lru lru; /* insertion order */
 	size_t max;
 	uint64_t lifetime_ms;
 	uint8_t key[GW_HASH_KEY_LEN];
 };
 
-static size_t bucket_of(const gw_rtx *c, const gw_addr *peer, uint16_t mid)
+static uint64_t hash_of(const gw_rtx *c, const gw_addr *peer, uint16_t mid)
 {
 	uint8_t k[24];
 	size_t n = gw_addr_key(peer, k);
 	k[n++] = (uint8_t)(mid >> 8);
 	k[n++] = (uint8_t)mid;
-	return (size_t)gw_hash(c->key, k, n) & (c->n_buckets - 1);
+	return gw_hash(c->key, k, n);
+}
+
+static struct entry *oldest(const gw_rtx *c)
+{
+	return (struct entry *)c->lru.head;
 }
 
 gw_rtx *gw_rtx_create(size_t max, uint64_t lifetime_ms)
@@ -48,41 +51,20 @@ gw_rtx *gw_rtx_create(size_t max, uint64_t lifetime_ms)
 	gw_rtx *c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
-	c->n_buckets = gw_hash_buckets(max);
-	c->buckets = calloc(c->n_buckets, sizeof(*c->buckets));
-	if (!c->buckets) {
+	if (gw_lru_init(&c->lru, max) != 0) {
 		free(c);
 		return NULL;
 	}
 	/* Without randomness the hash is still correct, only predictable. */
-	if (getrandom(c->key, sizeof(c->key), 0) != (ssize_t)sizeof(c->key))
-		memset(c->key, 0x5a, sizeof(c->key));
+	gw_hash_key_init(c->key, 0x5a);
 	c->max = max;
 	c->lifetime_ms = lifetime_ms;
 	return c;
 }
 
-static void unlink_entry(gw_rtx *c, struct entry *e)
-{
-	struct entry **pp = &c->buckets[bucket_of(c, &e->peer, e->mid)];
-	while (*pp && *pp != e)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = e->hnext;
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		c->head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	else
-		c->tail = e->prev;
-	c->count--;
-}
-
 static void drop_entry(gw_rtx *c, struct entry *e)
 {
-	unlink_entry(c, e);
+	gw_lru_remove(&c->lru, &e->link, hash_of(c, &e->peer, e->mid));
 	free(e);
 }
 
@@ -90,9 +72,9 @@ void gw_rtx_free(gw_rtx *c)
 {
 	if (!c)
 		return;
-	while (c->head)
-		drop_entry(c, c->head);
-	free(c->buckets);
+	while (oldest(c))
+		drop_entry(c, oldest(c));
+	gw_lru_fini(&c->lru);
 	free(c);
 }
 
@@ -100,23 +82,25 @@ void gw_rtx_set_limits(gw_rtx *c, size_t max, uint64_t lifetime_ms)
 {
 	c->max = max;
 	c->lifetime_ms = lifetime_ms;
-	while (c->count > c->max && c->head)
-		drop_entry(c, c->head);
+	while (c->lru.count > c->max && oldest(c))
+		drop_entry(c, oldest(c));
 }
 
 static struct entry *find(const gw_rtx *c, const gw_addr *peer, uint16_t mid)
 {
-	for (struct entry *e = c->buckets[bucket_of(c, peer, mid)]; e; e = e->hnext)
+	for (gw_lru_link *l = gw_lru_chain(&c->lru, hash_of(c, peer, mid)); l; l = l->hnext) {
+		struct entry *e = (struct entry *)l;
 		if (e->mid == mid && gw_addr_equal(&e->peer, peer))
 			return e;
+	}
 	return NULL;
 }
 
 size_t gw_rtx_expire(gw_rtx *c, uint64_t now_ms)
 {
 	size_t n = 0;
-	while (c->head && now_ms - c->head->stored_ms >= c->lifetime_ms) {
-		drop_entry(c, c->head);
+	while (oldest(c) && now_ms - oldest(c)->stored_ms >= c->lifetime_ms) {
+		drop_entry(c, oldest(c));
 		n++;
 	}
 	return n;
@@ -127,7 +111,7 @@ int gw_rtx_store(gw_rtx *c, const gw_addr *peer, uint16_t mid, const gw_rtx_resp
 {
 	size_t total = resp->payload_len;
 	struct entry *e, *old;
-	size_t off = 0, b;
+	size_t off = 0;
 
 	if (!c || !peer || peer->len == 0)
 		return EDHOC_E_INVALID_ARGUMENT;
@@ -165,19 +149,9 @@ int gw_rtx_store(gw_rtx *c, const gw_addr *peer, uint16_t mid, const gw_rtx_resp
 	if (old)
 		drop_entry(c, old);
 	gw_rtx_expire(c, now_ms);
-	while (c->count >= c->max && c->head)
-		drop_entry(c, c->head);
-
-	b = bucket_of(c, peer, mid);
-	e->hnext = c->buckets[b];
-	c->buckets[b] = e;
-	e->prev = c->tail;
-	if (c->tail)
-		c->tail->next = e;
-	else
-		c->head = e;
-	c->tail = e;
-	c->count++;
+	while (c->lru.count >= c->max && oldest(c))
+		drop_entry(c, oldest(c));
+	gw_lru_insert(&c->lru, &e->link, hash_of(c, peer, mid));
 	return 0;
 }
 
@@ -211,12 +185,12 @@ bool gw_rtx_lookup(gw_rtx *c, const gw_addr *peer, uint16_t mid, uint64_t now_ms
 
 size_t gw_rtx_count(const gw_rtx *c)
 {
-	return c->count;
+	return c->lru.count;
 }
 
 uint64_t gw_rtx_next_expiry(const gw_rtx *c)
 {
-	if (!c->head)
+	if (!oldest(c))
 		return UINT64_MAX;
-	return c->head->stored_ms + c->lifetime_ms;
+	return oldest(c)->stored_ms + c->lifetime_ms;
 }
