@@ -1,12 +1,12 @@
-/* Session table: hash on Recipient ID, LRU list, and per-identity groups
- * (a second hash, on the identity string) holding that identity's sessions
- * oldest first. */
+/* Session table: a gw_lru on Recipient ID (its list in least recently used
+ * order), and per-identity groups (a second hash, on the identity string)
+ * holding that identity's sessions oldest first. */
 #include "gateway/sessions.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "gateway/cid.h"
 #include "gateway/hash.h"
@@ -18,13 +18,12 @@ struct gw_idgroup {
 	struct gw_idgroup *hnext;
 };
 
+_Static_assert(offsetof(gw_session, link) == 0, "a link converts to its session");
+
 struct gw_sessions {
-	gw_session **buckets;
-	size_t n_buckets;
+	gw_lru lru; /* by Recipient ID; least recently used first */
 	struct gw_idgroup **groups;
 	size_t n_groups;
-	gw_session *lru_head, *lru_tail; /* least recently used first */
-	size_t count;
 	size_t max;
 	size_t per_identity;
 	gw_session_drop_fn drop;
@@ -34,9 +33,14 @@ struct gw_sessions {
 
 static const uint8_t rid_key[GW_HASH_KEY_LEN] = {0x73, 0x65, 0x73, 0x73, 0x69, 0x6f, 0x6e, 0x73};
 
-static size_t rid_bucket(const gw_sessions *t, const uint8_t *rid, size_t len)
+static uint64_t rid_hash(const uint8_t *rid, size_t len)
 {
-	return (size_t)gw_hash(rid_key, rid, len) & (t->n_buckets - 1);
+	return gw_hash(rid_key, rid, len);
+}
+
+static gw_session *session_of(gw_lru_link *l)
+{
+	return (gw_session *)l;
 }
 
 /* Identities come from credentials the operator installed, but a peer
@@ -53,18 +57,18 @@ gw_sessions *gw_sessions_create(size_t max, size_t per_identity, gw_session_drop
 	gw_sessions *t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
-	t->n_buckets = gw_hash_buckets(max);
-	t->n_groups = t->n_buckets;
-	t->buckets = calloc(t->n_buckets, sizeof(*t->buckets));
-	t->groups = calloc(t->n_groups, sizeof(*t->groups));
-	if (!t->buckets || !t->groups) {
-		free(t->buckets);
-		free(t->groups);
+	if (gw_lru_init(&t->lru, max) != 0) {
 		free(t);
 		return NULL;
 	}
-	if (getrandom(t->id_key, sizeof(t->id_key), 0) != (ssize_t)sizeof(t->id_key))
-		memset(t->id_key, 0xa5, sizeof(t->id_key));
+	t->n_groups = t->lru.n_buckets;
+	t->groups = calloc(t->n_groups, sizeof(*t->groups));
+	if (!t->groups) {
+		gw_lru_fini(&t->lru);
+		free(t);
+		return NULL;
+	}
+	gw_hash_key_init(t->id_key, 0xa5);
 	t->max = max;
 	t->per_identity = per_identity;
 	t->drop = drop;
@@ -92,23 +96,9 @@ static void group_remove(gw_sessions *t, struct gw_idgroup *g)
 
 static void unlink_session(gw_sessions *t, gw_session *s)
 {
-	gw_session **pp = &t->buckets[rid_bucket(t, s->rid.bytes, s->rid.len)];
 	struct gw_idgroup *g = s->group;
 
-	while (*pp && *pp != s)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = s->hnext;
-
-	if (s->lru_prev)
-		s->lru_prev->lru_next = s->lru_next;
-	else
-		t->lru_head = s->lru_next;
-	if (s->lru_next)
-		s->lru_next->lru_prev = s->lru_prev;
-	else
-		t->lru_tail = s->lru_prev;
-
+	gw_lru_remove(&t->lru, &s->link, rid_hash(s->rid.bytes, s->rid.len));
 	if (s->id_prev)
 		s->id_prev->id_next = s->id_next;
 	else
@@ -120,7 +110,6 @@ static void unlink_session(gw_sessions *t, gw_session *s)
 	if (--g->count == 0)
 		group_remove(t, g);
 	s->group = NULL;
-	t->count--;
 }
 
 static void drop_session(gw_sessions *t, gw_session *s, int reason)
@@ -135,9 +124,9 @@ void gw_sessions_free(gw_sessions *t)
 {
 	if (!t)
 		return;
-	while (t->lru_head)
-		drop_session(t, t->lru_head, GW_DROP_SHUTDOWN);
-	free(t->buckets);
+	while (t->lru.head)
+		drop_session(t, session_of(t->lru.head), GW_DROP_SHUTDOWN);
+	gw_lru_fini(&t->lru);
 	free(t->groups);
 	free(t);
 }
@@ -150,7 +139,7 @@ static void enforce_limits(gw_sessions *t)
 	bool again = t->per_identity != 0;
 	while (again) {
 		again = false;
-		for (gw_session *s = t->lru_head; s; s = s->lru_next) {
+		for (gw_session *s = gw_sessions_first(t); s; s = gw_sessions_next(s)) {
 			if (s->group->count > t->per_identity) {
 				drop_session(t, s->group->oldest, GW_DROP_EVICT_IDENTITY);
 				again = true;
@@ -158,8 +147,8 @@ static void enforce_limits(gw_sessions *t)
 			}
 		}
 	}
-	while (t->count > t->max && t->lru_head)
-		drop_session(t, t->lru_head, GW_DROP_EVICT_FULL);
+	while (t->lru.count > t->max && t->lru.head)
+		drop_session(t, session_of(t->lru.head), GW_DROP_EVICT_FULL);
 }
 
 void gw_sessions_set_limits(gw_sessions *t, size_t max, size_t per_identity)
@@ -173,9 +162,11 @@ gw_session *gw_sessions_find(const gw_sessions *t, const uint8_t *rid, size_t ri
 {
 	if (!t || rid_len > EDHOC_MAX_CID)
 		return NULL;
-	for (gw_session *s = t->buckets[rid_bucket(t, rid, rid_len)]; s; s = s->hnext)
+	for (gw_lru_link *l = gw_lru_chain(&t->lru, rid_hash(rid, rid_len)); l; l = l->hnext) {
+		gw_session *s = session_of(l);
 		if (s->rid.len == rid_len && memcmp(s->rid.bytes, rid, rid_len) == 0)
 			return s;
+	}
 	return NULL;
 }
 
@@ -196,8 +187,8 @@ int gw_sessions_add(gw_sessions *t, const gw_session *tmpl, uint64_t now_ms, gw_
 	while (t->per_identity && (g = group_find(t, tmpl->identity)) &&
 	       g->count >= t->per_identity)
 		drop_session(t, g->oldest, GW_DROP_EVICT_IDENTITY);
-	while (t->count >= t->max && t->lru_head)
-		drop_session(t, t->lru_head, GW_DROP_EVICT_FULL);
+	while (t->lru.count >= t->max && t->lru.head)
+		drop_session(t, session_of(t->lru.head), GW_DROP_EVICT_FULL);
 	g = group_find(t, tmpl->identity);
 	if (!g) {
 		g = calloc(1, sizeof(*g));
@@ -215,20 +206,8 @@ int gw_sessions_add(gw_sessions *t, const gw_session *tmpl, uint64_t now_ms, gw_
 	s->identity[sizeof(s->identity) - 1] = '\0';
 	s->established_ms = now_ms;
 	s->last_used_ms = now_ms;
-	s->hnext = NULL;
-	s->lru_next = NULL;
 	s->id_next = NULL;
-
-	b = rid_bucket(t, s->rid.bytes, s->rid.len);
-	s->hnext = t->buckets[b];
-	t->buckets[b] = s;
-
-	s->lru_prev = t->lru_tail;
-	if (t->lru_tail)
-		t->lru_tail->lru_next = s;
-	else
-		t->lru_head = s;
-	t->lru_tail = s;
+	gw_lru_insert(&t->lru, &s->link, rid_hash(s->rid.bytes, s->rid.len));
 
 	s->group = g;
 	s->id_prev = g->newest;
@@ -238,8 +217,6 @@ int gw_sessions_add(gw_sessions *t, const gw_session *tmpl, uint64_t now_ms, gw_
 		g->oldest = s;
 	g->newest = s;
 	g->count++;
-
-	t->count++;
 	if (ret_s)
 		*ret_s = s;
 	return 0;
@@ -248,17 +225,7 @@ int gw_sessions_add(gw_sessions *t, const gw_session *tmpl, uint64_t now_ms, gw_
 void gw_sessions_touch(gw_sessions *t, gw_session *s, uint64_t now_ms)
 {
 	s->last_used_ms = now_ms;
-	if (t->lru_tail == s)
-		return;
-	if (s->lru_prev)
-		s->lru_prev->lru_next = s->lru_next;
-	else
-		t->lru_head = s->lru_next;
-	s->lru_next->lru_prev = s->lru_prev;
-	s->lru_prev = t->lru_tail;
-	s->lru_next = NULL;
-	t->lru_tail->lru_next = s;
-	t->lru_tail = s;
+	gw_lru_touch(&t->lru, &s->link);
 }
 
 void gw_sessions_remove(gw_sessions *t, gw_session *s)
@@ -275,7 +242,7 @@ void gw_sessions_remove_reason(gw_sessions *t, gw_session *s, int reason)
 
 size_t gw_sessions_count(const gw_sessions *t)
 {
-	return t->count;
+	return t->lru.count;
 }
 
 size_t gw_sessions_count_identity(const gw_sessions *t, const char *identity)
@@ -292,20 +259,20 @@ gw_session *gw_sessions_oldest_of(const gw_sessions *t, const char *identity)
 
 gw_session *gw_sessions_first(const gw_sessions *t)
 {
-	return t->lru_head;
+	return session_of(t->lru.head);
 }
 
 gw_session *gw_sessions_next(const gw_session *s)
 {
-	return s->lru_next;
+	return session_of(s->link.next);
 }
 
 gw_session *gw_sessions_last(const gw_sessions *t)
 {
-	return t->lru_tail;
+	return session_of(t->lru.tail);
 }
 
 gw_session *gw_sessions_prev(const gw_session *s)
 {
-	return s->lru_prev;
+	return session_of(s->link.prev);
 }

@@ -16,10 +16,14 @@
 
 #include "edhoc/edhoc.h"
 #include "gateway/addr.h"
+#include "gateway/lru.h"
 
 struct gw_idgroup;
 
 typedef struct gw_session {
+	/* Table link (hash on rid, least recently used order), private;
+	 * first, so that a link is its session. */
+	gw_lru_link link;
 	edhoc_cid rid;                     /* C_R: our Recipient ID */
 	edhoc_cid sid;                     /* C_I: our Sender ID */
 	char identity[EDHOC_MAX_IDENTITY]; /* from the credential lookup */
@@ -35,9 +39,7 @@ typedef struct gw_session {
 	void *aux; /* owner's per-session data (e.g. the lease callback's
 	              argument), freed by the drop callback */
 
-	/* Table links, private. */
-	struct gw_session *hnext;
-	struct gw_session *lru_prev, *lru_next;
+	/* Identity group links, private. */
 	struct gw_session *id_prev, *id_next;
 	struct gw_idgroup *group;
 } gw_session;
