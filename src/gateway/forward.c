@@ -189,8 +189,7 @@ static void remove_block_opts(oscore_msg *m)
 	oscore_msg_remove(m, OSCORE_OPT_SIZE2);
 }
 
-/* Copies a PDU's options and payload into m (borrowing from the PDU). */
-static int pdu_msg(const coap_pdu_t *pdu, oscore_msg *m)
+int gw_pdu_to_msg(const coap_pdu_t *pdu, oscore_msg *m)
 {
 	coap_opt_iterator_t it;
 	coap_opt_t *opt;
@@ -431,7 +430,7 @@ static coap_response_t fwd_response(coap_session_t *session, const coap_pdu_t *s
 		return coap_check_option(recv, COAP_OPTION_OBSERVE, &it) ? COAP_RESPONSE_FAIL
 		                                                         : COAP_RESPONSE_OK;
 	}
-	rc = pdu_msg(recv, &m);
+	rc = gw_pdu_to_msg(recv, &m);
 	if (rc != 0) {
 		pfail(f, p, GW_E_BACKEND_RESPONSE);
 		return COAP_RESPONSE_OK;

@@ -38,6 +38,11 @@
 #include "gateway/sessions.h"
 #include "policy/routes.h"
 
+/* Copies a PDU's code, options and payload into m; m borrows the option
+ * values and payload from pdu (valid while pdu is).  The result of
+ * oscore_msg_add when there are too many options. */
+int gw_pdu_to_msg(const coap_pdu_t *pdu, oscore_msg *m);
+
 /* ---- backend client ---- */
 
 /* Largest block we send to / ask from a backend: SZX 6, 1024 bytes, which

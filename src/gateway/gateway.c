@@ -1042,25 +1042,6 @@ static void edhoc_post(coap_resource_t *res, coap_session_t *session, const coap
 
 /* ---- OSCORE ---- */
 
-static int pdu_to_msg(const coap_pdu_t *pdu, oscore_msg *m)
-{
-	coap_opt_iterator_t it;
-	coap_opt_t *opt;
-	const uint8_t *data;
-	size_t len;
-
-	oscore_msg_init(m, (uint8_t)coap_pdu_get_code(pdu));
-	coap_option_iterator_init(pdu, &it, COAP_OPT_ALL);
-	while ((opt = coap_option_next(&it))) {
-		int rc = oscore_msg_add(m, it.number, coap_opt_value(opt), coap_opt_length(opt));
-		if (rc != 0)
-			return rc;
-	}
-	if (coap_get_data(pdu, &len, &data))
-		oscore_msg_set_payload(m, data, len);
-	return 0;
-}
-
 static void oscore_fail_why(gw *g, const struct peer *p, int rc, const char *identity,
                             const char *detail, struct reply *r)
 {
@@ -1380,7 +1361,7 @@ static void oscore_request(coap_resource_t *res, coap_session_t *session, const 
 	peer_from_session(session, &p);
 	if (send_cached(g, &p, mid, resp, now))
 		return;
-	rc = pdu_to_msg(req, &outer);
+	rc = gw_pdu_to_msg(req, &outer);
 	if (rc != 0) {
 		oscore_fail(g, &p, OSCORE_E_OPTION_MALFORMED, NULL, r);
 	} else if (!oscore_msg_find(&outer, OSCORE_OPT_OSCORE)) {
