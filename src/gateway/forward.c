@@ -878,22 +878,10 @@ static int send_to_device(gw_relay *r, struct rq *q, const oscore_msg *outer, bo
 	coap_session_set_app_data(q->dev, r->fwd);
 	if (coap_send(q->dev, pdu) == COAP_INVALID_MID)
 		return GW_E_BACKEND_UNREACHABLE;
-	if (cache && outer->n_opts <= GW_RTX_MAX_OPTS) {
-		/* A late retransmission of the request gets this answer
-		 * piggybacked, not a replay error. */
-		gw_rtx_resp c;
-		memset(&c, 0, sizeof(c));
-		c.code = outer->code;
-		c.n_opts = outer->n_opts;
-		for (size_t i = 0; i < outer->n_opts; i++) {
-			c.opts[i].num = outer->opts[i].number;
-			c.opts[i].len = (uint16_t)outer->opts[i].len;
-			c.opts[i].val = outer->opts[i].value;
-		}
-		c.payload = outer->payload;
-		c.payload_len = outer->payload_len;
-		gw_rtx_store(r->rtx, &q->peer, q->mid, &c, now);
-	}
+	/* A late retransmission of the request gets this answer piggybacked,
+	 * not a replay error. */
+	if (cache)
+		gw_rtx_store_msg(r->rtx, &q->peer, q->mid, outer, now);
 	return 0;
 }
 

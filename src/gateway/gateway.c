@@ -625,7 +625,6 @@ static void peer_from_session(const coap_session_t *s, struct peer *p)
 static void send_reply(gw *g, const struct peer *p, uint16_t mid, coap_pdu_t *resp,
                        const oscore_msg *m, bool cache, uint64_t now)
 {
-	gw_rtx_resp r;
 	coap_pdu_set_code(resp, (coap_pdu_code_t)m->code);
 	for (size_t i = 0; i < m->n_opts; i++)
 		coap_add_option(resp, m->opts[i].number, m->opts[i].len, m->opts[i].value);
@@ -636,19 +635,8 @@ static void send_reply(gw *g, const struct peer *p, uint16_t mid, coap_pdu_t *re
 		coap_pdu_set_code(resp, (coap_pdu_code_t)CODE(5, 0));
 		return;
 	}
-	if (!cache || m->n_opts > GW_RTX_MAX_OPTS)
-		return;
-	memset(&r, 0, sizeof(r));
-	r.code = m->code;
-	r.n_opts = m->n_opts;
-	for (size_t i = 0; i < m->n_opts; i++) {
-		r.opts[i].num = m->opts[i].number;
-		r.opts[i].len = (uint16_t)m->opts[i].len;
-		r.opts[i].val = m->opts[i].value;
-	}
-	r.payload = m->payload;
-	r.payload_len = m->payload_len;
-	gw_rtx_store(g->rtx, &p->addr, mid, &r, now);
+	if (cache)
+		gw_rtx_store_msg(g->rtx, &p->addr, mid, m, now);
 }
 
 /* A duplicate (same peer and Message ID) gets the cached response. */

@@ -155,6 +155,26 @@ int gw_rtx_store(gw_rtx *c, const gw_addr *peer, uint16_t mid, const gw_rtx_resp
 	return 0;
 }
 
+int gw_rtx_store_msg(gw_rtx *c, const gw_addr *peer, uint16_t mid, const oscore_msg *m,
+                     uint64_t now_ms)
+{
+	gw_rtx_resp r;
+
+	if (m->n_opts > GW_RTX_MAX_OPTS)
+		return EDHOC_E_MESSAGE_TOO_LARGE;
+	memset(&r, 0, sizeof(r));
+	r.code = m->code;
+	r.n_opts = m->n_opts;
+	for (size_t i = 0; i < m->n_opts; i++) {
+		r.opts[i].num = m->opts[i].number;
+		r.opts[i].len = (uint16_t)m->opts[i].len;
+		r.opts[i].val = m->opts[i].value;
+	}
+	r.payload = m->payload;
+	r.payload_len = m->payload_len;
+	return gw_rtx_store(c, peer, mid, &r, now_ms);
+}
+
 bool gw_rtx_lookup(gw_rtx *c, const gw_addr *peer, uint16_t mid, uint64_t now_ms, gw_rtx_resp *ret)
 {
 	struct entry *e;

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "edhoc/oscore.h"
 #include "gateway/addr.h"
 
 #define GW_RTX_MAX_OPTS            8
@@ -50,6 +51,12 @@ void gw_rtx_set_limits(gw_rtx *c, size_t max, uint64_t lifetime_ms);
  * or GW_RTX_MAX_OPTS (nothing is cached), EDHOC_E_NOMEM. */
 int gw_rtx_store(gw_rtx *c, const gw_addr *peer, uint16_t mid, const gw_rtx_resp *resp,
                  uint64_t now_ms);
+
+/* gw_rtx_store of a response message as the gateway sends it (its option
+ * values and payload are copied).  EDHOC_E_MESSAGE_TOO_LARGE for more than
+ * GW_RTX_MAX_OPTS options (nothing is cached), else as gw_rtx_store. */
+int gw_rtx_store_msg(gw_rtx *c, const gw_addr *peer, uint16_t mid, const oscore_msg *m,
+                     uint64_t now_ms);
 
 /* The cached response for (peer, mid) if one is live: *ret points into the
  * cache and stays valid until the next store, expire, or free. */
