@@ -132,6 +132,44 @@ static void test_oversized_response_is_not_cached(void **state)
 	gw_rtx_free(NULL);
 }
 
+/* The copy of a response message the gateway sends: options in order,
+ * values and payload byte-exact, and a message with more options than the
+ * cache keeps is not cached at all. */
+static void test_message_is_cached_as_sent(void **state)
+{
+	static const uint8_t kid[] = {0x09, 0x27}, body[] = {0xde, 0xad, 0xbe, 0xef};
+	static const uint8_t cf[] = {60};
+	gw_rtx *c = gw_rtx_create(4, 1000);
+	oscore_msg m;
+	gw_rtx_resp got;
+	gw_addr a;
+	assert_int_equal(gw_addr_parse("127.0.0.1:7", 0, &a), 0);
+	oscore_msg_init(&m, 0x44);
+	assert_int_equal(oscore_msg_add(&m, 12, cf, sizeof(cf)), 0);
+	assert_int_equal(oscore_msg_add(&m, 9, kid, sizeof(kid)), 0);
+	oscore_msg_set_payload(&m, body, sizeof(body));
+	assert_int_equal(gw_rtx_store_msg(c, &a, 77, &m, 0), 0);
+	assert_true(gw_rtx_lookup(c, &a, 77, 10, &got));
+	assert_int_equal(got.code, 0x44);
+	assert_int_equal(got.n_opts, 2);
+	assert_int_equal(got.opts[0].num, 9);
+	assert_int_equal(got.opts[0].len, sizeof(kid));
+	assert_memory_equal(got.opts[0].val, kid, sizeof(kid));
+	assert_int_equal(got.opts[1].num, 12);
+	assert_int_equal(got.opts[1].len, sizeof(cf));
+	assert_memory_equal(got.opts[1].val, cf, sizeof(cf));
+	assert_int_equal(got.payload_len, sizeof(body));
+	assert_memory_equal(got.payload, body, sizeof(body));
+
+	oscore_msg_init(&m, 0x45);
+	for (uint16_t i = 0; i <= GW_RTX_MAX_OPTS; i++)
+		assert_int_equal(oscore_msg_add(&m, (uint16_t)(2000 + i), NULL, 0), 0);
+	assert_int_equal(gw_rtx_store_msg(c, &a, 78, &m, 0), EDHOC_E_MESSAGE_TOO_LARGE);
+	assert_false(gw_rtx_lookup(c, &a, 78, 10, &got));
+	assert_int_equal(gw_rtx_count(c), 1);
+	gw_rtx_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -141,6 +179,7 @@ int main(void)
 	    cmocka_unit_test(test_full_cache_drops_oldest),
 	    cmocka_unit_test(test_same_key_replaces),
 	    cmocka_unit_test(test_oversized_response_is_not_cached),
+	    cmocka_unit_test(test_message_is_cached_as_sent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
