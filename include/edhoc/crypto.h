@@ -64,7 +64,7 @@ typedef struct crypto_suite {
 	int app_hash;    /* application (OSCORE) hash */
 } crypto_suite;
 
-/* Suite by number, or NULL when the suite is not implemented. */
+/* Suite by number, or NULL for a suite this library does not support. */
 const crypto_suite *crypto_suite_get(int id);
 
 /* Writes up to max implemented suite numbers into ret_ids (in registry
