@@ -204,3 +204,22 @@ out:
 		unlink(tmp);
 	return r;
 }
+
+int client_ctxfile_context(const client_ctxfile *c, oscore_ctx **ret)
+{
+	oscore_ctx_params p;
+
+	memset(&p, 0, sizeof(p));
+	p.master_secret = c->master_secret;
+	p.master_secret_len = c->master_secret_len;
+	p.master_salt = c->master_salt;
+	p.master_salt_len = c->master_salt_len;
+	p.sender_id = c->sender_id;
+	p.sender_id_len = c->sender_id_len;
+	p.recipient_id = c->recipient_id;
+	p.recipient_id_len = c->recipient_id_len;
+	p.aead_alg = c->aead_alg;
+	p.hash_alg = c->hkdf_alg;
+	p.sender_seq = c->sender_seq;
+	return oscore_ctx_new(&p, ret);
+}

@@ -37,6 +37,10 @@ int client_ctxfile_load(const char *path, client_ctxfile *ret, char *err, size_t
 /* Writes c to path atomically with mode 0600.  Returns 0 or -1 with err. */
 int client_ctxfile_save(const char *path, const client_ctxfile *c, char *err, size_t err_size);
 
+/* A new OSCORE context from c (continuing at c->sender_seq); the caller
+ * frees it with oscore_ctx_free.  0 or the core's negative code. */
+int client_ctxfile_context(const client_ctxfile *c, oscore_ctx **ret);
+
 /* Cleanses the secrets in c. */
 void client_ctxfile_clear(client_ctxfile *c);
 

@@ -179,12 +179,10 @@ static void ctxfile_from_edhoc(const edhoc_oscore *p, client_ctxfile *c)
 static int make_context(client_run *run, client_ctxfile *ret_saved)
 {
 	const client_opts *o = run->o;
-	oscore_ctx_params p;
 	char err[512];
 	edhoc_oscore e;
 	int r;
 
-	memset(&p, 0, sizeof(p));
 	if (o->load_context != NULL) {
 		if (client_ctxfile_load(o->load_context, ret_saved, err, sizeof(err)) < 0) {
 			fprintf(stderr, "edhoc-client: %s\n", err);
@@ -200,18 +198,7 @@ static int make_context(client_run *run, client_ctxfile *ret_saved)
 		ctxfile_from_edhoc(&e, ret_saved);
 		crypto_cleanse(&e, sizeof(e));
 	}
-	p.master_secret = ret_saved->master_secret;
-	p.master_secret_len = ret_saved->master_secret_len;
-	p.master_salt = ret_saved->master_salt;
-	p.master_salt_len = ret_saved->master_salt_len;
-	p.sender_id = ret_saved->sender_id;
-	p.sender_id_len = ret_saved->sender_id_len;
-	p.recipient_id = ret_saved->recipient_id;
-	p.recipient_id_len = ret_saved->recipient_id_len;
-	p.aead_alg = ret_saved->aead_alg;
-	p.hash_alg = ret_saved->hkdf_alg;
-	p.sender_seq = ret_saved->sender_seq;
-	r = oscore_ctx_new(&p, &run->ctx);
+	r = client_ctxfile_context(ret_saved, &run->ctx);
 	if (r < 0) {
 		fprintf(stderr, "edhoc-client: OSCORE context: %s (%s)\n", edhoc_result_describe(r),
 		        edhoc_result_name(r));

@@ -397,26 +397,13 @@ static int exchange(struct probe *pr, oscore_msg *inner, const uint8_t tok[8],
 static int load_ctx(const char *path, oscore_ctx **ret)
 {
 	client_ctxfile cf;
-	oscore_ctx_params p;
 	char err[256];
 	int rc;
 	if (client_ctxfile_load(path, &cf, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
-	memset(&p, 0, sizeof(p));
-	p.master_secret = cf.master_secret;
-	p.master_secret_len = cf.master_secret_len;
-	p.master_salt = cf.master_salt;
-	p.master_salt_len = cf.master_salt_len;
-	p.sender_id = cf.sender_id;
-	p.sender_id_len = cf.sender_id_len;
-	p.recipient_id = cf.recipient_id;
-	p.recipient_id_len = cf.recipient_id_len;
-	p.aead_alg = cf.aead_alg;
-	p.hash_alg = cf.hkdf_alg;
-	p.sender_seq = cf.sender_seq;
-	rc = oscore_ctx_new(&p, ret);
+	rc = client_ctxfile_context(&cf, ret);
 	client_ctxfile_clear(&cf);
 	if (rc != 0)
 		fprintf(stderr, "%s: %s\n", path, edhoc_result_name(rc));
