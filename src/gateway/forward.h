@@ -2,13 +2,7 @@
  *
  * Two layers, both single-threaded on the gateway's libcoap context:
  *
- * gw_fwd_*   the backend client: plain CoAP requests to backend addresses
- *            through one libcoap client session per backend (NSTART raised),
- *            a bounded table of pending requests keyed by our own 8-byte
- *            token, per-request deadlines, block-wise transfer towards the
- *            backend done here (libcoap's block mode is off: it mixes up
- *            concurrent transfers), and Observe relationships with the
- *            backend.  It knows nothing about OSCORE or devices.
+ * The backend client (gw_fwd_*) is in backend.h.
  *
  * gw_relay_* the device side: parks the device's request with
  *            coap_register_async, forwards the plain request, and when the
@@ -33,6 +27,7 @@
 #include "diag/diag.h"
 #include "edhoc/oscore.h"
 #include "gateway/addr.h"
+#include "gateway/backend.h"
 #include "gateway/outer_block.h"
 #include "gateway/rtx.h"
 #include "gateway/sessions.h"
@@ -43,63 +38,9 @@
  * oscore_msg_add when there are too many options. */
 int gw_pdu_to_msg(const coap_pdu_t *pdu, oscore_msg *m);
 
-/* ---- backend client ---- */
-
-/* Largest block we send to / ask from a backend: SZX 6, 1024 bytes, which
- * fits libcoap's default 1152-byte PDU with room for options. */
-#define GW_FWD_BLOCK_SZX      6
-#define GW_FWD_MAX_OPTS_BYTES 1024 /* option bytes of one forwarded request */
-
-typedef struct gw_fwd gw_fwd;
-
-/* A request's outcome.  result 0: resp is the backend's answer (for a
- * block-wise answer the reassembled body, its Block2/Size2 options
- * removed); otherwise GW_E_BACKEND_TIMEOUT, GW_E_BACKEND_UNREACHABLE,
- * GW_E_BACKEND_RESPONSE (too large, inconsistent blocks) and resp NULL.
- * resp and what it points to are valid during the call only.
- * For an Observe registration that the backend accepted (the answer has
- * Observe), done is called again for every notification until
- * gw_fwd_cancel, or once more with an error when the observation ends
- * (the backend stops it with an answer without Observe, or RST). */
-typedef void (*gw_fwd_done_fn)(void *arg, uint64_t id, int result, const oscore_msg *resp);
-
-/* ctx: the libcoap context (its response and NACK handlers are set here,
- * its app data must stay the caller's).  pending_max bounds requests in
- * flight plus observations, payload_max request and response bodies. */
-int gw_fwd_create(coap_context_t *ctx, size_t pending_max, size_t payload_max, gw_fwd **ret);
-
-/* Drops every pending request without calling done, releases the backend
- * sessions.  NULL is a no-op.  Call before coap_free_context. */
-void gw_fwd_free(gw_fwd *f);
-
-void gw_fwd_set_limits(gw_fwd *f, size_t pending_max, size_t payload_max);
-
-/* Sends req (code, options including the backend's Uri-Path/Uri-Query,
- * payload up to payload_max; its Block1/Block2/Size options are ignored)
- * to addr.  done(arg, id, ...) is called exactly once (or, for an Observe
- * registration, as above) from gw_fwd_tick or libcoap's handlers, never
- * from inside gw_fwd_send.  EDHOC_E_LIMIT when pending_max requests are
- * pending, EDHOC_E_MESSAGE_TOO_LARGE for a payload above payload_max or
- * options above GW_FWD_MAX_OPTS_BYTES, GW_E_BACKEND_UNREACHABLE when no
- * session can be made.  *ret_id identifies the request. */
-int gw_fwd_send(gw_fwd *f, const struct sockaddr *addr, socklen_t addr_len, const oscore_msg *req,
-                unsigned timeout_ms, uint64_t now_ms, gw_fwd_done_fn done, void *arg,
-                uint64_t *ret_id);
-
-/* Forgets request or observation id: done is not called for it again.  A
- * later notification for it is answered with RST, which ends the
- * backend's observation.  Unknown ids are ignored. */
-void gw_fwd_cancel(gw_fwd *f, uint64_t id);
-
-/* Fails requests whose deadline passed (GW_E_BACKEND_TIMEOUT). */
-void gw_fwd_tick(gw_fwd *f, uint64_t now_ms);
-
-/* Earliest deadline (monotonic ms); UINT64_MAX when nothing is pending. */
-uint64_t gw_fwd_next_deadline(const gw_fwd *f);
-
-/* Requests in flight (observations not counted once established). */
-size_t gw_fwd_pending(const gw_fwd *f);
-size_t gw_fwd_observing(const gw_fwd *f);
+/* Appends m's options and payload to pdu: EDHOC_E_BUFFER_TOO_SMALL when
+ * they do not fit. */
+int gw_msg_to_pdu(coap_pdu_t *pdu, const oscore_msg *m);
 
 /* ---- device side ---- */
 
