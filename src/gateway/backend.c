@@ -476,12 +476,14 @@ static coap_response_t fwd_response(coap_session_t *session, const coap_pdu_t *s
 	return COAP_RESPONSE_OK;
 }
 
-int gw_fwd_create(coap_context_t *ctx, size_t pending_max, size_t payload_max, gw_fwd **ret)
+int gw_fwd_create(coap_context_t *ctx, int epfd, size_t pending_max, size_t payload_max,
+                  gw_fwd **ret)
 {
 	gw_fwd *f = calloc(1, sizeof(*f));
 	if (!f)
 		return EDHOC_E_NOMEM;
 	f->ctx = ctx;
+	(void)epfd; /* libcoap's sessions live in its own epoll fd */
 	f->n_buckets = gw_hash_buckets(pending_max);
 	f->buckets = calloc(f->n_buckets, sizeof(*f->buckets));
 	if (!f->buckets) {

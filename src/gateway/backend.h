@@ -34,9 +34,11 @@ typedef struct gw_fwd gw_fwd;
 typedef void (*gw_fwd_done_fn)(void *arg, uint64_t id, int result, const oscore_msg *resp);
 
 /* ctx: the libcoap context (its response and NACK handlers are set here,
- * its app data must stay the caller's).  pending_max bounds requests in
+ * its app data must stay the caller's); epfd: the gateway's epoll set
+ * (io.h), where the client's own sockets go.  pending_max bounds requests in
  * flight plus observations, payload_max request and response bodies. */
-int gw_fwd_create(coap_context_t *ctx, size_t pending_max, size_t payload_max, gw_fwd **ret);
+int gw_fwd_create(coap_context_t *ctx, int epfd, size_t pending_max, size_t payload_max,
+                  gw_fwd **ret);
 
 /* Drops every pending request without calling done, releases the backend
  * sessions.  NULL is a no-op.  Call before coap_free_context. */

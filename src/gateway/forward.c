@@ -388,7 +388,7 @@ static void relay_dev_nack(void *arg, coap_session_t *dev, const coap_pdu_t *sen
 	}
 }
 
-int gw_relay_create(coap_context_t *ctx, gw_sessions *sessions, gw_rtx *rtx, diag *d,
+int gw_relay_create(coap_context_t *ctx, int epfd, gw_sessions *sessions, gw_rtx *rtx, diag *d,
                     size_t pending_max, size_t payload_max, size_t observations_per_device,
                     gw_relay **ret)
 {
@@ -401,7 +401,7 @@ int gw_relay_create(coap_context_t *ctx, gw_sessions *sessions, gw_rtx *rtx, dia
 	r->rtx = rtx;
 	r->diag = d;
 	r->obs_per_device = observations_per_device;
-	rc = gw_fwd_create(ctx, pending_max, payload_max, &r->fwd);
+	rc = gw_fwd_create(ctx, epfd, pending_max, payload_max, &r->fwd);
 	if (rc == 0) {
 		r->blk = gw_blk_create(pending_max, payload_max, BLOCK_LIFETIME_MS);
 		if (!r->blk)
@@ -542,7 +542,8 @@ int gw_relay_request(gw_relay *r, const gw_relay_req *q, oscore_msg *ret_inner)
 		rc = gw_blk_block1(r->blk, rid, rid_len, ukey, ukey_len, &b1, in->payload,
 		                   in->payload_len, q->now_ms, &whole, &wl);
 		if (rc == EDHOC_E_MESSAGE_TOO_LARGE) {
-			size_t n = oscore_uint_encode((uint32_t)gw_fwd_payload_max(r->fwd), r->o_size);
+			size_t n =
+			    oscore_uint_encode((uint32_t)gw_fwd_payload_max(r->fwd), r->o_size);
 			out_code(r, CODE(4, 13));
 			oscore_msg_add(&r->out, OSCORE_OPT_SIZE1, r->o_size, n);
 			relay_fail(r, q->peer_text, q->s->identity, rc, "Block1 upload too large");

@@ -56,8 +56,9 @@ typedef struct gw_relay_stats {
 	uint64_t blocks_served; /* inner Block2 answers from the cache */
 } gw_relay_stats;
 
-/* sessions, rtx and d are the gateway's and must outlive the relay. */
-int gw_relay_create(coap_context_t *ctx, gw_sessions *sessions, gw_rtx *rtx, diag *d,
+/* epfd: the gateway's epoll set (io.h).  sessions, rtx and d are the gateway's and must outlive the
+ * relay. */
+int gw_relay_create(coap_context_t *ctx, int epfd, gw_sessions *sessions, gw_rtx *rtx, diag *d,
                     size_t pending_max, size_t payload_max, size_t observations_per_device,
                     gw_relay **ret);
 

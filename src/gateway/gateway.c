@@ -28,6 +28,7 @@
 #include "gateway/cid.h"
 #include "gateway/forward.h"
 #include "gateway/halfopen.h"
+#include "gateway/io.h"
 #include "gateway/outer_block.h"
 #include "gateway/rtx.h"
 #include "gateway/sessions.h"
@@ -85,6 +86,8 @@ struct reply {
 
 struct gw {
 	coap_context_t *ctx;
+	int epfd;      /* gw_fd: libcoap's epoll fd and our own sockets */
+	gw_io coap_io; /* libcoap's epoll fd in epfd */
 	diag *diag;
 	struct gw_conf *conf;
 	gw_cidalloc *cids;
@@ -1482,6 +1485,8 @@ static uint64_t rtx_lifetime(void)
 	return GW_RTX_DEFAULT_LIFETIME_MS;
 }
 
+static void coap_ready(gw_io *io, uint32_t events);
+
 int gw_create(cfg *c, diag *d, gw **ret)
 {
 	const cfg_limits *lim = cfg_limits_get(c);
@@ -1493,6 +1498,7 @@ int gw_create(cfg *c, diag *d, gw **ret)
 	if (!g)
 		return EDHOC_E_NOMEM;
 	g->diag = d;
+	g->epfd = -1;
 	g->conf = conf_new(c);
 	g->cids = gw_cidalloc_create();
 	g->half =
@@ -1510,6 +1516,16 @@ int gw_create(cfg *c, diag *d, gw **ret)
 		goto fail;
 	}
 	coap_set_app_data(g->ctx, g);
+	g->epfd = epoll_create1(EPOLL_CLOEXEC);
+	g->coap_io.ready = coap_ready;
+	{
+		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &g->coap_io};
+		if (g->epfd < 0 ||
+		    epoll_ctl(g->epfd, EPOLL_CTL_ADD, coap_context_get_coap_fd(g->ctx), &ev) != 0) {
+			diag_log(d, LOG_ERR, "cannot create the gateway's epoll set");
+			goto fail;
+		}
+	}
 	/* Without registration every request with these options gets 4.02
 	 * and no handler runs. */
 	coap_register_option(g->ctx, OSCORE_OPT_OSCORE);
@@ -1517,7 +1533,7 @@ int gw_create(cfg *c, diag *d, gw **ret)
 	coap_context_set_max_idle_sessions(g->ctx, GW_MAX_IDLE_SESSIONS);
 	coap_context_set_block_mode(g->ctx, 0);
 	coap_register_event_handler(g->ctx, event_handler);
-	rc = gw_relay_create(g->ctx, g->sessions, g->rtx, d, lim->pending_forwards_max,
+	rc = gw_relay_create(g->ctx, g->epfd, g->sessions, g->rtx, d, lim->pending_forwards_max,
 	                     lim->payload_max, lim->observations_per_device, &g->relay);
 	if (rc != 0)
 		goto fail;
@@ -1591,6 +1607,8 @@ void gw_free(gw *g)
 	gw_rtx_free(g->rtx);
 	if (g->ctx)
 		coap_free_context(g->ctx);
+	if (g->epfd >= 0)
+		close(g->epfd);
 	gw_cidalloc_free(g->cids);
 	conf_unref(g->conf);
 	OPENSSL_cleanse(g->plain, sizeof(g->plain));
@@ -1670,7 +1688,7 @@ int gw_reload(gw *g, cfg *c)
 
 int gw_fd(const gw *g)
 {
-	return coap_context_get_coap_fd(g->ctx);
+	return g->epfd;
 }
 
 /* Why not coap_io_process: libcoap 4.3.1 reads one datagram per socket
@@ -1694,17 +1712,36 @@ static void coap_timers(gw *g, uint64_t now_ms)
 	g->prepared_ms = now_ms;
 }
 
-void gw_process(gw *g)
+/* libcoap's own epoll fd is ready: up to GW_IO_TURNS rounds of its ready
+ * sockets. */
+static void coap_ready(gw_io *io, uint32_t events)
 {
+	gw *g = GW_IO_OWNER(io, gw, coap_io);
 	struct epoll_event ev[GW_IO_EVENTS];
 	int fd = coap_context_get_coap_fd(g->ctx);
-	uint64_t now;
 
+	(void)events;
 	for (int turn = 0; turn < GW_IO_TURNS; turn++) {
 		int n = epoll_wait(fd, ev, GW_IO_EVENTS, 0);
 		if (n <= 0)
 			break;
 		coap_io_do_epoll(g->ctx, ev, (size_t)n);
+	}
+}
+
+void gw_process(gw *g)
+{
+	struct epoll_event ev[GW_IO_EVENTS];
+	uint64_t now;
+
+	for (int turn = 0; turn < GW_IO_TURNS; turn++) {
+		int n = epoll_wait(g->epfd, ev, GW_IO_EVENTS, 0);
+		if (n <= 0)
+			break;
+		for (int i = 0; i < n; i++) {
+			gw_io *io = ev[i].data.ptr;
+			io->ready(io, ev[i].events);
+		}
 	}
 	now = gw_now_ms();
 	if (now - g->prepared_ms >= GW_PREPARE_MS)

@@ -388,7 +388,7 @@ static int setup(void **state)
 	assert_true(fd >= 0);
 	close(fd);
 
-	assert_int_equal(gw_fwd_create(f->gw, 4, 8192, &f->fwd), 0);
+	assert_int_equal(gw_fwd_create(f->gw, -1, 4, 8192, &f->fwd), 0);
 	F = f;
 	*state = f;
 	return 0;

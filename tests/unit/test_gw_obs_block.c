@@ -128,7 +128,7 @@ static int setup(void **state)
 	coap_register_handler(f->obs, COAP_REQUEST_GET, h_obs);
 	coap_resource_set_get_observable(f->obs, 1);
 	coap_add_resource(f->be, f->obs);
-	assert_int_equal(gw_fwd_create(f->gw, 4, 8192, &f->fwd), 0);
+	assert_int_equal(gw_fwd_create(f->gw, -1, 4, 8192, &f->fwd), 0);
 	*state = f;
 	return 0;
 }
