@@ -15,7 +15,6 @@
 #include "gateway/hash.h"
 
 #define CODE(c, d)        ((uint8_t)(((c) << 5) | (d)))
-#define NSTART_DEVICE     8
 #define BLOCK_LIFETIME_MS 60000u
 #define RELAY_BLOCK_SZX   6 /* 1024-byte blocks towards devices */
 #define RELAY_BUF         2048
@@ -65,14 +64,9 @@ struct rq {
 	struct rq *prev, *next; /* all of the relay's, for session cleanup */
 	gw_relay *r;
 	uint64_t fwd_id;
-	bool fwd_live;       /* gw_fwd still knows fwd_id */
-	coap_session_t *dev; /* referenced while we hold rq */
-	coap_async_t *async; /* parked request, until the first answer */
-	uint8_t tok[8];
-	size_t tok_len;
-	bool con;
-	uint16_t mid; /* the request's, for the retransmission cache */
-	gw_addr peer;
+	bool fwd_live;   /* gw_fwd still knows fwd_id */
+	gw_xchg x;       /* where answers and notifications go */
+	gw_parked *park; /* the request, until its first answer */
 	char peer_text[GW_ADDR_STRLEN];
 	uint8_t rid[EDHOC_MAX_CID];
 	size_t rid_len;
@@ -90,7 +84,7 @@ struct rq {
 };
 
 struct gw_relay {
-	coap_context_t *ctx;
+	gw_udp *udp;
 	gw_fwd *fwd;
 	gw_blk *blk;
 	gw_sessions *sessions;
@@ -117,10 +111,7 @@ static void rq_free(gw_relay *r, struct rq *q)
 		q->next->prev = q->prev;
 	if (q->fwd_live)
 		gw_fwd_cancel(r->fwd, q->fwd_id);
-	if (q->async)
-		coap_free_async(q->dev, q->async);
-	if (q->dev)
-		coap_session_release(q->dev);
+	gw_udp_unpark(r->udp, q->park);
 	OPENSSL_cleanse(&q->info, sizeof(q->info));
 	free(q);
 }
@@ -242,30 +233,21 @@ static void relay_fail(gw_relay *r, const char *peer, const char *identity, int 
 	diag_failure(r->diag, &ev, NULL);
 }
 
-/* Sends outer (protected) to the device as a separate response or a
- * notification. */
-static int send_to_device(gw_relay *r, struct rq *q, const oscore_msg *outer, bool cache,
+/* Sends outer (protected) to the device: the answer of the parked request
+ * (piggybacked or separate), or a notification (confirmable). */
+static int send_to_device(gw_relay *r, struct rq *q, const oscore_msg *outer, bool first,
                           uint64_t now)
 {
-	coap_pdu_t *pdu;
-	bool con = q->con || q->observing;
-	pdu = coap_pdu_init(con ? COAP_MESSAGE_CON : COAP_MESSAGE_NON, (coap_pdu_code_t)outer->code,
-	                    coap_new_message_id(q->dev), coap_session_max_pdu_size(q->dev));
-	if (!pdu)
-		return EDHOC_E_NOMEM;
-	if (!coap_add_token(pdu, q->tok_len, q->tok) || gw_msg_to_pdu(pdu, outer) != 0) {
-		coap_delete_pdu(pdu);
-		return EDHOC_E_MESSAGE_TOO_LARGE;
-	}
-	/* Our hook for RST / no ACK from the device (ends observations). */
-	coap_session_set_app_data(q->dev, r->fwd);
-	if (coap_send(q->dev, pdu) == COAP_INVALID_MID)
-		return GW_E_BACKEND_UNREACHABLE;
-	/* A late retransmission of the request gets this answer piggybacked,
-	 * not a replay error. */
-	if (cache)
-		gw_rtx_store_msg(r->rtx, &q->peer, q->mid, outer, now);
-	return 0;
+	int rc;
+	if (!first)
+		return gw_udp_send(r->udp, &q->x, outer, true, now);
+	rc = gw_udp_complete(r->udp, q->park, outer, now);
+	q->park = NULL;
+	/* A late retransmission of the request gets this answer again, not a
+	 * replay error. */
+	if (rc == 0)
+		gw_rtx_store_msg(r->rtx, &q->x.peer, q->x.mid, outer, now);
+	return rc;
 }
 
 /* The backend answered (or failed) for q. */
@@ -275,7 +257,7 @@ static void relay_done(void *arg, uint64_t id, int result, const oscore_msg *res
 	gw_relay *r = q->r;
 	gw_session *s = gw_sessions_find(r->sessions, q->rid, q->rid_len);
 	uint64_t now = now_ms();
-	bool first = q->async != NULL;
+	bool first = q->park != NULL;
 	bool ends = true;
 	oscore_msg outer;
 	uint8_t *big = NULL;
@@ -361,10 +343,6 @@ static void relay_done(void *arg, uint64_t id, int result, const oscore_msg *res
 	free(big);
 	if (rc != 0)
 		relay_fail(r, q->peer_text, s->identity, rc, "answer to the device not sent");
-	if (first) {
-		coap_free_async(q->dev, q->async);
-		q->async = NULL;
-	}
 	if (ends || rc != 0) {
 		rq_free(r, q);
 		return;
@@ -372,31 +350,15 @@ static void relay_done(void *arg, uint64_t id, int result, const oscore_msg *res
 	q->observing = true;
 }
 
-static void relay_dev_nack(void *arg, coap_session_t *dev, const coap_pdu_t *sent,
-                           coap_nack_reason_t reason)
-{
-	gw_relay *r = arg;
-	coap_bin_const_t t = coap_pdu_get_token(sent);
-	(void)reason;
-	/* RST or no ACK to a notification: the device is not listening. */
-	for (struct rq *q = r->head; q; q = q->next) {
-		if (q->dev == dev && q->observing && q->tok_len == t.length &&
-		    memcmp(q->tok, t.s, t.length) == 0) {
-			rq_free(r, q);
-			return;
-		}
-	}
-}
-
-int gw_relay_create(coap_context_t *ctx, int epfd, gw_sessions *sessions, gw_rtx *rtx, diag *d,
-                    size_t pending_max, size_t payload_max, size_t observations_per_device,
+int gw_relay_create(coap_context_t *ctx, int epfd, gw_udp *udp, gw_sessions *sessions, gw_rtx *rtx,
+                    diag *d, size_t pending_max, size_t payload_max, size_t observations_per_device,
                     gw_relay **ret)
 {
 	gw_relay *r = calloc(1, sizeof(*r));
 	int rc;
 	if (!r)
 		return EDHOC_E_NOMEM;
-	r->ctx = ctx;
+	r->udp = udp;
 	r->sessions = sessions;
 	r->rtx = rtx;
 	r->diag = d;
@@ -411,7 +373,6 @@ int gw_relay_create(coap_context_t *ctx, int epfd, gw_sessions *sessions, gw_rtx
 		gw_relay_free(r);
 		return rc;
 	}
-	gw_fwd_set_dev_nack(r->fwd, relay_dev_nack, r);
 	*ret = r;
 	return 0;
 }
@@ -491,7 +452,7 @@ int gw_relay_request(gw_relay *r, const gw_relay_req *q, oscore_msg *ret_inner)
 	bool observe = false, has_b1 = false, has_b2 = false;
 	uint8_t key[GW_BLK_KEY_MAX], ukey[GW_BLK_KEY_MAX];
 	size_t key_len = 0, ukey_len = 0;
-	coap_bin_const_t tok = coap_pdu_get_token(q->pdu);
+	const gw_xchg *x = q->x;
 	const uint8_t *rid = q->s->rid.bytes;
 	size_t rid_len = q->s->rid.len;
 	int rc;
@@ -573,11 +534,12 @@ int gw_relay_request(gw_relay *r, const gw_relay_req *q, oscore_msg *ret_inner)
 	if (o_obs && (in->code == OSCORE_CODE_GET || in->code == OSCORE_CODE_FETCH)) {
 		/* A new registration, or a re-registration / deregistration
 		 * with the token of an existing one (RFC 7641 §3.3.1, §3.6). */
-		for (struct rq *x = r->head; x; x = x->next) {
-			if (x->observe && x->dev == q->dev && x->tok_len == tok.length &&
-			    memcmp(x->tok, tok.s, tok.length) == 0 && x->rid_len == rid_len &&
-			    memcmp(x->rid, rid, rid_len) == 0) {
-				rq_free(r, x);
+		for (struct rq *o = r->head; o; o = o->next) {
+			if (o->observe && gw_addr_equal(&o->x.peer, &x->peer) &&
+			    o->x.tok_len == x->tok_len &&
+			    memcmp(o->x.tok, x->tok, x->tok_len) == 0 && o->rid_len == rid_len &&
+			    memcmp(o->rid, rid, rid_len) == 0) {
+				rq_free(r, o);
 				break;
 			}
 		}
@@ -596,17 +558,13 @@ int gw_relay_request(gw_relay *r, const gw_relay_req *q, oscore_msg *ret_inner)
 	}
 	rq->r = r;
 	rq->observe = observe;
-	rq->con = coap_pdu_get_type(q->pdu) == COAP_MESSAGE_CON;
-	rq->mid = (uint16_t)coap_pdu_get_mid(q->pdu);
-	rq->peer = *q->peer;
+	rq->x = *x;
 	snprintf(rq->peer_text, sizeof(rq->peer_text), "%s", q->peer_text);
-	if (tok.length > sizeof(rq->tok) || rid_len > sizeof(rq->rid)) {
+	if (rid_len > sizeof(rq->rid)) {
 		free(rq);
 		out_code(r, CODE(4, 0));
 		goto answer;
 	}
-	memcpy(rq->tok, tok.s, tok.length);
-	rq->tok_len = tok.length;
 	memcpy(rq->rid, rid, rid_len);
 	rq->rid_len = rid_len;
 	rq->info = *q->info;
@@ -641,17 +599,13 @@ int gw_relay_request(gw_relay *r, const gw_relay_req *q, oscore_msg *ret_inner)
 		goto answer;
 	}
 	rq->fwd_live = true;
-	rq->async = coap_register_async(q->dev, q->pdu, 0);
-	if (!rq->async) {
+	rc = gw_udp_park(r->udp, x, q->now_ms, &rq->park);
+	if (rc != 0) {
 		gw_fwd_cancel(r->fwd, rq->fwd_id);
 		free(rq);
-		out_code(r, CODE(5, 0));
+		out_code(r, rc == EDHOC_E_LIMIT ? CODE(5, 3) : CODE(5, 0));
 		goto answer;
 	}
-	rq->dev = coap_session_reference(q->dev);
-	/* NSTART 1 would hold every further separate response to this device
-	 * behind an unacknowledged one. */
-	coap_session_set_nstart(q->dev, NSTART_DEVICE);
 	rq->next = r->head;
 	if (r->head)
 		r->head->prev = rq;
@@ -690,4 +644,16 @@ uint64_t gw_relay_next_deadline(const gw_relay *r)
 void gw_relay_get_stats(const gw_relay *r, gw_relay_stats *ret)
 {
 	*ret = r->stats;
+}
+
+void gw_relay_device_nack(gw_relay *r, const gw_addr *peer, const uint8_t *tok, size_t tok_len)
+{
+	/* RST or no ACK to a notification: the device is not listening. */
+	for (struct rq *q = r->head; q; q = q->next) {
+		if (q->observing && q->x.tok_len == tok_len &&
+		    memcmp(q->x.tok, tok, tok_len) == 0 && gw_addr_equal(&q->x.peer, peer)) {
+			rq_free(r, q);
+			return;
+		}
+	}
 }

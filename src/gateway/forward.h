@@ -31,6 +31,7 @@
 #include "gateway/outer_block.h"
 #include "gateway/rtx.h"
 #include "gateway/sessions.h"
+#include "gateway/udp.h"
 #include "policy/routes.h"
 
 /* Copies a PDU's code, options and payload into m; m borrows the option
@@ -58,8 +59,8 @@ typedef struct gw_relay_stats {
 
 /* epfd: the gateway's epoll set (io.h).  sessions, rtx and d are the gateway's and must outlive the
  * relay. */
-int gw_relay_create(coap_context_t *ctx, int epfd, gw_sessions *sessions, gw_rtx *rtx, diag *d,
-                    size_t pending_max, size_t payload_max, size_t observations_per_device,
+int gw_relay_create(coap_context_t *ctx, int epfd, gw_udp *udp, gw_sessions *sessions, gw_rtx *rtx,
+                    diag *d, size_t pending_max, size_t payload_max, size_t observations_per_device,
                     gw_relay **ret);
 
 /* Drops pending requests and observations (nothing is sent).  NULL is a
@@ -71,9 +72,8 @@ void gw_relay_set_limits(gw_relay *r, size_t pending_max, size_t payload_max,
 
 /* One verified OSCORE request that the ACL allowed on route rt. */
 typedef struct gw_relay_req {
-	coap_session_t *dev;   /* the device's libcoap session */
-	const coap_pdu_t *pdu; /* the outer request as received */
-	gw_session *s;         /* its OSCORE session */
+	const gw_xchg *x; /* the outer request: peer, Message ID, token */
+	gw_session *s;    /* its OSCORE session */
 	const oscore_request_info *info;
 	const oscore_msg *inner; /* the decrypted request */
 	const char *path;        /* inner path ("/a/b") */
@@ -104,10 +104,8 @@ void gw_relay_tick(gw_relay *r, uint64_t now_ms);
 uint64_t gw_relay_next_deadline(const gw_relay *r);
 void gw_relay_get_stats(const gw_relay *r, gw_relay_stats *ret);
 
-/* Routes libcoap's NACK for a PDU the relay sent to a device (a
- * notification RST by the device ends that observation).  Called by the
- * backend client's NACK handler for server sessions. */
-void gw_relay_device_nack(gw_relay *r, coap_session_t *dev, const coap_pdu_t *sent,
-                          coap_nack_reason_t reason);
+/* A notification the relay sent to peer with this token was refused (RST)
+ * or never acknowledged: that observation ends. */
+void gw_relay_device_nack(gw_relay *r, const gw_addr *peer, const uint8_t *tok, size_t tok_len);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include <coap3/coap.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -29,18 +30,16 @@
 #include "gateway/forward.h"
 #include "gateway/halfopen.h"
 #include "gateway/io.h"
+#include "gateway/udp.h"
 #include "gateway/outer_block.h"
 #include "gateway/rtx.h"
 #include "gateway/sessions.h"
 #include "gateway/static_ctx.h"
 #include "store/store.h"
 
-/* libcoap's receive buffer: larger datagrams are truncated, so this is also
- * the largest PDU we let a session accept. */
-#define GW_COAP_MTU          1472
-#define GW_MAX_IDLE_SESSIONS 100
-#define GW_BODY_MAX          1400
-#define GW_PATH_MAX          256
+/* Payload room of a response the gateway builds itself. */
+#define GW_BODY_MAX 1400
+#define GW_PATH_MAX 256
 
 #define CODE(c, d)        ((uint8_t)(((c) << 5) | (d)))
 #define GW_STORE_FILE     "sessions.db"
@@ -85,9 +84,10 @@ struct reply {
 };
 
 struct gw {
-	coap_context_t *ctx;
-	int epfd;      /* gw_fd: libcoap's epoll fd and our own sockets */
-	gw_io coap_io; /* libcoap's epoll fd in epfd */
+	coap_context_t *ctx; /* the backend client's (until it has its own sockets) */
+	int epfd;            /* gw_fd: our sockets and libcoap's epoll fd */
+	gw_io coap_io;       /* libcoap's epoll fd in epfd */
+	gw_udp *udp;         /* the devices' CoAP endpoint */
 	diag *diag;
 	struct gw_conf *conf;
 	gw_cidalloc *cids;
@@ -113,7 +113,12 @@ struct gw {
 	 * every GW_EXPIRY_SWEEP_MS (it walks the whole table). */
 	int64_t next_expiry;
 	uint64_t last_sweep_ms;
-	coap_resource_t *r_edhoc;
+	/* GET /.well-known/core: the EDHOC resource's link (RFC 9668 §6). */
+	char core_link[512];
+	size_t core_link_len;
+	/* Malformed datagrams: one log line per second at most. */
+	uint64_t malformed_log_ms;
+	uint64_t malformed_quiet;
 	gw_stats stats;
 	/* Scratch buffers of the single-threaded request path. */
 	struct reply reply;
@@ -613,46 +618,44 @@ static void reply_text(struct reply *r, uint8_t code, const char *text)
 	oscore_msg_set_payload(&r->m, r->body, n);
 }
 
-static void peer_from_session(const coap_session_t *s, struct peer *p)
+static void peer_from_xchg(const gw_xchg *x, struct peer *p)
 {
-	const coap_address_t *a = coap_session_get_addr_remote(s);
-	if (a)
-		gw_addr_set(&p->addr, &a->addr.sa, a->size);
-	else
-		memset(&p->addr, 0, sizeof(p->addr));
+	p->addr = x->peer;
 	gw_addr_format(&p->addr, p->text, sizeof(p->text));
 }
 
-/* Copies m into libcoap's response and, when cache is set, into the
+/* Sends m as the answer to x and, when cache is set, keeps it in the
  * retransmission cache under (peer, mid). */
-static void send_reply(gw *g, const struct peer *p, uint16_t mid, coap_pdu_t *resp,
-                       const oscore_msg *m, bool cache, uint64_t now)
+static void send_reply(gw *g, const struct peer *p, const gw_xchg *x, const oscore_msg *m,
+                       bool cache, uint64_t now)
 {
-	coap_pdu_set_code(resp, (coap_pdu_code_t)m->code);
-	for (size_t i = 0; i < m->n_opts; i++)
-		coap_add_option(resp, m->opts[i].number, m->opts[i].len, m->opts[i].value);
-	if (m->payload_len && !coap_add_data(resp, m->payload_len, m->payload)) {
-		/* Above the session's PDU size: say so instead of an empty 2.xx. */
-		diag_log(g->diag, LOG_ERR, "response of %zu bytes to %s does not fit the PDU",
+	int rc = gw_udp_respond(g->udp, x, m);
+	if (rc == EDHOC_E_BUFFER_TOO_SMALL) {
+		/* Above the largest datagram: say so instead of nothing. */
+		oscore_msg e;
+		diag_log(g->diag, LOG_ERR, "response of %zu bytes to %s does not fit a datagram",
 		         m->payload_len, p->text);
-		coap_pdu_set_code(resp, (coap_pdu_code_t)CODE(5, 0));
+		oscore_msg_init(&e, CODE(5, 0));
+		gw_udp_respond(g->udp, x, &e);
 		return;
 	}
 	if (cache)
-		gw_rtx_store_msg(g->rtx, &p->addr, mid, m, now);
+		gw_rtx_store_msg(g->rtx, &p->addr, x->mid, m, now);
 }
 
 /* A duplicate (same peer and Message ID) gets the cached response. */
-static bool send_cached(gw *g, const struct peer *p, uint16_t mid, coap_pdu_t *resp, uint64_t now)
+static bool send_cached(gw *g, const struct peer *p, const gw_xchg *x, uint64_t now)
 {
 	gw_rtx_resp r;
-	if (!gw_rtx_lookup(g->rtx, &p->addr, mid, now, &r))
+	oscore_msg m;
+	if (!gw_rtx_lookup(g->rtx, &p->addr, x->mid, now, &r))
 		return false;
-	coap_pdu_set_code(resp, (coap_pdu_code_t)r.code);
+	oscore_msg_init(&m, r.code);
 	for (size_t i = 0; i < r.n_opts; i++)
-		coap_add_option(resp, r.opts[i].num, r.opts[i].len, r.opts[i].val);
+		oscore_msg_add(&m, r.opts[i].num, r.opts[i].val, r.opts[i].len);
 	if (r.payload_len)
-		coap_add_data(resp, r.payload_len, r.payload);
+		oscore_msg_set_payload(&m, r.payload, r.payload_len);
+	gw_udp_respond(g->udp, x, &m);
 	g->stats.retransmissions++;
 	return true;
 }
@@ -1006,29 +1009,18 @@ static void handle_message_3(gw *g, const struct peer *p, const uint8_t *data, s
 }
 
 /* POST /.well-known/edhoc */
-static void edhoc_post(coap_resource_t *res, coap_session_t *session, const coap_pdu_t *req,
-                       const coap_string_t *query, coap_pdu_t *resp)
+static void edhoc_post(gw *g, const struct peer *p, const gw_xchg *x, const oscore_msg *req,
+                       uint64_t now)
 {
-	gw *g = coap_get_app_data(coap_session_get_context(session));
 	struct reply *r = &g->reply;
-	struct peer p;
-	uint16_t mid = (uint16_t)coap_pdu_get_mid(req);
-	uint64_t now = gw_now_ms();
-	const uint8_t *data = NULL;
-	size_t len = 0;
+	const uint8_t *data = req->payload;
+	size_t len = req->payload_len;
 
-	peer_from_session(session, &p);
-	if (send_cached(g, &p, mid, resp, now))
-		return;
-	if (!coap_get_data(req, &len, &data)) {
-		len = 0;
-		data = NULL;
-	}
 	if (len > 0 && data[0] == 0xf5)
-		handle_message_1(g, &p, data + 1, len - 1, now, r);
+		handle_message_1(g, p, data + 1, len - 1, now, r);
 	else
-		handle_message_3(g, &p, data, len, now, r);
-	send_reply(g, &p, mid, resp, &r->m, true, now);
+		handle_message_3(g, p, data, len, now, r);
+	send_reply(g, p, x, &r->m, true, now);
 }
 
 /* ---- OSCORE ---- */
@@ -1159,10 +1151,9 @@ static void serve_whoami(gw *g, const gw_session *s, const oscore_msg *in, uint6
 	oscore_msg_set_payload(&r->m, r->body, (size_t)n);
 }
 
-/* The libcoap side of a request the relay may park. */
+/* The transport side of a request the relay may park. */
 struct coap_in {
-	coap_session_t *session;
-	const coap_pdu_t *pdu;
+	const gw_xchg *x;
 	const gw_ob_ref *ob; /* outer block-wise state of the request */
 };
 
@@ -1216,8 +1207,7 @@ static bool serve_inner(gw *g, const struct peer *p, gw_session *s, const oscore
 		return false;
 	}
 	memset(&q, 0, sizeof(q));
-	q.dev = ci->session;
-	q.pdu = ci->pdu;
+	q.x = ci->x;
 	q.s = s;
 	q.info = info;
 	q.inner = in;
@@ -1338,31 +1328,21 @@ static bool handle_oscore(gw *g, const struct peer *p, const oscore_msg *outer_i
 
 /* Requests without Uri-Path (the usual outer OSCORE request) and requests
  * to unknown paths. */
-static void oscore_request(coap_resource_t *res, coap_session_t *session, const coap_pdu_t *req,
-                           const coap_string_t *query, coap_pdu_t *resp)
+static void oscore_request(gw *g, const struct peer *pp, const gw_xchg *x, const oscore_msg *req,
+                           uint64_t now)
 {
-	gw *g = coap_get_app_data(coap_session_get_context(session));
 	struct reply *r = &g->reply;
-	struct peer p;
-	uint16_t mid = (uint16_t)coap_pdu_get_mid(req);
-	uint64_t now = gw_now_ms();
-	oscore_msg outer;
-	int rc;
+	struct peer p = *pp;
+	oscore_msg outer = *req;
 
-	peer_from_session(session, &p);
-	if (send_cached(g, &p, mid, resp, now))
-		return;
-	rc = gw_pdu_to_msg(req, &outer);
-	if (rc != 0) {
-		oscore_fail(g, &p, OSCORE_E_OPTION_MALFORMED, NULL, r);
-	} else if (!oscore_msg_find(&outer, OSCORE_OPT_OSCORE)) {
+	if (!oscore_msg_find(&outer, OSCORE_OPT_OSCORE)) {
 		reply_init(r, CODE(4, 4));
 		/* Plain CoAP gets nothing worth caching. */
-		send_reply(g, &p, mid, resp, &r->m, false, now);
+		send_reply(g, &p, x, &r->m, false, now);
 		return;
 	} else {
 		gw_ob_ref ob;
-		struct coap_in ci = {session, req, &ob};
+		struct coap_in ci = {x, &ob};
 		oscore_msg out;
 		int fail = 0;
 		/* Outer block-wise (RFC 8613 §4.1.3.4.2) is the transport's:
@@ -1378,7 +1358,7 @@ static void oscore_request(coap_resource_t *res, coap_session_t *session, const 
 				                         : "outer Block2"};
 				diag_failure(g->diag, &ev, NULL);
 			}
-			send_reply(g, &p, mid, resp, &r->m, true, now);
+			send_reply(g, &p, x, &r->m, true, now);
 			return;
 		}
 		if (outer.payload_len > sizeof(g->plain) && outer.payload_len > g->big_plain_cap) {
@@ -1398,86 +1378,175 @@ static void oscore_request(coap_resource_t *res, coap_session_t *session, const 
 			         p.text);
 		r->m = out;
 	}
-	send_reply(g, &p, mid, resp, &r->m, true, now);
+	send_reply(g, &p, x, &r->m, true, now);
+}
+
+/* Uri-Path segments "a", "b" -> "a/b" (no leading slash); false when too
+ * long or a segment holds a slash. */
+static bool outer_path(const oscore_msg *m, char *out, size_t cap)
+{
+	size_t o = 0;
+	out[0] = 0;
+	for (size_t i = 0; i < m->n_opts; i++) {
+		const oscore_option *op = &m->opts[i];
+		if (op->number != OSCORE_OPT_URI_PATH)
+			continue;
+		if (o + op->len + 2 > cap || memchr(op->value, '/', op->len))
+			return false;
+		if (o)
+			out[o++] = '/';
+		memcpy(out + o, op->value, op->len);
+		o += op->len;
+		out[o] = 0;
+	}
+	return true;
+}
+
+/* GET /.well-known/core, with the RFC 6690 §4.1 query filter on href or rt
+ * (a trailing '*' matches a prefix); other attributes are not filtered. */
+static void serve_core(gw *g, const oscore_msg *req, struct reply *r)
+{
+	bool match = true;
+	for (size_t i = 0; i < req->n_opts && match; i++) {
+		const oscore_option *op = &req->opts[i];
+		const char *v = (const char *)op->value;
+		const char *want;
+		size_t n = op->len, wl;
+		if (op->number != OSCORE_OPT_URI_QUERY)
+			continue;
+		if (n >= 5 && memcmp(v, "href=", 5) == 0) {
+			want = "/" GW_EDHOC_PATH;
+			v += 5;
+			n -= 5;
+		} else if (n >= 3 && memcmp(v, "rt=", 3) == 0) {
+			want = "core.edhoc";
+			v += 3;
+			n -= 3;
+		} else {
+			continue;
+		}
+		wl = strlen(want);
+		if (n > 0 && v[n - 1] == '*')
+			match = n - 1 <= wl && memcmp(v, want, n - 1) == 0;
+		else
+			match = n == wl && memcmp(v, want, n) == 0;
+	}
+	if (!match) {
+		reply_init(r, CODE(4, 4));
+		return;
+	}
+	reply_init(r, CODE(2, 5));
+	reply_cf(r, 40); /* application/link-format */
+	memcpy(r->body, g->core_link, g->core_link_len);
+	oscore_msg_set_payload(&r->m, r->body, g->core_link_len);
+}
+
+/* Every request the transport does not handle itself. */
+static void on_request(void *arg, const gw_xchg *x, const oscore_msg *m, uint64_t now)
+{
+	gw *g = arg;
+	struct reply *r = &g->reply;
+	struct peer p;
+	char path[GW_PATH_MAX];
+
+	peer_from_xchg(x, &p);
+	if (send_cached(g, &p, x, now))
+		return;
+	if (!outer_path(m, path, sizeof(path))) {
+		reply_init(r, CODE(4, 4));
+	} else if (strcmp(path, GW_EDHOC_PATH) == 0) {
+		if (m->code == OSCORE_CODE_POST) {
+			edhoc_post(g, &p, x, m, now);
+			return;
+		}
+		reply_init(r, CODE(4, 5));
+	} else if (strcmp(path, ".well-known/core") == 0) {
+		if (m->code == OSCORE_CODE_GET)
+			serve_core(g, m, r);
+		else
+			reply_init(r, CODE(4, 5));
+	} else if (m->code == OSCORE_CODE_POST || m->code == OSCORE_CODE_FETCH) {
+		/* Usually no Uri-Path at all; a path the gateway does not
+		 * serve gets 4.04 there unless the request is OSCORE. */
+		oscore_request(g, &p, x, m, now);
+		return;
+	} else {
+		reply_init(r, path[0] ? CODE(4, 4) : CODE(4, 5));
+	}
+	/* Plain CoAP gets nothing worth caching. */
+	send_reply(g, &p, x, &r->m, false, now);
+}
+
+static void on_nack(void *arg, const gw_addr *peer, const uint8_t *tok, size_t tok_len)
+{
+	gw *g = arg;
+	gw_relay_device_nack(g->relay, peer, tok, tok_len);
+}
+
+static void on_malformed(void *arg, const gw_addr *peer, size_t len)
+{
+	gw *g = arg;
+	uint64_t now = gw_now_ms();
+	char text[GW_ADDR_STRLEN];
+	if (now - g->malformed_log_ms < 1000) {
+		g->malformed_quiet++;
+		return;
+	}
+	gw_addr_format(peer, text, sizeof(text));
+	diag_log(g->diag, LOG_NOTICE,
+	         "dropped a malformed CoAP datagram of %zu bytes from %s (%" PRIu64
+	         " more since the last such line)",
+	         len, text, g->malformed_quiet);
+	g->malformed_log_ms = now;
+	g->malformed_quiet = 0;
 }
 
 /* ---- libcoap setup ---- */
 
-static int event_handler(coap_session_t *session, const coap_event_t event)
-{
-	/* Fires before the first PDU of a new peer is parsed: without it,
-	 * libcoap drops anything above 1152 bytes. */
-	if (event == COAP_EVENT_SERVER_SESSION_NEW)
-		coap_session_set_mtu(session, GW_COAP_MTU);
-	return 0;
-}
-
-static void add_attr(coap_resource_t *r, const char *name, const char *value)
-{
-	coap_str_const_t *n = coap_new_str_const((const uint8_t *)name, strlen(name));
-	coap_str_const_t *v =
-	    value ? coap_new_str_const((const uint8_t *)value, strlen(value)) : NULL;
-	int flags = COAP_ATTR_FLAGS_RELEASE_NAME | (v ? COAP_ATTR_FLAGS_RELEASE_VALUE : 0);
-	if (!n || (value && !v) || !coap_add_attr(r, n, v, flags)) {
-		coap_delete_str_const(n);
-		coap_delete_str_const(v);
-	}
-}
-
-/* The EDHOC resource with its RFC 9668 §6 link attributes, from the
+/* The EDHOC resource's link with its RFC 9668 §6 attributes, from the
  * config: methods, suites, the credential types the trust store can hold
  * (1 CCS, 2 X.509) and ID_CRED_x labels it resolves. */
-static coap_resource_t *make_edhoc_resource(const cfg *c)
+static void make_core_link(gw *g, const cfg *c)
 {
 	const cfg_gateway *gwc = cfg_gateway_get(c);
-	coap_resource_t *r = coap_resource_init(coap_make_str_const(GW_EDHOC_PATH), 0);
-	char v[16];
 	static const char *const idcred[] = {"4", "14", "32", "33", "34"};
+	char *o = g->core_link;
+	size_t cap = sizeof(g->core_link), n;
 
-	if (!r)
-		return NULL;
-	coap_register_handler(r, COAP_REQUEST_POST, edhoc_post);
-	/* libcoap lists attributes last-added first: add in reverse so the
-	 * link reads rt=...;ed-r;ed-method=...;...;ed-comb-req. */
-	add_attr(r, "ed-comb-req", NULL);
-	for (size_t i = sizeof(idcred) / sizeof(idcred[0]); i-- > 0;)
-		add_attr(r, "ed-idcred-t", idcred[i]);
-	add_attr(r, "ed-cred-t", "2");
-	add_attr(r, "ed-cred-t", "1");
-	for (size_t i = gwc->n_suites; i-- > 0;) {
-		snprintf(v, sizeof(v), "%d", gwc->suites[i]);
-		add_attr(r, "ed-csuite", v);
-	}
-	for (int m = 3; m >= 0; m--) {
-		if (gwc->methods & (1u << m)) {
-			snprintf(v, sizeof(v), "%d", m);
-			add_attr(r, "ed-method", v);
-		}
-	}
-	add_attr(r, "ed-r", NULL);
-	add_attr(r, "rt", "\"core.edhoc\"");
-	return r;
+	n = (size_t)snprintf(o, cap, "</%s>;rt=\"core.edhoc\";ed-r", GW_EDHOC_PATH);
+	for (int m = 0; m <= 3 && n < cap; m++)
+		if (gwc->methods & (1u << m))
+			n += (size_t)snprintf(o + n, cap - n, ";ed-method=%d", m);
+	for (size_t i = 0; i < gwc->n_suites && n < cap; i++)
+		n += (size_t)snprintf(o + n, cap - n, ";ed-csuite=%d", gwc->suites[i]);
+	if (n < cap)
+		n += (size_t)snprintf(o + n, cap - n, ";ed-cred-t=1;ed-cred-t=2");
+	for (size_t i = 0; i < sizeof(idcred) / sizeof(idcred[0]) && n < cap; i++)
+		n += (size_t)snprintf(o + n, cap - n, ";ed-idcred-t=%s", idcred[i]);
+	if (n < cap)
+		n += (size_t)snprintf(o + n, cap - n, ";ed-comb-req");
+	g->core_link_len = n < cap ? n : cap - 1;
 }
 
 static int bind_endpoints(gw *g, const cfg_gateway *gwc)
 {
 	for (size_t i = 0; i < gwc->n_listen; i++) {
-		coap_address_t a;
-		coap_address_init(&a);
-		if (gwc->listen[i].addr_len > sizeof(a.addr)) {
-			diag_log(g->diag, LOG_ERR, "listen %s: bad address", gwc->listen[i].text);
-			return EDHOC_E_INVALID_ARGUMENT;
-		}
-		memcpy(&a.addr, &gwc->listen[i].addr, gwc->listen[i].addr_len);
-		a.size = gwc->listen[i].addr_len;
-		if (!coap_new_endpoint(g->ctx, &a, COAP_PROTO_UDP)) {
-			diag_log(g->diag, LOG_ERR, "cannot listen on %s (UDP)",
-			         gwc->listen[i].text);
+		const struct sockaddr *sa = (const struct sockaddr *)&gwc->listen[i].addr;
+		if (gw_udp_listen(g->udp, sa, gwc->listen[i].addr_len) != 0) {
+			diag_log(g->diag, LOG_ERR, "cannot listen on %s (UDP): %s",
+			         gwc->listen[i].text, strerror(errno));
 			return EDHOC_E_INTERNAL;
 		}
 		diag_log(g->diag, LOG_INFO, "listening on %s (UDP)", gwc->listen[i].text);
 	}
 	return 0;
+}
+
+/* Our unacknowledged confirmable messages: separate responses and
+ * notifications, at most one per pending forward or observation. */
+static size_t con_max(const cfg_limits *lim)
+{
+	return lim->pending_forwards_max + lim->observations_per_device * 64;
 }
 
 static uint64_t rtx_lifetime(void)
@@ -1490,7 +1559,7 @@ static void coap_ready(gw_io *io, uint32_t events);
 int gw_create(cfg *c, diag *d, gw **ret)
 {
 	const cfg_limits *lim = cfg_limits_get(c);
-	coap_resource_t *root = NULL, *unknown = NULL;
+	gw_udp_cb cb = {on_request, on_nack, on_malformed, NULL};
 	gw *g;
 	int rc = EDHOC_E_NOMEM;
 
@@ -1526,15 +1595,14 @@ int gw_create(cfg *c, diag *d, gw **ret)
 			goto fail;
 		}
 	}
-	/* Without registration every request with these options gets 4.02
-	 * and no handler runs. */
-	coap_register_option(g->ctx, OSCORE_OPT_OSCORE);
-	coap_register_option(g->ctx, GW_OPT_EDHOC);
-	coap_context_set_max_idle_sessions(g->ctx, GW_MAX_IDLE_SESSIONS);
 	coap_context_set_block_mode(g->ctx, 0);
-	coap_register_event_handler(g->ctx, event_handler);
-	rc = gw_relay_create(g->ctx, g->epfd, g->sessions, g->rtx, d, lim->pending_forwards_max,
-	                     lim->payload_max, lim->observations_per_device, &g->relay);
+	cb.arg = g;
+	rc = gw_udp_create(g->epfd, &cb, lim->pending_forwards_max, con_max(lim), &g->udp);
+	if (rc != 0)
+		goto fail;
+	rc = gw_relay_create(g->ctx, g->epfd, g->udp, g->sessions, g->rtx, d,
+	                     lim->pending_forwards_max, lim->payload_max,
+	                     lim->observations_per_device, &g->relay);
 	if (rc != 0)
 		goto fail;
 	rc = EDHOC_E_NOMEM;
@@ -1542,24 +1610,7 @@ int gw_create(cfg *c, diag *d, gw **ret)
 	if (!g->ob)
 		goto fail;
 
-	g->r_edhoc = make_edhoc_resource(c);
-	root = coap_resource_init(NULL, 0);
-	unknown = coap_resource_unknown_init2(oscore_request, 0);
-	if (!g->r_edhoc || !root || !unknown) {
-		coap_delete_resource(NULL, g->r_edhoc);
-		coap_delete_resource(NULL, root);
-		coap_delete_resource(NULL, unknown);
-		g->r_edhoc = NULL;
-		goto fail;
-	}
-	coap_register_handler(root, COAP_REQUEST_POST, oscore_request);
-	coap_register_handler(root, COAP_REQUEST_FETCH, oscore_request);
-	coap_register_handler(unknown, COAP_REQUEST_POST, oscore_request);
-	coap_register_handler(unknown, COAP_REQUEST_FETCH, oscore_request);
-	coap_add_resource(g->ctx, g->r_edhoc);
-	coap_add_resource(g->ctx, root);
-	coap_add_resource(g->ctx, unknown);
-
+	make_core_link(g, c);
 	g->next_expiry = INT64_MAX;
 	rc = open_store(g, c);
 	if (rc != 0)
@@ -1605,6 +1656,7 @@ void gw_free(gw *g)
 	store_close(g->store);
 	gw_halfopen_free(g->half);
 	gw_rtx_free(g->rtx);
+	gw_udp_free(g->udp);
 	if (g->ctx)
 		coap_free_context(g->ctx);
 	if (g->epfd >= 0)
@@ -1635,23 +1687,16 @@ int gw_reload(gw *g, cfg *c)
 {
 	struct gw_conf *k = conf_new(c);
 	const cfg_limits *lim = cfg_limits_get(c);
-	coap_resource_t *r;
 	size_t closed = 0;
 	cfg *old;
 
 	if (!k)
 		return EDHOC_E_NOMEM;
-	r = make_edhoc_resource(c);
-	if (!r) {
-		conf_unref(k);
-		return EDHOC_E_NOMEM;
-	}
 	if (!listen_same(cfg_gateway_get(g->conf->cfg), cfg_gateway_get(c)))
 		diag_log(g->diag, LOG_WARNING,
 		         "listen addresses changed: they take effect after a restart");
-	coap_delete_resource(g->ctx, g->r_edhoc);
-	g->r_edhoc = r;
-	coap_add_resource(g->ctx, r);
+	make_core_link(g, c);
+	gw_udp_set_limits(g->udp, lim->pending_forwards_max, con_max(lim));
 
 	old = cfg_ref(g->conf->cfg);
 	conf_unref(g->conf);
@@ -1851,6 +1896,7 @@ void gw_tick(gw *g)
 	gw_halfopen_expire(g->half, now);
 	gw_rtx_expire(g->rtx, now);
 	gw_relay_tick(g->relay, now);
+	gw_udp_tick(g->udp, now);
 	if (now >= sweep_due(g))
 		expire_sessions(g, now);
 	if (g->store && now >= g->put_flush_ms) {
@@ -1879,6 +1925,9 @@ uint64_t gw_next_deadline(const gw *g)
 	uint64_t b = gw_rtx_next_expiry(g->rtx);
 	uint64_t c = gw_relay_next_deadline(g->relay);
 	uint64_t m = a < b ? a : b;
+	if (c < m)
+		m = c;
+	c = gw_udp_next_deadline(g->udp);
 	if (c < m)
 		m = c;
 	if (g->store && g->next_flush_ms < m)

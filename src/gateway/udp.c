@@ -1,0 +1,637 @@
+/* The gateway's CoAP/UDP endpoint towards devices.  See udp.h. */
+#include "gateway/udp.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "edhoc/result.h"
+#include "gateway/hash.h"
+#include "gateway/io.h"
+
+/* RFC 7252 §4.8 transmission parameters. */
+#define ACK_TIMEOUT_MS 2000u
+#define MAX_RETRANSMIT 4u
+/* Datagrams taken per recvmmsg, and per wakeup of one socket at most (the
+ * other sockets and the timers get their turn). */
+#define RX_BATCH 16
+#define RX_BURST 256
+#define TX_MAX   8192
+
+struct sock {
+	gw_io io;
+	gw_udp *u;
+	int fd;
+	uint8_t index;
+};
+
+struct gw_parked {
+	struct gw_parked *hnext;
+	struct gw_parked *aprev, *anext; /* not yet acknowledged, by age */
+	uint64_t hash;
+	uint64_t ack_due;
+	bool acked; /* or a NON request: no empty ACK owed */
+	gw_xchg x;
+};
+
+/* A confirmable message of ours, until ACKed. */
+struct con {
+	struct con *hnext;
+	struct con *tprev, *tnext; /* by due time */
+	uint64_t hash;
+	uint64_t due;
+	unsigned timeout_ms;
+	unsigned tries;
+	gw_addr peer;
+	uint16_t mid;
+	uint8_t sock;
+	uint8_t tok_len;
+	uint8_t tok[8];
+	size_t len;
+	uint8_t data[];
+};
+
+struct gw_udp {
+	int epfd;
+	gw_udp_cb cb;
+	struct sock socks[GW_UDP_MAX_SOCKS];
+	size_t n_socks;
+	uint8_t key[GW_HASH_KEY_LEN];
+	/* parked requests */
+	struct gw_parked **pbuckets;
+	size_t n_pbuckets, n_parked, parked_max;
+	struct gw_parked *ahead, *atail;
+	/* our confirmable messages */
+	struct con **cbuckets;
+	size_t n_cbuckets, n_cons, con_max;
+	struct con *thead, *ttail;
+	uint16_t next_mid;
+	uint64_t rng;
+	gw_udp_stats stats;
+	uint8_t rx[RX_BATCH][GW_UDP_MAX_DGRAM];
+	uint8_t tx[TX_MAX];
+};
+
+static uint64_t key_hash(const gw_udp *u, const gw_addr *peer, uint16_t mid)
+{
+	uint8_t k[22];
+	size_t n = gw_addr_key(peer, k);
+	k[n++] = (uint8_t)(mid >> 8);
+	k[n++] = (uint8_t)mid;
+	return gw_hash(u->key, k, n);
+}
+
+/* xorshift64*: the random factor of retransmission timeouts needs no
+ * cryptographic quality, and a system call per message is what we avoid. */
+static uint32_t rng_next(gw_udp *u)
+{
+	u->rng ^= u->rng >> 12;
+	u->rng ^= u->rng << 25;
+	u->rng ^= u->rng >> 27;
+	return (uint32_t)((u->rng * 0x2545F4914F6CDD1Dull) >> 32);
+}
+
+/* ---- sending ---- */
+
+static int send_raw(gw_udp *u, uint8_t sock, const gw_addr *peer, const uint8_t *d, size_t len)
+{
+	ssize_t n;
+	if (sock >= u->n_socks || peer->len == 0)
+		return EDHOC_E_INVALID_ARGUMENT;
+	n = sendto(u->socks[sock].fd, d, len, MSG_DONTWAIT, &peer->u.sa, peer->len);
+	if (n < 0) {
+		/* A full socket buffer is a lost datagram: CoAP's own
+		 * retransmissions cover it. */
+		if (errno == EAGAIN || errno == ENOBUFS)
+			return 0;
+		return EDHOC_E_INTERNAL;
+	}
+	u->stats.sent++;
+	return 0;
+}
+
+static int send_msg(gw_udp *u, uint8_t sock, const gw_addr *peer, uint8_t type, uint16_t mid,
+                    const uint8_t *tok, size_t tok_len, const oscore_msg *m, size_t *ret_len)
+{
+	oscore_coap_hdr h;
+	oscore_msg empty;
+	size_t len = 0;
+	int rc;
+
+	memset(&h, 0, sizeof(h));
+	h.type = type;
+	h.mid = mid;
+	if (tok_len > sizeof(h.token))
+		return EDHOC_E_INVALID_ARGUMENT;
+	if (tok_len)
+		memcpy(h.token, tok, tok_len);
+	h.token_len = (uint8_t)tok_len;
+	if (!m) {
+		oscore_msg_init(&empty, 0);
+		m = &empty;
+	}
+	rc = oscore_coap_encode(&h, m, u->tx, sizeof(u->tx), &len);
+	if (rc != 0)
+		return rc;
+	if (ret_len)
+		*ret_len = len;
+	return send_raw(u, sock, peer, u->tx, len);
+}
+
+static void send_empty(gw_udp *u, uint8_t sock, const gw_addr *peer, uint8_t type, uint16_t mid)
+{
+	uint8_t d[4] = {(uint8_t)(0x40 | type << 4), 0, (uint8_t)(mid >> 8), (uint8_t)mid};
+	send_raw(u, sock, peer, d, sizeof(d));
+}
+
+/* ---- our confirmable messages ---- */
+
+static void tlist_remove(gw_udp *u, struct con *c)
+{
+	if (c->tprev)
+		c->tprev->tnext = c->tnext;
+	else
+		u->thead = c->tnext;
+	if (c->tnext)
+		c->tnext->tprev = c->tprev;
+	else
+		u->ttail = c->tprev;
+	c->tprev = c->tnext = NULL;
+}
+
+/* Most entries are due later than all others (same timeouts), so the walk
+ * from the tail is usually one step. */
+static void tlist_insert(gw_udp *u, struct con *c)
+{
+	struct con *at = u->ttail;
+	while (at && at->due > c->due)
+		at = at->tprev;
+	c->tprev = at;
+	c->tnext = at ? at->tnext : u->thead;
+	if (c->tnext)
+		c->tnext->tprev = c;
+	else
+		u->ttail = c;
+	if (at)
+		at->tnext = c;
+	else
+		u->thead = c;
+}
+
+static struct con **cbucket(const gw_udp *u, uint64_t hash)
+{
+	return &u->cbuckets[(size_t)hash & (u->n_cbuckets - 1)];
+}
+
+static struct con *con_find(const gw_udp *u, const gw_addr *peer, uint16_t mid)
+{
+	uint64_t hash = key_hash(u, peer, mid);
+	for (struct con *c = *cbucket(u, hash); c; c = c->hnext)
+		if (c->hash == hash && c->mid == mid && gw_addr_equal(&c->peer, peer))
+			return c;
+	return NULL;
+}
+
+static void con_drop(gw_udp *u, struct con *c)
+{
+	for (struct con **pp = cbucket(u, c->hash); *pp; pp = &(*pp)->hnext) {
+		if (*pp == c) {
+			*pp = c->hnext;
+			break;
+		}
+	}
+	tlist_remove(u, c);
+	u->n_cons--;
+	free(c);
+}
+
+/* Sends m as a confirmable message with a new Message ID and keeps it for
+ * retransmission; as NON when con_max messages are outstanding. */
+static int send_con(gw_udp *u, uint8_t sock, const gw_addr *peer, const uint8_t *tok,
+                    size_t tok_len, const oscore_msg *m, uint64_t now)
+{
+	uint16_t mid = u->next_mid++;
+	struct con *c;
+	size_t len = 0;
+	int rc;
+
+	if (u->n_cons >= u->con_max) {
+		u->stats.con_table_full++;
+		return send_msg(u, sock, peer, GW_UDP_NON, mid, tok, tok_len, m, NULL);
+	}
+	rc = send_msg(u, sock, peer, GW_UDP_CON, mid, tok, tok_len, m, &len);
+	if (rc != 0)
+		return rc;
+	c = malloc(sizeof(*c) + len);
+	if (!c)
+		return 0; /* sent once, without retransmissions */
+	memset(c, 0, sizeof(*c));
+	c->peer = *peer;
+	c->mid = mid;
+	c->sock = sock;
+	c->tok_len = (uint8_t)tok_len;
+	memcpy(c->tok, tok, tok_len);
+	c->len = len;
+	memcpy(c->data, u->tx, len);
+	/* RFC 7252 §4.2: ACK_TIMEOUT times a random factor in [1, 1.5). */
+	c->timeout_ms = ACK_TIMEOUT_MS + rng_next(u) % (ACK_TIMEOUT_MS / 2);
+	c->due = now + c->timeout_ms;
+	c->hash = key_hash(u, peer, mid);
+	c->hnext = *cbucket(u, c->hash);
+	*cbucket(u, c->hash) = c;
+	tlist_insert(u, c);
+	u->n_cons++;
+	return 0;
+}
+
+static void con_answered(gw_udp *u, const gw_addr *peer, uint16_t mid, bool rst)
+{
+	struct con *c = con_find(u, peer, mid);
+	uint8_t tok[8];
+	size_t tok_len;
+	if (!c)
+		return;
+	tok_len = c->tok_len;
+	memcpy(tok, c->tok, tok_len);
+	con_drop(u, c);
+	if (rst) {
+		u->stats.nacks++;
+		if (u->cb.nack)
+			u->cb.nack(u->cb.arg, peer, tok, tok_len);
+	}
+}
+
+/* ---- parked requests ---- */
+
+static struct gw_parked **pbucket(const gw_udp *u, uint64_t hash)
+{
+	return &u->pbuckets[(size_t)hash & (u->n_pbuckets - 1)];
+}
+
+static struct gw_parked *park_find(const gw_udp *u, const gw_addr *peer, uint16_t mid)
+{
+	uint64_t hash = key_hash(u, peer, mid);
+	for (struct gw_parked *p = *pbucket(u, hash); p; p = p->hnext)
+		if (p->hash == hash && p->x.mid == mid && gw_addr_equal(&p->x.peer, peer))
+			return p;
+	return NULL;
+}
+
+static void alist_remove(gw_udp *u, struct gw_parked *p)
+{
+	if (p->acked)
+		return;
+	if (p->aprev)
+		p->aprev->anext = p->anext;
+	else
+		u->ahead = p->anext;
+	if (p->anext)
+		p->anext->aprev = p->aprev;
+	else
+		u->atail = p->aprev;
+	p->aprev = p->anext = NULL;
+	p->acked = true;
+}
+
+/* The empty ACK a parked CON is owed (RFC 7252 §5.2.2). */
+static void park_ack(gw_udp *u, struct gw_parked *p)
+{
+	if (p->acked)
+		return;
+	send_empty(u, p->x.sock, &p->x.peer, GW_UDP_ACK, p->x.mid);
+	alist_remove(u, p);
+}
+
+int gw_udp_park(gw_udp *u, const gw_xchg *x, uint64_t now_ms, gw_parked **ret)
+{
+	struct gw_parked *p;
+	if (u->n_parked >= u->parked_max)
+		return EDHOC_E_LIMIT;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return EDHOC_E_NOMEM;
+	p->x = *x;
+	p->hash = key_hash(u, &x->peer, x->mid);
+	p->hnext = *pbucket(u, p->hash);
+	*pbucket(u, p->hash) = p;
+	u->n_parked++;
+	if (x->type == GW_UDP_CON) {
+		/* Arrival order is due order: a fixed delay. */
+		p->ack_due = now_ms + GW_UDP_ACK_DELAY_MS;
+		p->aprev = u->atail;
+		if (u->atail)
+			u->atail->anext = p;
+		else
+			u->ahead = p;
+		u->atail = p;
+	} else {
+		p->acked = true;
+	}
+	*ret = p;
+	return 0;
+}
+
+void gw_udp_unpark(gw_udp *u, gw_parked *p)
+{
+	if (!p)
+		return;
+	for (struct gw_parked **pp = pbucket(u, p->hash); *pp; pp = &(*pp)->hnext) {
+		if (*pp == p) {
+			*pp = p->hnext;
+			break;
+		}
+	}
+	alist_remove(u, p);
+	u->n_parked--;
+	free(p);
+}
+
+int gw_udp_complete(gw_udp *u, gw_parked *p, const oscore_msg *m, uint64_t now_ms)
+{
+	gw_xchg x = p->x;
+	bool owed = !p->acked && x.type == GW_UDP_CON;
+	gw_udp_unpark(u, p);
+	if (owed) {
+		u->stats.piggybacked++;
+		return gw_udp_respond(u, &x, m);
+	}
+	if (x.type == GW_UDP_CON) {
+		u->stats.separate++;
+		return send_con(u, x.sock, &x.peer, x.tok, x.tok_len, m, now_ms);
+	}
+	return send_msg(u, x.sock, &x.peer, GW_UDP_NON, u->next_mid++, x.tok, x.tok_len, m, NULL);
+}
+
+int gw_udp_respond(gw_udp *u, const gw_xchg *x, const oscore_msg *m)
+{
+	if (x->type == GW_UDP_CON)
+		return send_msg(u, x->sock, &x->peer, GW_UDP_ACK, x->mid, x->tok, x->tok_len, m,
+		                NULL);
+	return send_msg(u, x->sock, &x->peer, GW_UDP_NON, u->next_mid++, x->tok, x->tok_len, m,
+	                NULL);
+}
+
+int gw_udp_send(gw_udp *u, const gw_xchg *x, const oscore_msg *m, bool con, uint64_t now_ms)
+{
+	if (con)
+		return send_con(u, x->sock, &x->peer, x->tok, x->tok_len, m, now_ms);
+	return send_msg(u, x->sock, &x->peer, GW_UDP_NON, u->next_mid++, x->tok, x->tok_len, m,
+	                NULL);
+}
+
+/* ---- receiving ---- */
+
+static void malformed(gw_udp *u, const struct sock *s, const gw_addr *peer, const uint8_t *d,
+                      size_t len)
+{
+	u->stats.malformed++;
+	/* RFC 7252 §4.2: a CON that cannot be processed is rejected with RST,
+	 * when its header is readable. */
+	if (len >= 4 && (d[0] >> 6) == 1 && ((d[0] >> 4) & 3) == GW_UDP_CON)
+		send_empty(u, s->index, peer, GW_UDP_RST, (uint16_t)(d[2] << 8 | d[3]));
+	if (u->cb.malformed)
+		u->cb.malformed(u->cb.arg, peer, len);
+}
+
+static void handle(gw_udp *u, const struct sock *s, const gw_addr *peer, const uint8_t *d,
+                   size_t len, uint64_t now)
+{
+	oscore_coap_hdr h;
+	oscore_msg m;
+	gw_xchg x;
+	struct gw_parked *p;
+
+	u->stats.received++;
+	if (oscore_coap_decode(d, len, &h, &m) != 0) {
+		malformed(u, s, peer, d, len);
+		return;
+	}
+	if (h.type == GW_UDP_ACK || h.type == GW_UDP_RST) {
+		/* Only our confirmable messages are acknowledged to us (we
+		 * send no requests on these sockets). */
+		con_answered(u, peer, h.mid, h.type == GW_UDP_RST);
+		return;
+	}
+	if (m.code == 0) {
+		/* CoAP ping (RFC 7252 §4.3): RST. An empty NON is ignored. */
+		if (h.type == GW_UDP_CON) {
+			u->stats.pings++;
+			send_empty(u, s->index, peer, GW_UDP_RST, h.mid);
+		}
+		return;
+	}
+	if ((m.code >> 5) != 0) {
+		/* A response: we sent no request. */
+		if (h.type == GW_UDP_CON)
+			send_empty(u, s->index, peer, GW_UDP_RST, h.mid);
+		return;
+	}
+	p = u->n_parked ? park_find(u, peer, h.mid) : NULL;
+	if (p) {
+		/* The device did not hear from us in time: stop its
+		 * retransmissions; the answer follows. */
+		u->stats.parked_dups++;
+		park_ack(u, p);
+		return;
+	}
+	x.peer = *peer;
+	x.sock = s->index;
+	x.type = h.type;
+	x.mid = h.mid;
+	x.tok_len = h.token_len;
+	memcpy(x.tok, h.token, h.token_len);
+	u->cb.request(u->cb.arg, &x, &m, now);
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void sock_ready(gw_io *io, uint32_t events)
+{
+	struct sock *s = GW_IO_OWNER(io, struct sock, io);
+	gw_udp *u = s->u;
+	struct mmsghdr mm[RX_BATCH];
+	struct iovec iov[RX_BATCH];
+	struct sockaddr_storage from[RX_BATCH];
+	int total = 0;
+
+	(void)events;
+	while (total < RX_BURST) {
+		uint64_t now;
+		int n;
+		memset(mm, 0, sizeof(mm));
+		for (int i = 0; i < RX_BATCH; i++) {
+			iov[i].iov_base = u->rx[i];
+			iov[i].iov_len = sizeof(u->rx[i]);
+			mm[i].msg_hdr.msg_iov = &iov[i];
+			mm[i].msg_hdr.msg_iovlen = 1;
+			mm[i].msg_hdr.msg_name = &from[i];
+			mm[i].msg_hdr.msg_namelen = sizeof(from[i]);
+		}
+		n = recvmmsg(s->fd, mm, RX_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			break;
+		now = mono_ms();
+		for (int i = 0; i < n; i++) {
+			gw_addr peer;
+			gw_addr_set(&peer, (struct sockaddr *)&from[i], mm[i].msg_hdr.msg_namelen);
+			if (peer.len == 0)
+				continue;
+			if (mm[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				malformed(u, s, &peer, u->rx[i], sizeof(u->rx[i]));
+				continue;
+			}
+			handle(u, s, &peer, u->rx[i], mm[i].msg_len, now);
+		}
+		total += n;
+		if (n < RX_BATCH)
+			break;
+	}
+}
+
+/* ---- setup and timers ---- */
+
+int gw_udp_create(int epfd, const gw_udp_cb *cb, size_t parked_max, size_t con_max, gw_udp **ret)
+{
+	gw_udp *u = calloc(1, sizeof(*u));
+	if (!u)
+		return EDHOC_E_NOMEM;
+	u->epfd = epfd;
+	u->cb = *cb;
+	u->parked_max = parked_max;
+	u->con_max = con_max;
+	u->n_pbuckets = gw_hash_buckets(parked_max);
+	u->n_cbuckets = gw_hash_buckets(con_max);
+	u->pbuckets = calloc(u->n_pbuckets, sizeof(*u->pbuckets));
+	u->cbuckets = calloc(u->n_cbuckets, sizeof(*u->cbuckets));
+	if (!u->pbuckets || !u->cbuckets) {
+		gw_udp_free(u);
+		return EDHOC_E_NOMEM;
+	}
+	gw_hash_key_init(u->key, 0x75);
+	if (getrandom(&u->rng, sizeof(u->rng), 0) != (ssize_t)sizeof(u->rng) || u->rng == 0)
+		u->rng = 0x9e3779b97f4a7c15ull;
+	u->next_mid = (uint16_t)rng_next(u);
+	*ret = u;
+	return 0;
+}
+
+void gw_udp_free(gw_udp *u)
+{
+	if (!u)
+		return;
+	for (size_t i = 0; i < u->n_socks; i++)
+		close(u->socks[i].fd);
+	while (u->thead)
+		con_drop(u, u->thead);
+	for (size_t i = 0; u->pbuckets && i < u->n_pbuckets; i++) {
+		struct gw_parked *p = u->pbuckets[i], *n;
+		for (; p; p = n) {
+			n = p->hnext;
+			free(p);
+		}
+	}
+	free(u->pbuckets);
+	free(u->cbuckets);
+	free(u);
+}
+
+void gw_udp_set_limits(gw_udp *u, size_t parked_max, size_t con_max)
+{
+	/* Buckets stay: chains get longer or shorter. */
+	u->parked_max = parked_max;
+	u->con_max = con_max;
+}
+
+int gw_udp_listen(gw_udp *u, const struct sockaddr *sa, socklen_t len)
+{
+	struct sock *s;
+	struct epoll_event ev;
+	int fd, one = 1;
+
+	if (u->n_socks >= GW_UDP_MAX_SOCKS)
+		return EDHOC_E_LIMIT;
+	fd = socket(sa->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return EDHOC_E_INTERNAL;
+	if (sa->sa_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, sa, len) != 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return EDHOC_E_INTERNAL;
+	}
+	s = &u->socks[u->n_socks];
+	s->io.ready = sock_ready;
+	s->u = u;
+	s->fd = fd;
+	s->index = (uint8_t)u->n_socks;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = &s->io;
+	if (epoll_ctl(u->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return EDHOC_E_INTERNAL;
+	}
+	u->n_socks++;
+	return 0;
+}
+
+void gw_udp_tick(gw_udp *u, uint64_t now_ms)
+{
+	/* Each step removes the head or moves it later, so these end. */
+	while (u->ahead && u->ahead->ack_due <= now_ms)
+		park_ack(u, u->ahead);
+	while (u->thead && u->thead->due <= now_ms) {
+		struct con *c = u->thead;
+		if (c->tries >= MAX_RETRANSMIT) {
+			gw_addr peer = c->peer;
+			uint8_t tok[8];
+			size_t tok_len = c->tok_len;
+			memcpy(tok, c->tok, tok_len);
+			con_drop(u, c);
+			u->stats.nacks++;
+			if (u->cb.nack)
+				u->cb.nack(u->cb.arg, &peer, tok, tok_len);
+			continue;
+		}
+		c->tries++;
+		c->timeout_ms *= 2;
+		send_raw(u, c->sock, &c->peer, c->data, c->len);
+		u->stats.retransmitted++;
+		tlist_remove(u, c);
+		c->due = now_ms + c->timeout_ms;
+		tlist_insert(u, c);
+	}
+}
+
+uint64_t gw_udp_next_deadline(const gw_udp *u)
+{
+	uint64_t a = u->ahead ? u->ahead->ack_due : UINT64_MAX;
+	uint64_t b = u->thead ? u->thead->due : UINT64_MAX;
+	return a < b ? a : b;
+}
+
+size_t gw_udp_parked(const gw_udp *u)
+{
+	return u->n_parked;
+}
+
+void gw_udp_get_stats(const gw_udp *u, gw_udp_stats *ret)
+{
+	*ret = u->stats;
+}
