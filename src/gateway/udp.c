@@ -29,6 +29,7 @@ struct sock {
 	gw_udp *u;
 	int fd;
 	uint8_t index;
+	bool wildcard; /* bound to 0.0.0.0 or ::: answers need IP_PKTINFO */
 };
 
 struct gw_parked {
@@ -48,11 +49,8 @@ struct con {
 	uint64_t due;
 	unsigned timeout_ms;
 	unsigned tries;
-	gw_addr peer;
 	uint16_t mid;
-	uint8_t sock;
-	uint8_t tok_len;
-	uint8_t tok[8];
+	gw_xchg x; /* peer, socket, local address, token */
 	size_t len;
 	uint8_t data[];
 };
@@ -99,12 +97,48 @@ static uint32_t rng_next(gw_udp *u)
 
 /* ---- sending ---- */
 
-static int send_raw(gw_udp *u, uint8_t sock, const gw_addr *peer, const uint8_t *d, size_t len)
+/* Sends from x's socket to x's peer; from the address the request was sent
+ * to when the socket is bound to a wildcard address (IP_PKTINFO), so a
+ * device on a multi-homed gateway hears the address it talked to. */
+static int send_raw(gw_udp *u, const gw_xchg *x, const uint8_t *d, size_t len)
 {
+	union {
+		struct cmsghdr align;
+		uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	} ctrl;
+	struct iovec iov = {(void *)d, len};
+	struct msghdr mh;
 	ssize_t n;
-	if (sock >= u->n_socks || peer->len == 0)
+
+	if (x->sock >= u->n_socks || x->peer.len == 0)
 		return EDHOC_E_INVALID_ARGUMENT;
-	n = sendto(u->socks[sock].fd, d, len, MSG_DONTWAIT, &peer->u.sa, peer->len);
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_name = (void *)&x->peer.u.sa;
+	mh.msg_namelen = x->peer.len;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (x->local_family == AF_INET) {
+		struct cmsghdr *c;
+		memset(&ctrl, 0, sizeof(ctrl));
+		mh.msg_control = ctrl.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(struct in_pktinfo));
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+		memcpy(CMSG_DATA(c), &x->local.v4, sizeof(x->local.v4));
+	} else if (x->local_family == AF_INET6) {
+		struct cmsghdr *c;
+		memset(&ctrl, 0, sizeof(ctrl));
+		mh.msg_control = ctrl.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(struct in6_pktinfo));
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
+		memcpy(CMSG_DATA(c), &x->local.v6, sizeof(x->local.v6));
+	}
+	n = sendmsg(u->socks[x->sock].fd, &mh, MSG_DONTWAIT);
 	if (n < 0) {
 		/* A full socket buffer is a lost datagram: CoAP's own
 		 * retransmissions cover it. */
@@ -116,8 +150,9 @@ static int send_raw(gw_udp *u, uint8_t sock, const gw_addr *peer, const uint8_t 
 	return 0;
 }
 
-static int send_msg(gw_udp *u, uint8_t sock, const gw_addr *peer, uint8_t type, uint16_t mid,
-                    const uint8_t *tok, size_t tok_len, const oscore_msg *m, size_t *ret_len)
+/* m to x's peer with x's token. */
+static int send_msg(gw_udp *u, const gw_xchg *x, uint8_t type, uint16_t mid, const oscore_msg *m,
+                    size_t *ret_len)
 {
 	oscore_coap_hdr h;
 	oscore_msg empty;
@@ -127,11 +162,10 @@ static int send_msg(gw_udp *u, uint8_t sock, const gw_addr *peer, uint8_t type, 
 	memset(&h, 0, sizeof(h));
 	h.type = type;
 	h.mid = mid;
-	if (tok_len > sizeof(h.token))
+	if (x->tok_len > sizeof(h.token))
 		return EDHOC_E_INVALID_ARGUMENT;
-	if (tok_len)
-		memcpy(h.token, tok, tok_len);
-	h.token_len = (uint8_t)tok_len;
+	memcpy(h.token, x->tok, x->tok_len);
+	h.token_len = x->tok_len;
 	if (!m) {
 		oscore_msg_init(&empty, 0);
 		m = &empty;
@@ -141,13 +175,13 @@ static int send_msg(gw_udp *u, uint8_t sock, const gw_addr *peer, uint8_t type, 
 		return rc;
 	if (ret_len)
 		*ret_len = len;
-	return send_raw(u, sock, peer, u->tx, len);
+	return send_raw(u, x, u->tx, len);
 }
 
-static void send_empty(gw_udp *u, uint8_t sock, const gw_addr *peer, uint8_t type, uint16_t mid)
+static void send_empty(gw_udp *u, const gw_xchg *x, uint8_t type, uint16_t mid)
 {
 	uint8_t d[4] = {(uint8_t)(0x40 | type << 4), 0, (uint8_t)(mid >> 8), (uint8_t)mid};
-	send_raw(u, sock, peer, d, sizeof(d));
+	send_raw(u, x, d, sizeof(d));
 }
 
 /* ---- our confirmable messages ---- */
@@ -193,7 +227,7 @@ static struct con *con_find(const gw_udp *u, const gw_addr *peer, uint16_t mid)
 {
 	uint64_t hash = key_hash(u, peer, mid);
 	for (struct con *c = *cbucket(u, hash); c; c = c->hnext)
-		if (c->hash == hash && c->mid == mid && gw_addr_equal(&c->peer, peer))
+		if (c->hash == hash && c->mid == mid && gw_addr_equal(&c->x.peer, peer))
 			return c;
 	return NULL;
 }
@@ -213,8 +247,7 @@ static void con_drop(gw_udp *u, struct con *c)
 
 /* Sends m as a confirmable message with a new Message ID and keeps it for
  * retransmission; as NON when con_max messages are outstanding. */
-static int send_con(gw_udp *u, uint8_t sock, const gw_addr *peer, const uint8_t *tok,
-                    size_t tok_len, const oscore_msg *m, uint64_t now)
+static int send_con(gw_udp *u, const gw_xchg *x, const oscore_msg *m, uint64_t now)
 {
 	uint16_t mid = u->next_mid++;
 	struct con *c;
@@ -223,26 +256,23 @@ static int send_con(gw_udp *u, uint8_t sock, const gw_addr *peer, const uint8_t 
 
 	if (u->n_cons >= u->con_max) {
 		u->stats.con_table_full++;
-		return send_msg(u, sock, peer, GW_UDP_NON, mid, tok, tok_len, m, NULL);
+		return send_msg(u, x, GW_UDP_NON, mid, m, NULL);
 	}
-	rc = send_msg(u, sock, peer, GW_UDP_CON, mid, tok, tok_len, m, &len);
+	rc = send_msg(u, x, GW_UDP_CON, mid, m, &len);
 	if (rc != 0)
 		return rc;
 	c = malloc(sizeof(*c) + len);
 	if (!c)
 		return 0; /* sent once, without retransmissions */
 	memset(c, 0, sizeof(*c));
-	c->peer = *peer;
+	c->x = *x;
 	c->mid = mid;
-	c->sock = sock;
-	c->tok_len = (uint8_t)tok_len;
-	memcpy(c->tok, tok, tok_len);
 	c->len = len;
 	memcpy(c->data, u->tx, len);
 	/* RFC 7252 §4.2: ACK_TIMEOUT times a random factor in [1, 1.5). */
 	c->timeout_ms = ACK_TIMEOUT_MS + rng_next(u) % (ACK_TIMEOUT_MS / 2);
 	c->due = now + c->timeout_ms;
-	c->hash = key_hash(u, peer, mid);
+	c->hash = key_hash(u, &x->peer, mid);
 	c->hnext = *cbucket(u, c->hash);
 	*cbucket(u, c->hash) = c;
 	tlist_insert(u, c);
@@ -253,17 +283,15 @@ static int send_con(gw_udp *u, uint8_t sock, const gw_addr *peer, const uint8_t 
 static void con_answered(gw_udp *u, const gw_addr *peer, uint16_t mid, bool rst)
 {
 	struct con *c = con_find(u, peer, mid);
-	uint8_t tok[8];
-	size_t tok_len;
+	gw_xchg x;
 	if (!c)
 		return;
-	tok_len = c->tok_len;
-	memcpy(tok, c->tok, tok_len);
+	x = c->x;
 	con_drop(u, c);
 	if (rst) {
 		u->stats.nacks++;
 		if (u->cb.nack)
-			u->cb.nack(u->cb.arg, peer, tok, tok_len);
+			u->cb.nack(u->cb.arg, &x.peer, x.tok, x.tok_len);
 	}
 }
 
@@ -304,7 +332,7 @@ static void park_ack(gw_udp *u, struct gw_parked *p)
 {
 	if (p->acked)
 		return;
-	send_empty(u, p->x.sock, &p->x.peer, GW_UDP_ACK, p->x.mid);
+	send_empty(u, &p->x, GW_UDP_ACK, p->x.mid);
 	alist_remove(u, p);
 }
 
@@ -363,76 +391,71 @@ int gw_udp_complete(gw_udp *u, gw_parked *p, const oscore_msg *m, uint64_t now_m
 	}
 	if (x.type == GW_UDP_CON) {
 		u->stats.separate++;
-		return send_con(u, x.sock, &x.peer, x.tok, x.tok_len, m, now_ms);
+		return send_con(u, &x, m, now_ms);
 	}
-	return send_msg(u, x.sock, &x.peer, GW_UDP_NON, u->next_mid++, x.tok, x.tok_len, m, NULL);
+	return send_msg(u, &x, GW_UDP_NON, u->next_mid++, m, NULL);
 }
 
 int gw_udp_respond(gw_udp *u, const gw_xchg *x, const oscore_msg *m)
 {
 	if (x->type == GW_UDP_CON)
-		return send_msg(u, x->sock, &x->peer, GW_UDP_ACK, x->mid, x->tok, x->tok_len, m,
-		                NULL);
-	return send_msg(u, x->sock, &x->peer, GW_UDP_NON, u->next_mid++, x->tok, x->tok_len, m,
-	                NULL);
+		return send_msg(u, x, GW_UDP_ACK, x->mid, m, NULL);
+	return send_msg(u, x, GW_UDP_NON, u->next_mid++, m, NULL);
 }
 
 int gw_udp_send(gw_udp *u, const gw_xchg *x, const oscore_msg *m, bool con, uint64_t now_ms)
 {
 	if (con)
-		return send_con(u, x->sock, &x->peer, x->tok, x->tok_len, m, now_ms);
-	return send_msg(u, x->sock, &x->peer, GW_UDP_NON, u->next_mid++, x->tok, x->tok_len, m,
-	                NULL);
+		return send_con(u, x, m, now_ms);
+	return send_msg(u, x, GW_UDP_NON, u->next_mid++, m, NULL);
 }
 
 /* ---- receiving ---- */
 
-static void malformed(gw_udp *u, const struct sock *s, const gw_addr *peer, const uint8_t *d,
-                      size_t len)
+static void malformed(gw_udp *u, const gw_xchg *x, const uint8_t *d, size_t len)
 {
 	u->stats.malformed++;
 	/* RFC 7252 §4.2: a CON that cannot be processed is rejected with RST,
 	 * when its header is readable. */
 	if (len >= 4 && (d[0] >> 6) == 1 && ((d[0] >> 4) & 3) == GW_UDP_CON)
-		send_empty(u, s->index, peer, GW_UDP_RST, (uint16_t)(d[2] << 8 | d[3]));
+		send_empty(u, x, GW_UDP_RST, (uint16_t)(d[2] << 8 | d[3]));
 	if (u->cb.malformed)
-		u->cb.malformed(u->cb.arg, peer, len);
+		u->cb.malformed(u->cb.arg, &x->peer, len);
 }
 
-static void handle(gw_udp *u, const struct sock *s, const gw_addr *peer, const uint8_t *d,
-                   size_t len, uint64_t now)
+/* One datagram; x holds its peer, socket and local address. */
+static void handle(gw_udp *u, gw_xchg *x, const uint8_t *d, size_t len, uint64_t now)
 {
 	oscore_coap_hdr h;
 	oscore_msg m;
-	gw_xchg x;
 	struct gw_parked *p;
 
 	u->stats.received++;
 	if (oscore_coap_decode(d, len, &h, &m) != 0) {
-		malformed(u, s, peer, d, len);
+		malformed(u, x, d, len);
 		return;
 	}
 	if (h.type == GW_UDP_ACK || h.type == GW_UDP_RST) {
 		/* Only our confirmable messages are acknowledged to us (we
 		 * send no requests on these sockets). */
-		con_answered(u, peer, h.mid, h.type == GW_UDP_RST);
+		con_answered(u, &x->peer, h.mid, h.type == GW_UDP_RST);
 		return;
 	}
 	if (m.code == 0) {
 		/* CoAP ping (RFC 7252 §4.3): RST. An empty NON is ignored. */
 		if (h.type == GW_UDP_CON) {
 			u->stats.pings++;
-			send_empty(u, s->index, peer, GW_UDP_RST, h.mid);
+			send_empty(u, x, GW_UDP_RST, h.mid);
 		}
 		return;
 	}
 	if ((m.code >> 5) != 0) {
 		/* A response: we sent no request. */
 		if (h.type == GW_UDP_CON)
-			send_empty(u, s->index, peer, GW_UDP_RST, h.mid);
+			send_empty(u, x, GW_UDP_RST, h.mid);
 		return;
 	}
-	p = u->n_parked ? park_find(u, peer, h.mid) : NULL;
+	p = u->n_parked ? park_find(u, &x->peer, h.mid) : NULL;
 	if (p) {
 		/* The device did not hear from us in time: stop its
 		 * retransmissions; the answer follows. */
@@ -440,13 +463,29 @@ static void handle(gw_udp *u, const struct sock *s, const gw_addr *peer, const u
 		park_ack(u, p);
 		return;
 	}
-	x.peer = *peer;
-	x.sock = s->index;
-	x.type = h.type;
-	x.mid = h.mid;
-	x.tok_len = h.token_len;
-	memcpy(x.tok, h.token, h.token_len);
-	u->cb.request(u->cb.arg, &x, &m, now);
+	x->type = h.type;
+	x->mid = h.mid;
+	x->tok_len = (uint8_t)h.token_len;
+	memcpy(x->tok, h.token, h.token_len);
+	u->cb.request(u->cb.arg, x, &m, now);
+}
+
+/* The destination address of a datagram from its IP_PKTINFO /
+ * IPV6_PKTINFO, as the source of our answers. */
+static void local_from_cmsg(struct msghdr *mh, gw_xchg *x)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			memset(&x->local.v4, 0, sizeof(x->local.v4));
+			x->local.v4.ipi_spec_dst = pi.ipi_addr;
+			x->local_family = AF_INET;
+		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+			memcpy(&x->local.v6, CMSG_DATA(c), sizeof(x->local.v6));
+			x->local_family = AF_INET6;
+		}
+	}
 }
 
 static uint64_t mono_ms(void)
@@ -463,6 +502,10 @@ static void sock_ready(gw_io *io, uint32_t events)
 	struct mmsghdr mm[RX_BATCH];
 	struct iovec iov[RX_BATCH];
 	struct sockaddr_storage from[RX_BATCH];
+	union {
+		struct cmsghdr align;
+		uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + 64];
+	} ctrl[RX_BATCH];
 	int total = 0;
 
 	(void)events;
@@ -477,21 +520,30 @@ static void sock_ready(gw_io *io, uint32_t events)
 			mm[i].msg_hdr.msg_iovlen = 1;
 			mm[i].msg_hdr.msg_name = &from[i];
 			mm[i].msg_hdr.msg_namelen = sizeof(from[i]);
+			if (s->wildcard) {
+				mm[i].msg_hdr.msg_control = ctrl[i].buf;
+				mm[i].msg_hdr.msg_controllen = sizeof(ctrl[i].buf);
+			}
 		}
 		n = recvmmsg(s->fd, mm, RX_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			break;
 		now = mono_ms();
 		for (int i = 0; i < n; i++) {
-			gw_addr peer;
-			gw_addr_set(&peer, (struct sockaddr *)&from[i], mm[i].msg_hdr.msg_namelen);
-			if (peer.len == 0)
+			gw_xchg x;
+			memset(&x, 0, sizeof(x));
+			gw_addr_set(&x.peer, (struct sockaddr *)&from[i],
+			            mm[i].msg_hdr.msg_namelen);
+			if (x.peer.len == 0)
 				continue;
+			x.sock = s->index;
+			if (s->wildcard)
+				local_from_cmsg(&mm[i].msg_hdr, &x);
 			if (mm[i].msg_hdr.msg_flags & MSG_TRUNC) {
-				malformed(u, s, &peer, u->rx[i], sizeof(u->rx[i]));
+				malformed(u, &x, u->rx[i], sizeof(u->rx[i]));
 				continue;
 			}
-			handle(u, s, &peer, u->rx[i], mm[i].msg_len, now);
+			handle(u, &x, u->rx[i], mm[i].msg_len, now);
 		}
 		total += n;
 		if (n < RX_BATCH)
@@ -558,6 +610,7 @@ int gw_udp_listen(gw_udp *u, const struct sockaddr *sa, socklen_t len)
 	struct sock *s;
 	struct epoll_event ev;
 	int fd, one = 1;
+	bool wildcard = false;
 
 	if (u->n_socks >= GW_UDP_MAX_SOCKS)
 		return EDHOC_E_LIMIT;
@@ -566,6 +619,18 @@ int gw_udp_listen(gw_udp *u, const struct sockaddr *sa, socklen_t len)
 		return EDHOC_E_INTERNAL;
 	if (sa->sa_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (sa->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in))
+		wildcard = ((const struct sockaddr_in *)sa)->sin_addr.s_addr == htonl(INADDR_ANY);
+	else if (sa->sa_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6))
+		wildcard = IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)sa)->sin6_addr);
+	if (wildcard && setsockopt(fd, sa->sa_family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+	                           sa->sa_family == AF_INET ? IP_PKTINFO : IPV6_RECVPKTINFO, &one,
+	                           sizeof(one)) != 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return EDHOC_E_INTERNAL;
+	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, sa, len) != 0) {
 		int e = errno;
@@ -578,6 +643,7 @@ int gw_udp_listen(gw_udp *u, const struct sockaddr *sa, socklen_t len)
 	s->u = u;
 	s->fd = fd;
 	s->index = (uint8_t)u->n_socks;
+	s->wildcard = wildcard;
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
 	ev.data.ptr = &s->io;
@@ -599,19 +665,16 @@ void gw_udp_tick(gw_udp *u, uint64_t now_ms)
 	while (u->thead && u->thead->due <= now_ms) {
 		struct con *c = u->thead;
 		if (c->tries >= MAX_RETRANSMIT) {
-			gw_addr peer = c->peer;
-			uint8_t tok[8];
-			size_t tok_len = c->tok_len;
-			memcpy(tok, c->tok, tok_len);
+			gw_xchg x = c->x;
 			con_drop(u, c);
 			u->stats.nacks++;
 			if (u->cb.nack)
-				u->cb.nack(u->cb.arg, &peer, tok, tok_len);
+				u->cb.nack(u->cb.arg, &x.peer, x.tok, x.tok_len);
 			continue;
 		}
 		c->tries++;
 		c->timeout_ms *= 2;
-		send_raw(u, c->sock, &c->peer, c->data, c->len);
+		send_raw(u, &c->x, c->data, c->len);
 		u->stats.retransmitted++;
 		tlist_remove(u, c);
 		c->due = now_ms + c->timeout_ms;

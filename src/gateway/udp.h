@@ -30,6 +30,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "edhoc/oscore.h"
@@ -51,6 +52,13 @@ typedef struct gw_udp gw_udp;
 /* A received request and where its answer goes. */
 typedef struct gw_xchg {
 	gw_addr peer;
+	/* The address the request was sent to, when the socket is bound to a
+	 * wildcard address (0: none; answers leave from the socket's). */
+	sa_family_t local_family;
+	union {
+		struct in_pktinfo v4;
+		struct in6_pktinfo v6;
+	} local;
 	uint8_t sock; /* index of the socket it came in on */
 	uint8_t type; /* GW_UDP_CON or GW_UDP_NON */
 	uint16_t mid;

@@ -50,6 +50,8 @@ EXTRA_DIST += tests/e2e/matrix.sh tests/e2e/x509.sh tests/e2e/records.sh tests/e
 # Outer block-wise OSCORE (RFC 8613 §4.1.3.4.2) through the gateway, with
 # oscore-probe's outer block modes.
 TESTS += tests/e2e/outer-block.sh
+TESTS += tests/e2e/transport.sh
+EXTRA_DIST += tests/e2e/transport.sh
 EXTRA_DIST += tests/e2e/outer-block.sh
 # Flood and resource-bound tests: flooder sends message_1, garbage,
 # retransmission-cache, unknown-kid, Block1 and pending-forward floods.
