@@ -620,10 +620,24 @@ answer:
 void gw_relay_session_gone(gw_relay *r, const uint8_t *rid, size_t rid_len)
 {
 	struct rq *q = r->head, *n;
+	uint64_t now = now_ms();
 	for (; q; q = n) {
 		n = q->next;
-		if (q->rid_len == rid_len && memcmp(q->rid, rid, rid_len) == 0)
-			rq_free(r, q);
+		if (q->rid_len != rid_len || memcmp(q->rid, rid, rid_len) != 0)
+			continue;
+		/* The context is gone, so nothing can be protected any more: the
+		 * device hears what a new request would get (RFC 8613 §8.2: an
+		 * unprotected 4.01), instead of waiting for its own timeout.  For
+		 * an observation it is the last notification (not 2.xx: RFC 7641
+		 * §3.2 ends it there). */
+		out_text(r, CODE(4, 1), oscore_result_diagnostic(OSCORE_E_NO_CONTEXT));
+		if (q->park) {
+			gw_udp_complete(r->udp, q->park, &r->out, now);
+			q->park = NULL;
+		} else if (q->observing) {
+			gw_udp_send(r->udp, &q->x, &r->out, false, now);
+		}
+		rq_free(r, q);
 	}
 	gw_blk_drop_rid(r->blk, rid, rid_len);
 }

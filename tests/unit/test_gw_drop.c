@@ -710,6 +710,23 @@ static void expect_notification_refused(fx *f, const be_req *reg)
 	assert_false(device_hears(f, 300, NULL));
 }
 
+/* What a dropped session had in flight ends with an unprotected 4.01 each
+ * (the context is gone; RFC 8613 §8.2): the parked request's answer, the
+ * observation's last notification. */
+static void expect_context_gone(fx *f, int n)
+{
+	for (int i = 0; i < n; i++) {
+		uint8_t buf[2048];
+		oscore_coap_hdr h;
+		oscore_msg m;
+		ssize_t len = recv_pumped(f, f->fd, buf, sizeof(buf), WAIT_MS);
+		assert_true(len > 0);
+		assert_int_equal(oscore_coap_decode(buf, (size_t)len, &h, &m), 0);
+		assert_int_equal(m.code, CODE(4, 1));
+		assert_null(oscore_msg_find(&m, OSCORE_OPT_OSCORE));
+	}
+}
+
 /* ---- tests ---- */
 
 static void test_sessions_list_reports_each_session(void **state)
@@ -872,6 +889,7 @@ static void test_drop_cancels_observation_and_pending_forward(void **state)
 	assert_int_equal(pend.code, OSCORE_CODE_GET);
 
 	assert_int_equal(gw_drop_session(f->g, dv.c_r.bytes, dv.c_r.len), 0);
+	expect_context_gone(f, 2);
 	expect_notification_refused(f, &reg);
 	/* The late answer to the dropped forward goes nowhere. */
 	be_send(f, &pend, pend.h.type == 0 ? 2 : 1, 0x7002, CODE(2, 5), -1, "late", 4);
@@ -909,6 +927,7 @@ static void test_expired_session_is_dropped_everywhere(void **state)
 	assert_true(mono_ms() - t0 <= 4500);
 	assert_non_null(strstr(log_text(f), "closed (lifetime over)"));
 	assert_non_null(strstr(log_text(f), "1 session(s) expired"));
+	expect_context_gone(f, 1);
 	expect_notification_refused(f, &reg);
 	expect_no_context(f, dv.ctx);
 	/* The static context has no lifetime. */
