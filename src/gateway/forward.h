@@ -96,8 +96,10 @@ typedef struct gw_relay_req {
 int gw_relay_request(gw_relay *r, const gw_relay_req *q, oscore_msg *ret_inner);
 
 /* The session with Recipient ID rid is going away: its pending requests
- * are dropped (no answer), its observations ended (backend RST on the next
- * notification), its block-wise state freed. */
+ * are answered with an unprotected 4.01 (nothing can be protected without
+ * the context), its observations end with a last unprotected 4.01
+ * notification (and a backend RST on the next notification), its
+ * block-wise state is freed. */
 void gw_relay_session_gone(gw_relay *r, const uint8_t *rid, size_t rid_len);
 
 void gw_relay_tick(gw_relay *r, uint64_t now_ms);
