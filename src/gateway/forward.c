@@ -258,7 +258,7 @@ static int send_to_device(gw_relay *r, struct rq *q, const oscore_msg *outer, bo
 		return EDHOC_E_MESSAGE_TOO_LARGE;
 	}
 	/* Our hook for RST / no ACK from the device (ends observations). */
-	coap_session_set_app_data(q->dev, r->fwd);
+	coap_session_set_app_data(q->dev, r);
 	if (coap_send(q->dev, pdu) == COAP_INVALID_MID)
 		return GW_E_BACKEND_UNREACHABLE;
 	/* A late retransmission of the request gets this answer piggybacked,
@@ -388,6 +388,17 @@ static void relay_dev_nack(void *arg, coap_session_t *dev, const coap_pdu_t *sen
 	}
 }
 
+/* libcoap's one NACK handler of the context: only device sessions are
+ * left in it (the backend client has its own sockets). */
+static void relay_nack(coap_session_t *dev, const coap_pdu_t *sent, const coap_nack_reason_t reason,
+                       const coap_mid_t mid)
+{
+	gw_relay *r = coap_session_get_app_data(dev);
+	(void)mid;
+	if (r && sent)
+		relay_dev_nack(r, dev, sent, reason);
+}
+
 int gw_relay_create(coap_context_t *ctx, int epfd, gw_sessions *sessions, gw_rtx *rtx, diag *d,
                     size_t pending_max, size_t payload_max, size_t observations_per_device,
                     gw_relay **ret)
@@ -401,7 +412,7 @@ int gw_relay_create(coap_context_t *ctx, int epfd, gw_sessions *sessions, gw_rtx
 	r->rtx = rtx;
 	r->diag = d;
 	r->obs_per_device = observations_per_device;
-	rc = gw_fwd_create(ctx, epfd, pending_max, payload_max, &r->fwd);
+	rc = gw_fwd_create(epfd, pending_max, payload_max, &r->fwd);
 	if (rc == 0) {
 		r->blk = gw_blk_create(pending_max, payload_max, BLOCK_LIFETIME_MS);
 		if (!r->blk)
@@ -411,7 +422,7 @@ int gw_relay_create(coap_context_t *ctx, int epfd, gw_sessions *sessions, gw_rtx
 		gw_relay_free(r);
 		return rc;
 	}
-	gw_fwd_set_dev_nack(r->fwd, relay_dev_nack, r);
+	coap_register_nack_handler(ctx, relay_nack);
 	*ret = r;
 	return 0;
 }
