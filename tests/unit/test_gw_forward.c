@@ -415,7 +415,8 @@ static int teardown(void **state)
 	gw_fwd_free(f->fwd);
 	close(f->epfd);
 	coap_free_context(f->be);
-	close(f->sink);
+	if (f->sink >= 0)
+		close(f->sink);
 	free(f);
 	coap_cleanup();
 	return 0;
@@ -902,6 +903,44 @@ static void test_notification_for_unknown_token_gets_rst(void **state)
 	assert_int_equal(f->calls, 1);
 }
 
+static void test_unreachable_backend_ends_its_observations(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t d[RAW_MAX], r[RAW_MAX];
+	oscore_msg m;
+	uint64_t obs_id, id;
+	size_t rl;
+	int want;
+	req_init(&m, OSCORE_CODE_GET, "obs", NULL);
+	oscore_msg_add(&m, OSCORE_OPT_OBSERVE, NULL, 0);
+	f->calls = 0;
+	assert_int_equal(gw_fwd_send(f->fwd, (struct sockaddr *)&f->sink_addr, sizeof(f->sink_addr),
+	                             &m, 3000, mono_ms(), done_cb, f, &obs_id),
+	                 0);
+	assert_true(raw_recv(f, d, sizeof(d), 1000) > 12);
+	rl = raw_response(r, 2, 0x45, mid_of(d), d, true, "n=0");
+	raw_send(f, r, rl);
+	run_until(f, 1, 1000);
+	assert_int_equal(f->result, 0);
+	assert_true(f->has_observe);
+	assert_int_equal(gw_fwd_observing(f->fwd), 1);
+	/* The backend goes away; the next request to it draws ICMP port
+	 * unreachable, which ends the observation as well. */
+	close(f->sink);
+	f->sink = -1;
+	req_init(&m, OSCORE_CODE_GET, "x", NULL);
+	f->calls = 0;
+	want = gw_fwd_send(f->fwd, (struct sockaddr *)&f->sink_addr, sizeof(f->sink_addr), &m, 3000,
+	                   mono_ms(), done_cb, f, &id) == 0
+	           ? 2
+	           : 1;
+	run_until(f, want, 1000);
+	assert_int_equal(f->calls, want);
+	assert_int_equal(f->result, GW_E_BACKEND_UNREACHABLE);
+	assert_int_equal(gw_fwd_observing(f->fwd), 0);
+	assert_int_equal(gw_fwd_pending(f->fwd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -930,6 +969,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_no_answer_times_out_at_deadline_after_max_retransmit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_notification_for_unknown_token_gets_rst, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_unreachable_backend_ends_its_observations, setup,
 	                                    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
