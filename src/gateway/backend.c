@@ -726,8 +726,8 @@ static void on_datagram(gw_fwd *f, struct backend *b, const uint8_t *d, size_t l
 			p->ex = EX_ACKED;
 			return;
 		}
-		if (!token_to_id(&h, &id) || id != p->id)
-			return;
+		if ((m.code >> 5) == 0 || !token_to_id(&h, &id) || id != p->id)
+			return; /* a request in an ACK, or not our token */
 		ex_end(f, p);
 		on_response(f, p, &m, now);
 		return;
