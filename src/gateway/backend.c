@@ -1,33 +1,66 @@
 /* The backend client.  See backend.h. */
 #include "gateway/backend.h"
 
-#include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "edhoc/result.h"
 #include "gateway/addr.h"
 #include "gateway/block.h"
-#include "gateway/forward.h"
 #include "gateway/hash.h"
+#include "gateway/io.h"
 
-#define CODE(c, d)     ((uint8_t)(((c) << 5) | (d)))
-#define TOKEN_LEN      8
-#define NSTART_BACKEND 64
-#define SCRATCH        2048
+#define CODE(c, d) ((uint8_t)(((c) << 5) | (d)))
+#define TOKEN_LEN  8
+#define SCRATCH    2048
+#define RECV_BUF   65536 /* the largest UDP datagram fits */
+#define RECV_BURST 64    /* datagrams per ready(): other sockets get a turn */
+#define SEEN_MIDS  32    /* CON MIDs remembered per backend for duplicates */
+/* Room a request's datagram needs beyond its options and one block of
+ * body: header, token, payload marker, Block1/Block2/Size1 options. */
+#define DG_EXTRA (4 + TOKEN_LEN + 1 + 3 * (1 + 2 + 4))
+
+enum { T_CON = 0, T_NON = 1, T_ACK = 2, T_RST = 3 };
+
+/* Where a pend's current exchange (one confirmable request) stands. */
+enum {
+	EX_NONE,    /* none: an observation waiting for notifications */
+	EX_UNACKED, /* sent, retransmitted until ACK or answer */
+	EX_ACKED,   /* empty ACK: a separate answer will follow */
+};
 
 struct backend {
 	struct backend *next;
+	gw_io io;
+	gw_fwd *f;
 	gw_addr addr;
-	coap_session_t *s;
+	int fd; /* connected: ICMP errors come back as ECONNREFUSED */
+	uint16_t next_mid;
+	bool refused;               /* its doomed pends are failed at the next safe point */
+	struct pend *phead, *ptail; /* its pends, oldest first */
+	/* Recently received CON messages and what we answered (ACK or RST):
+	 * a retransmission whose ACK got lost is answered alike, not
+	 * delivered again. */
+	struct {
+		uint16_t mid;
+		uint8_t reply;
+	} seen[SEEN_MIDS];
+	size_t n_seen, seen_pos;
 };
 
 struct pend {
-	uint64_t id; /* our token, also the caller's handle */
-	struct pend *hnext;
+	uint64_t id;                /* our token, also the caller's handle */
+	struct pend *hnext;         /* id hash */
+	struct pend *mnext;         /* MID hash, while EX_UNACKED */
 	struct pend *tprev, *tnext; /* deadline order, while not observing */
+	struct pend *bprev, *bnext; /* the backend's list */
 	bool timed;
+	bool doomed; /* the backend reported unreachable while p was on it */
 	uint64_t deadline;
 	struct backend *be;
 	gw_fwd_done_fn done;
@@ -51,27 +84,70 @@ struct pend {
 	unsigned b2_szx;
 	bool observe_req;
 	bool observing;
+	/* The current exchange: its datagram is kept for retransmission. */
+	int ex;
+	uint16_t mid;
+	unsigned rtx_count;
+	uint64_t rtx_timeout;
+	uint64_t rtx_at;
+	size_t heap_idx; /* SIZE_MAX: no retransmission timer */
+	uint8_t *dg;
+	size_t dg_len, dg_cap;
+	/* opts, body and dg live here: one allocation per request. */
+	uint8_t mem[];
 };
 
 struct gw_fwd {
-	coap_context_t *ctx;
-	struct pend **buckets;
+	int epfd;
+	struct pend **buckets;  /* by id */
+	struct pend **mbuckets; /* by (backend, MID) */
 	size_t n_buckets;
 	struct pend *thead, *ttail;
+	/* Retransmission timers: a binary min-heap on rtx_at. */
+	struct pend **heap;
+	size_t heap_len, heap_cap;
 	size_t count, observing;
 	size_t pending_max, payload_max;
-	struct backend *backends;
+	struct backend *backends, *last;
+	size_t n_backends;
+	bool refused; /* some backend has doomed pends */
 	uint64_t next_id;
-	/* The relay's hook for NACKs of PDUs sent to devices. */
-	gw_fwd_dev_nack_fn dev_nack;
-	void *dev_nack_arg;
+	uint64_t rng;
+	unsigned ack_timeout_ms, max_retransmit;
 	uint8_t scratch[SCRATCH];
+	uint8_t rbuf[RECV_BUF];
 };
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* xorshift64*: retransmission jitter and MID starts need no secrecy, and a
+ * getrandom per request is a system call per request. */
+static uint64_t rnd(gw_fwd *f)
+{
+	f->rng ^= f->rng >> 12;
+	f->rng ^= f->rng << 25;
+	f->rng ^= f->rng >> 27;
+	return f->rng * 0x2545f4914f6cdd1dull;
+}
+
+/* ---- tables ---- */
 
 static size_t pbucket(const gw_fwd *f, uint64_t id)
 {
 	/* ids are ours (a counter under a random start), not peer-chosen. */
 	return (size_t)(id ^ (id >> 29)) & (f->n_buckets - 1);
+}
+
+static size_t mbucket(const gw_fwd *f, const struct backend *b, uint16_t mid)
+{
+	/* Only our own MIDs are in the table: a peer cannot lengthen a
+	 * chain, only look one up. */
+	return ((size_t)mid ^ ((size_t)(uintptr_t)b >> 6) * 31u) & (f->n_buckets - 1);
 }
 
 static struct pend *pfind(const gw_fwd *f, uint64_t id)
@@ -80,6 +156,25 @@ static struct pend *pfind(const gw_fwd *f, uint64_t id)
 		if (p->id == id)
 			return p;
 	return NULL;
+}
+
+static struct pend *mfind(const gw_fwd *f, const struct backend *b, uint16_t mid)
+{
+	for (struct pend *p = f->mbuckets[mbucket(f, b, mid)]; p; p = p->mnext)
+		if (p->be == b && p->mid == mid)
+			return p;
+	return NULL;
+}
+
+static void mremove(gw_fwd *f, struct pend *p)
+{
+	for (struct pend **pp = &f->mbuckets[mbucket(f, p->be, p->mid)]; *pp; pp = &(*pp)->mnext) {
+		if (*pp == p) {
+			*pp = p->mnext;
+			break;
+		}
+	}
+	p->mnext = NULL;
 }
 
 static void tlist_remove(gw_fwd *f, struct pend *p)
@@ -118,6 +213,86 @@ static void tlist_insert(gw_fwd *f, struct pend *p)
 	p->timed = true;
 }
 
+/* Retransmission times are jittered, so unlike deadlines they do not
+ * arrive in order: a heap keeps insert and removal logarithmic. */
+static void heap_set(gw_fwd *f, size_t i, struct pend *p)
+{
+	f->heap[i] = p;
+	p->heap_idx = i;
+}
+
+static void heap_up(gw_fwd *f, size_t i)
+{
+	struct pend *p = f->heap[i];
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+		if (f->heap[parent]->rtx_at <= p->rtx_at)
+			break;
+		heap_set(f, i, f->heap[parent]);
+		i = parent;
+	}
+	heap_set(f, i, p);
+}
+
+static void heap_down(gw_fwd *f, size_t i)
+{
+	struct pend *p = f->heap[i];
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= f->heap_len)
+			break;
+		if (c + 1 < f->heap_len && f->heap[c + 1]->rtx_at < f->heap[c]->rtx_at)
+			c++;
+		if (f->heap[c]->rtx_at >= p->rtx_at)
+			break;
+		heap_set(f, i, f->heap[c]);
+		i = c;
+	}
+	heap_set(f, i, p);
+}
+
+static int heap_push(gw_fwd *f, struct pend *p)
+{
+	if (f->heap_len == f->heap_cap) {
+		/* At most one entry per pend, and pends are bounded by
+		 * pending_max. */
+		size_t cap = f->heap_cap ? f->heap_cap * 2 : 64;
+		struct pend **nh = realloc(f->heap, cap * sizeof(*nh));
+		if (!nh)
+			return EDHOC_E_NOMEM;
+		f->heap = nh;
+		f->heap_cap = cap;
+	}
+	f->heap[f->heap_len++] = p;
+	heap_up(f, f->heap_len - 1);
+	return 0;
+}
+
+static void heap_remove(gw_fwd *f, struct pend *p)
+{
+	size_t i = p->heap_idx;
+	struct pend *last;
+	if (i == SIZE_MAX)
+		return;
+	p->heap_idx = SIZE_MAX;
+	last = f->heap[--f->heap_len];
+	if (last == p)
+		return;
+	heap_set(f, i, last);
+	heap_up(f, i);
+	heap_down(f, last->heap_idx);
+}
+
+/* Leaves the current exchange: no more retransmissions, its MID no longer
+ * matches ACK or RST. */
+static void ex_end(gw_fwd *f, struct pend *p)
+{
+	if (p->ex == EX_UNACKED)
+		mremove(f, p);
+	heap_remove(f, p);
+	p->ex = EX_NONE;
+}
+
 /* Unlinks p from the tables (not freed). */
 static void punlink(gw_fwd *f, struct pend *p)
 {
@@ -128,6 +303,15 @@ static void punlink(gw_fwd *f, struct pend *p)
 		}
 	}
 	tlist_remove(f, p);
+	ex_end(f, p);
+	if (p->bprev)
+		p->bprev->bnext = p->bnext;
+	else
+		p->be->phead = p->bnext;
+	if (p->bnext)
+		p->bnext->bprev = p->bprev;
+	else
+		p->be->ptail = p->bprev;
 	if (p->observing)
 		f->observing--;
 	f->count--;
@@ -137,11 +321,20 @@ static void pfree(struct pend *p)
 {
 	if (!p)
 		return;
-	free(p->opts);
-	free(p->body);
 	free(p->ropts);
 	free(p->rbody);
 	free(p);
+}
+
+/* Ends p with an error: unlink, tell the owner, free. */
+static void pfail(gw_fwd *f, struct pend *p, int result)
+{
+	gw_fwd_done_fn done = p->done;
+	void *arg = p->arg;
+	uint64_t id = p->id;
+	punlink(f, p);
+	pfree(p);
+	done(arg, id, result, NULL);
 }
 
 static void id_to_token(uint64_t id, uint8_t tok[TOKEN_LEN])
@@ -152,14 +345,13 @@ static void id_to_token(uint64_t id, uint8_t tok[TOKEN_LEN])
 	}
 }
 
-static bool token_to_id(const coap_pdu_t *pdu, uint64_t *ret)
+static bool token_to_id(const oscore_coap_hdr *h, uint64_t *ret)
 {
-	coap_bin_const_t t = coap_pdu_get_token(pdu);
 	uint64_t id = 0;
-	if (t.length != TOKEN_LEN)
+	if (h->token_len != TOKEN_LEN)
 		return false;
 	for (size_t i = 0; i < TOKEN_LEN; i++)
-		id = id << 8 | t.s[i];
+		id = id << 8 | h->token[i];
 	*ret = id;
 	return true;
 }
@@ -172,70 +364,129 @@ static void remove_block_opts(oscore_msg *m)
 	oscore_msg_remove(m, OSCORE_OPT_SIZE2);
 }
 
+/* ---- sockets ---- */
+
+/* The backend is unreachable (ICMP): every pend it has now fails at the
+ * next safe point (process_refused), not here, where we may be inside
+ * gw_fwd_send or walking a table. */
+static void backend_refused(gw_fwd *f, struct backend *b)
+{
+	for (struct pend *p = b->phead; p; p = p->bnext)
+		p->doomed = true;
+	b->refused = true;
+	f->refused = true;
+}
+
+static bool unreachable_errno(int e)
+{
+	return e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH || e == EHOSTDOWN;
+}
+
+/* 0, also when the datagram was lost locally (EAGAIN, ENOBUFS: the
+ * retransmission covers it); GW_E_BACKEND_UNREACHABLE after ICMP. */
+static int xmit(gw_fwd *f, struct backend *b, const uint8_t *d, size_t len)
+{
+	while (send(b->fd, d, len, 0) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (unreachable_errno(errno)) {
+			backend_refused(f, b);
+			return GW_E_BACKEND_UNREACHABLE;
+		}
+		break;
+	}
+	return 0;
+}
+
+static void send_empty(gw_fwd *f, struct backend *b, int type, uint16_t mid)
+{
+	uint8_t d[4] = {(uint8_t)(0x40 | type << 4), 0, (uint8_t)(mid >> 8), (uint8_t)mid};
+	xmit(f, b, d, sizeof(d));
+}
+
+static int seen_lookup(const struct backend *b, uint16_t mid)
+{
+	for (size_t i = 0; i < b->n_seen; i++)
+		if (b->seen[i].mid == mid)
+			return b->seen[i].reply;
+	return -1;
+}
+
+static void seen_add(struct backend *b, uint16_t mid, int reply)
+{
+	b->seen[b->seen_pos].mid = mid;
+	b->seen[b->seen_pos].reply = (uint8_t)reply;
+	b->seen_pos = (b->seen_pos + 1) % SEEN_MIDS;
+	if (b->n_seen < SEEN_MIDS)
+		b->n_seen++;
+}
+
+static void backend_ready(gw_io *io, uint32_t events);
+
 static struct backend *backend_get(gw_fwd *f, const struct sockaddr *sa, socklen_t len)
 {
 	gw_addr a;
-	coap_address_t ca;
 	struct backend *b;
+	struct epoll_event ev;
 
 	gw_addr_set(&a, sa, len);
 	if (a.len == 0)
 		return NULL;
-	for (b = f->backends; b; b = b->next)
-		if (gw_addr_equal(&b->addr, &a) && b->s)
+	if (f->last && gw_addr_equal(&f->last->addr, &a))
+		return f->last;
+	for (b = f->backends; b; b = b->next) {
+		if (gw_addr_equal(&b->addr, &a)) {
+			f->last = b;
 			return b;
-	if (!b) {
-		for (b = f->backends; b; b = b->next)
-			if (gw_addr_equal(&b->addr, &a))
-				break;
-	}
-	if (!b) {
-		b = calloc(1, sizeof(*b));
-		if (!b)
-			return NULL;
-		b->addr = a;
-		b->next = f->backends;
-		f->backends = b;
-	}
-	coap_address_init(&ca);
-	memcpy(&ca.addr, &a.u, a.len);
-	ca.size = a.len;
-	b->s = coap_new_client_session(f->ctx, NULL, &ca, COAP_PROTO_UDP);
-	if (!b->s)
-		return NULL;
-	coap_session_set_app_data(b->s, f);
-	/* NSTART 1 would serialise every device's request to this backend. */
-	coap_session_set_nstart(b->s, NSTART_BACKEND);
-	return b;
-}
-
-/* A backend session that failed (ICMP): a fresh one is made for the next
- * request, so a backend that comes back is used again. */
-static void backend_reset(gw_fwd *f, coap_session_t *s)
-{
-	for (struct backend *b = f->backends; b; b = b->next) {
-		if (b->s == s) {
-			coap_session_set_app_data(s, NULL);
-			coap_session_release(s);
-			b->s = NULL;
-			return;
 		}
 	}
+	if (f->n_backends >= GW_FWD_BACKENDS_MAX)
+		return NULL;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return NULL;
+	b->addr = a;
+	b->f = f;
+	b->io.ready = backend_ready;
+	b->next_mid = (uint16_t)rnd(f);
+	b->fd = socket(a.u.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (b->fd < 0)
+		goto fail;
+	/* Connected, so the kernel drops datagrams from anyone else and
+	 * reports ICMP port unreachable to us. */
+	if (connect(b->fd, &a.u.sa, a.len) != 0)
+		goto fail;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = &b->io;
+	if (f->epfd >= 0 && epoll_ctl(f->epfd, EPOLL_CTL_ADD, b->fd, &ev) != 0)
+		goto fail;
+	b->next = f->backends;
+	f->backends = b;
+	f->n_backends++;
+	f->last = b;
+	return b;
+fail:
+	if (b->fd >= 0)
+		close(b->fd);
+	free(b);
+	return NULL;
 }
 
+/* ---- exchanges ---- */
+
 /* Sends the next exchange of p: the request, its next Block1 part, or a
- * request for the next Block2 block. */
-static int send_exchange(gw_fwd *f, struct pend *p)
+ * request for the next Block2 block, as a new CON with a new MID. */
+static int send_exchange(gw_fwd *f, struct pend *p, uint64_t now)
 {
-	coap_session_t *s = p->be->s;
-	coap_pdu_t *pdu;
+	struct backend *b = p->be;
+	oscore_coap_hdr h;
 	oscore_msg m;
-	uint8_t tok[TOKEN_LEN], b1[3], b2[3], sz1[4];
+	uint8_t b1[3], b2[3], sz1[4];
 	gw_block_opt bo;
 	int rc;
 
-	if (!s)
-		return GW_E_BACKEND_UNREACHABLE;
+	ex_end(f, p);
 	rc = oscore_msg_decode_body(p->code, p->opts, p->opts_len, &m);
 	if (rc != 0)
 		return rc;
@@ -264,53 +515,47 @@ static int send_exchange(gw_fwd *f, struct pend *p)
 	}
 	if (rc != 0)
 		return rc;
-	pdu = coap_pdu_init(COAP_MESSAGE_CON, (coap_pdu_code_t)p->code, coap_new_message_id(s),
-	                    coap_session_max_pdu_size(s));
-	if (!pdu)
-		return EDHOC_E_NOMEM;
-	id_to_token(p->id, tok);
-	if (!coap_add_token(pdu, TOKEN_LEN, tok) || gw_msg_to_pdu(pdu, &m) != 0) {
-		coap_delete_pdu(pdu);
+	memset(&h, 0, sizeof(h));
+	h.type = T_CON;
+	h.mid = b->next_mid++;
+	h.token_len = TOKEN_LEN;
+	id_to_token(p->id, h.token);
+	if (oscore_coap_encode(&h, &m, p->dg, p->dg_cap, &p->dg_len) != 0)
 		return EDHOC_E_MESSAGE_TOO_LARGE;
+	p->mid = h.mid;
+	p->ex = EX_UNACKED;
+	p->mnext = f->mbuckets[mbucket(f, b, p->mid)];
+	f->mbuckets[mbucket(f, b, p->mid)] = p;
+	/* RFC 7252 §4.2: ACK_TIMEOUT times a random factor in [1, 1.5). */
+	p->rtx_count = 0;
+	p->rtx_timeout = f->ack_timeout_ms + (uint64_t)f->ack_timeout_ms * (rnd(f) % 1000) / 2000;
+	p->rtx_at = now + p->rtx_timeout;
+	/* A retransmission after the deadline would be wasted: the deadline
+	 * fails the request first. */
+	if (!(p->timed && p->rtx_at >= p->deadline)) {
+		rc = heap_push(f, p);
+		if (rc != 0)
+			return rc;
 	}
-	if (coap_send(s, pdu) == COAP_INVALID_MID)
-		return GW_E_BACKEND_UNREACHABLE;
-	return 0;
+	return xmit(f, b, p->dg, p->dg_len);
 }
 
-/* Ends p with an error: unlink, tell the owner, free. */
-static void pfail(gw_fwd *f, struct pend *p, int result)
+/* Fails the doomed pends of unreachable backends.  Called where done may
+ * run: the end of ready() and of gw_fwd_tick. */
+static void process_refused(gw_fwd *f)
 {
-	gw_fwd_done_fn done = p->done;
-	void *arg = p->arg;
-	uint64_t id = p->id;
-	punlink(f, p);
-	pfree(p);
-	done(arg, id, result, NULL);
-}
-
-static void fwd_nack(coap_session_t *session, const coap_pdu_t *sent,
-                     const coap_nack_reason_t reason, const coap_mid_t mid)
-{
-	gw_fwd *f = coap_session_get_app_data(session);
-	struct pend *p;
-	uint64_t id;
-
-	(void)mid;
-	if (!f || !sent)
-		return;
-	if (coap_session_get_type(session) != COAP_SESSION_TYPE_CLIENT) {
-		if (f->dev_nack)
-			f->dev_nack(f->dev_nack_arg, session, sent, reason);
-		return;
+	while (f->refused) {
+		f->refused = false;
+		for (struct backend *b = f->backends; b; b = b->next) {
+			if (!b->refused)
+				continue;
+			b->refused = false;
+			/* Pends added since (by a done callback) go to the
+			 * tail undoomed, so the doomed ones are a prefix. */
+			while (b->phead && b->phead->doomed)
+				pfail(f, b->phead, GW_E_BACKEND_UNREACHABLE);
+		}
 	}
-	if (!token_to_id(sent, &id) || !(p = pfind(f, id)))
-		return;
-	if (reason == COAP_NACK_ICMP_ISSUE || reason == COAP_NACK_NOT_DELIVERABLE)
-		backend_reset(f, session);
-	pfail(f, p,
-	      reason == COAP_NACK_TOO_MANY_RETRIES ? GW_E_BACKEND_TIMEOUT
-	                                           : GW_E_BACKEND_UNREACHABLE);
 }
 
 static int append_body(gw_fwd *f, struct pend *p, const uint8_t *d, size_t n)
@@ -362,141 +607,213 @@ static void deliver(gw_fwd *f, struct pend *p, oscore_msg *m)
 	pfree(p);
 }
 
-static coap_response_t fwd_response(coap_session_t *session, const coap_pdu_t *sent,
-                                    const coap_pdu_t *recv, const coap_mid_t mid)
+/* An answer (or notification) m for p, whose exchange has ended. */
+static void on_response(gw_fwd *f, struct pend *p, oscore_msg *m, uint64_t now)
 {
-	gw_fwd *f = coap_session_get_app_data(session);
-	struct pend *p;
-	oscore_msg m;
 	const oscore_option *o;
 	gw_block_opt bo;
-	uint64_t id;
 	int rc;
 
-	(void)sent;
-	(void)mid;
-	if (!f || coap_session_get_type(session) != COAP_SESSION_TYPE_CLIENT)
-		return COAP_RESPONSE_OK;
-	if (!token_to_id(recv, &id) || !(p = pfind(f, id)) || p->be->s != session) {
-		/* A notification nobody wants any more: RST ends it at the
-		 * backend.  Late answers to timed-out requests are just
-		 * dropped. */
-		coap_opt_iterator_t it;
-		return coap_check_option(recv, COAP_OPTION_OBSERVE, &it) ? COAP_RESPONSE_FAIL
-		                                                         : COAP_RESPONSE_OK;
-	}
-	rc = gw_pdu_to_msg(recv, &m);
-	if (rc != 0) {
-		pfail(f, p, GW_E_BACKEND_RESPONSE);
-		return COAP_RESPONSE_OK;
-	}
 	/* Block1: 2.31 Continue asks for the next part (possibly smaller). */
-	if (p->block1 && p->b1_sent < p->body_len && m.code == CODE(2, 31)) {
+	if (p->block1 && p->b1_sent < p->body_len && m->code == CODE(2, 31)) {
 		size_t size = gw_block_size(p->b1_szx);
-		o = oscore_msg_find(&m, OSCORE_OPT_BLOCK1);
+		o = oscore_msg_find(m, OSCORE_OPT_BLOCK1);
 		if (!o || gw_block_decode(o->value, o->len, &bo) != 0 ||
 		    bo.num != p->b1_sent / size) {
 			pfail(f, p, GW_E_BACKEND_RESPONSE);
-			return COAP_RESPONSE_OK;
+			return;
 		}
 		p->b1_sent += size;
 		if (bo.szx < p->b1_szx)
 			p->b1_szx = bo.szx; /* b1_sent stays a multiple of the new size */
 		if (p->b1_sent >= p->body_len) {
 			pfail(f, p, GW_E_BACKEND_RESPONSE);
-			return COAP_RESPONSE_OK;
+			return;
 		}
-		rc = send_exchange(f, p);
+		rc = send_exchange(f, p, now);
 		if (rc != 0)
 			pfail(f, p, rc);
-		return COAP_RESPONSE_OK;
+		return;
 	}
 	if (p->block1)
 		p->b1_sent = p->body_len;
 	/* Block2: collect, ask for the next block. */
-	o = oscore_msg_find(&m, OSCORE_OPT_BLOCK2);
-	if (o && (m.code >> 5) == 2) {
+	o = oscore_msg_find(m, OSCORE_OPT_BLOCK2);
+	if (o && (m->code >> 5) == 2) {
 		if (gw_block_decode(o->value, o->len, &bo) != 0 || bo.num != p->b2_next ||
-		    (bo.more && m.payload_len != gw_block_size(bo.szx))) {
+		    (bo.more && m->payload_len != gw_block_size(bo.szx))) {
 			pfail(f, p, GW_E_BACKEND_RESPONSE);
-			return COAP_RESPONSE_OK;
+			return;
 		}
 		if (bo.num == 0) {
 			/* Keep the first block's code and options for the
 			 * whole answer. */
 			uint8_t *copy = NULL;
 			size_t len = 0;
-			oscore_msg hm = m;
+			oscore_msg hm = *m;
 			oscore_msg_set_payload(&hm, NULL, 0);
 			rc = oscore_msg_encode_body(&hm, f->scratch, sizeof(f->scratch), &len);
 			if (rc == 0 && len && !(copy = malloc(len)))
 				rc = EDHOC_E_NOMEM;
 			if (rc != 0) {
 				pfail(f, p, GW_E_BACKEND_RESPONSE);
-				return COAP_RESPONSE_OK;
+				return;
 			}
 			if (len)
 				memcpy(copy, f->scratch, len);
 			free(p->ropts);
 			p->ropts = copy;
 			p->ropts_len = len;
-			p->rcode = m.code;
+			p->rcode = m->code;
 			p->rlen = 0;
 		}
-		rc = append_body(f, p, m.payload, m.payload_len);
+		rc = append_body(f, p, m->payload, m->payload_len);
 		if (rc != 0) {
 			pfail(f, p, rc);
-			return COAP_RESPONSE_OK;
+			return;
 		}
 		if (bo.more) {
 			p->b2_next = bo.num + 1;
 			p->b2_szx = bo.szx;
-			rc = send_exchange(f, p);
+			rc = send_exchange(f, p, now);
 			if (rc != 0)
 				pfail(f, p, rc);
-			return COAP_RESPONSE_OK;
+			return;
 		}
 		if (bo.num > 0 || p->ropts) {
 			oscore_msg whole;
 			if (oscore_msg_decode_body(p->rcode, p->ropts, p->ropts_len, &whole) != 0) {
 				pfail(f, p, GW_E_BACKEND_RESPONSE);
-				return COAP_RESPONSE_OK;
+				return;
 			}
 			oscore_msg_set_payload(&whole, p->rbody, p->rlen);
 			p->b2_next = 0;
 			deliver(f, p, &whole);
-			return COAP_RESPONSE_OK;
+			return;
 		}
 	}
-	if (m.payload_len > f->payload_max) {
+	if (m->payload_len > f->payload_max) {
 		pfail(f, p, GW_E_BACKEND_RESPONSE);
-		return COAP_RESPONSE_OK;
+		return;
 	}
-	deliver(f, p, &m);
-	return COAP_RESPONSE_OK;
+	deliver(f, p, m);
 }
 
-int gw_fwd_create(coap_context_t *ctx, int epfd, size_t pending_max, size_t payload_max,
-                  gw_fwd **ret)
+/* One datagram from backend b (RFC 7252 §4 client side). */
+static void on_datagram(gw_fwd *f, struct backend *b, const uint8_t *d, size_t len, uint64_t now)
 {
+	oscore_coap_hdr h;
+	oscore_msg m;
+	struct pend *p;
+	uint64_t id;
+	bool con;
+	int reply;
+
+	if (oscore_coap_decode(d, len, &h, &m) != 0)
+		return;
+	if (h.type == T_ACK || h.type == T_RST) {
+		p = mfind(f, b, h.mid);
+		if (!p)
+			return; /* late or duplicate: that exchange is over */
+		if (h.type == T_RST) {
+			pfail(f, p, GW_E_BACKEND_UNREACHABLE);
+			return;
+		}
+		if (m.code == OSCORE_CODE_EMPTY) {
+			/* A separate answer follows; the deadline still
+			 * applies. */
+			ex_end(f, p);
+			p->ex = EX_ACKED;
+			return;
+		}
+		if ((m.code >> 5) == 0 || !token_to_id(&h, &id) || id != p->id)
+			return; /* a request in an ACK, or not our token */
+		ex_end(f, p);
+		on_response(f, p, &m, now);
+		return;
+	}
+	con = h.type == T_CON;
+	if ((m.code >> 5) == 0) {
+		/* Ping (empty CON) or a request: we serve nothing here. */
+		if (con)
+			send_empty(f, b, T_RST, h.mid);
+		return;
+	}
+	if (con && (reply = seen_lookup(b, h.mid)) >= 0) {
+		send_empty(f, b, reply, h.mid);
+		return;
+	}
+	if (!token_to_id(&h, &id) || !(p = pfind(f, id)) || p->be != b ||
+	    (p->ex == EX_NONE && !p->observing)) {
+		/* A notification nobody wants any more: RST ends it at the
+		 * backend (RFC 7641 §3.6).  A late answer to a request that
+		 * timed out is only acknowledged. */
+		reply = oscore_msg_find(&m, OSCORE_OPT_OBSERVE) ? T_RST : T_ACK;
+		if (con || reply == T_RST)
+			send_empty(f, b, reply, h.mid);
+		if (con)
+			seen_add(b, h.mid, reply);
+		return;
+	}
+	if (con) {
+		send_empty(f, b, T_ACK, h.mid);
+		seen_add(b, h.mid, T_ACK);
+	}
+	/* An answer also acknowledges the request (RFC 7252 §5.2.2). */
+	ex_end(f, p);
+	on_response(f, p, &m, now);
+}
+
+static void backend_ready(gw_io *io, uint32_t events)
+{
+	struct backend *b = GW_IO_OWNER(io, struct backend, io);
+	gw_fwd *f = b->f;
+	uint64_t now = mono_ms();
+
+	(void)events;
+	for (int i = 0; i < RECV_BURST; i++) {
+		ssize_t n = recv(b->fd, f->rbuf, sizeof(f->rbuf), 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (unreachable_errno(errno))
+				backend_refused(f, b);
+			break;
+		}
+		on_datagram(f, b, f->rbuf, (size_t)n, now);
+	}
+	process_refused(f);
+}
+
+/* ---- API ---- */
+
+int gw_fwd_create(int epfd, size_t pending_max, size_t payload_max, gw_fwd **ret)
+{
+	uint64_t seed[2];
 	gw_fwd *f = calloc(1, sizeof(*f));
 	if (!f)
 		return EDHOC_E_NOMEM;
-	f->ctx = ctx;
-	(void)epfd; /* libcoap's sessions live in its own epoll fd */
+	f->epfd = epfd;
 	f->n_buckets = gw_hash_buckets(pending_max);
 	f->buckets = calloc(f->n_buckets, sizeof(*f->buckets));
-	if (!f->buckets) {
+	f->mbuckets = calloc(f->n_buckets, sizeof(*f->mbuckets));
+	if (!f->buckets || !f->mbuckets) {
+		free(f->buckets);
+		free(f->mbuckets);
 		free(f);
 		return EDHOC_E_NOMEM;
 	}
 	f->pending_max = pending_max;
 	f->payload_max = payload_max;
+	f->ack_timeout_ms = GW_FWD_ACK_TIMEOUT_MS;
+	f->max_retransmit = GW_FWD_MAX_RETRANSMIT;
 	/* A random start keeps our tokens unpredictable to backends. */
-	if (getrandom(&f->next_id, sizeof(f->next_id), 0) != (ssize_t)sizeof(f->next_id))
-		f->next_id = 0x6564686f63640000ull;
-	coap_register_response_handler(ctx, fwd_response);
-	coap_register_nack_handler(ctx, fwd_nack);
+	if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed)) {
+		seed[0] = 0x6564686f63640000ull ^ mono_ms();
+		seed[1] = 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)f;
+	}
+	f->next_id = seed[0];
+	f->rng = seed[1] ? seed[1] : 1; /* xorshift stays at 0 */
 	*ret = f;
 	return 0;
 }
@@ -515,13 +832,12 @@ void gw_fwd_free(gw_fwd *f)
 	}
 	for (b = f->backends; b; b = nb) {
 		nb = b->next;
-		if (b->s) {
-			coap_session_set_app_data(b->s, NULL);
-			coap_session_release(b->s);
-		}
+		close(b->fd); /* leaves the epoll set with it */
 		free(b);
 	}
+	free(f->heap);
 	free(f->buckets);
+	free(f->mbuckets);
 	free(f);
 }
 
@@ -532,13 +848,20 @@ void gw_fwd_set_limits(gw_fwd *f, size_t pending_max, size_t payload_max)
 	f->payload_max = payload_max;
 }
 
+void gw_fwd_set_timing(gw_fwd *f, unsigned ack_timeout_ms, unsigned max_retransmit)
+{
+	f->ack_timeout_ms = ack_timeout_ms ? ack_timeout_ms : 1;
+	f->max_retransmit = max_retransmit;
+}
+
 int gw_fwd_send(gw_fwd *f, const struct sockaddr *addr, socklen_t addr_len, const oscore_msg *req,
                 unsigned timeout_ms, uint64_t now_ms, gw_fwd_done_fn done, void *arg,
                 uint64_t *ret_id)
 {
-	struct pend *p = NULL;
+	struct pend *p;
+	struct backend *b;
 	oscore_msg m = *req;
-	size_t len = 0;
+	size_t len = 0, first, dg_cap;
 	const oscore_option *obs;
 	int rc;
 
@@ -551,26 +874,31 @@ int gw_fwd_send(gw_fwd *f, const struct sockaddr *addr, socklen_t addr_len, cons
 	rc = oscore_msg_encode_body(&m, f->scratch, GW_FWD_MAX_OPTS_BYTES, &len);
 	if (rc != 0)
 		return EDHOC_E_MESSAGE_TOO_LARGE;
-	p = calloc(1, sizeof(*p));
+	b = backend_get(f, addr, addr_len);
+	if (!b)
+		return GW_E_BACKEND_UNREACHABLE;
+	first = req->payload_len;
+	if (first > gw_block_size(GW_FWD_BLOCK_SZX))
+		first = gw_block_size(GW_FWD_BLOCK_SZX);
+	dg_cap = DG_EXTRA + len + first;
+	/* Bounded: options by GW_FWD_MAX_OPTS_BYTES, the body by
+	 * payload_max, the datagram by one block. */
+	p = malloc(sizeof(*p) + len + req->payload_len + dg_cap);
 	if (!p)
 		return EDHOC_E_NOMEM;
-	p->be = backend_get(f, addr, addr_len);
-	if (!p->be) {
-		free(p);
-		return GW_E_BACKEND_UNREACHABLE;
-	}
-	if (len && !(p->opts = malloc(len)))
-		goto nomem;
+	memset(p, 0, sizeof(*p));
+	p->heap_idx = SIZE_MAX;
+	p->opts = p->mem;
+	p->opts_len = len;
 	if (len)
 		memcpy(p->opts, f->scratch, len);
-	p->opts_len = len;
-	if (req->payload_len) {
-		p->body = malloc(req->payload_len);
-		if (!p->body)
-			goto nomem;
+	p->body = p->mem + len;
+	p->body_len = req->payload_len;
+	if (req->payload_len)
 		memcpy(p->body, req->payload, req->payload_len);
-		p->body_len = req->payload_len;
-	}
+	p->dg = p->body + req->payload_len;
+	p->dg_cap = dg_cap;
+	p->be = b;
 	p->code = req->code;
 	p->b1_szx = GW_FWD_BLOCK_SZX;
 	p->block1 = p->body_len > gw_block_size(GW_FWD_BLOCK_SZX);
@@ -582,22 +910,26 @@ int gw_fwd_send(gw_fwd *f, const struct sockaddr *addr, socklen_t addr_len, cons
 		p->id = f->next_id++;
 	while (pfind(f, p->id));
 	p->deadline = now_ms + (timeout_ms ? timeout_ms : 1);
-	rc = send_exchange(f, p);
-	if (rc != 0) {
-		if (rc == GW_E_BACKEND_UNREACHABLE && p->be->s)
-			backend_reset(f, p->be->s);
-		pfree(p);
-		return rc;
-	}
 	p->hnext = f->buckets[pbucket(f, p->id)];
 	f->buckets[pbucket(f, p->id)] = p;
 	tlist_insert(f, p);
+	p->bprev = b->ptail;
+	if (b->ptail)
+		b->ptail->bnext = p;
+	else
+		b->phead = p;
+	b->ptail = p;
 	f->count++;
+	rc = send_exchange(f, p, now_ms);
+	if (rc != 0) {
+		/* Other pends of an unreachable backend fail from the next
+		 * gw_fwd_tick (gw_fwd_next_deadline says it is due). */
+		punlink(f, p);
+		pfree(p);
+		return rc;
+	}
 	*ret_id = p->id;
 	return 0;
-nomem:
-	pfree(p);
-	return EDHOC_E_NOMEM;
 }
 
 void gw_fwd_cancel(gw_fwd *f, uint64_t id)
@@ -614,11 +946,35 @@ void gw_fwd_tick(gw_fwd *f, uint64_t now_ms)
 	/* Each failure unlinks the head, so this ends. */
 	while (f->thead && f->thead->deadline <= now_ms)
 		pfail(f, f->thead, GW_E_BACKEND_TIMEOUT);
+	while (f->heap_len && f->heap[0]->rtx_at <= now_ms) {
+		struct pend *p = f->heap[0];
+		if (p->rtx_count >= f->max_retransmit) {
+			/* The last retransmission went unanswered too. */
+			pfail(f, p, GW_E_BACKEND_TIMEOUT);
+			continue;
+		}
+		p->rtx_count++;
+		p->rtx_timeout *= 2;
+		p->rtx_at = now_ms + p->rtx_timeout;
+		if (p->timed && p->rtx_at >= p->deadline)
+			heap_remove(f, p);
+		else
+			heap_down(f, 0);
+		/* Same MID, same bytes (RFC 7252 §4.2).  An unreachable
+		 * backend dooms p with the rest, failed below. */
+		xmit(f, p->be, p->dg, p->dg_len);
+	}
+	process_refused(f);
 }
 
 uint64_t gw_fwd_next_deadline(const gw_fwd *f)
 {
-	return f->thead ? f->thead->deadline : UINT64_MAX;
+	uint64_t t = f->thead ? f->thead->deadline : UINT64_MAX;
+	if (f->refused)
+		return 0;
+	if (f->heap_len && f->heap[0]->rtx_at < t)
+		t = f->heap[0]->rtx_at;
+	return t;
 }
 
 size_t gw_fwd_pending(const gw_fwd *f)
@@ -634,10 +990,4 @@ size_t gw_fwd_observing(const gw_fwd *f)
 size_t gw_fwd_payload_max(const gw_fwd *f)
 {
 	return f->payload_max;
-}
-
-void gw_fwd_set_dev_nack(gw_fwd *f, gw_fwd_dev_nack_fn fn, void *arg)
-{
-	f->dev_nack = fn;
-	f->dev_nack_arg = arg;
 }

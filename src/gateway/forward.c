@@ -1,5 +1,5 @@
-/* Forwarding to CoAP backends: the backend client (gw_fwd_*) and the device
- * side (gw_relay_*).  See forward.h. */
+/* Forwarding to CoAP backends, the device side (gw_relay_*).  See
+ * forward.h. */
 #include "gateway/forward.h"
 
 #include <openssl/crypto.h>
@@ -27,36 +27,6 @@ static uint64_t now_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
-
-int gw_pdu_to_msg(const coap_pdu_t *pdu, oscore_msg *m)
-{
-	coap_opt_iterator_t it;
-	coap_opt_t *opt;
-	const uint8_t *data;
-	size_t len;
-	oscore_msg_init(m, (uint8_t)coap_pdu_get_code(pdu));
-	coap_option_iterator_init(pdu, &it, COAP_OPT_ALL);
-	while ((opt = coap_option_next(&it))) {
-		int rc = oscore_msg_add(m, it.number, coap_opt_value(opt), coap_opt_length(opt));
-		if (rc != 0)
-			return rc;
-	}
-	if (coap_get_data(pdu, &len, &data))
-		oscore_msg_set_payload(m, data, len);
-	return 0;
-}
-
-int gw_msg_to_pdu(coap_pdu_t *pdu, const oscore_msg *m)
-{
-	for (size_t i = 0; i < m->n_opts; i++)
-		if (coap_add_option(pdu, m->opts[i].number, m->opts[i].len, m->opts[i].value) == 0)
-			return EDHOC_E_BUFFER_TOO_SMALL;
-	if (m->payload_len && !coap_add_data(pdu, m->payload_len, m->payload))
-		return EDHOC_E_BUFFER_TOO_SMALL;
-	return 0;
-}
-
-/* ==== device side ==== */
 
 /* One forwarded request of a device, from parking to its answer; for an
  * observation also the relationship afterwards. */
@@ -350,8 +320,8 @@ static void relay_done(void *arg, uint64_t id, int result, const oscore_msg *res
 	q->observing = true;
 }
 
-int gw_relay_create(coap_context_t *ctx, int epfd, gw_udp *udp, gw_sessions *sessions, gw_rtx *rtx,
-                    diag *d, size_t pending_max, size_t payload_max, size_t observations_per_device,
+int gw_relay_create(int epfd, gw_udp *udp, gw_sessions *sessions, gw_rtx *rtx, diag *d,
+                    size_t pending_max, size_t payload_max, size_t observations_per_device,
                     gw_relay **ret)
 {
 	gw_relay *r = calloc(1, sizeof(*r));
@@ -363,7 +333,7 @@ int gw_relay_create(coap_context_t *ctx, int epfd, gw_udp *udp, gw_sessions *ses
 	r->rtx = rtx;
 	r->diag = d;
 	r->obs_per_device = observations_per_device;
-	rc = gw_fwd_create(ctx, epfd, pending_max, payload_max, &r->fwd);
+	rc = gw_fwd_create(epfd, pending_max, payload_max, &r->fwd);
 	if (rc == 0) {
 		r->blk = gw_blk_create(pending_max, payload_max, BLOCK_LIFETIME_MS);
 		if (!r->blk)

@@ -1,24 +1,18 @@
-/* Forwarding of verified OSCORE requests to CoAP backends.
+/* Forwarding of verified OSCORE requests to CoAP backends: the device side
+ * (gw_relay_*).  Single-threaded, on the gateway's epoll set.
  *
- * Two layers, both single-threaded on the gateway's libcoap context:
- *
- * The backend client (gw_fwd_*) is in backend.h.
- *
- * gw_relay_* the device side: parks the device's request with
- *            coap_register_async, forwards the plain request, and when the
- *            backend answers OSCORE-protects the answer with the device's
- *            context and sends it as a separate response (the cheap
- *            completion style of LIBCOAP-NOTES.md), also into the
- *            retransmission cache.  Inner block-wise with the device
- *            (block.h), observations (observe.h), timeouts (5.04),
- *            unreachable backends (5.02) and the pending limit (5.03).
- *
- * Both need the gateway's libcoap context; they register its response and
- * NACK handlers (the gateway sends no other client requests). */
+ * The relay turns a verified, authorised inner request into the plain
+ * request for the route's backend and hands it to the backend client
+ * (backend.h); the device's request is parked in the transport (udp.h).
+ * When the backend answers, the answer is OSCORE-protected with the
+ * device's context and goes out piggybacked on the ACK (backend answered
+ * within GW_UDP_ACK_DELAY_MS) or as a separate response, and into the
+ * retransmission cache.  Also here: inner block-wise with the device
+ * (block.h), observations relayed as notifications, timeouts (5.04),
+ * unreachable backends (5.02) and the pending limit (5.03). */
 #ifndef GW_FORWARD_H
 #define GW_FORWARD_H
 
-#include <coap3/coap.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,17 +28,6 @@
 #include "gateway/udp.h"
 #include "policy/routes.h"
 
-/* Copies a PDU's code, options and payload into m; m borrows the option
- * values and payload from pdu (valid while pdu is).  The result of
- * oscore_msg_add when there are too many options. */
-int gw_pdu_to_msg(const coap_pdu_t *pdu, oscore_msg *m);
-
-/* Appends m's options and payload to pdu: EDHOC_E_BUFFER_TOO_SMALL when
- * they do not fit. */
-int gw_msg_to_pdu(coap_pdu_t *pdu, const oscore_msg *m);
-
-/* ---- device side ---- */
-
 typedef struct gw_relay gw_relay;
 
 typedef struct gw_relay_stats {
@@ -59,8 +42,8 @@ typedef struct gw_relay_stats {
 
 /* epfd: the gateway's epoll set (io.h).  sessions, rtx and d are the gateway's and must outlive the
  * relay. */
-int gw_relay_create(coap_context_t *ctx, int epfd, gw_udp *udp, gw_sessions *sessions, gw_rtx *rtx,
-                    diag *d, size_t pending_max, size_t payload_max, size_t observations_per_device,
+int gw_relay_create(int epfd, gw_udp *udp, gw_sessions *sessions, gw_rtx *rtx, diag *d,
+                    size_t pending_max, size_t payload_max, size_t observations_per_device,
                     gw_relay **ret);
 
 /* Drops pending requests and observations (nothing is sent).  NULL is a

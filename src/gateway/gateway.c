@@ -1,13 +1,14 @@
-/* The gateway's CoAP layer on libcoap 4.3.1: resources, the EDHOC and
+/* The gateway's CoAP layer: the resources (EDHOC, discovery), the EDHOC and
  * OSCORE request paths, and the glue to the tables (C_R allocator,
- * half-open handshakes, retransmission cache, sessions).
+ * half-open handshakes, retransmission cache, sessions).  Datagrams come
+ * and go through the transport (udp.c) and the backend client
+ * (backend.c), both on the gateway's own sockets in its epoll set.
  *
- * Every response is built first as an oscore_msg (code, options, payload)
- * and only then copied into libcoap's PDU, so the same bytes can go into the
- * retransmission cache: a duplicate CON gets exactly the first answer. */
+ * Every response is built as an oscore_msg (code, options, payload), so
+ * the same bytes can go into the retransmission cache: a duplicate CON gets
+ * exactly the first answer. */
 #include "gateway/gateway.h"
 
-#include <coap3/coap.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -84,10 +85,8 @@ struct reply {
 };
 
 struct gw {
-	coap_context_t *ctx; /* the backend client's (until it has its own sockets) */
-	int epfd;            /* gw_fd: our sockets and libcoap's epoll fd */
-	gw_io coap_io;       /* libcoap's epoll fd in epfd */
-	gw_udp *udp;         /* the devices' CoAP endpoint */
+	int epfd;    /* gw_fd: the devices' and the backends' sockets */
+	gw_udp *udp; /* the devices' CoAP endpoint */
 	diag *diag;
 	struct gw_conf *conf;
 	gw_cidalloc *cids;
@@ -99,7 +98,6 @@ struct gw {
 	store *store;           /* NULL: sessions live in memory only */
 	uint64_t next_flush_ms; /* store touches and expiry */
 	uint64_t put_flush_ms;  /* queued session puts written by then; UINT64_MAX: none */
-	uint64_t prepared_ms;   /* last coap_io_prepare_epoll (libcoap's timers) */
 	/* Last-used times: the next round (or chunk) is due at touch_flush_ms;
 	 * sessions used at or after touch_since_ms are not persisted yet;
 	 * touch_round_ms is when the current round began. */
@@ -1369,8 +1367,8 @@ static void oscore_request(gw *g, const struct peer *pp, const gw_xchg *x, const
 				g->big_plain_cap = cap;
 			}
 		}
-		/* Parked: libcoap acknowledges a CON with an empty ACK; the
-		 * relay sends the answer (and caches it) later. */
+		/* Parked: the relay sends the answer (and caches it) later,
+		 * piggybacked or after the transport's empty ACK. */
 		if (handle_oscore(g, &p, &outer, &ci, now, r))
 			return;
 		if (gw_ob_response(g->ob, &ob, &r->m, now, &out) != 0)
@@ -1501,7 +1499,7 @@ static void on_malformed(void *arg, const gw_addr *peer, size_t len)
 	g->malformed_quiet = 0;
 }
 
-/* ---- libcoap setup ---- */
+/* ---- setup ---- */
 
 /* The EDHOC resource's link with its RFC 9668 §6 attributes, from the
  * config: methods, suites, the credential types the trust store can hold
@@ -1554,8 +1552,6 @@ static uint64_t rtx_lifetime(void)
 	return GW_RTX_DEFAULT_LIFETIME_MS;
 }
 
-static void coap_ready(gw_io *io, uint32_t events);
-
 int gw_create(cfg *c, diag *d, gw **ret)
 {
 	const cfg_limits *lim = cfg_limits_get(c);
@@ -1578,31 +1574,18 @@ int gw_create(cfg *c, diag *d, gw **ret)
 	if (!g->conf || !g->cids || !g->half || !g->rtx || !g->sessions)
 		goto fail;
 
-	coap_startup();
-	g->ctx = coap_new_context(NULL);
-	if (!g->ctx) {
-		diag_log(d, LOG_ERR, "cannot create the CoAP context");
+	g->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (g->epfd < 0) {
+		diag_log(d, LOG_ERR, "cannot create the gateway's epoll set: %s", strerror(errno));
+		rc = EDHOC_E_INTERNAL;
 		goto fail;
 	}
-	coap_set_app_data(g->ctx, g);
-	g->epfd = epoll_create1(EPOLL_CLOEXEC);
-	g->coap_io.ready = coap_ready;
-	{
-		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &g->coap_io};
-		if (g->epfd < 0 ||
-		    epoll_ctl(g->epfd, EPOLL_CTL_ADD, coap_context_get_coap_fd(g->ctx), &ev) != 0) {
-			diag_log(d, LOG_ERR, "cannot create the gateway's epoll set");
-			goto fail;
-		}
-	}
-	coap_context_set_block_mode(g->ctx, 0);
 	cb.arg = g;
 	rc = gw_udp_create(g->epfd, &cb, lim->pending_forwards_max, con_max(lim), &g->udp);
 	if (rc != 0)
 		goto fail;
-	rc = gw_relay_create(g->ctx, g->epfd, g->udp, g->sessions, g->rtx, d,
-	                     lim->pending_forwards_max, lim->payload_max,
-	                     lim->observations_per_device, &g->relay);
+	rc = gw_relay_create(g->epfd, g->udp, g->sessions, g->rtx, d, lim->pending_forwards_max,
+	                     lim->payload_max, lim->observations_per_device, &g->relay);
 	if (rc != 0)
 		goto fail;
 	rc = EDHOC_E_NOMEM;
@@ -1637,7 +1620,7 @@ void gw_free(gw *g)
 {
 	if (!g)
 		return;
-	/* The relay first: it holds libcoap sessions and parked requests.
+	/* The relay first: it holds parked requests and backend sockets.
 	 * Then the tables: their callbacks use the allocator, the config and
 	 * the store (which keeps the sessions for the next start). */
 	gw_relay_free(g->relay);
@@ -1657,8 +1640,6 @@ void gw_free(gw *g)
 	gw_halfopen_free(g->half);
 	gw_rtx_free(g->rtx);
 	gw_udp_free(g->udp);
-	if (g->ctx)
-		coap_free_context(g->ctx);
 	if (g->epfd >= 0)
 		close(g->epfd);
 	gw_cidalloc_free(g->cids);
@@ -1670,7 +1651,6 @@ void gw_free(gw *g)
 	OPENSSL_cleanse(&g->reply, sizeof(g->reply));
 	OPENSSL_cleanse(&g->inner_reply, sizeof(g->inner_reply));
 	free(g);
-	coap_cleanup();
 }
 
 static bool listen_same(const cfg_gateway *a, const cfg_gateway *b)
@@ -1736,48 +1716,14 @@ int gw_fd(const gw *g)
 	return g->epfd;
 }
 
-/* Why not coap_io_process: libcoap 4.3.1 reads one datagram per socket
- * per call and re-arms its timerfd (timerfd_settime) in every
- * coap_io_prepare_epoll, which coap_io_process runs each time, so under
- * load each datagram cost a full turn of both (15 % of the gateway's CPU
- * per forwarded request in the profile).  Here up to GW_IO_TURNS rounds
- * of ready sockets are handled, and libcoap's timer work (retransmissions,
- * session timeouts) runs at most every GW_PREPARE_MS, and from gw_tick at
- * least once a second.  A new retransmission does not wait for it:
- * libcoap arms its timer itself when it queues a confirmable message, and
- * its expiry wakes the loop through the same epoll fd. */
-#define GW_IO_TURNS   8
-#define GW_IO_EVENTS  16
-#define GW_PREPARE_MS 10
-static void coap_timers(gw *g, uint64_t now_ms)
-{
-	coap_tick_t now;
-	coap_ticks(&now);
-	coap_io_prepare_epoll(g->ctx, now);
-	g->prepared_ms = now_ms;
-}
-
-/* libcoap's own epoll fd is ready: up to GW_IO_TURNS rounds of its ready
- * sockets. */
-static void coap_ready(gw_io *io, uint32_t events)
-{
-	gw *g = GW_IO_OWNER(io, gw, coap_io);
-	struct epoll_event ev[GW_IO_EVENTS];
-	int fd = coap_context_get_coap_fd(g->ctx);
-
-	(void)events;
-	for (int turn = 0; turn < GW_IO_TURNS; turn++) {
-		int n = epoll_wait(fd, ev, GW_IO_EVENTS, 0);
-		if (n <= 0)
-			break;
-		coap_io_do_epoll(g->ctx, ev, (size_t)n);
-	}
-}
+/* Up to GW_IO_TURNS rounds of ready sockets per wakeup; each socket reads
+ * a burst of datagrams per round (recvmmsg). */
+#define GW_IO_TURNS  8
+#define GW_IO_EVENTS 16
 
 void gw_process(gw *g)
 {
 	struct epoll_event ev[GW_IO_EVENTS];
-	uint64_t now;
 
 	for (int turn = 0; turn < GW_IO_TURNS; turn++) {
 		int n = epoll_wait(g->epfd, ev, GW_IO_EVENTS, 0);
@@ -1788,9 +1734,6 @@ void gw_process(gw *g)
 			io->ready(io, ev[i].events);
 		}
 	}
-	now = gw_now_ms();
-	if (now - g->prepared_ms >= GW_PREPARE_MS)
-		coap_timers(g, now);
 }
 
 /* Monotonic time at which the next expiry sweep is due: the earliest
@@ -1892,7 +1835,6 @@ static bool persist_touches(gw *g, uint64_t now)
 void gw_tick(gw *g)
 {
 	uint64_t now = gw_now_ms();
-	coap_timers(g, now);
 	gw_halfopen_expire(g->half, now);
 	gw_rtx_expire(g->rtx, now);
 	gw_relay_tick(g->relay, now);

@@ -1,11 +1,12 @@
-/* The gateway: libcoap server, EDHOC resource (RFC 9528 App. A.2, RFC 9668
- * combined request), OSCORE request path, and the tables behind them.
+/* The gateway: CoAP server (udp.h), EDHOC resource (RFC 9528 App. A.2,
+ * RFC 9668 combined request), OSCORE request path, forwarding to backends,
+ * and the tables behind them.
  *
- * One gateway object owns one libcoap context with one UDP endpoint per
- * configured listen address.  It does no waiting of its own: the daemon puts
- * gw_fd() into its epoll set, calls gw_process() when it is readable and
- * gw_tick() when the deadline from gw_next_deadline() has passed.
- * Single-threaded (libcoap has no locking). */
+ * One gateway object owns one epoll set with one UDP socket per configured
+ * listen address and one per backend in use.  It does no waiting of its
+ * own: the daemon puts gw_fd() into its epoll set, calls gw_process() when
+ * it is readable and gw_tick() when the deadline from gw_next_deadline()
+ * has passed.  Single-threaded. */
 #ifndef GW_GATEWAY_H
 #define GW_GATEWAY_H
 
@@ -47,7 +48,7 @@ typedef struct gw_stats {
  * negative code and logs why through d. */
 int gw_create(cfg *c, diag *d, gw **ret);
 
-/* Frees every table entry (secrets cleansed), the libcoap context, and the
+/* Frees every table entry (secrets cleansed), closes the sockets, drops the
  * config reference.  NULL is a no-op. */
 void gw_free(gw *g);
 
@@ -58,14 +59,15 @@ void gw_free(gw *g);
  * Sessions whose identity the new ACL no longer admits are closed. */
 int gw_reload(gw *g, cfg *c);
 
-/* libcoap's epoll fd (readable when a socket or libcoap's timer is). */
+/* The gateway's epoll set (readable when one of its sockets is). */
 int gw_fd(const gw *g);
 
-/* Handles what is ready without blocking (coap_io_process NO_WAIT). */
+/* Handles what is ready without blocking. */
 void gw_process(gw *g);
 
-/* Expires half-open handshakes, retransmission entries and sessions whose
- * lifetime ([oscore] session_lifetime_s) is over. */
+/* Timer work: empty ACKs and retransmissions towards devices and backends,
+ * backend timeouts; expires half-open handshakes, retransmission entries
+ * and sessions whose lifetime ([oscore] session_lifetime_s) is over. */
 void gw_tick(gw *g);
 
 /* Monotonic milliseconds at which gw_tick has work; UINT64_MAX if never. */

@@ -1,10 +1,12 @@
 /* Forwarding: inner block-wise bodies (block.c) and the backend client
- * (forward.c) against an in-process libcoap backend on 127.0.0.1.
+ * (backend.c) against an in-process libcoap backend on 127.0.0.1, and its
+ * RFC 7252 messaging (retransmission, separate responses, duplicates, RST)
+ * against a raw UDP socket acting as backend.
  *
  * The backend runs in its own libcoap context with libcoap's block mode on
- * (it reassembles our Block1 uploads and serves Block2), the client side in
- * another with block mode off, as in the gateway.  Both are driven by
- * coap_io_process(NO_WAIT) in loops bounded by a wall-clock deadline. */
+ * (it reassembles our Block1 uploads and serves Block2); the client side
+ * is gw_fwd's own sockets in an epoll set, pumped as gw_process does.  Both
+ * are driven in loops bounded by a wall-clock deadline. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -16,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +27,7 @@
 #include "edhoc/result.h"
 #include "gateway/block.h"
 #include "gateway/forward.h"
+#include "gateway/io.h"
 
 #define WAIT_MS 3000
 
@@ -203,13 +207,14 @@ static void test_block_bodies_keyed_bounded_expiring(void **state)
 
 struct fixture {
 	coap_context_t *be; /* backend */
-	coap_context_t *gw; /* client side, block mode off */
+	int epfd;           /* the gateway side: gw_fwd's sockets */
 	gw_fwd *fwd;
 	struct sockaddr_in be_addr;
 	coap_resource_t *obs;
 	int sink; /* bound UDP socket that never answers */
 	struct sockaddr_in sink_addr;
 	struct sockaddr_in closed_addr;
+	struct sockaddr_in gw_peer; /* gw_fwd's socket, as the sink saw it */
 	/* Last outcome */
 	int calls;
 	int result;
@@ -311,14 +316,25 @@ static void done_cb(void *arg, uint64_t id, int result, const oscore_msg *m)
 	}
 }
 
+/* The gateway side as gw_process runs it: ready sockets, then timers. */
+static void pump_gw(struct fixture *f)
+{
+	struct epoll_event ev[8];
+	int n = epoll_wait(f->epfd, ev, 8, 0);
+	for (int i = 0; i < n; i++) {
+		gw_io *io = ev[i].data.ptr;
+		io->ready(io, ev[i].events);
+	}
+	gw_fwd_tick(f->fwd, mono_ms());
+}
+
 /* Runs both contexts until f->calls reaches want or ms pass. */
 static void run_until(struct fixture *f, int want, unsigned ms)
 {
 	uint64_t end = mono_ms() + ms;
 	while (f->calls < want && mono_ms() < end) {
 		coap_io_process(f->be, COAP_IO_NO_WAIT);
-		coap_io_process(f->gw, COAP_IO_NO_WAIT);
-		gw_fwd_tick(f->fwd, mono_ms());
+		pump_gw(f);
 		usleep(200);
 	}
 }
@@ -349,11 +365,10 @@ static int setup(void **state)
 	coap_startup();
 	coap_set_log_level(LOG_EMERG);
 	f->be = coap_new_context(NULL);
-	f->gw = coap_new_context(NULL);
+	f->epfd = epoll_create1(EPOLL_CLOEXEC);
 	assert_non_null(f->be);
-	assert_non_null(f->gw);
+	assert_true(f->epfd >= 0);
 	coap_context_set_block_mode(f->be, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
-	coap_context_set_block_mode(f->gw, 0);
 	/* libcoap 4.3.1 cannot report a port it chose: take a free one from
 	 * the kernel and bind the endpoint to it. */
 	fd = bound_udp(&f->be_addr);
@@ -388,7 +403,7 @@ static int setup(void **state)
 	assert_true(fd >= 0);
 	close(fd);
 
-	assert_int_equal(gw_fwd_create(f->gw, -1, 4, 8192, &f->fwd), 0);
+	assert_int_equal(gw_fwd_create(f->epfd, 4, 8192, &f->fwd), 0);
 	F = f;
 	*state = f;
 	return 0;
@@ -398,9 +413,10 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 	gw_fwd_free(f->fwd);
-	coap_free_context(f->gw);
+	close(f->epfd);
 	coap_free_context(f->be);
-	close(f->sink);
+	if (f->sink >= 0)
+		close(f->sink);
 	free(f);
 	coap_cleanup();
 	return 0;
@@ -617,6 +633,314 @@ static void test_forward_observe_notifications_and_cancel(void **state)
 	assert_int_equal(f->calls, 3);
 }
 
+/* ---- RFC 7252 messaging against a raw UDP backend (the sink) ---- */
+
+#define RAW_MAX 2048
+
+/* Pumps the gateway side until the sink receives a datagram or ms pass;
+ * its length, or -1.  Remembers where it came from. */
+static ssize_t raw_recv(struct fixture *f, uint8_t *buf, size_t cap, unsigned ms)
+{
+	uint64_t end = mono_ms() + ms;
+	do {
+		socklen_t l = sizeof(f->gw_peer);
+		ssize_t n =
+		    recvfrom(f->sink, buf, cap, MSG_DONTWAIT, (struct sockaddr *)&f->gw_peer, &l);
+		if (n >= 0)
+			return n;
+		pump_gw(f);
+		usleep(200);
+	} while (mono_ms() < end);
+	return -1;
+}
+
+static void raw_send(struct fixture *f, const uint8_t *d, size_t len)
+{
+	assert_int_equal(
+	    sendto(f->sink, d, len, 0, (struct sockaddr *)&f->gw_peer, sizeof(f->gw_peer)),
+	    (ssize_t)len);
+}
+
+/* A response datagram: type, code, MID, the token of req, payload. */
+static size_t raw_response(uint8_t *out, int type, uint8_t code, uint16_t mid, const uint8_t *req,
+                           bool observe, const char *payload)
+{
+	size_t o = 0, n = payload ? strlen(payload) : 0;
+	out[o++] = (uint8_t)(0x40 | type << 4 | (req[0] & 0x0f));
+	out[o++] = code;
+	out[o++] = (uint8_t)(mid >> 8);
+	out[o++] = (uint8_t)mid;
+	memcpy(out + o, req + 4, req[0] & 0x0f);
+	o += req[0] & 0x0f;
+	if (observe) {
+		out[o++] = 0x61; /* Observe (6), one byte */
+		out[o++] = 7;
+	}
+	if (n) {
+		out[o++] = 0xff;
+		memcpy(out + o, payload, n);
+		o += n;
+	}
+	return o;
+}
+
+static uint16_t mid_of(const uint8_t *d)
+{
+	return (uint16_t)(d[2] << 8 | d[3]);
+}
+
+static void send_get_to_sink(struct fixture *f, unsigned timeout_ms, uint64_t *ret_id)
+{
+	oscore_msg m;
+	req_init(&m, OSCORE_CODE_GET, "raw", NULL);
+	f->calls = 0;
+	assert_int_equal(gw_fwd_send(f->fwd, (struct sockaddr *)&f->sink_addr, sizeof(f->sink_addr),
+	                             &m, timeout_ms, mono_ms(), done_cb, f, ret_id),
+	                 0);
+}
+
+static void test_lost_request_is_retransmitted_same_mid_and_bytes(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t d1[RAW_MAX], d2[RAW_MAX], r[RAW_MAX];
+	ssize_t n1, n2;
+	uint64_t id, t1;
+	size_t rl;
+	gw_fwd_set_timing(f->fwd, 100, 4);
+	send_get_to_sink(f, 3000, &id);
+	n1 = raw_recv(f, d1, sizeof(d1), 1000);
+	t1 = mono_ms();
+	assert_true(n1 > 12);
+	assert_int_equal(d1[0], 0x48); /* CON, 8-byte token */
+	/* Ignored: the retransmission comes after ACK_TIMEOUT * [1, 1.5). */
+	n2 = raw_recv(f, d2, sizeof(d2), 1000);
+	assert_int_equal(n2, n1);
+	assert_memory_equal(d1, d2, (size_t)n1);
+	assert_true(mono_ms() - t1 >= 90);
+	assert_true(mono_ms() - t1 < 400);
+	assert_int_equal(f->calls, 0);
+	rl = raw_response(r, 2, 0x45, mid_of(d2), d2, false, "hi");
+	raw_send(f, r, rl);
+	raw_send(f, r, rl); /* a duplicate ACK changes nothing */
+	run_until(f, 1, 1000);
+	run_until(f, 2, 200);
+	assert_int_equal(f->calls, 1);
+	assert_int_equal(f->result, 0);
+	assert_int_equal(f->code, 0x45);
+	assert_int_equal(f->body_len, 2);
+	assert_memory_equal(f->body, "hi", 2);
+	/* Answered: no more retransmissions. */
+	assert_true(raw_recv(f, d2, sizeof(d2), 400) < 0);
+	assert_int_equal(gw_fwd_pending(f->fwd), 0);
+	assert_int_equal(gw_fwd_next_deadline(f->fwd), UINT64_MAX);
+}
+
+static void test_empty_ack_then_separate_con_response_acked_once_delivered(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t d[RAW_MAX], r[RAW_MAX], a[RAW_MAX];
+	uint8_t ack[4] = {0x60, 0, 0, 0};
+	uint64_t id;
+	size_t rl;
+	gw_fwd_set_timing(f->fwd, 100, 4);
+	send_get_to_sink(f, 3000, &id);
+	assert_true(raw_recv(f, d, sizeof(d), 1000) > 12);
+	ack[2] = d[2];
+	ack[3] = d[3];
+	raw_send(f, ack, sizeof(ack));
+	/* Acknowledged: no retransmission, still pending. */
+	assert_true(raw_recv(f, a, sizeof(a), 500) < 0);
+	assert_int_equal(f->calls, 0);
+	assert_int_equal(gw_fwd_pending(f->fwd), 1);
+	rl = raw_response(r, 0, 0x45, 0x1234, d, false, "late");
+	raw_send(f, r, rl);
+	run_until(f, 1, 1000);
+	assert_int_equal(f->calls, 1);
+	assert_int_equal(f->result, 0);
+	assert_int_equal(f->body_len, 4);
+	assert_memory_equal(f->body, "late", 4);
+	/* Our empty ACK for the backend's CON. */
+	assert_int_equal(raw_recv(f, a, sizeof(a), 500), 4);
+	assert_int_equal(a[0], 0x60);
+	assert_int_equal(a[1], 0);
+	assert_int_equal(mid_of(a), 0x1234);
+	/* The backend did not get it and sends the CON again: ACKed again,
+	 * not delivered again. */
+	raw_send(f, r, rl);
+	assert_int_equal(raw_recv(f, a, sizeof(a), 500), 4);
+	assert_int_equal(a[0], 0x60);
+	assert_int_equal(mid_of(a), 0x1234);
+	run_until(f, 2, 200);
+	assert_int_equal(f->calls, 1);
+}
+
+static void test_rst_to_request_is_unreachable(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t d[RAW_MAX];
+	uint8_t rst[4] = {0x70, 0, 0, 0};
+	uint64_t id;
+	send_get_to_sink(f, 3000, &id);
+	assert_true(raw_recv(f, d, sizeof(d), 1000) > 12);
+	/* An RST with another MID is not about our request. */
+	rst[2] = (uint8_t)(d[2] ^ 0x55);
+	rst[3] = d[3];
+	raw_send(f, rst, sizeof(rst));
+	run_until(f, 1, 200);
+	assert_int_equal(f->calls, 0);
+	rst[2] = d[2];
+	raw_send(f, rst, sizeof(rst));
+	run_until(f, 1, 1000);
+	assert_int_equal(f->calls, 1);
+	assert_int_equal(f->result, GW_E_BACKEND_UNREACHABLE);
+	assert_int_equal(gw_fwd_pending(f->fwd), 0);
+}
+
+static void test_closed_port_fails_all_its_requests_before_deadline(void **state)
+{
+	struct fixture *f = *state;
+	oscore_msg m;
+	uint64_t id, t0 = mono_ms();
+	int accepted = 0, rc;
+	req_init(&m, OSCORE_CODE_GET, "x", NULL);
+	f->calls = 0;
+	assert_int_equal(gw_fwd_send(f->fwd, (struct sockaddr *)&f->closed_addr,
+	                             sizeof(f->closed_addr), &m, 10000, t0, done_cb, f, &id),
+	                 0);
+	accepted++;
+	/* On loopback the ICMP error is usually back already, and this send
+	 * reports it: refused at once, and the first request fails too. */
+	rc = gw_fwd_send(f->fwd, (struct sockaddr *)&f->closed_addr, sizeof(f->closed_addr), &m,
+	                 10000, t0, done_cb, f, &id);
+	if (rc == 0)
+		accepted++;
+	else
+		assert_int_equal(rc, GW_E_BACKEND_UNREACHABLE);
+	assert_int_equal(f->calls, 0);
+	run_until(f, accepted, 2000);
+	assert_int_equal(f->calls, accepted);
+	assert_int_equal(f->result, GW_E_BACKEND_UNREACHABLE);
+	assert_true(mono_ms() - t0 < 1000);
+	assert_int_equal(gw_fwd_pending(f->fwd), 0);
+	assert_int_equal(gw_fwd_next_deadline(f->fwd), UINT64_MAX);
+	/* Each request failed once: nothing more comes. */
+	f->calls = 0;
+	run_until(f, 1, 100);
+	assert_int_equal(f->calls, 0);
+}
+
+static void test_no_answer_times_out_at_deadline_after_max_retransmit(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t d[RAW_MAX], first[RAW_MAX];
+	ssize_t n, n0 = -1;
+	int got = 0;
+	uint64_t id, t0 = mono_ms(), end = t0 + 5000;
+	/* Retransmissions at about 100, 300, 700, 1500 ms (times 1..1.5):
+	 * all four before the deadline, the exhaustion (3100+) after it. */
+	gw_fwd_set_timing(f->fwd, 100, 4);
+	send_get_to_sink(f, 2600, &id);
+	while (f->calls == 0 && mono_ms() < end) {
+		socklen_t l = sizeof(f->gw_peer);
+		n = recvfrom(f->sink, d, sizeof(d), MSG_DONTWAIT, (struct sockaddr *)&f->gw_peer,
+		             &l);
+		if (n >= 0) {
+			if (got++ == 0) {
+				n0 = n;
+				memcpy(first, d, (size_t)n);
+			} else {
+				assert_int_equal(n, n0);
+				assert_memory_equal(d, first, (size_t)n);
+			}
+		}
+		pump_gw(f);
+		usleep(200);
+	}
+	assert_int_equal(f->calls, 1);
+	assert_int_equal(f->result, GW_E_BACKEND_TIMEOUT);
+	assert_int_equal(got, 1 + 4);
+	assert_true(mono_ms() - t0 >= 2600);
+	assert_true(mono_ms() - t0 < 3000);
+	assert_int_equal(gw_fwd_next_deadline(f->fwd), UINT64_MAX);
+}
+
+static void test_notification_for_unknown_token_gets_rst(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t d[RAW_MAX], r[RAW_MAX], a[RAW_MAX];
+	uint8_t other[RAW_MAX];
+	uint64_t id;
+	size_t rl;
+	/* A first exchange makes the socket and tells us its address. */
+	send_get_to_sink(f, 3000, &id);
+	assert_true(raw_recv(f, d, sizeof(d), 1000) > 12);
+	rl = raw_response(r, 2, 0x45, mid_of(d), d, false, "ok");
+	raw_send(f, r, rl);
+	run_until(f, 1, 1000);
+	assert_int_equal(f->result, 0);
+	/* A token we never used (the last byte changed). */
+	memcpy(other, d, 12);
+	other[11] ^= 0xa5;
+	rl = raw_response(r, 0, 0x45, 0x4321, other, true, "n=1");
+	raw_send(f, r, rl);
+	assert_int_equal(raw_recv(f, a, sizeof(a), 500), 4);
+	assert_int_equal(a[0], 0x70);
+	assert_int_equal(a[1], 0);
+	assert_int_equal(mid_of(a), 0x4321);
+	/* NON too (RFC 7641 §3.6). */
+	rl = raw_response(r, 1, 0x45, 0x4322, other, true, "n=2");
+	raw_send(f, r, rl);
+	assert_int_equal(raw_recv(f, a, sizeof(a), 500), 4);
+	assert_int_equal(a[0], 0x70);
+	assert_int_equal(mid_of(a), 0x4322);
+	/* A late CON answer without Observe (the request answered already)
+	 * is only acknowledged. */
+	rl = raw_response(r, 0, 0x45, 0x4323, d, false, "again");
+	raw_send(f, r, rl);
+	assert_int_equal(raw_recv(f, a, sizeof(a), 500), 4);
+	assert_int_equal(a[0], 0x60);
+	assert_int_equal(mid_of(a), 0x4323);
+	assert_int_equal(f->calls, 1);
+}
+
+static void test_unreachable_backend_ends_its_observations(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t d[RAW_MAX], r[RAW_MAX];
+	oscore_msg m;
+	uint64_t obs_id, id;
+	size_t rl;
+	int want;
+	req_init(&m, OSCORE_CODE_GET, "obs", NULL);
+	oscore_msg_add(&m, OSCORE_OPT_OBSERVE, NULL, 0);
+	f->calls = 0;
+	assert_int_equal(gw_fwd_send(f->fwd, (struct sockaddr *)&f->sink_addr, sizeof(f->sink_addr),
+	                             &m, 3000, mono_ms(), done_cb, f, &obs_id),
+	                 0);
+	assert_true(raw_recv(f, d, sizeof(d), 1000) > 12);
+	rl = raw_response(r, 2, 0x45, mid_of(d), d, true, "n=0");
+	raw_send(f, r, rl);
+	run_until(f, 1, 1000);
+	assert_int_equal(f->result, 0);
+	assert_true(f->has_observe);
+	assert_int_equal(gw_fwd_observing(f->fwd), 1);
+	/* The backend goes away; the next request to it draws ICMP port
+	 * unreachable, which ends the observation as well. */
+	close(f->sink);
+	f->sink = -1;
+	req_init(&m, OSCORE_CODE_GET, "x", NULL);
+	f->calls = 0;
+	want = gw_fwd_send(f->fwd, (struct sockaddr *)&f->sink_addr, sizeof(f->sink_addr), &m, 3000,
+	                   mono_ms(), done_cb, f, &id) == 0
+	           ? 2
+	           : 1;
+	run_until(f, want, 1000);
+	assert_int_equal(f->calls, want);
+	assert_int_equal(f->result, GW_E_BACKEND_UNREACHABLE);
+	assert_int_equal(gw_fwd_observing(f->fwd), 0);
+	assert_int_equal(gw_fwd_pending(f->fwd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -634,6 +958,19 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_forward_unreachable, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_forward_pending_limit_and_cancel, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_forward_observe_notifications_and_cancel, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_lost_request_is_retransmitted_same_mid_and_bytes,
+	                                    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_empty_ack_then_separate_con_response_acked_once_delivered, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rst_to_request_is_unreachable, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_closed_port_fails_all_its_requests_before_deadline,
+	                                    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_no_answer_times_out_at_deadline_after_max_retransmit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_notification_for_unknown_token_gets_rst, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_unreachable_backend_ends_its_observations, setup,
 	                                    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
