@@ -458,9 +458,14 @@ static void handle(gw_udp *u, gw_xchg *x, const uint8_t *d, size_t len, uint64_t
 	p = u->n_parked ? park_find(u, &x->peer, h.mid) : NULL;
 	if (p) {
 		/* The device did not hear from us in time: stop its
-		 * retransmissions; the answer follows. */
+		 * retransmissions; the answer follows.  Every duplicate gets
+		 * the empty ACK (RFC 7252 §4.5), also after an earlier one
+		 * that may have been lost. */
 		u->stats.parked_dups++;
-		park_ack(u, p);
+		if (p->x.type == GW_UDP_CON) {
+			send_empty(u, &p->x, GW_UDP_ACK, p->x.mid);
+			alist_remove(u, p);
+		}
 		return;
 	}
 	x->type = h.type;
@@ -540,6 +545,7 @@ static void sock_ready(gw_io *io, uint32_t events)
 			if (s->wildcard)
 				local_from_cmsg(&mm[i].msg_hdr, &x);
 			if (mm[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				u->stats.received++;
 				malformed(u, &x, u->rx[i], sizeof(u->rx[i]));
 				continue;
 			}

@@ -621,15 +621,7 @@ static void test_wildcard_socket_answers_from_the_address_sent_to(void **state)
 
 /* RFC 7252 §4.5: each duplicate of a CON SHOULD get the same ACK.  Once
  * the empty ACK of a parked request has gone out (and was lost), the
- * device's next retransmissions must still be acknowledged.
- *
- * Not built by default: udp.c's park_ack sends the empty ACK only while
- * p->acked is false, so after the first one (timer or duplicate) later
- * duplicates get nothing, and this fails.  Build with
- * -DGW_UDP_TEST_KNOWN_BUGS to see it; drop the #if when that is fixed.
- * (cmocka's skip() is no way out: this cmocka writes "not ok N # SKIP",
- * which automake's tap-driver counts as a failure.) */
-#if defined(GW_UDP_TEST_KNOWN_BUGS)
+ * device's next retransmissions must still be acknowledged. */
 static void test_every_retransmission_of_parked_request_is_acked(void **state)
 {
 	struct fixture *f = *state;
@@ -653,7 +645,6 @@ static void test_every_retransmission_of_parked_request_is_acked(void **state)
 	dev_expect_empty(f, GW_UDP_ACK, 0x4545);
 	gw_udp_unpark(f->u, p);
 }
-#endif
 
 static void test_early_completion_is_piggybacked(void **state)
 {
@@ -878,8 +869,13 @@ static void test_answers_leave_from_the_socket_the_request_came_in_on(void **sta
 
 	for (int i = 0; i < 10 && len6 == 0; i++) {
 		len6 = free_addr(AF_INET6, &sa6);
-		if (len6 == 0)
-			skip(); /* no IPv6 loopback here */
+		if (len6 == 0) {
+			/* No IPv6 loopback here.  Not cmocka's skip(): this
+			 * cmocka prints "not ok N # SKIP", which automake's
+			 * tap-driver counts as a failure. */
+			print_message("# no IPv6 loopback: the ::1 half is not run\n");
+			return;
+		}
 		if (gw_udp_listen(f->u, (struct sockaddr *)&sa6, len6) != 0)
 			len6 = 0;
 	}
@@ -946,14 +942,6 @@ static void test_answers_leave_from_the_socket_the_request_came_in_on(void **sta
 	close(fd6);
 }
 
-#if defined(GW_UDP_TEST_KNOWN_BUGS)
-#define KNOWN_BUG_CASES                                                                       \
-	cmocka_unit_test_setup_teardown(test_every_retransmission_of_parked_request_is_acked, \
-	                                setup, teardown),
-#else
-#define KNOWN_BUG_CASES
-#endif
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -981,6 +969,8 @@ int main(void)
 	        test_answers_leave_from_the_socket_the_request_came_in_on, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_wildcard_socket_answers_from_the_address_sent_to,
 	                                    setup, teardown),
-	    KNOWN_BUG_CASES};
+	    cmocka_unit_test_setup_teardown(test_every_retransmission_of_parked_request_is_acked,
+	                                    setup, teardown),
+	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
