@@ -1,6 +1,6 @@
 /* The daemon's event loop: one epoll set, sources registered by fd.
  *
- * Sources today: libcoap's epoll fd, a signalfd, a timerfd; the control
+ * Sources today: the gateway's epoll set, a signalfd, a timerfd; the control
  * socket and its clients register the same way.  Callbacks run on the loop's
  * thread; a callback may add or remove sources (removal of a source whose
  * event is still pending in the current batch is safe). */

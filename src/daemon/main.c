@@ -84,7 +84,7 @@ static void arm_timer(struct daemon *d, bool fired)
 		d->armed_ms = 0;
 }
 
-static void on_coap(void *arg, int fd, uint32_t events)
+static void on_gateway(void *arg, int fd, uint32_t events)
 {
 	struct daemon *d = arg;
 	gw_process(d->gw);
@@ -261,7 +261,6 @@ int main(int argc, char **argv)
 			d.diag = nd;
 		}
 	}
-	diag_attach_libcoap(d.diag);
 
 	if (setup_signals(&d) != 0) {
 		diag_log(d.diag, LOG_ERR, "signal setup failed: %s", strerror(errno));
@@ -277,7 +276,8 @@ int main(int argc, char **argv)
 		diag_log(d.diag, LOG_ERR, "gateway start failed (%s)", edhoc_result_name(rc));
 		goto out;
 	}
-	if (loop_create(&d.loop) != 0 || loop_add(d.loop, gw_fd(d.gw), EPOLLIN, on_coap, &d) != 0 ||
+	if (loop_create(&d.loop) != 0 ||
+	    loop_add(d.loop, gw_fd(d.gw), EPOLLIN, on_gateway, &d) != 0 ||
 	    loop_add(d.loop, d.sig_fd, EPOLLIN, on_signal, &d) != 0 ||
 	    loop_add(d.loop, d.timer_fd, EPOLLIN, on_timer_fd, &d) != 0) {
 		diag_log(d.diag, LOG_ERR, "event loop setup failed");

@@ -13,7 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <coap3/coap.h>
 #include <systemd/sd-journal.h>
 
 #include "edhoc/result.h"
@@ -48,18 +47,11 @@ struct diag {
 	uint32_t next_ticket;
 	size_t n_slots;
 	struct throttle *slots;
-	/* libcoap lines: one global budget, since libcoap gives no peer */
-	uint64_t coap_window;
-	unsigned coap_in_window;
-	unsigned long coap_suppressed;
 	/* failure records of all keys together */
 	uint64_t all_window;
 	unsigned all_in_window;
 	unsigned long all_suppressed;
 };
-
-/* libcoap's log handler has no context pointer. */
-static diag *coap_owner;
 
 static const char *const category_ids[7] = {
     "02595e81e0f24a9681d9c2bc91edf45a", /* A message field */
@@ -485,12 +477,6 @@ void diag_log(diag *d, int priority, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void emit_coap_suppressed(diag *d)
-{
-	diag_log(d, LOG_NOTICE, "suppressed %lu libcoap lines", d->coap_suppressed);
-	d->coap_suppressed = 0;
-}
-
 void diag_flush(diag *d)
 {
 	if (!d)
@@ -498,55 +484,8 @@ void diag_flush(diag *d)
 	for (size_t i = 0; i < d->n_slots; i++)
 		if (d->slots[i].used && d->slots[i].suppressed)
 			emit_suppressed(d, &d->slots[i]);
-	if (d->coap_suppressed)
-		emit_coap_suppressed(d);
 	if (d->all_suppressed)
 		emit_all_suppressed(d);
-}
-
-static void coap_handler(coap_log_t level, const char *message)
-{
-	diag *d = coap_owner;
-	if (!d)
-		return;
-	uint64_t t = now(d);
-	if (t - d->coap_window >= WINDOW_MS) {
-		if (d->coap_suppressed)
-			emit_coap_suppressed(d);
-		d->coap_window = t;
-		d->coap_in_window = 0;
-	}
-	if (d->coap_in_window >= d->burst) {
-		d->coap_suppressed++;
-		return;
-	}
-	d->coap_in_window++;
-	/* libcoap's lines end in a newline and may carry packet contents that
-	 * a peer chose: keep them to one bounded, printable line. */
-	char text[FIELD_MAX_BYTES * 2];
-	struct sbuf b;
-	sb_init(&b, text, sizeof(text));
-	for (size_t i = 0; message && message[i] && i < FIELD_MAX_BYTES * 2; i++) {
-		unsigned char c = (unsigned char)message[i];
-		if (c == '\n' && message[i + 1] == '\0')
-			break;
-		if (c < 0x20 || c == 0x7f)
-			sb_hexbyte(&b, c);
-		else
-			sb_putc(&b, (char)c);
-	}
-	int prio = (int)level;
-	if (prio < LOG_EMERG)
-		prio = LOG_EMERG;
-	if (prio > LOG_DEBUG)
-		prio = LOG_DEBUG;
-	diag_log(d, prio, "libcoap: %s", text);
-}
-
-void diag_attach_libcoap(diag *d)
-{
-	coap_owner = d;
-	coap_set_log_handler(coap_handler);
 }
 
 void diag_free(diag *d)
@@ -554,10 +493,6 @@ void diag_free(diag *d)
 	if (!d)
 		return;
 	diag_flush(d);
-	if (coap_owner == d) {
-		coap_owner = NULL;
-		coap_set_log_handler(NULL);
-	}
 	free(d->slots);
 	free(d);
 }

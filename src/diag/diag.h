@@ -92,8 +92,7 @@ typedef struct diag diag;
  * DIAG_TARGET_AUTO once, here. */
 int diag_create(const diag_options *opt, diag **ret);
 
-/* Flushes pending suppression counts, detaches the libcoap handler if it
- * points here, frees.  NULL is a no-op. */
+/* Flushes pending suppression counts, frees.  NULL is a no-op. */
 void diag_free(diag *d);
 
 /* The target actually in use (never DIAG_TARGET_AUTO). */
@@ -115,12 +114,6 @@ void diag_logv(diag *d, int priority, const char *fmt, va_list ap);
 
 /* Writes the pending "suppressed N" lines of all keys now. */
 void diag_flush(diag *d);
-
-/* Routes libcoap's log output (coap_set_log_handler) to d, throttled: at
- * most burst lines per second in total, then one "suppressed N libcoap
- * lines" record.  libcoap's handler has no context pointer, so one diag at
- * a time can own it; diag_free detaches it. */
-void diag_attach_libcoap(diag *d);
 
 /* The text for an EDHOC error message (ERR_CODE 1 DIAG_MSG) to the peer,
  * by disclosure level:

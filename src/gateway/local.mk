@@ -40,8 +40,8 @@ src_libgw_a_SOURCES += \
 check_PROGRAMS += tests/unit/test_gw_forward
 TESTS += tests/unit/test_gw_forward
 tests_unit_test_gw_forward_SOURCES = tests/unit/test_gw_forward.c
-tests_unit_test_gw_forward_CFLAGS = $(GW_TABLE_TEST_CFLAGS)
-tests_unit_test_gw_forward_LDADD = $(GW_TABLE_TEST_LIBS)
+tests_unit_test_gw_forward_CFLAGS = $(GW_TABLE_TEST_CFLAGS) $(COAP_CFLAGS)
+tests_unit_test_gw_forward_LDADD = $(GW_TABLE_TEST_LIBS) $(COAP_LIBS)
 src_libgw_a_SOURCES += src/gateway/static_ctx.c src/gateway/static_ctx.h
 
 # Session management (drop, listing, expiry) of a gateway driven in-process
@@ -65,5 +65,5 @@ tests_unit_test_gw_outer_block_LDADD = $(GW_TABLE_TEST_LIBS)
 check_PROGRAMS += tests/unit/test_gw_obs_block
 TESTS += tests/unit/test_gw_obs_block
 tests_unit_test_gw_obs_block_SOURCES = tests/unit/test_gw_obs_block.c
-tests_unit_test_gw_obs_block_CFLAGS = $(GW_TABLE_TEST_CFLAGS)
-tests_unit_test_gw_obs_block_LDADD = $(GW_TABLE_TEST_LIBS)
+tests_unit_test_gw_obs_block_CFLAGS = $(GW_TABLE_TEST_CFLAGS) $(COAP_CFLAGS)
+tests_unit_test_gw_obs_block_LDADD = $(GW_TABLE_TEST_LIBS) $(COAP_LIBS)

@@ -1,5 +1,5 @@
 /* Diagnostics: the stable stderr line format, tickets, throttling with
- * "suppressed N" lines, the peer text by disclosure level, libcoap lines. */
+ * "suppressed N" lines, the peer text by disclosure level. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -10,7 +10,6 @@
 
 #include <arpa/inet.h>
 #include <cmocka.h>
-#include <coap3/coap.h>
 #include <netinet/in.h>
 #include <syslog.h>
 
@@ -313,30 +312,6 @@ static void test_names_and_addresses(void **state)
 	assert_string_equal(diag_format_addr(NULL, 0, buf, sizeof(buf)), "?");
 }
 
-static void test_libcoap_lines_are_routed_and_throttled(void **state)
-{
-	struct fx *f = *state;
-	coap_set_log_level(LOG_WARNING);
-	diag_attach_libcoap(f->d);
-	for (int i = 0; i < 10; i++)
-		coap_log(LOG_WARNING, "bad packet %d from peer\n", i);
-	coap_log(LOG_DEBUG, "below the level: never seen\n");
-	const char *out = take(f);
-	assert_int_equal(count_lines(out, "edhocd: libcoap: bad packet"), 3);
-	assert_non_null(strstr(out, "edhocd: libcoap: bad packet 0 from peer\n"));
-	assert_null(strstr(out, "never seen"));
-	f->now += 1000;
-	coap_log(LOG_WARNING, "later\n");
-	assert_string_equal(take(f), "edhocd: suppressed 7 libcoap lines\n"
-	                             "edhocd: libcoap: later\n");
-	/* after diag_free libcoap must not call into freed memory */
-	diag_free(f->d);
-	f->d = NULL;
-	coap_log(LOG_WARNING, "after free\n");
-	diag_options opt = {.target = DIAG_TARGET_STDERR, .stream = f->out};
-	assert_int_equal(diag_create(&opt, &f->d), 0);
-}
-
 static void test_auto_target_resolves(void **state)
 {
 	diag *d = NULL;
@@ -618,8 +593,6 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_success_and_plain_lines, setup, teardown),
 	    cmocka_unit_test(test_peer_text_by_disclosure),
 	    cmocka_unit_test(test_names_and_addresses),
-	    cmocka_unit_test_setup_teardown(test_libcoap_lines_are_routed_and_throttled, setup,
-	                                    teardown),
 	    cmocka_unit_test(test_auto_target_resolves),
 	    cmocka_unit_test_setup_teardown(test_empty_detail_falls_back_to_the_code_description,
 	                                    setup, teardown),
