@@ -51,12 +51,15 @@
 /* Last-used times live in memory (the session table's exact LRU order); the
  * store gets them only for restore order and its own eviction, so they are
  * persisted from a timer every GW_TOUCH_FLUSH_MS, for the sessions used
- * since the previous round (the LRU list's tail), in transactions of at
- * most GW_TOUCH_CHUNK rows GW_TOUCH_CHUNK_MS apart, and a session's row
- * only when its time moved by GW_TOUCH_PERSIST_S or more.  The request path
- * does no SQLite work at all: its cost does not grow with the number of
- * sessions. */
-#define GW_TOUCH_PERSIST_S 60
+ * since the previous round (the LRU list's tail, collected in one walk), in
+ * transactions of at most GW_TOUCH_CHUNK rows GW_TOUCH_CHUNK_MS apart, and
+ * a session's row only when its time moved by GW_TOUCH_PERSIST_S or more.
+ * The request path does no SQLite work at all.  Ten minutes: with 100,000
+ * sessions in use, a row per session and minute was 100,000 UPDATEs (three
+ * B-tree writes each) per minute, measured as up to 4 us per request in
+ * the benchmark's windows, and that much rewriting of the flash a gateway
+ * usually runs on, for an order that only has to be roughly right. */
+#define GW_TOUCH_PERSIST_S 600
 #define GW_TOUCH_FLUSH_MS  60000
 #define GW_TOUCH_CHUNK     2048
 #define GW_TOUCH_CHUNK_MS  20
@@ -105,7 +108,9 @@ struct gw {
 	uint64_t touch_since_ms;
 	uint64_t touch_round_ms;
 	bool touch_in_round;
-	store_touch touch_buf[GW_TOUCH_CHUNK];
+	/* The rows of the current round, collected when it began. */
+	store_touch *touch_list;
+	size_t touch_n, touch_pos;
 	/* Session lifetime: the earliest expiry of a session in memory (Unix
 	 * seconds, INT64_MAX when none) and the last sweep, which runs at most
 	 * every GW_EXPIRY_SWEEP_MS (it walks the whole table). */
@@ -1628,13 +1633,18 @@ void gw_free(gw *g)
 	gw_ob_free(g->ob);
 	g->ob = NULL;
 	if (g->store && g->sessions) {
-		/* The last round of last-used times; each chunk writes
-		 * GW_TOUCH_CHUNK rows or ends the round. */
+		/* The last round of last-used times (after the rest of one
+		 * still in progress); each chunk writes GW_TOUCH_CHUNK rows or
+		 * ends the round. */
 		uint64_t now = gw_now_ms();
-		size_t chunks = gw_sessions_count(g->sessions) / GW_TOUCH_CHUNK + 2;
-		while (chunks-- > 0 && !persist_touches(g, now))
-			;
+		for (int rounds = g->touch_in_round ? 2 : 1; rounds > 0; rounds--) {
+			size_t chunks = gw_sessions_count(g->sessions) / GW_TOUCH_CHUNK + 2;
+			while (chunks-- > 0 && !persist_touches(g, now))
+				;
+		}
 	}
+	free(g->touch_list);
+	g->touch_list = NULL;
 	gw_sessions_free(g->sessions);
 	store_close(g->store);
 	gw_halfopen_free(g->half);
@@ -1787,49 +1797,70 @@ static void expire_sessions(gw *g, uint64_t now)
 		diag_log(g->diag, LOG_INFO, "%zu session(s) expired", dropped);
 }
 
-/* One chunk of a round: walks the sessions used since touch_since_ms (most
- * recent first) and writes up to GW_TOUCH_CHUNK of those whose time moved
- * enough, in one transaction.  Returns true when the round is complete.
- * A session written by an earlier chunk is skipped by the same test, so
- * the walk needs no cursor that a touch could move. */
-static bool persist_touches(gw *g, uint64_t now)
+/* Collects the round's rows: the sessions used since touch_since_ms (the
+ * LRU list's tail, most recent first) whose time moved by
+ * GW_TOUCH_PERSIST_S.  One walk per round; a session dropped before its
+ * chunk is written only makes an UPDATE that finds no row, and one used
+ * again is written with the time it had (hints only). */
+static void collect_touches(gw *g, uint64_t now)
 {
 	int64_t wall = (int64_t)time(NULL);
-	size_t n = 0;
-	bool done = true;
+	size_t cap = 0;
 	gw_session *s;
-	int rc;
 
-	if (!g->touch_in_round) {
-		g->touch_round_ms = now;
-		g->touch_in_round = true;
-	}
+	g->touch_n = g->touch_pos = 0;
 	for (s = gw_sessions_last(g->sessions); s && s->last_used_ms >= g->touch_since_ms;
 	     s = gw_sessions_prev(s)) {
 		int64_t used = wall - (int64_t)((now - s->last_used_ms) / 1000u);
 		store_touch *t;
 		if (used - s->stored_used_unix < GW_TOUCH_PERSIST_S)
 			continue;
-		if (n == GW_TOUCH_CHUNK) {
-			done = false;
-			break;
+		if (g->touch_n == cap) {
+			/* Bounded by the session table. */
+			size_t ncap = cap ? cap * 2 : GW_TOUCH_CHUNK;
+			store_touch *nl = realloc(g->touch_list, ncap * sizeof(*nl));
+			if (!nl)
+				break; /* the rest waits for the next round */
+			g->touch_list = nl;
+			cap = ncap;
 		}
-		t = &g->touch_buf[n++];
+		t = &g->touch_list[g->touch_n++];
 		memcpy(t->rid, s->rid.bytes, s->rid.len);
 		t->rid_len = (uint8_t)s->rid.len;
 		t->t = used;
 		s->stored_used_unix = used;
 	}
-	rc = store_touch_many(g->store, g->touch_buf, n);
+}
+
+/* One chunk of a round (the first call of a round collects it).  Returns
+ * true when the round is complete. */
+static bool persist_touches(gw *g, uint64_t now)
+{
+	size_t n;
+	int rc;
+
+	if (!g->touch_in_round) {
+		g->touch_round_ms = now;
+		g->touch_in_round = true;
+		collect_touches(g, now);
+	}
+	n = g->touch_n - g->touch_pos;
+	if (n > GW_TOUCH_CHUNK)
+		n = GW_TOUCH_CHUNK;
+	rc = n ? store_touch_many(g->store, g->touch_list + g->touch_pos, n) : 0;
 	if (rc != 0)
 		/* Hints only: the next round writes what is then current. */
 		diag_log(g->diag, LOG_WARNING, "writing last-used times to the store failed (%s)",
 		         edhoc_result_name(rc));
-	if (done) {
-		g->touch_since_ms = g->touch_round_ms;
-		g->touch_in_round = false;
-	}
-	return done;
+	g->touch_pos += n;
+	if (g->touch_pos < g->touch_n)
+		return false;
+	free(g->touch_list);
+	g->touch_list = NULL;
+	g->touch_n = g->touch_pos = 0;
+	g->touch_since_ms = g->touch_round_ms;
+	g->touch_in_round = false;
+	return true;
 }
 
 void gw_tick(gw *g)
