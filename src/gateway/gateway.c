@@ -60,6 +60,10 @@
  * the benchmark's windows, and that much rewriting of the flash a gateway
  * usually runs on, for an order that only has to be roughly right. */
 #define GW_TOUCH_PERSIST_S 600
+/* The session table's order may lag the uses by this much (see
+ * gw_sessions_set_lru_slack): a busy session moves in the list once per
+ * 30 s, not on every request. */
+#define GW_LRU_SLACK_MS    30000
 #define GW_TOUCH_FLUSH_MS  60000
 #define GW_TOUCH_CHUNK     2048
 #define GW_TOUCH_CHUNK_MS  20
@@ -1578,6 +1582,7 @@ int gw_create(cfg *c, diag *d, gw **ret)
 	    gw_sessions_create(lim->sessions_max, lim->sessions_per_identity, session_dropped, g);
 	if (!g->conf || !g->cids || !g->half || !g->rtx || !g->sessions)
 		goto fail;
+	gw_sessions_set_lru_slack(g->sessions, GW_LRU_SLACK_MS);
 
 	g->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (g->epfd < 0) {
@@ -1805,15 +1810,19 @@ static void expire_sessions(gw *g, uint64_t now)
 static void collect_touches(gw *g, uint64_t now)
 {
 	int64_t wall = (int64_t)time(NULL);
+	uint64_t slack = gw_sessions_lru_slack(g->sessions);
 	size_t cap = 0;
 	gw_session *s;
 
 	g->touch_n = g->touch_pos = 0;
-	for (s = gw_sessions_last(g->sessions); s && s->last_used_ms >= g->touch_since_ms;
+	for (s = gw_sessions_last(g->sessions); s && s->moved_ms + slack >= g->touch_since_ms;
 	     s = gw_sessions_prev(s)) {
 		int64_t used = wall - (int64_t)((now - s->last_used_ms) / 1000u);
 		store_touch *t;
-		if (used - s->stored_used_unix < GW_TOUCH_PERSIST_S)
+		/* The walk reaches back by the slack: skip those not used
+		 * since (a restored session was not used at all). */
+		if (s->last_used_ms < g->touch_since_ms ||
+		    used - s->stored_used_unix < GW_TOUCH_PERSIST_S)
 			continue;
 		if (g->touch_n == cap) {
 			/* Bounded by the session table. */

@@ -32,6 +32,7 @@ typedef struct gw_session {
 	uint64_t established_ms;  /* monotonic */
 	int64_t established_unix; /* wall clock, for people */
 	uint64_t last_used_ms;
+	uint64_t moved_ms;        /* last move to the recently used end, private */
 	int64_t expires_unix;     /* wall clock; 0 = never (static contexts) */
 	int64_t stored_used_unix; /* last-used time the store has (coarse, batched) */
 	gw_addr peer;
@@ -83,8 +84,16 @@ int gw_sessions_add(gw_sessions *t, const gw_session *tmpl, uint64_t now_ms, gw_
 /* The session with that Recipient ID, or NULL. */
 gw_session *gw_sessions_find(const gw_sessions *t, const uint8_t *rid, size_t rid_len);
 
-/* Marks a session as used now (least recently used order). */
+/* Marks a session as used now (least recently used order: it moves to
+ * the recently used end unless it moved there less than the slack ago). */
 void gw_sessions_touch(gw_sessions *t, gw_session *s, uint64_t now_ms);
+
+/* The order may lag the uses by up to slack_ms (0, the default: exact).
+ * With slack a busy session moves once per slack instead of on every
+ * request: fewer memory writes per request among many sessions, and
+ * eviction picks among those unused for roughly the longest time. */
+void gw_sessions_set_lru_slack(gw_sessions *t, uint64_t slack_ms);
+uint64_t gw_sessions_lru_slack(const gw_sessions *t);
 
 /* Removes and frees a session (the drop callback runs, GW_DROP_REMOVED). */
 void gw_sessions_remove(gw_sessions *t, gw_session *s);
@@ -106,7 +115,7 @@ gw_session *gw_sessions_first(const gw_sessions *t);
 gw_session *gw_sessions_next(const gw_session *s);
 
 /* The other way, from most to least recently used: the sessions used since
- * time T are the ones before the first with last_used_ms < T. */
+ * time T are among the ones before the first with moved_ms + slack < T. */
 gw_session *gw_sessions_last(const gw_sessions *t);
 gw_session *gw_sessions_prev(const gw_session *s);
 

@@ -96,6 +96,53 @@ static void test_identity_limit_evicts_its_oldest(void **state)
 	assert_int_equal(d.by_reason[GW_DROP_SHUTDOWN], 3);
 }
 
+/* With slack, a use moves a session only when its last move is at least
+ * the slack ago; the walk from the recent end still finds every session
+ * used since a time T among those moved after T - slack. */
+static void test_lru_slack_moves_a_busy_session_once_per_slack(void **state)
+{
+	struct drops d = {0};
+	gw_sessions *t = gw_sessions_create(3, 3, on_drop, &d);
+	gw_session s, *it;
+	char name[16];
+	(void)state;
+	gw_sessions_set_lru_slack(t, 1000);
+	assert_int_equal(gw_sessions_lru_slack(t), 1000);
+	for (uint8_t i = 1; i <= 3; i++) {
+		snprintf(name, sizeof(name), "dev-%u", i);
+		s = tmpl(i, name);
+		assert_int_equal(gw_sessions_add(t, &s, i, NULL), 0);
+	}
+	/* Used 500 ms after its add: within the slack, it stays first. */
+	it = gw_sessions_find(t, &(uint8_t){1}, 1);
+	gw_sessions_touch(t, it, 501);
+	assert_int_equal(it->last_used_ms, 501);
+	assert_ptr_equal(gw_sessions_first(t), it);
+	/* 1000 ms after its last move: it moves to the recent end. */
+	gw_sessions_touch(t, it, 1001);
+	assert_ptr_equal(gw_sessions_last(t), it);
+	assert_int_equal(gw_sessions_first(t)->rid.bytes[0], 2);
+	/* Eviction takes the least recently moved: 2. */
+	s = tmpl(4, "dev-4");
+	assert_int_equal(gw_sessions_add(t, &s, 1002, NULL), 0);
+	assert_int_equal(d.last_rid, 2);
+	/* Session 3 (moved at 3) used at 1500: beyond the slack, it moves.
+	 * Session 1 (moved at 1001) used at 1600: within the slack, it stays
+	 * behind 4; walking back from the recent end it is still among those
+	 * with moved_ms + slack >= 1500. */
+	gw_sessions_touch(t, gw_sessions_find(t, &(uint8_t){3}, 1), 1500);
+	gw_sessions_touch(t, gw_sessions_find(t, &(uint8_t){1}, 1), 1600);
+	it = gw_sessions_last(t);
+	assert_int_equal(it->rid.bytes[0], 3);
+	it = gw_sessions_prev(it);
+	assert_int_equal(it->rid.bytes[0], 4);
+	it = gw_sessions_prev(it);
+	assert_int_equal(it->rid.bytes[0], 1);
+	assert_true(it->moved_ms + 1000 >= 1500);
+	assert_int_equal(it->last_used_ms, 1600);
+	gw_sessions_free(t);
+}
+
 static void test_full_table_evicts_least_recently_used(void **state)
 {
 	struct drops d = {0};
@@ -198,6 +245,7 @@ int main(void)
 	    cmocka_unit_test(test_add_find_remove),
 	    cmocka_unit_test(test_identity_limit_evicts_its_oldest),
 	    cmocka_unit_test(test_full_table_evicts_least_recently_used),
+	    cmocka_unit_test(test_lru_slack_moves_a_busy_session_once_per_slack),
 	    cmocka_unit_test(test_single_session_per_identity_rekey),
 	    cmocka_unit_test(test_lower_limits_on_reload_evict),
 	    cmocka_unit_test(test_many_sessions_lookup),
