@@ -58,6 +58,15 @@ size_t gw_addr_key(const gw_addr *a, uint8_t out[20])
 	return n;
 }
 
+uint64_t gw_addr_mid_hash(const uint8_t key[GW_HASH_KEY_LEN], const gw_addr *a, uint16_t mid)
+{
+	uint8_t k[22];
+	size_t n = gw_addr_key(a, k);
+	k[n++] = (uint8_t)(mid >> 8);
+	k[n++] = (uint8_t)mid;
+	return gw_hash(key, k, n);
+}
+
 char *gw_addr_format(const gw_addr *a, char *out, size_t size)
 {
 	char host[INET6_ADDRSTRLEN];

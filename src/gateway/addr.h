@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "gateway/hash.h"
+
 typedef struct gw_addr {
 	socklen_t len; /* 0: no address */
 	union {
@@ -33,6 +35,11 @@ bool gw_addr_equal(const gw_addr *a, const gw_addr *b);
 /* The bytes that identify the address (family, address, port) for hashing:
  * writes at most 20 bytes into out and returns how many. */
 size_t gw_addr_key(const gw_addr *a, uint8_t out[20]);
+
+/* The keyed hash of (address, Message ID): the key of the tables that
+ * match CoAP messages of a peer (retransmission cache, parked requests,
+ * our confirmable messages). */
+uint64_t gw_addr_mid_hash(const uint8_t key[GW_HASH_KEY_LEN], const gw_addr *a, uint16_t mid);
 
 /* "192.0.2.1:5683" or "[2001:db8::1]:5683" into out (always terminated);
  * returns out. */

@@ -13,6 +13,7 @@
 #include "gateway/addr.h"
 #include "gateway/block.h"
 #include "gateway/hash.h"
+#include "gateway/tlist.h"
 #include "gateway/io.h"
 
 #define CODE(c, d) ((uint8_t)(((c) << 5) | (d)))
@@ -57,10 +58,9 @@ struct pend {
 	uint64_t id;                /* our token, also the caller's handle */
 	struct pend *hnext;         /* id hash */
 	struct pend *mnext;         /* MID hash, while EX_UNACKED */
-	struct pend *tprev, *tnext; /* deadline order, while not observing */
+	gw_tlink timer;             /* deadline order, while not observing */
 	struct pend *bprev, *bnext; /* the backend's list */
-	bool timed;
-	bool doomed; /* the backend reported unreachable while p was on it */
+	bool doomed;                /* the backend reported unreachable while p was on it */
 	uint64_t deadline;
 	struct backend *be;
 	gw_fwd_done_fn done;
@@ -102,7 +102,7 @@ struct gw_fwd {
 	struct pend **buckets;  /* by id */
 	struct pend **mbuckets; /* by (backend, MID) */
 	size_t n_buckets;
-	struct pend *thead, *ttail;
+	gw_tlist timers; /* pending requests by deadline */
 	/* Retransmission timers: a binary min-heap on rtx_at. */
 	struct pend **heap;
 	size_t heap_len, heap_cap;
@@ -175,42 +175,6 @@ static void mremove(gw_fwd *f, struct pend *p)
 		}
 	}
 	p->mnext = NULL;
-}
-
-static void tlist_remove(gw_fwd *f, struct pend *p)
-{
-	if (!p->timed)
-		return;
-	if (p->tprev)
-		p->tprev->tnext = p->tnext;
-	else
-		f->thead = p->tnext;
-	if (p->tnext)
-		p->tnext->tprev = p->tprev;
-	else
-		f->ttail = p->tprev;
-	p->tprev = p->tnext = NULL;
-	p->timed = false;
-}
-
-/* Most requests of a route share one timeout, so walking back from the tail
- * is usually one step. */
-static void tlist_insert(gw_fwd *f, struct pend *p)
-{
-	struct pend *at = f->ttail;
-	while (at && at->deadline > p->deadline)
-		at = at->tprev;
-	p->tprev = at;
-	p->tnext = at ? at->tnext : f->thead;
-	if (p->tnext)
-		p->tnext->tprev = p;
-	else
-		f->ttail = p;
-	if (at)
-		at->tnext = p;
-	else
-		f->thead = p;
-	p->timed = true;
 }
 
 /* Retransmission times are jittered, so unlike deadlines they do not
@@ -302,7 +266,7 @@ static void punlink(gw_fwd *f, struct pend *p)
 			break;
 		}
 	}
-	tlist_remove(f, p);
+	gw_tlist_remove(&f->timers, &p->timer);
 	ex_end(f, p);
 	if (p->bprev)
 		p->bprev->bnext = p->bnext;
@@ -532,7 +496,7 @@ static int send_exchange(gw_fwd *f, struct pend *p, uint64_t now)
 	p->rtx_at = now + p->rtx_timeout;
 	/* A retransmission after the deadline would be wasted: the deadline
 	 * fails the request first. */
-	if (!(p->timed && p->rtx_at >= p->deadline)) {
+	if (!(p->timer.linked && p->rtx_at >= p->deadline)) {
 		rc = heap_push(f, p);
 		if (rc != 0)
 			return rc;
@@ -594,7 +558,7 @@ static void deliver(gw_fwd *f, struct pend *p, oscore_msg *m)
 	if (keep) {
 		/* Registered: no deadline any more; later notifications come
 		 * with this token. */
-		tlist_remove(f, p);
+		gw_tlist_remove(&f->timers, &p->timer);
 		if (!p->observing) {
 			p->observing = true;
 			f->observing++;
@@ -912,7 +876,7 @@ int gw_fwd_send(gw_fwd *f, const struct sockaddr *addr, socklen_t addr_len, cons
 	p->deadline = now_ms + (timeout_ms ? timeout_ms : 1);
 	p->hnext = f->buckets[pbucket(f, p->id)];
 	f->buckets[pbucket(f, p->id)] = p;
-	tlist_insert(f, p);
+	gw_tlist_insert(&f->timers, &p->timer, p->deadline);
 	p->bprev = b->ptail;
 	if (b->ptail)
 		b->ptail->bnext = p;
@@ -944,8 +908,8 @@ void gw_fwd_cancel(gw_fwd *f, uint64_t id)
 void gw_fwd_tick(gw_fwd *f, uint64_t now_ms)
 {
 	/* Each failure unlinks the head, so this ends. */
-	while (f->thead && f->thead->deadline <= now_ms)
-		pfail(f, f->thead, GW_E_BACKEND_TIMEOUT);
+	while (f->timers.head && f->timers.head->due <= now_ms)
+		pfail(f, GW_TLIST_OWNER(f->timers.head, struct pend, timer), GW_E_BACKEND_TIMEOUT);
 	while (f->heap_len && f->heap[0]->rtx_at <= now_ms) {
 		struct pend *p = f->heap[0];
 		if (p->rtx_count >= f->max_retransmit) {
@@ -956,7 +920,7 @@ void gw_fwd_tick(gw_fwd *f, uint64_t now_ms)
 		p->rtx_count++;
 		p->rtx_timeout *= 2;
 		p->rtx_at = now_ms + p->rtx_timeout;
-		if (p->timed && p->rtx_at >= p->deadline)
+		if (p->timer.linked && p->rtx_at >= p->deadline)
 			heap_remove(f, p);
 		else
 			heap_down(f, 0);
@@ -969,7 +933,7 @@ void gw_fwd_tick(gw_fwd *f, uint64_t now_ms)
 
 uint64_t gw_fwd_next_deadline(const gw_fwd *f)
 {
-	uint64_t t = f->thead ? f->thead->deadline : UINT64_MAX;
+	uint64_t t = gw_tlist_next(&f->timers);
 	if (f->refused)
 		return 0;
 	if (f->heap_len && f->heap[0]->rtx_at < t)

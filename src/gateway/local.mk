@@ -34,7 +34,7 @@ tests_unit_test_gw_sessions_LDADD = $(GW_TABLE_TEST_LIBS)
 # Forwarding to CoAP backends (backend client, device-side relay, inner
 # block-wise bodies).  Owned by the forwarding work.
 src_libgw_a_SOURCES += \
-	src/gateway/forward.c src/gateway/forward.h src/gateway/backend.c src/gateway/backend.h src/gateway/io.h src/gateway/udp.c src/gateway/udp.h \
+	src/gateway/forward.c src/gateway/forward.h src/gateway/backend.c src/gateway/backend.h src/gateway/io.h src/gateway/tlist.h src/gateway/udp.c src/gateway/udp.h \
 	src/gateway/block.c src/gateway/block.h
 
 check_PROGRAMS += tests/unit/test_gw_forward

@@ -34,11 +34,7 @@ struct gw_rtx {
 
 static uint64_t hash_of(const gw_rtx *c, const gw_addr *peer, uint16_t mid)
 {
-	uint8_t k[24];
-	size_t n = gw_addr_key(peer, k);
-	k[n++] = (uint8_t)(mid >> 8);
-	k[n++] = (uint8_t)mid;
-	return gw_hash(c->key, k, n);
+	return gw_addr_mid_hash(c->key, peer, mid);
 }
 
 static struct entry *oldest(const gw_rtx *c)

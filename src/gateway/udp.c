@@ -14,6 +14,7 @@
 #include "edhoc/result.h"
 #include "gateway/hash.h"
 #include "gateway/io.h"
+#include "gateway/tlist.h"
 
 /* RFC 7252 §4.8 transmission parameters. */
 #define ACK_TIMEOUT_MS 2000u
@@ -34,19 +35,16 @@ struct sock {
 
 struct gw_parked {
 	struct gw_parked *hnext;
-	struct gw_parked *aprev, *anext; /* not yet acknowledged, by age */
+	gw_tlink ack; /* linked while an empty ACK is owed (a CON, not yet) */
 	uint64_t hash;
-	uint64_t ack_due;
-	bool acked; /* or a NON request: no empty ACK owed */
 	gw_xchg x;
 };
 
 /* A confirmable message of ours, until ACKed. */
 struct con {
 	struct con *hnext;
-	struct con *tprev, *tnext; /* by due time */
+	gw_tlink timer; /* the next retransmission */
 	uint64_t hash;
-	uint64_t due;
 	unsigned timeout_ms;
 	unsigned tries;
 	uint16_t mid;
@@ -64,11 +62,11 @@ struct gw_udp {
 	/* parked requests */
 	struct gw_parked **pbuckets;
 	size_t n_pbuckets, n_parked, parked_max;
-	struct gw_parked *ahead, *atail;
+	gw_tlist acks; /* parked CONs owed an empty ACK */
 	/* our confirmable messages */
 	struct con **cbuckets;
 	size_t n_cbuckets, n_cons, con_max;
-	struct con *thead, *ttail;
+	gw_tlist timers; /* our CONs by next retransmission */
 	uint16_t next_mid;
 	uint64_t rng;
 	gw_udp_stats stats;
@@ -78,11 +76,7 @@ struct gw_udp {
 
 static uint64_t key_hash(const gw_udp *u, const gw_addr *peer, uint16_t mid)
 {
-	uint8_t k[22];
-	size_t n = gw_addr_key(peer, k);
-	k[n++] = (uint8_t)(mid >> 8);
-	k[n++] = (uint8_t)mid;
-	return gw_hash(u->key, k, n);
+	return gw_addr_mid_hash(u->key, peer, mid);
 }
 
 /* xorshift64*: the random factor of retransmission timeouts needs no
@@ -117,26 +111,18 @@ static int send_raw(gw_udp *u, const gw_xchg *x, const uint8_t *d, size_t len)
 	mh.msg_namelen = x->peer.len;
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
-	if (x->local_family == AF_INET) {
+	if (x->local_family == AF_INET || x->local_family == AF_INET6) {
+		bool v4 = x->local_family == AF_INET;
+		size_t size = v4 ? sizeof(x->local.v4) : sizeof(x->local.v6);
 		struct cmsghdr *c;
 		memset(&ctrl, 0, sizeof(ctrl));
 		mh.msg_control = ctrl.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(struct in_pktinfo));
+		mh.msg_controllen = CMSG_SPACE(size);
 		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = IPPROTO_IP;
-		c->cmsg_type = IP_PKTINFO;
-		c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
-		memcpy(CMSG_DATA(c), &x->local.v4, sizeof(x->local.v4));
-	} else if (x->local_family == AF_INET6) {
-		struct cmsghdr *c;
-		memset(&ctrl, 0, sizeof(ctrl));
-		mh.msg_control = ctrl.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(struct in6_pktinfo));
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = IPPROTO_IPV6;
-		c->cmsg_type = IPV6_PKTINFO;
-		c->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
-		memcpy(CMSG_DATA(c), &x->local.v6, sizeof(x->local.v6));
+		c->cmsg_level = v4 ? IPPROTO_IP : IPPROTO_IPV6;
+		c->cmsg_type = v4 ? IP_PKTINFO : IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(size);
+		memcpy(CMSG_DATA(c), &x->local, size);
 	}
 	n = sendmsg(u->socks[x->sock].fd, &mh, MSG_DONTWAIT);
 	if (n < 0) {
@@ -186,38 +172,6 @@ static void send_empty(gw_udp *u, const gw_xchg *x, uint8_t type, uint16_t mid)
 
 /* ---- our confirmable messages ---- */
 
-static void tlist_remove(gw_udp *u, struct con *c)
-{
-	if (c->tprev)
-		c->tprev->tnext = c->tnext;
-	else
-		u->thead = c->tnext;
-	if (c->tnext)
-		c->tnext->tprev = c->tprev;
-	else
-		u->ttail = c->tprev;
-	c->tprev = c->tnext = NULL;
-}
-
-/* Most entries are due later than all others (same timeouts), so the walk
- * from the tail is usually one step. */
-static void tlist_insert(gw_udp *u, struct con *c)
-{
-	struct con *at = u->ttail;
-	while (at && at->due > c->due)
-		at = at->tprev;
-	c->tprev = at;
-	c->tnext = at ? at->tnext : u->thead;
-	if (c->tnext)
-		c->tnext->tprev = c;
-	else
-		u->ttail = c;
-	if (at)
-		at->tnext = c;
-	else
-		u->thead = c;
-}
-
 static struct con **cbucket(const gw_udp *u, uint64_t hash)
 {
 	return &u->cbuckets[(size_t)hash & (u->n_cbuckets - 1)];
@@ -240,7 +194,7 @@ static void con_drop(gw_udp *u, struct con *c)
 			break;
 		}
 	}
-	tlist_remove(u, c);
+	gw_tlist_remove(&u->timers, &c->timer);
 	u->n_cons--;
 	free(c);
 }
@@ -271,11 +225,10 @@ static int send_con(gw_udp *u, const gw_xchg *x, const oscore_msg *m, uint64_t n
 	memcpy(c->data, u->tx, len);
 	/* RFC 7252 §4.2: ACK_TIMEOUT times a random factor in [1, 1.5). */
 	c->timeout_ms = ACK_TIMEOUT_MS + rng_next(u) % (ACK_TIMEOUT_MS / 2);
-	c->due = now + c->timeout_ms;
 	c->hash = key_hash(u, &x->peer, mid);
 	c->hnext = *cbucket(u, c->hash);
 	*cbucket(u, c->hash) = c;
-	tlist_insert(u, c);
+	gw_tlist_insert(&u->timers, &c->timer, now + c->timeout_ms);
 	u->n_cons++;
 	return 0;
 }
@@ -311,29 +264,13 @@ static struct gw_parked *park_find(const gw_udp *u, const gw_addr *peer, uint16_
 	return NULL;
 }
 
-static void alist_remove(gw_udp *u, struct gw_parked *p)
-{
-	if (p->acked)
-		return;
-	if (p->aprev)
-		p->aprev->anext = p->anext;
-	else
-		u->ahead = p->anext;
-	if (p->anext)
-		p->anext->aprev = p->aprev;
-	else
-		u->atail = p->aprev;
-	p->aprev = p->anext = NULL;
-	p->acked = true;
-}
-
 /* The empty ACK a parked CON is owed (RFC 7252 §5.2.2). */
 static void park_ack(gw_udp *u, struct gw_parked *p)
 {
-	if (p->acked)
+	if (!p->ack.linked)
 		return;
 	send_empty(u, &p->x, GW_UDP_ACK, p->x.mid);
-	alist_remove(u, p);
+	gw_tlist_remove(&u->acks, &p->ack);
 }
 
 int gw_udp_park(gw_udp *u, const gw_xchg *x, uint64_t now_ms, gw_parked **ret)
@@ -349,18 +286,8 @@ int gw_udp_park(gw_udp *u, const gw_xchg *x, uint64_t now_ms, gw_parked **ret)
 	p->hnext = *pbucket(u, p->hash);
 	*pbucket(u, p->hash) = p;
 	u->n_parked++;
-	if (x->type == GW_UDP_CON) {
-		/* Arrival order is due order: a fixed delay. */
-		p->ack_due = now_ms + GW_UDP_ACK_DELAY_MS;
-		p->aprev = u->atail;
-		if (u->atail)
-			u->atail->anext = p;
-		else
-			u->ahead = p;
-		u->atail = p;
-	} else {
-		p->acked = true;
-	}
+	if (x->type == GW_UDP_CON)
+		gw_tlist_insert(&u->acks, &p->ack, now_ms + GW_UDP_ACK_DELAY_MS);
 	*ret = p;
 	return 0;
 }
@@ -375,7 +302,7 @@ void gw_udp_unpark(gw_udp *u, gw_parked *p)
 			break;
 		}
 	}
-	alist_remove(u, p);
+	gw_tlist_remove(&u->acks, &p->ack);
 	u->n_parked--;
 	free(p);
 }
@@ -383,7 +310,7 @@ void gw_udp_unpark(gw_udp *u, gw_parked *p)
 int gw_udp_complete(gw_udp *u, gw_parked *p, const oscore_msg *m, uint64_t now_ms)
 {
 	gw_xchg x = p->x;
-	bool owed = !p->acked && x.type == GW_UDP_CON;
+	bool owed = p->ack.linked;
 	gw_udp_unpark(u, p);
 	if (owed) {
 		u->stats.piggybacked++;
@@ -464,7 +391,7 @@ static void handle(gw_udp *u, gw_xchg *x, const uint8_t *d, size_t len, uint64_t
 		u->stats.parked_dups++;
 		if (p->x.type == GW_UDP_CON) {
 			send_empty(u, &p->x, GW_UDP_ACK, p->x.mid);
-			alist_remove(u, p);
+			gw_tlist_remove(&u->acks, &p->ack);
 		}
 		return;
 	}
@@ -590,8 +517,8 @@ void gw_udp_free(gw_udp *u)
 		return;
 	for (size_t i = 0; i < u->n_socks; i++)
 		close(u->socks[i].fd);
-	while (u->thead)
-		con_drop(u, u->thead);
+	while (u->timers.head)
+		con_drop(u, GW_TLIST_OWNER(u->timers.head, struct con, timer));
 	for (size_t i = 0; u->pbuckets && i < u->n_pbuckets; i++) {
 		struct gw_parked *p = u->pbuckets[i], *n;
 		for (; p; p = n) {
@@ -666,10 +593,10 @@ int gw_udp_listen(gw_udp *u, const struct sockaddr *sa, socklen_t len)
 void gw_udp_tick(gw_udp *u, uint64_t now_ms)
 {
 	/* Each step removes the head or moves it later, so these end. */
-	while (u->ahead && u->ahead->ack_due <= now_ms)
-		park_ack(u, u->ahead);
-	while (u->thead && u->thead->due <= now_ms) {
-		struct con *c = u->thead;
+	while (u->acks.head && u->acks.head->due <= now_ms)
+		park_ack(u, GW_TLIST_OWNER(u->acks.head, struct gw_parked, ack));
+	while (u->timers.head && u->timers.head->due <= now_ms) {
+		struct con *c = GW_TLIST_OWNER(u->timers.head, struct con, timer);
 		if (c->tries >= MAX_RETRANSMIT) {
 			gw_xchg x = c->x;
 			con_drop(u, c);
@@ -682,16 +609,15 @@ void gw_udp_tick(gw_udp *u, uint64_t now_ms)
 		c->timeout_ms *= 2;
 		send_raw(u, &c->x, c->data, c->len);
 		u->stats.retransmitted++;
-		tlist_remove(u, c);
-		c->due = now_ms + c->timeout_ms;
-		tlist_insert(u, c);
+		gw_tlist_remove(&u->timers, &c->timer);
+		gw_tlist_insert(&u->timers, &c->timer, now_ms + c->timeout_ms);
 	}
 }
 
 uint64_t gw_udp_next_deadline(const gw_udp *u)
 {
-	uint64_t a = u->ahead ? u->ahead->ack_due : UINT64_MAX;
-	uint64_t b = u->thead ? u->thead->due : UINT64_MAX;
+	uint64_t a = gw_tlist_next(&u->acks);
+	uint64_t b = gw_tlist_next(&u->timers);
 	return a < b ? a : b;
 }
 
