@@ -86,6 +86,7 @@ static const struct keydef keys[] = {
     {"gateway", "message_4", K_BOOL, G(message_4), 0, 0},
     {"limits", "half_open_max", K_SIZE, L(half_open_max), 1, 1000000},
     {"limits", "half_open_timeout_ms", K_UINT, L(half_open_timeout_ms), 100, 600000},
+    {"limits", "half_open_per_address", K_SIZE, L(half_open_per_address), 0, 1000000},
     {"limits", "sessions_max", K_SIZE, L(sessions_max), 1, 10000000},
     {"limits", "sessions_per_identity", K_SIZE, L(sessions_per_identity), 1, 1000},
     {"limits", "retransmit_cache_max", K_SIZE, L(retransmit_cache_max), 0, 1000000},
@@ -798,6 +799,7 @@ static void set_defaults(cfg *c)
 	cfg_limits *l = &c->l;
 	l->half_open_max = 1000;
 	l->half_open_timeout_ms = 10000;
+	l->half_open_per_address = 250;
 	l->sessions_max = 10000;
 	l->sessions_per_identity = 4;
 	l->retransmit_cache_max = 256;

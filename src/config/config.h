@@ -66,6 +66,7 @@ typedef struct cfg_gateway {
 typedef struct cfg_limits {
 	size_t half_open_max;
 	unsigned half_open_timeout_ms;
+	size_t half_open_per_address; /* per IPv4 address or IPv6 /64; 0: no limit */
 	size_t sessions_max;
 	size_t sessions_per_identity;
 	size_t retransmit_cache_max;

@@ -766,7 +766,10 @@ static void handle_message_1(gw *g, const struct peer *p, const uint8_t *msg, si
 	int rc;
 
 	gw_halfopen_expire(g->half, now);
-	if (gw_halfopen_count(g->half) >= limits(g)->half_open_max) {
+	bool full = gw_halfopen_count(g->half) >= limits(g)->half_open_max;
+	if (full ||
+	    (limits(g)->half_open_per_address &&
+	     gw_halfopen_count_source(g->half, &p->addr) >= limits(g)->half_open_per_address)) {
 		/* Refuse before any expensive work; the peer may retry once
 		 * the oldest pending handshake has timed out. */
 		uint64_t exp = gw_halfopen_next_expiry(g->half);
@@ -774,7 +777,8 @@ static void handle_message_1(gw *g, const struct peer *p, const uint8_t *msg, si
 		diag_event ev = {.code = EDHOC_E_LIMIT,
 		                 .step = "message_1",
 		                 .peer = p->text,
-		                 .detail = "half-open handshake table full"};
+		                 .detail = full ? "half-open handshake table full"
+		                                : "half_open_per_address reached for this address"};
 		diag_failure(g->diag, &ev, NULL);
 		reply_init(r, CODE(5, 3));
 		n = oscore_uint_encode((uint32_t)(secs > 0xffffffffu ? 0xffffffffu : secs),
@@ -1583,6 +1587,7 @@ int gw_create(cfg *c, diag *d, gw **ret)
 	if (!g->conf || !g->cids || !g->half || !g->rtx || !g->sessions)
 		goto fail;
 	gw_sessions_set_lru_slack(g->sessions, GW_LRU_SLACK_MS);
+	gw_halfopen_set_per_source(g->half, lim->half_open_per_address);
 
 	g->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (g->epfd < 0) {
@@ -1697,6 +1702,7 @@ int gw_reload(gw *g, cfg *c)
 	conf_unref(g->conf);
 	g->conf = k;
 	gw_halfopen_set_limits(g->half, lim->half_open_max, lim->half_open_timeout_ms);
+	gw_halfopen_set_per_source(g->half, lim->half_open_per_address);
 	gw_rtx_set_limits(g->rtx, lim->retransmit_cache_max, rtx_lifetime());
 	gw_sessions_set_limits(g->sessions, lim->sessions_max, lim->sessions_per_identity);
 	gw_relay_set_limits(g->relay, lim->pending_forwards_max, lim->payload_max,

@@ -21,9 +21,22 @@ struct entry {
 };
 _Static_assert(offsetof(struct entry, link) == 0, "a link converts to its entry");
 
+/* Half-open entries of one source: an IPv4 address, or an IPv6 /64 (one
+ * host can use a whole /64), IPv4-mapped IPv6 counted as IPv4. */
+struct source {
+	struct source *next;
+	uint8_t key[9]; /* family tag + 4 or 8 address bytes */
+	uint8_t key_len;
+	size_t n;
+};
+
 struct gw_halfopen {
 	gw_lru lru; /* creation order */
 	size_t max;
+	size_t per_source; /* 0: no per-source limit */
+	struct source **sbuckets;
+	size_t n_sbuckets;
+	uint8_t skey[GW_HASH_KEY_LEN]; /* sources are peer-chosen: keyed */
 	uint64_t timeout_ms;
 	gw_halfopen_drop_fn drop;
 	void *drop_ctx;
@@ -42,6 +55,81 @@ static struct entry *oldest(const gw_halfopen *t)
 	return (struct entry *)t->lru.head;
 }
 
+static size_t source_key(const gw_addr *a, uint8_t key[9])
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	const uint8_t *v6 = a->u.sin6.sin6_addr.s6_addr;
+	if (a->len == 0)
+		return 0;
+	if (a->u.sa.sa_family == AF_INET) {
+		key[0] = 4;
+		memcpy(key + 1, &a->u.sin.sin_addr, 4);
+		return 5;
+	}
+	if (memcmp(v6, mapped, sizeof(mapped)) == 0) {
+		key[0] = 4;
+		memcpy(key + 1, v6 + 12, 4);
+		return 5;
+	}
+	key[0] = 6;
+	memcpy(key + 1, v6, 8);
+	return 9;
+}
+
+static struct source **source_slot(const gw_halfopen *t, const gw_addr *a, uint8_t key[9],
+                                   size_t *ret_len)
+{
+	size_t len = source_key(a, key);
+	struct source **pp;
+	*ret_len = len;
+	if (len == 0)
+		return NULL;
+	pp = &t->sbuckets[gw_hash(t->skey, key, len) & (t->n_sbuckets - 1)];
+	while (*pp && !((*pp)->key_len == len && memcmp((*pp)->key, key, len) == 0))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+/* Counts an entry from a in (add 1) or out (add -1).  EDHOC_E_NOMEM when
+ * a new source cannot be recorded. */
+static int source_count(gw_halfopen *t, const gw_addr *a, int add)
+{
+	uint8_t key[9];
+	size_t len;
+	struct source **pp = source_slot(t, a, key, &len), *s;
+	if (!pp)
+		return 0;
+	s = *pp;
+	if (add > 0) {
+		if (!s) {
+			s = calloc(1, sizeof(*s));
+			if (!s)
+				return EDHOC_E_NOMEM;
+			memcpy(s->key, key, len);
+			s->key_len = (uint8_t)len;
+			*pp = s;
+		}
+		s->n++;
+	} else if (s && --s->n == 0) {
+		*pp = s->next;
+		free(s);
+	}
+	return 0;
+}
+
+size_t gw_halfopen_count_source(const gw_halfopen *t, const gw_addr *peer)
+{
+	uint8_t key[9];
+	size_t len;
+	struct source **pp = peer ? source_slot(t, peer, key, &len) : NULL;
+	return pp && *pp ? (*pp)->n : 0;
+}
+
+void gw_halfopen_set_per_source(gw_halfopen *t, size_t per_source)
+{
+	t->per_source = per_source;
+}
+
 gw_halfopen *gw_halfopen_create(size_t max, uint64_t timeout_ms, gw_halfopen_drop_fn drop,
                                 void *drop_ctx)
 {
@@ -51,10 +139,14 @@ gw_halfopen *gw_halfopen_create(size_t max, uint64_t timeout_ms, gw_halfopen_dro
 	/* Buckets for the largest table the limit can grow to under reload
 	 * would be unbounded; size for the first limit and accept longer
 	 * chains if a reload raises it a lot. */
-	if (gw_lru_init(&t->lru, max) != 0) {
+	t->n_sbuckets = gw_hash_buckets(max);
+	t->sbuckets = calloc(t->n_sbuckets, sizeof(*t->sbuckets));
+	if (!t->sbuckets || gw_lru_init(&t->lru, max) != 0) {
+		free(t->sbuckets);
 		free(t);
 		return NULL;
 	}
+	gw_hash_key_init(t->skey, 0x68);
 	t->max = max;
 	t->timeout_ms = timeout_ms;
 	t->drop = drop;
@@ -65,6 +157,7 @@ gw_halfopen *gw_halfopen_create(size_t max, uint64_t timeout_ms, gw_halfopen_dro
 static void drop_entry(gw_halfopen *t, struct entry *e)
 {
 	gw_lru_remove(&t->lru, &e->link, hash_of(&e->c_r));
+	source_count(t, &e->peer, -1);
 	if (t->drop)
 		t->drop(t->drop_ctx, &e->c_r, e->hs, e->ref);
 	free(e);
@@ -77,6 +170,7 @@ void gw_halfopen_free(gw_halfopen *t)
 	while (oldest(t))
 		drop_entry(t, oldest(t));
 	gw_lru_fini(&t->lru);
+	free(t->sbuckets); /* every source went with its last entry */
 	free(t);
 }
 
@@ -121,9 +215,15 @@ int gw_halfopen_add(gw_halfopen *t, const edhoc_cid *c_r, edhoc_handshake *hs, v
 		return EDHOC_E_INVALID_ARGUMENT;
 	if (t->lru.count >= t->max)
 		return EDHOC_E_LIMIT;
+	if (peer && t->per_source && gw_halfopen_count_source(t, peer) >= t->per_source)
+		return EDHOC_E_LIMIT;
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return EDHOC_E_NOMEM;
+	if (peer && source_count(t, peer, 1) != 0) {
+		free(e);
+		return EDHOC_E_NOMEM;
+	}
 	e->c_r = *c_r;
 	e->hs = hs;
 	e->ref = ref;
@@ -151,6 +251,7 @@ int gw_halfopen_take(gw_halfopen *t, const edhoc_cid *c_r, const gw_addr *peer, 
 	if (peer && e->peer.len != 0 && !gw_addr_equal(&e->peer, peer))
 		return EDHOC_E_UNEXPECTED_MESSAGE;
 	gw_lru_remove(&t->lru, &e->link, hash_of(&e->c_r));
+	source_count(t, &e->peer, -1);
 	if (ret_hs)
 		*ret_hs = e->hs;
 	if (ret_ref)

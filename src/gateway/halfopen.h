@@ -50,6 +50,16 @@ int gw_halfopen_add(gw_halfopen *t, const edhoc_cid *c_r, edhoc_handshake *hs, v
 int gw_halfopen_take(gw_halfopen *t, const edhoc_cid *c_r, const gw_addr *peer, uint64_t now_ms,
                      edhoc_handshake **ret_hs, void **ret_ref);
 
+/* At most per_source entries from one source: an IPv4 address, or an
+ * IPv6 /64 (0: no such limit, the default).  One host flooding message_1
+ * from many ports then holds per_source entries, not the whole table, and
+ * handshakes from elsewhere go on.  Above it gw_halfopen_add refuses with
+ * EDHOC_E_LIMIT. */
+void gw_halfopen_set_per_source(gw_halfopen *t, size_t per_source);
+
+/* Entries from peer's source (address or /64, any port). */
+size_t gw_halfopen_count_source(const gw_halfopen *t, const gw_addr *peer);
+
 /* Drops entries older than the timeout; returns how many. */
 size_t gw_halfopen_expire(gw_halfopen *t, uint64_t now_ms);
 

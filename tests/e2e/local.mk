@@ -60,5 +60,5 @@ tests_e2e_flood_flooder_SOURCES = tests/e2e/flood/flooder.c \
 	src/client/ctxfile.c src/client/options.c src/gateway/block.c src/gateway/hash.c
 tests_e2e_flood_flooder_CFLAGS = $(AM_CFLAGS)
 tests_e2e_flood_flooder_LDADD = $(CORE_LIBS)
-TESTS += tests/e2e/flood.sh
-EXTRA_DIST += tests/e2e/flood.sh tests/e2e/flood
+TESTS += tests/e2e/flood.sh tests/e2e/flood-source.sh
+EXTRA_DIST += tests/e2e/flood.sh tests/e2e/flood-source.sh tests/e2e/flood

@@ -174,6 +174,69 @@ static void test_many_entries_lookup(void **state)
 	gw_halfopen_free(t);
 }
 
+/* One source holds at most per_source entries, whatever its ports: an IPv4
+ * address, an IPv6 /64 (IPv4-mapped counted as IPv4); others go on, and
+ * a taken or expired entry makes room again. */
+static void test_per_source_limit(void **state)
+{
+	struct drops d = {0};
+	gw_halfopen *t = gw_halfopen_create(16, 1000, on_drop, &d);
+	gw_addr a1, a2, b, v6a, v6b, v6other, mapped;
+	edhoc_cid c;
+	edhoc_handshake *got;
+	void *ref;
+	(void)state;
+	assert_int_equal(gw_addr_parse("10.0.0.1:4000", 0, &a1), 0);
+	assert_int_equal(gw_addr_parse("10.0.0.1:4001", 0, &a2), 0);
+	assert_int_equal(gw_addr_parse("10.0.0.2:4000", 0, &b), 0);
+	assert_int_equal(gw_addr_parse("[2001:db8:1:2::1]:5000", 0, &v6a), 0);
+	assert_int_equal(gw_addr_parse("[2001:db8:1:2:ffff::9]:5001", 0, &v6b), 0);
+	assert_int_equal(gw_addr_parse("[2001:db8:1:3::1]:5000", 0, &v6other), 0);
+	assert_int_equal(gw_addr_parse("[::ffff:10.0.0.1]:6000", 0, &mapped), 0);
+	gw_halfopen_set_per_source(t, 2);
+
+	c = cid1(1);
+	assert_int_equal(gw_halfopen_add(t, &c, hs(1), NULL, &a1, 10), 0);
+	c = cid1(2);
+	assert_int_equal(gw_halfopen_add(t, &c, hs(2), NULL, &a2, 11), 0);
+	assert_int_equal(gw_halfopen_count_source(t, &a1), 2);
+	c = cid1(3); /* a third port of 10.0.0.1, and the same address mapped */
+	assert_int_equal(gw_halfopen_add(t, &c, hs(3), NULL, &a1, 12), EDHOC_E_LIMIT);
+	assert_int_equal(gw_halfopen_add(t, &c, hs(3), NULL, &mapped, 12), EDHOC_E_LIMIT);
+	assert_int_equal(gw_halfopen_add(t, &c, hs(3), NULL, &b, 12), 0);
+	assert_int_equal(gw_halfopen_count_source(t, &b), 1);
+
+	c = cid1(4);
+	assert_int_equal(gw_halfopen_add(t, &c, hs(4), NULL, &v6a, 13), 0);
+	c = cid1(5); /* same /64 */
+	assert_int_equal(gw_halfopen_add(t, &c, hs(5), NULL, &v6b, 14), 0);
+	c = cid1(6);
+	assert_int_equal(gw_halfopen_add(t, &c, hs(6), NULL, &v6a, 15), EDHOC_E_LIMIT);
+	assert_int_equal(gw_halfopen_add(t, &c, hs(6), NULL, &v6other, 15), 0);
+	assert_int_equal(gw_halfopen_count(t), 6);
+
+	/* Taking one of 10.0.0.1's makes room for it. */
+	c = cid1(2);
+	assert_int_equal(gw_halfopen_take(t, &c, &a2, 20, &got, &ref), 0);
+	assert_int_equal(gw_halfopen_count_source(t, &a1), 1);
+	c = cid1(7);
+	assert_int_equal(gw_halfopen_add(t, &c, hs(7), NULL, &a1, 21), 0);
+	/* Expiry too: at 1012 the entries made at 10 (10.0.0.1) and 12
+	 * (10.0.0.2) go; 10.0.0.1 keeps the one made at 21. */
+	assert_int_equal(gw_halfopen_expire(t, 1012), 2);
+	assert_int_equal(gw_halfopen_count_source(t, &a1), 1);
+	assert_int_equal(gw_halfopen_count_source(t, &b), 0);
+	/* 0: no per-source limit. */
+	gw_halfopen_set_per_source(t, 0);
+	c = cid1(8);
+	assert_int_equal(gw_halfopen_add(t, &c, hs(8), NULL, &a1, 1013), 0);
+	c = cid1(9);
+	assert_int_equal(gw_halfopen_add(t, &c, hs(9), NULL, &a1, 1014), 0);
+	assert_int_equal(gw_halfopen_count_source(t, &a1), 3);
+	assert_int_equal(gw_halfopen_count_source(t, NULL), 0);
+	gw_halfopen_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -184,6 +247,7 @@ int main(void)
 	    cmocka_unit_test(test_other_address_cannot_take_or_cancel),
 	    cmocka_unit_test(test_duplicate_c_r_is_rejected),
 	    cmocka_unit_test(test_many_entries_lookup),
+	    cmocka_unit_test(test_per_source_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -33,7 +33,8 @@
  *       those that come within WAIT_MS more: "early503= early_other=
  *       late504= late_other= none=".
  * The context file's sender sequence number is saved back after block1 and
- * pending.  Exit 0 when the run completed (the counts say the rest), 2 on
+ * pending.  FLOODER_SOURCE (an IPv4 address) sets the source address
+ * (default 127.0.0.1).  Exit 0 when the run completed (the counts say the rest), 2 on
  * a socket or usage error. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -86,6 +87,13 @@ static int open_sock(void)
 	memset(&me, 0, sizeof(me));
 	me.sin_family = AF_INET;
 	me.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	/* FLOODER_SOURCE=127.0.0.2: the flood comes from another loopback
+	 * address than the devices of the test. */
+	if (getenv("FLOODER_SOURCE") &&
+	    inet_pton(AF_INET, getenv("FLOODER_SOURCE"), &me.sin_addr) != 1) {
+		close(fd);
+		return -1;
+	}
 	if (bind(fd, (struct sockaddr *)&me, sizeof(me)) != 0 ||
 	    connect(fd, (struct sockaddr *)&target, sizeof(target)) != 0) {
 		close(fd);
