@@ -17,11 +17,13 @@
 #include "gateway/io.h"
 
 #define CODE(c, d) ((uint8_t)(((c) << 5) | (d)))
-#define TOKEN_LEN  8
-#define SCRATCH    2048
-#define RECV_BUF   65536 /* the largest UDP datagram fits */
-#define RECV_BURST 64    /* datagrams per ready(): other sockets get a turn */
-#define SEEN_MIDS  32    /* CON MIDs remembered per backend for duplicates */
+/* Restarts of one Block2 answer whose ETag keeps changing. */
+#define B2_RESTARTS_MAX 3
+#define TOKEN_LEN       8
+#define SCRATCH         2048
+#define RECV_BUF        65536 /* the largest UDP datagram fits */
+#define RECV_BURST      64    /* datagrams per ready(): other sockets get a turn */
+#define SEEN_MIDS       32    /* CON MIDs remembered per backend for duplicates */
 /* Room a request's datagram needs beyond its options and one block of
  * body: header, token, payload marker, Block1/Block2/Size1 options. */
 #define DG_EXTRA (4 + TOKEN_LEN + 1 + 3 * (1 + 2 + 4))
@@ -82,6 +84,8 @@ struct pend {
 	size_t rlen, rcap;
 	uint32_t b2_next; /* 0: no Block2 transfer in progress */
 	unsigned b2_szx;
+	unsigned b2_restarts; /* of this answer, after its ETag changed */
+	unsigned timeout_ms;  /* the route's, also for a notification's blocks */
 	bool observe_req;
 	bool observing;
 	/* The current exchange: its datagram is kept for retransmission. */
@@ -571,6 +575,20 @@ static void deliver(gw_fwd *f, struct pend *p, oscore_msg *m)
 	pfree(p);
 }
 
+/* Whether block m carries the ETag of the first block (both none counts
+ * as the same). */
+static bool same_etag(const struct pend *p, const oscore_msg *m)
+{
+	const oscore_option *now = oscore_msg_find(m, OSCORE_OPT_ETAG), *first;
+	oscore_msg hm;
+	if (oscore_msg_decode_body(p->rcode, p->ropts, p->ropts_len, &hm) != 0)
+		return false;
+	first = oscore_msg_find(&hm, OSCORE_OPT_ETAG);
+	if (!now || !first)
+		return !now && !first;
+	return now->len == first->len && memcmp(now->value, first->value, now->len) == 0;
+}
+
 /* An answer (or notification) m for p, whose exchange has ended. */
 static void on_response(gw_fwd *f, struct pend *p, oscore_msg *m, uint64_t now)
 {
@@ -604,9 +622,34 @@ static void on_response(gw_fwd *f, struct pend *p, oscore_msg *m, uint64_t now)
 	/* Block2: collect, ask for the next block. */
 	o = oscore_msg_find(m, OSCORE_OPT_BLOCK2);
 	if (o && (m->code >> 5) == 2) {
-		if (gw_block_decode(o->value, o->len, &bo) != 0 || bo.num != p->b2_next ||
+		if (gw_block_decode(o->value, o->len, &bo) != 0 ||
 		    (bo.more && m->payload_len != gw_block_size(bo.szx))) {
 			pfail(f, p, GW_E_BACKEND_RESPONSE);
+			return;
+		}
+		if (bo.num == 0 && p->b2_next > 0 && oscore_msg_find(m, OSCORE_OPT_OBSERVE)) {
+			/* A newer notification while the blocks of the last
+			 * one were being fetched: it replaces that one
+			 * (RFC 7959 §3.4). */
+			p->b2_next = 0;
+			p->b2_restarts = 0;
+		}
+		if (bo.num != p->b2_next) {
+			pfail(f, p, GW_E_BACKEND_RESPONSE);
+			return;
+		}
+		if (bo.num > 0 && !same_etag(p, m)) {
+			/* The representation changed between blocks (RFC
+			 * 7959 §2.4): start over from block 0, a few times. */
+			if (++p->b2_restarts > B2_RESTARTS_MAX) {
+				pfail(f, p, GW_E_BACKEND_RESPONSE);
+				return;
+			}
+			p->b2_next = 0;
+			p->rlen = 0;
+			rc = send_exchange(f, p, now);
+			if (rc != 0)
+				pfail(f, p, rc);
 			return;
 		}
 		if (bo.num == 0) {
@@ -639,6 +682,11 @@ static void on_response(gw_fwd *f, struct pend *p, oscore_msg *m, uint64_t now)
 		if (bo.more) {
 			p->b2_next = bo.num + 1;
 			p->b2_szx = bo.szx;
+			if (p->observing && !p->timer.linked)
+				/* A notification's later blocks get the route's
+				 * time, like a request. */
+				gw_tlist_insert(&f->timers, &p->timer,
+				                (p->deadline = now + p->timeout_ms));
 			rc = send_exchange(f, p, now);
 			if (rc != 0)
 				pfail(f, p, rc);
@@ -652,6 +700,7 @@ static void on_response(gw_fwd *f, struct pend *p, oscore_msg *m, uint64_t now)
 			}
 			oscore_msg_set_payload(&whole, p->rbody, p->rlen);
 			p->b2_next = 0;
+			p->b2_restarts = 0;
 			deliver(f, p, &whole);
 			return;
 		}
@@ -873,7 +922,8 @@ int gw_fwd_send(gw_fwd *f, const struct sockaddr *addr, socklen_t addr_len, cons
 	do
 		p->id = f->next_id++;
 	while (pfind(f, p->id));
-	p->deadline = now_ms + (timeout_ms ? timeout_ms : 1);
+	p->timeout_ms = timeout_ms ? timeout_ms : 1;
+	p->deadline = now_ms + p->timeout_ms;
 	p->hnext = f->buckets[pbucket(f, p->id)];
 	f->buckets[pbucket(f, p->id)] = p;
 	gw_tlist_insert(&f->timers, &p->timer, p->deadline);

@@ -941,6 +941,180 @@ static void test_unreachable_backend_ends_its_observations(void **state)
 	assert_int_equal(gw_fwd_pending(f->fwd), 0);
 }
 
+/* A block of an answer with ETag etag (NULL: none), Observe obs (< 0:
+ * none), Block2 num/more with SZX 0 (16-byte blocks), for request req
+ * (its token), as a message of type with MID mid. */
+static size_t raw_block(uint8_t *out, int type, uint16_t mid, const uint8_t *req, const char *etag,
+                        int obs, uint32_t num, bool more, const char *payload)
+{
+	oscore_coap_hdr h;
+	oscore_msg m;
+	uint8_t ov[4], bv[3];
+	gw_block_opt b = {num, more, 0};
+	size_t len = 0;
+	memset(&h, 0, sizeof(h));
+	h.type = (uint8_t)type;
+	h.mid = mid;
+	h.token_len = req[0] & 0x0f;
+	memcpy(h.token, req + 4, h.token_len);
+	oscore_msg_init(&m, 0x45);
+	if (etag)
+		oscore_msg_add(&m, OSCORE_OPT_ETAG, (const uint8_t *)etag, strlen(etag));
+	if (obs >= 0)
+		oscore_msg_add(&m, OSCORE_OPT_OBSERVE, ov, oscore_uint_encode((uint32_t)obs, ov));
+	oscore_msg_add(&m, OSCORE_OPT_BLOCK2, bv, gw_block_encode(&b, bv));
+	oscore_msg_set_payload(&m, (const uint8_t *)payload, strlen(payload));
+	assert_int_equal(oscore_coap_encode(&h, &m, out, RAW_MAX, &len), 0);
+	return len;
+}
+
+/* The Block2 number a request asks for (-1: no Block2 option). */
+static int asked_block(const uint8_t *d, size_t len)
+{
+	oscore_coap_hdr h;
+	oscore_msg m;
+	const oscore_option *o;
+	gw_block_opt b;
+	assert_int_equal(oscore_coap_decode(d, len, &h, &m), 0);
+	o = oscore_msg_find(&m, OSCORE_OPT_BLOCK2);
+	if (!o)
+		return -1;
+	assert_int_equal(gw_block_decode(o->value, o->len, &b), 0);
+	return (int)b.num;
+}
+
+#define BLK_A "AAAAAAAAAAAAAAAA"
+#define BLK_B "BBBBBBBBBBBBBBBB"
+
+/* RFC 7959 §2.4: the representation changed between blocks (another
+ * ETag): the client starts over from block 0 and relays one consistent
+ * body. */
+static void test_block2_etag_change_restarts_from_block_0(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t d[RAW_MAX], r[RAW_MAX];
+	ssize_t n;
+	uint64_t id;
+	size_t rl;
+	send_get_to_sink(f, 3000, &id);
+	n = raw_recv(f, d, sizeof(d), 1000);
+	assert_true(n > 12);
+	assert_int_equal(asked_block(d, (size_t)n), -1);
+	rl = raw_block(r, 2, mid_of(d), d, "A", -1, 0, true, BLK_A);
+	raw_send(f, r, rl);
+	n = raw_recv(f, d, sizeof(d), 1000);
+	assert_int_equal(asked_block(d, (size_t)n), 1);
+	rl = raw_block(r, 2, mid_of(d), d, "B", -1, 1, false, "bb");
+	raw_send(f, r, rl);
+	/* Asked again from the start (the original request, no Block2). */
+	n = raw_recv(f, d, sizeof(d), 1000);
+	assert_true(n > 12);
+	assert_int_equal(asked_block(d, (size_t)n), -1);
+	assert_int_equal(f->calls, 0);
+	rl = raw_block(r, 2, mid_of(d), d, "B", -1, 0, true, BLK_B);
+	raw_send(f, r, rl);
+	n = raw_recv(f, d, sizeof(d), 1000);
+	assert_int_equal(asked_block(d, (size_t)n), 1);
+	rl = raw_block(r, 2, mid_of(d), d, "B", -1, 1, false, "bb");
+	raw_send(f, r, rl);
+	run_until(f, 1, 1000);
+	assert_int_equal(f->calls, 1);
+	assert_int_equal(f->result, 0);
+	assert_int_equal(f->body_len, 18);
+	assert_memory_equal(f->body, BLK_B "bb", 18);
+}
+
+/* An ETag that changes on every block: a few restarts, then the request
+ * fails instead of fetching forever. */
+static void test_block2_etag_flapping_fails(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t d[RAW_MAX], r[RAW_MAX];
+	char tag[2] = "a";
+	ssize_t n;
+	uint64_t id;
+	size_t rl;
+	int i;
+	send_get_to_sink(f, 3000, &id);
+	for (i = 0; i < 20 && f->calls == 0; i++) {
+		n = raw_recv(f, d, sizeof(d), 500);
+		if (n < 0)
+			break;
+		tag[0] = (char)('a' + i % 26);
+		if (asked_block(d, (size_t)n) == 1)
+			rl = raw_block(r, 2, mid_of(d), d, tag, -1, 1, false, "z");
+		else
+			rl = raw_block(r, 2, mid_of(d), d, tag, -1, 0, true, BLK_A);
+		raw_send(f, r, rl);
+		run_until(f, 1, 20);
+	}
+	assert_int_equal(f->calls, 1);
+	assert_int_equal(f->result, GW_E_BACKEND_RESPONSE);
+	/* 1 + 3 restarts, two exchanges each. */
+	assert_int_equal(i, 8);
+}
+
+/* A notification's later blocks: a newer notification in the middle
+ * replaces the one being fetched (RFC 7959 §3.4); later blocks that never
+ * come end the observation at the route's timeout (5.04 for the device),
+ * not never. */
+static void test_notification_blocks_newer_wins_and_time_out(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t d[RAW_MAX], r[RAW_MAX], a[RAW_MAX];
+	oscore_msg m;
+	ssize_t n;
+	uint64_t id, t0;
+	size_t rl;
+	gw_fwd_set_timing(f->fwd, 100, 4);
+	req_init(&m, OSCORE_CODE_GET, "obs", NULL);
+	oscore_msg_add(&m, OSCORE_OPT_OBSERVE, NULL, 0);
+	f->calls = 0;
+	assert_int_equal(gw_fwd_send(f->fwd, (struct sockaddr *)&f->sink_addr, sizeof(f->sink_addr),
+	                             &m, 400, mono_ms(), done_cb, f, &id),
+	                 0);
+	n = raw_recv(f, d, sizeof(d), 1000);
+	assert_true(n > 12);
+	rl = raw_response(r, 2, 0x45, mid_of(d), d, true, "n=0");
+	raw_send(f, r, rl);
+	run_until(f, 1, 1000);
+	assert_int_equal(f->result, 0);
+	assert_int_equal(gw_fwd_observing(f->fwd), 1);
+	/* Notification 8, first of two blocks: acknowledged, block 1 asked. */
+	rl = raw_block(r, 0, 0x5001, d, "X", 8, 0, true, BLK_A);
+	raw_send(f, r, rl);
+	assert_int_equal(raw_recv(f, a, sizeof(a), 500), 4);
+	assert_int_equal(a[0], 0x60);
+	n = raw_recv(f, a, sizeof(a), 500);
+	assert_int_equal(asked_block(a, (size_t)n), 1);
+	/* Notification 9 before that block came: it wins. */
+	rl = raw_block(r, 0, 0x5002, d, "Y", 9, 0, true, BLK_B);
+	raw_send(f, r, rl);
+	assert_int_equal(raw_recv(f, a, sizeof(a), 500), 4);
+	assert_int_equal(mid_of(a), 0x5002);
+	n = raw_recv(f, a, sizeof(a), 500);
+	assert_int_equal(asked_block(a, (size_t)n), 1);
+	rl = raw_block(r, 2, mid_of(a), a, "Y", -1, 1, false, "yy");
+	raw_send(f, r, rl);
+	run_until(f, 2, 1000);
+	assert_int_equal(f->calls, 2);
+	assert_int_equal(f->result, 0);
+	assert_int_equal(f->body_len, 18);
+	assert_memory_equal(f->body, BLK_B "yy", 18);
+	assert_int_equal(gw_fwd_observing(f->fwd), 1);
+	/* Notification 10's second block never comes. */
+	t0 = mono_ms();
+	rl = raw_block(r, 0, 0x5003, d, "Z", 10, 0, true, BLK_A);
+	raw_send(f, r, rl);
+	run_until(f, 3, 2000);
+	assert_int_equal(f->calls, 3);
+	assert_int_equal(f->result, GW_E_BACKEND_TIMEOUT);
+	assert_true(mono_ms() - t0 >= 350);
+	assert_true(mono_ms() - t0 < 1500);
+	assert_int_equal(gw_fwd_observing(f->fwd), 0);
+	assert_int_equal(gw_fwd_next_deadline(f->fwd), UINT64_MAX);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -971,6 +1145,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_notification_for_unknown_token_gets_rst, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_unreachable_backend_ends_its_observations, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_block2_etag_change_restarts_from_block_0, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_block2_etag_flapping_fails, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_notification_blocks_newer_wins_and_time_out, setup,
 	                                    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
