@@ -37,7 +37,6 @@ struct rq {
 	bool fwd_live;   /* gw_fwd still knows fwd_id */
 	gw_xchg x;       /* where answers and notifications go */
 	gw_parked *park; /* the request, until its first answer */
-	char peer_text[GW_ADDR_STRLEN];
 	uint8_t rid[EDHOC_MAX_CID];
 	size_t rid_len;
 	oscore_request_info info;
@@ -195,11 +194,15 @@ static void out_block(gw_relay *r, const oscore_msg *hm, const uint8_t *body, si
 	oscore_msg_set_payload(&r->out, body + off, b.more ? size : len - off);
 }
 
-static void relay_fail(gw_relay *r, const char *peer, const char *identity, int code,
+static void relay_fail(gw_relay *r, const gw_addr *peer, const char *identity, int code,
                        const char *detail)
 {
-	diag_event ev = {
-	    .code = code, .step = "forward", .peer = peer, .identity = identity, .detail = detail};
+	char text[GW_ADDR_STRLEN];
+	diag_event ev = {.code = code,
+	                 .step = "forward",
+	                 .peer = gw_addr_format(peer, text, sizeof(text)),
+	                 .identity = identity,
+	                 .detail = detail};
 	diag_failure(r->diag, &ev, NULL);
 }
 
@@ -247,7 +250,7 @@ static void relay_done(void *arg, uint64_t id, int result, const oscore_msg *res
 			r->stats.timeouts++;
 		else
 			r->stats.unreachable++;
-		relay_fail(r, q->peer_text, s->identity, result, NULL);
+		relay_fail(r, &q->x.peer, s->identity, result, NULL);
 	} else {
 		oscore_msg in = *resp;
 		for (size_t i = in.n_opts; i-- > 0;)
@@ -304,7 +307,7 @@ static void relay_done(void *arg, uint64_t id, int result, const oscore_msg *res
 		oscore_msg cut;
 		int orc = gw_ob_response(q->ob, &q->ob_ref, &outer, now, &cut);
 		if (orc != 0) /* cut is an unprotected 5.00 then */
-			relay_fail(r, q->peer_text, s->identity, orc,
+			relay_fail(r, &q->x.peer, s->identity, orc,
 			           "answer cannot be kept for outer Block2");
 		outer = cut;
 	}
@@ -312,7 +315,7 @@ static void relay_done(void *arg, uint64_t id, int result, const oscore_msg *res
 		rc = send_to_device(r, q, &outer, first, now);
 	free(big);
 	if (rc != 0)
-		relay_fail(r, q->peer_text, s->identity, rc, "answer to the device not sent");
+		relay_fail(r, &q->x.peer, s->identity, rc, "answer to the device not sent");
 	if (ends || rc != 0) {
 		rq_free(r, q);
 		return;
@@ -458,7 +461,7 @@ int gw_relay_request(gw_relay *r, const gw_relay_req *q, oscore_msg *ret_inner)
 			 * just to cut one block from a new answer: the device
 			 * has to start over from block 0 instead. */
 			out_text(r, CODE(4, 8), "Body expired, restart from block 0");
-			relay_fail(r, q->peer_text, q->s->identity, GW_E_BLOCK_INCOMPLETE,
+			relay_fail(r, &q->x->peer, q->s->identity, GW_E_BLOCK_INCOMPLETE,
 			           "Block2 continuation of an answer no longer kept");
 			goto answer;
 		}
@@ -477,12 +480,12 @@ int gw_relay_request(gw_relay *r, const gw_relay_req *q, oscore_msg *ret_inner)
 			    oscore_uint_encode((uint32_t)gw_fwd_payload_max(r->fwd), r->o_size);
 			out_code(r, CODE(4, 13));
 			oscore_msg_add(&r->out, OSCORE_OPT_SIZE1, r->o_size, n);
-			relay_fail(r, q->peer_text, q->s->identity, rc, "Block1 upload too large");
+			relay_fail(r, &q->x->peer, q->s->identity, rc, "Block1 upload too large");
 			goto answer;
 		}
 		if (rc != 0) {
 			out_text(r, CODE(4, 8), "Request Entity Incomplete");
-			relay_fail(r, q->peer_text, q->s->identity,
+			relay_fail(r, &q->x->peer, q->s->identity,
 			           rc == EDHOC_E_NOMEM ? rc : GW_E_BLOCK_INCOMPLETE, NULL);
 			goto answer;
 		}
@@ -517,7 +520,7 @@ int gw_relay_request(gw_relay *r, const gw_relay_req *q, oscore_msg *ret_inner)
 			if (count_observations(r, rid, rid_len) < r->obs_per_device)
 				observe = true;
 			else
-				relay_fail(r, q->peer_text, q->s->identity, GW_E_OBSERVE_LIMIT,
+				relay_fail(r, &q->x->peer, q->s->identity, GW_E_OBSERVE_LIMIT,
 				           "answered without Observe");
 		}
 	}
@@ -529,7 +532,6 @@ int gw_relay_request(gw_relay *r, const gw_relay_req *q, oscore_msg *ret_inner)
 	rq->r = r;
 	rq->observe = observe;
 	rq->x = *x;
-	snprintf(rq->peer_text, sizeof(rq->peer_text), "%s", q->peer_text);
 	if (rid_len > sizeof(rq->rid)) {
 		free(rq);
 		out_code(r, CODE(4, 0));
@@ -565,7 +567,7 @@ int gw_relay_request(gw_relay *r, const gw_relay_req *q, oscore_msg *ret_inner)
 		} else {
 			out_code(r, CODE(5, 0));
 		}
-		relay_fail(r, q->peer_text, q->s->identity, rc, q->rt->name);
+		relay_fail(r, &q->x->peer, q->s->identity, rc, q->rt->name);
 		goto answer;
 	}
 	rq->fwd_live = true;

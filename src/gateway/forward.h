@@ -61,8 +61,6 @@ typedef struct gw_relay_req {
 	const oscore_msg *inner; /* the decrypted request */
 	const char *path;        /* inner path ("/a/b") */
 	const route *rt;
-	const gw_addr *peer;
-	const char *peer_text;
 	uint64_t now_ms;
 	gw_ob *ob;               /* outer block-wise table (may be NULL) */
 	const gw_ob_ref *ob_ref; /* this request's outer Block1/Block2 (may be NULL) */

@@ -78,10 +78,25 @@ struct gw_conf {
 	diag_ead_note ead; /* the EAD item a step last saw, for its record */
 };
 
+/* A request's peer.  Its text is made on first use (peer_text): only
+ * records and log lines need it, not the request path. */
 struct peer {
 	gw_addr addr;
+	bool has_text;
 	char text[GW_ADDR_STRLEN];
 };
+
+static const char *peer_text(const struct peer *cp)
+{
+	/* The text is a cache of addr: every struct peer is a local of the
+	 * request path, never a const object. */
+	struct peer *p = (struct peer *)cp;
+	if (!p->has_text) {
+		gw_addr_format(&p->addr, p->text, sizeof(p->text));
+		p->has_text = true;
+	}
+	return p->text;
+}
 
 /* Storage behind a response under construction (oscore_msg borrows). */
 struct reply {
@@ -628,7 +643,7 @@ static void reply_text(struct reply *r, uint8_t code, const char *text)
 static void peer_from_xchg(const gw_xchg *x, struct peer *p)
 {
 	p->addr = x->peer;
-	gw_addr_format(&p->addr, p->text, sizeof(p->text));
+	p->has_text = false;
 }
 
 /* Sends m as the answer to x and, when cache is set, keeps it in the
@@ -641,7 +656,7 @@ static void send_reply(gw *g, const struct peer *p, const gw_xchg *x, const osco
 		/* Above the largest datagram: say so instead of nothing. */
 		oscore_msg e;
 		diag_log(g->diag, LOG_ERR, "response of %zu bytes to %s does not fit a datagram",
-		         m->payload_len, p->text);
+		         m->payload_len, peer_text(p));
 		oscore_msg_init(&e, CODE(5, 0));
 		gw_udp_respond(g->udp, x, &e);
 		return;
@@ -680,7 +695,7 @@ static void edhoc_fail(gw *g, const struct peer *p, const edhoc_handshake *h, in
 	char cat = edhoc_result_category(rc);
 	diag_event ev = {.code = rc,
 	                 .step = step,
-	                 .peer = p->text,
+	                 .peer = peer_text(p),
 	                 .identity = identity && *identity ? identity : NULL,
 	                 .detail = detail};
 	size_t n = 0;
@@ -776,7 +791,7 @@ static void handle_message_1(gw *g, const struct peer *p, const uint8_t *msg, si
 		uint64_t secs = exp == UINT64_MAX || exp <= now ? 1 : (exp - now + 999) / 1000;
 		diag_event ev = {.code = EDHOC_E_LIMIT,
 		                 .step = "message_1",
-		                 .peer = p->text,
+		                 .peer = peer_text(p),
 		                 .detail = full ? "half-open handshake table full"
 		                                : "half_open_per_address reached for this address"};
 		diag_failure(g->diag, &ev, NULL);
@@ -982,7 +997,8 @@ static int complete_handshake(gw *g, const struct peer *p, const edhoc_cid *c_r,
 	lease = NULL;
 	taken = false; /* the session owns the C_R now */
 	note_expiry(g, s->expires_unix);
-	diag_handshake_ok(g->diag, p->text, s->identity, s->method, s->suite, c_r->bytes, c_r->len);
+	diag_handshake_ok(g->diag, peer_text(p), s->identity, s->method, s->suite, c_r->bytes,
+	                  c_r->len);
 	g->stats.handshakes_ok++;
 	if (with_message_4) {
 		reply_init(r, CODE(2, 4));
@@ -1039,8 +1055,11 @@ static void edhoc_post(gw *g, const struct peer *p, const gw_xchg *x, const osco
 static void oscore_fail_why(gw *g, const struct peer *p, int rc, const char *identity,
                             const char *detail, struct reply *r)
 {
-	diag_event ev = {
-	    .code = rc, .step = "oscore", .peer = p->text, .identity = identity, .detail = detail};
+	diag_event ev = {.code = rc,
+	                 .step = "oscore",
+	                 .peer = peer_text(p),
+	                 .identity = identity,
+	                 .detail = detail};
 	diag_failure(g->diag, &ev, NULL);
 	reply_text(r, oscore_result_coap_code(rc), oscore_result_diagnostic(rc));
 	g->stats.oscore_failed++;
@@ -1198,7 +1217,7 @@ static bool serve_inner(gw *g, const struct peer *p, gw_session *s, const oscore
 		char detail[GW_PATH_MAX + 32];
 		diag_event ev = {.code = EDHOC_E_ACCESS_DENIED,
 		                 .step = "acl",
-		                 .peer = p->text,
+		                 .peer = peer_text(p),
 		                 .identity = s->identity,
 		                 .detail = detail};
 		snprintf(detail, sizeof(detail), "%s %s", acl_method_name(in->code), path);
@@ -1210,7 +1229,7 @@ static bool serve_inner(gw *g, const struct peer *p, gw_session *s, const oscore
 	if (!rt) {
 		diag_event ev = {.code = GW_E_NO_ROUTE,
 		                 .step = "route",
-		                 .peer = p->text,
+		                 .peer = peer_text(p),
 		                 .identity = s->identity,
 		                 .detail = path};
 		diag_failure(g->diag, &ev, NULL);
@@ -1224,8 +1243,6 @@ static bool serve_inner(gw *g, const struct peer *p, gw_session *s, const oscore
 	q.inner = in;
 	q.path = path;
 	q.rt = rt;
-	q.peer = &p->addr;
-	q.peer_text = p->text;
 	q.now_ms = now;
 	q.ob = g->ob;
 	q.ob_ref = ci->ob;
@@ -1326,7 +1343,7 @@ static bool handle_oscore(gw *g, const struct peer *p, const oscore_msg *outer_i
 	if (rc != 0) {
 		diag_event ev = {.code = rc,
 		                 .step = "oscore_response",
-		                 .peer = p->text,
+		                 .peer = peer_text(p),
 		                 .identity = s->identity};
 		diag_failure(g->diag, &ev, NULL);
 		reply_init(r, CODE(5, 0));
@@ -1362,7 +1379,7 @@ static void oscore_request(gw *g, const struct peer *pp, const gw_xchg *x, const
 			if (fail) {
 				diag_event ev = {.code = fail,
 				                 .step = "outer_block",
-				                 .peer = p.text,
+				                 .peer = peer_text(&p),
 				                 .detail =
 				                     oscore_msg_find(&outer, OSCORE_OPT_BLOCK1)
 				                         ? "outer Block1"
@@ -1386,7 +1403,7 @@ static void oscore_request(gw *g, const struct peer *pp, const gw_xchg *x, const
 			return;
 		if (gw_ob_response(g->ob, &ob, &r->m, now, &out) != 0)
 			diag_log(g->diag, LOG_ERR, "response to %s cannot be kept for outer Block2",
-			         p.text);
+			         peer_text(&p));
 		r->m = out;
 	}
 	send_reply(g, &p, x, &r->m, true, now);
