@@ -564,7 +564,8 @@ int gw_udp_listen(gw_udp *u, const struct sockaddr *sa, socklen_t len)
 		errno = e;
 		return EDHOC_E_INTERNAL;
 	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* No SO_REUSEADDR: for UDP it would let a second daemon bind the same
+	 * port and take part of the traffic instead of failing to start. */
 	if (bind(fd, sa, len) != 0) {
 		int e = errno;
 		close(fd);

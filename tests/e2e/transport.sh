@@ -2,12 +2,13 @@
 # The gateway's own CoAP/UDP endpoint (src/gateway/udp.c) seen from outside:
 # resource discovery and method errors answered to a stock CoAP client
 # (libcoap's coap-client), malformed datagrams dropped with a log line while
-# the daemon keeps serving, and a gateway listening on the wildcard address
+# the daemon keeps serving, a second daemon on the same port refused, and a
+# gateway listening on the wildcard address
 # answering from the address the device sent to (IP_PKTINFO): edhoc-client
 # uses a connected socket, which drops answers from any other address.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 
-PLAN=9
+PLAN=11
 t_plan $PLAN
 
 COAP_CLIENT=${COAP_CLIENT:-$(command -v coap-client-openssl || echo /usr/bin/coap-client-openssl)}
@@ -62,9 +63,24 @@ client --cred "$T_DIR/creds/dev1.cred" --peer-cred "$T_DIR/creds/gw.ccs" --metho
 rc=$?
 t_check "after malformed datagrams: a handshake and whoami still work" \
 	eval 'test $rc -eq 0 && test "$(cat "$T_DIR/out")" = dev1'
+
+# 8-9: a second daemon on the same port does not start (no SO_REUSEADDR:
+# it would take part of the first one's traffic); the first serves on.
+cp -r "$gw" "$T_DIR/gw2"
+rm -rf "$T_DIR/gw2/state" "$T_DIR/gw2/log"
+mkdir -p "$T_DIR/gw2/state"
+timeout -k 2 10 "$EDHOCD" --config "$T_DIR/gw2/edhocd.conf" </dev/null >"$T_DIR/gw2/log" 2>&1
+rc2=$?
+t_check "a second edhocd on the same port exits with an error naming the address" \
+	eval 'test $rc2 -ne 0 -a $rc2 -ne 124 && grep -q "cannot listen on 127.0.0.1:$PORT (UDP)" "$T_DIR/gw2/log"'
+[ $rc2 -ne 0 ] && [ $rc2 -ne 124 ] || t_diag_file "$T_DIR/gw2/log"
+client --cred "$T_DIR/creds/dev1.cred" --peer-cred "$T_DIR/creds/gw.ccs" --method 3 --suite 2 "$URI"
+rc=$?
+t_check "the first edhocd still answers every handshake" \
+	eval 'test $rc -eq 0 && test "$(cat "$T_DIR/out")" = dev1'
 gw_stop
 
-# 8-9: wildcard listen; the device talks to 127.0.0.2.
+# 10-11: wildcard listen; the device talks to 127.0.0.2.
 if ! ip -o addr show lo 2>/dev/null | grep -q "127.0.0.1/8"; then
 	t_skip "loopback is not 127.0.0.1/8 here"
 	t_skip "loopback is not 127.0.0.1/8 here"
