@@ -1,7 +1,7 @@
 /* Peer transport addresses as the gateway's tables keep them.
  *
- * The tables do not depend on libcoap: the CoAP layer copies libcoap's
- * coap_address_t into a gw_addr, so the tables can be unit-tested alone. */
+ * The tables depend on no socket layer: the transport copies the sender's
+ * sockaddr into a gw_addr, so the tables can be unit-tested alone. */
 #ifndef GW_ADDR_H
 #define GW_ADDR_H
 

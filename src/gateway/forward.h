@@ -69,11 +69,11 @@ typedef struct gw_relay_req {
 #define GW_RELAY_PARKED 1
 
 /* Forwards q.  Returns GW_RELAY_PARKED when the answer will be sent later
- * (the caller sends nothing now: libcoap acknowledges a CON with an empty
- * ACK), or 0 with *ret_inner set to an inner response the caller protects
- * and sends now: 2.31 Continue for an inner Block1 part, a block served
- * from the cache, or an error (4.08, 4.13, 5.03, 5.00).  ret_inner borrows
- * from r until the next call. */
+ * (the caller sends nothing now: the request is parked in the transport,
+ * which acknowledges a CON itself if the answer is late), or 0 with *ret_inner set to an inner
+ * response the caller protects and sends now: 2.31 Continue for an inner Block1 part, a block
+ * served from the cache, or an error (4.08, 4.13, 5.03, 5.00).  ret_inner borrows from r until the
+ * next call. */
 int gw_relay_request(gw_relay *r, const gw_relay_req *q, oscore_msg *ret_inner);
 
 /* The session with Recipient ID rid is going away: its pending requests

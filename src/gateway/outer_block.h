@@ -38,7 +38,8 @@
  * (the forwarder's bound on them), code byte, AEAD tag. */
 #define GW_OB_OVERHEAD (1024 + 1 + 16)
 /* Largest outer block we serve: SZX 6 (1024 bytes) leaves room for the
- * options in libcoap's 1152-byte PDU. */
+ * options in a 1152-byte CoAP message (what many stacks, libcoap among
+ * them, accept by default). */
 #define GW_OB_MAX_SZX     6
 #define GW_OB_LIFETIME_MS 30000u
 /* Key: kind, peer address (20), OSCORE option value, outer Request-Tag. */

@@ -1,13 +1,12 @@
 /* Cache of responses by (peer address, message ID), for retransmissions.
  *
- * libcoap 4.3.1 does not de-duplicate: a retransmitted CON runs the handler
- * again.  For EDHOC and OSCORE that would be a second handshake step or a
- * replay error, so the gateway answers a duplicate (same peer address and
- * port, same Message ID) with the response it sent the first time.  Entries
- * live lifetime_ms (EXCHANGE_LIFETIME, RFC 7252 §4.8.2: 247 s by default);
- * the cache holds at most max entries and drops the oldest when full
- * (a dropped entry only costs de-duplication of a very late duplicate).
- * Memory: max * (entry + GW_RTX_MAX_DATA). */
+ * The transport (udp.h) hands every retransmitted request that is not
+ * parked to the gateway again.  For EDHOC and OSCORE running it again would
+ * be a second handshake step or a replay error, so the gateway answers a duplicate (same peer
+ * address and port, same Message ID) with the response it sent the first time.  Entries live
+ * lifetime_ms (EXCHANGE_LIFETIME, RFC 7252 §4.8.2: 247 s by default); the cache holds at most max
+ * entries and drops the oldest when full (a dropped entry only costs de-duplication of a very late
+ * duplicate). Memory: max * (entry + GW_RTX_MAX_DATA). */
 #ifndef GW_RTX_H
 #define GW_RTX_H
 
