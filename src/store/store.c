@@ -552,12 +552,12 @@ static int query_int(sqlite3 *db, const char *sql, int64_t *ret)
 	return r;
 }
 
-/* quick_check reads every page and checks its structure: a damaged file is
- * reported at open, with a clear error, rather than mid-request. */
-static int integrity_check(sqlite3 *db)
+/* Runs a PRAGMA that answers one text row: 0 when it is want, else
+ * mismatch (or the SQLite error). */
+static int pragma_answers(sqlite3 *db, const char *sql, const char *want, int mismatch)
 {
 	sqlite3_stmt *q = NULL;
-	int rc = sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &q, NULL);
+	int rc = sqlite3_prepare_v2(db, sql, -1, &q, NULL);
 	int r;
 
 	if (rc != SQLITE_OK)
@@ -566,14 +566,21 @@ static int integrity_check(sqlite3 *db)
 	if (rc == SQLITE_ROW) {
 		const unsigned char *t = sqlite3_column_text(q, 0);
 
-		r = t && strcmp((const char *)t, "ok") == 0 ? 0 : STORE_E_CORRUPT;
+		r = t && strcmp((const char *)t, want) == 0 ? 0 : mismatch;
 	} else {
 		r = map_sqlite(rc);
 		if (r == 0)
-			r = STORE_E_CORRUPT;
+			r = mismatch;
 	}
 	sqlite3_finalize(q);
 	return r;
+}
+
+/* quick_check reads every page and checks its structure: a damaged file is
+ * reported at open, with a clear error, rather than mid-request. */
+static int integrity_check(sqlite3 *db)
+{
+	return pragma_answers(db, "PRAGMA quick_check(1)", "ok", STORE_E_CORRUPT);
 }
 
 static int schema_version(sqlite3 *db, int64_t *ret)
@@ -666,8 +673,7 @@ static int set_cache_size(sqlite3 *db, const store_limits *lim)
 
 static int configure_db(sqlite3 *db, const store_limits *lim)
 {
-	sqlite3_stmt *q = NULL;
-	int rc, r;
+	int r;
 
 	sqlite3_extended_result_codes(db, 1);
 	sqlite3_busy_timeout(db, (int)lim->busy_timeout_ms);
@@ -685,21 +691,7 @@ static int configure_db(sqlite3 *db, const store_limits *lim)
 		return r;
 	/* journal_mode answers with the mode in effect; anything but "wal"
 	 * means the durability reasoning above does not hold. */
-	rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &q, NULL);
-	if (rc != SQLITE_OK)
-		return map_sqlite(rc);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
-		const unsigned char *m = sqlite3_column_text(q, 0);
-
-		r = m && strcmp((const char *)m, "wal") == 0 ? 0 : STORE_E_IO;
-	} else {
-		r = map_sqlite(rc);
-		if (r == 0)
-			r = STORE_E_IO;
-	}
-	sqlite3_finalize(q);
-	return r;
+	return pragma_answers(db, "PRAGMA journal_mode=WAL", "wal", STORE_E_IO);
 }
 
 static int touch_table_init(store *st)
