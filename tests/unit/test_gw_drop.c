@@ -314,6 +314,29 @@ static void add_path(oscore_msg *m, const char *path)
 	}
 }
 
+/* Sends m to the gateway as a request of type (0 CON, 1 NON) with the next
+ * Message ID and token; h gets its header. */
+static void send_to_gw(fx *f, const oscore_msg *m, uint8_t type, oscore_coap_hdr *h)
+{
+	struct sockaddr_in to;
+	uint8_t out[2048];
+	size_t len;
+
+	memset(h, 0, sizeof(*h));
+	h->type = type;
+	h->mid = ++f->mid;
+	f->token++;
+	memcpy(h->token, &f->token, sizeof(f->token));
+	h->token_len = sizeof(f->token);
+	assert_int_equal(oscore_coap_encode(h, m, out, sizeof(out), &len), 0);
+	memset(&to, 0, sizeof(to));
+	to.sin_family = AF_INET;
+	to.sin_port = htons((uint16_t)f->port);
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(sendto(f->fd, out, len, 0, (struct sockaddr *)&to, sizeof(to)),
+	                 (ssize_t)len);
+}
+
 /* Sends m as a CON request to the gateway and waits for its answer
  * (piggybacked, or separate after an empty ACK; a separate CON answer is
  * acknowledged).  Returns false on timeout.  ret_msg points into rbuf. */
@@ -322,23 +345,9 @@ static bool exchange(fx *f, const oscore_msg *m, uint8_t *rbuf, size_t rcap, osc
 {
 	oscore_coap_hdr h, rh;
 	struct sockaddr_in to;
-	uint8_t out[2048];
-	size_t len;
 	uint64_t end = mono_ms() + wait_ms;
 
-	memset(&h, 0, sizeof(h));
-	h.type = 0;
-	h.mid = ++f->mid;
-	f->token++;
-	memcpy(h.token, &f->token, sizeof(f->token));
-	h.token_len = sizeof(f->token);
-	assert_int_equal(oscore_coap_encode(&h, m, out, sizeof(out), &len), 0);
-	memset(&to, 0, sizeof(to));
-	to.sin_family = AF_INET;
-	to.sin_port = htons((uint16_t)f->port);
-	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(sendto(f->fd, out, len, 0, (struct sockaddr *)&to, sizeof(to)),
-	                 (ssize_t)len);
+	send_to_gw(f, m, 0, &h);
 	while (mono_ms() < end) {
 		ssize_t n = recv_pumped(f, f->fd, rbuf, rcap, (unsigned)(end - mono_ms()) + 1);
 		if (n < 0)
@@ -650,26 +659,14 @@ static void observe(fx *f, device *dv, be_req *reg)
 	oscore_request_info info;
 	oscore_coap_hdr h;
 	struct sockaddr_in to;
-	uint8_t pbuf[1024], out[1024], rbuf[1024], obs = 0, code = 0;
-	size_t len;
+	uint8_t pbuf[1024], rbuf[1024], obs = 0, code = 0;
 
 	oscore_msg_init(&in, OSCORE_CODE_GET);
 	oscore_msg_add(&in, OSCORE_OPT_OBSERVE, &obs, 0);
 	add_path(&in, "/obs");
 	assert_int_equal(oscore_protect_request(dv->ctx, &in, pbuf, sizeof(pbuf), &outer, &info),
 	                 0);
-	memset(&h, 0, sizeof(h));
-	h.type = 0;
-	h.mid = ++f->mid;
-	f->token++;
-	memcpy(h.token, &f->token, sizeof(f->token));
-	h.token_len = sizeof(f->token);
-	assert_int_equal(oscore_coap_encode(&h, &outer, out, sizeof(out), &len), 0);
-	memset(&to, 0, sizeof(to));
-	to.sin_family = AF_INET;
-	to.sin_port = htons((uint16_t)f->port);
-	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sendto(f->fd, out, len, 0, (struct sockaddr *)&to, sizeof(to));
+	send_to_gw(f, &outer, 0, &h);
 	/* The registration reaches the backend with Observe; it accepts. */
 	assert_true(be_receive(f, reg, WAIT_MS));
 	assert_int_equal(reg->code, OSCORE_CODE_GET);
@@ -857,9 +854,7 @@ static void test_drop_cancels_observation_and_pending_forward(void **state)
 	oscore_msg in, outer;
 	oscore_request_info info;
 	oscore_coap_hdr h;
-	struct sockaddr_in to;
-	uint8_t pbuf[1024], out[1024], code = 0;
-	size_t len;
+	uint8_t pbuf[1024], code = 0;
 
 	start_gateway(f, NULL);
 	handshake(f, &dv);
@@ -873,18 +868,7 @@ static void test_drop_cancels_observation_and_pending_forward(void **state)
 	oscore_msg_init(&in, OSCORE_CODE_GET);
 	add_path(&in, "/obs/slow");
 	assert_int_equal(oscore_protect_request(dv.ctx, &in, pbuf, sizeof(pbuf), &outer, &info), 0);
-	memset(&h, 0, sizeof(h));
-	h.type = 1; /* NON: no empty ACK to wait for */
-	h.mid = ++f->mid;
-	f->token++;
-	memcpy(h.token, &f->token, sizeof(f->token));
-	h.token_len = sizeof(f->token);
-	assert_int_equal(oscore_coap_encode(&h, &outer, out, sizeof(out), &len), 0);
-	memset(&to, 0, sizeof(to));
-	to.sin_family = AF_INET;
-	to.sin_port = htons((uint16_t)f->port);
-	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sendto(f->fd, out, len, 0, (struct sockaddr *)&to, sizeof(to));
+	send_to_gw(f, &outer, 1, &h);
 	assert_true(be_receive(f, &pend, WAIT_MS));
 	assert_int_equal(pend.code, OSCORE_CODE_GET);
 
@@ -1008,26 +992,13 @@ static void send_request(fx *f, oscore_ctx *ctx, uint8_t method, const char *pat
 {
 	oscore_msg in, outer;
 	oscore_coap_hdr h;
-	struct sockaddr_in to;
-	uint8_t pbuf[1024], out[1024];
-	size_t len;
+	uint8_t pbuf[1024];
 
 	oscore_msg_init(&in, method);
 	add_path(&in, path);
 	oscore_msg_add(&in, OSCORE_OPT_BLOCK2, &block2, 1);
 	assert_int_equal(oscore_protect_request(ctx, &in, pbuf, sizeof(pbuf), &outer, info), 0);
-	memset(&h, 0, sizeof(h));
-	h.type = 1;
-	h.mid = ++f->mid;
-	f->token++;
-	memcpy(h.token, &f->token, sizeof(f->token));
-	h.token_len = sizeof(f->token);
-	assert_int_equal(oscore_coap_encode(&h, &outer, out, sizeof(out), &len), 0);
-	memset(&to, 0, sizeof(to));
-	to.sin_family = AF_INET;
-	to.sin_port = htons((uint16_t)f->port);
-	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sendto(f->fd, out, len, 0, (struct sockaddr *)&to, sizeof(to));
+	send_to_gw(f, &outer, 1, &h);
 }
 
 static void test_block2_continuation_of_a_lost_post_body_is_not_forwarded(void **state)
