@@ -11,6 +11,7 @@
 #include "config/ini.h"
 #include "edhoc/edhoc.h"
 #include "edhoc/result.h"
+#include "policy/trust.h"
 
 #define ALL_METHODS 0xfeu /* bits 1..7 */
 
@@ -105,19 +106,6 @@ static bool valid_name(const char *s)
 	for (size_t i = 0; i < n; i++)
 		if (!isalnum((unsigned char)s[i]) && !strchr("_.-", s[i]))
 			return false;
-	return true;
-}
-
-static bool valid_identity(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n >= EDHOC_MAX_IDENTITY)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c <= 0x20 || c >= 0x7f || c == ',' || c == ';' || c == '@' || c == '*')
-			return false;
-	}
 	return true;
 }
 
@@ -434,12 +422,12 @@ static void resolve_refs(struct parse *p, const struct known *k, const struct re
 				/* members are checked once, with the group */
 				if (m[0] == '@' || strcmp(m, "*") == 0)
 					continue;
-				if (valid_identity(m) && idset_push(out, &cap, m) != 0)
+				if (trust_identity_valid(m) && idset_push(out, &cap, m) != 0)
 					perr(p, r->line, "out of memory");
 			}
 			continue;
 		}
-		if (!valid_identity(r->s)) {
+		if (!trust_identity_valid(r->s)) {
 			perr(p, r->line, "'%s' is not a valid identity name", r->s);
 			continue;
 		}
@@ -466,7 +454,7 @@ static void check_group_members(struct parse *p, const struct known *k)
 				perr(p, m->v[j].line, "groups cannot contain groups (%s)", s);
 			else if (strcmp(s, "*") == 0)
 				perr(p, m->v[j].line, "a group cannot contain '*'");
-			else if (!valid_identity(s))
+			else if (!trust_identity_valid(s))
 				perr(p, m->v[j].line, "'%s' is not a valid identity name", s);
 			else if (!is_known(k, s))
 				perr(p, m->v[j].line,
@@ -515,7 +503,7 @@ static int build(struct parse *p, const routes *rts, acl_identity_known_fn known
 	struct known k = {known, known_ctx, &p->certified};
 
 	for (size_t i = 0; i < p->certified.n; i++)
-		if (!valid_identity(p->certified.v[i].s))
+		if (!trust_identity_valid(p->certified.v[i].s))
 			perr(p, p->certified.v[i].line, "'%s' is not a valid identity name",
 			     p->certified.v[i].s);
 	check_group_members(p, &k);

@@ -87,7 +87,7 @@ static void hex_into(char *out, size_t cap, const uint8_t *p, size_t len)
 		o += (size_t)snprintf(out + o, cap - o, "%02x", p[i]);
 }
 
-static bool valid_identity(const char *s)
+bool trust_identity_valid(const char *s)
 {
 	size_t n = strlen(s);
 	if (n == 0 || n >= EDHOC_MAX_IDENTITY)
@@ -228,7 +228,7 @@ static int names_ini(void *user, const char *section, const char *key, const cha
 		nm->failed = true;
 		return 0;
 	}
-	if (!valid_identity(value)) {
+	if (!trust_identity_valid(value)) {
 		cfg_errors_add(nm->errs, nm->path, line,
 		               "identity '%s' must be 1-%d printable characters without spaces, "
 		               "',', ';', '@' or '*'",
@@ -572,7 +572,7 @@ static void load_one(trust_store *t, const char *dir, const char *fname, struct 
 		snprintf(e->identity, sizeof(e->identity), "%.*s",
 		         (int)(strrchr(fname, '.') - fname), fname);
 	}
-	if (!valid_identity(e->identity)) {
+	if (!trust_identity_valid(e->identity)) {
 		cfg_errors_add(errs, path, 0,
 		               "identity '%s' is not usable (printable, no spaces, ',', ';', '@', "
 		               "'*'); name it in the names file",
@@ -941,7 +941,7 @@ static int lookup_chain(trust_store *t, const edhoc_id_cred *id, edhoc_cred *ret
 	}
 	char cn[EDHOC_MAX_IDENTITY];
 	bool have_cn = subject_cn(leaf, cn, sizeof(cn));
-	bool cn_ok = have_cn && valid_identity(cn);
+	bool cn_ok = have_cn && trust_identity_valid(cn);
 	if (t->n_cas == 0) {
 		set_error(t, "certificate is not stored and no CA is configured");
 		rc = EDHOC_E_UNKNOWN_CRED;

@@ -95,6 +95,12 @@ const char *trust_last_claimed(const trust_store *t);
  * stored (it was validated against ca/). */
 const char *trust_last_file(const trust_store *t);
 
+/* True when s can be an identity: printable ASCII without spaces, and
+ * without the characters the ACL and names files use as syntax
+ * (, ; @ *), 1 to EDHOC_MAX_IDENTITY - 1 bytes.  The trust store and the
+ * ACL apply the same rule. */
+bool trust_identity_valid(const char *s);
+
 /* True when a stored credential has this identity. */
 bool trust_has_identity(const trust_store *t, const char *identity);
 
